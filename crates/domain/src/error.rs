@@ -1,0 +1,192 @@
+//! The one error type of the domain crate.
+
+/// Why a resident ID (身份证号码) was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum ResidentIdError {
+    /// Not 18 characters long (15-digit first-generation IDs are not supported).
+    #[error("身份证号码应为 18 位（不支持 15 位旧身份证号码）")]
+    Length,
+    /// The first 17 characters are not all digits, or the last is neither a digit nor X.
+    #[error("身份证号码格式不正确：前 17 位应为数字，最后一位应为数字或 X")]
+    Characters,
+    /// The first six digits are not a plausible administrative division code.
+    #[error("身份证号码前 6 位地区码不正确")]
+    Region,
+    /// Digits 7–14 are not a calendar date.
+    #[error("身份证号码中的出生日期不存在")]
+    BirthDate,
+    /// The birth date lies after today.
+    #[error("身份证号码中的出生日期晚于今天")]
+    FutureBirthDate,
+    /// The birth date is more than 150 years ago.
+    #[error("身份证号码中的出生日期过早（超过 150 年）")]
+    TooOld,
+    /// The check character does not match the first 17 digits.
+    #[error("身份证号码校验位错误")]
+    Checksum,
+}
+
+impl ResidentIdError {
+    /// A stable English name of the specific reason, for logs and tests.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Length => "length",
+            Self::Characters => "characters",
+            Self::Region => "region",
+            Self::BirthDate => "birth_date",
+            Self::FutureBirthDate => "future_birth_date",
+            Self::TooOld => "too_old",
+            Self::Checksum => "checksum",
+        }
+    }
+}
+
+/// Every way domain input can be invalid. `Display` is the Chinese message for users.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// An invalid resident ID, with the specific reason.
+    #[error(transparent)]
+    ResidentId(#[from] ResidentIdError),
+    /// Not a mainland mobile number.
+    #[error("手机号码格式不正确，请填写 11 位中国大陆手机号码")]
+    Phone,
+    /// Not an acceptable personal name.
+    #[error("姓名格式不正确：应为 2 到 30 个字，只能包含文字、间隔号“·”和单个空格")]
+    Name,
+    /// Not a 12-digit statistical division code.
+    #[error("行政区划代码不正确，应为 12 位数字")]
+    RegionCode,
+    /// Service availability text or encoding that cannot be read; carries the detail.
+    #[error("服务时间格式不正确：{0}")]
+    Availability(String),
+    /// Skills list that cannot be accepted; carries the detail.
+    #[error("技能填写不正确：{0}")]
+    Skills(String),
+    /// An unknown service category; carries the offending text.
+    #[error("未知的服务类别：{0}")]
+    ServiceCategory(String),
+    /// A geographic position out of range.
+    #[error("位置坐标不正确")]
+    Location,
+    /// Not a valid volunteer number.
+    #[error("志愿者编号不正确")]
+    VolunteerNo,
+}
+
+impl DomainError {
+    /// Stable English snake_case code, used in API error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ResidentId(_) => "resident_id_invalid",
+            Self::Phone => "phone_invalid",
+            Self::Name => "name_invalid",
+            Self::RegionCode => "region_code_invalid",
+            Self::Availability(_) => "availability_invalid",
+            Self::Skills(_) => "skills_invalid",
+            Self::ServiceCategory(_) => "service_category_invalid",
+            Self::Location => "location_invalid",
+            Self::VolunteerNo => "volunteer_no_invalid",
+        }
+    }
+
+    /// The form field the error concerns.
+    pub fn field(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::ResidentId(_) => "resident_id",
+            Self::Phone => "phone",
+            Self::Name => "name",
+            Self::RegionCode => "region_code",
+            Self::Availability(_) => "availability",
+            Self::Skills(_) => "skills",
+            Self::ServiceCategory(_) => "service_categories",
+            Self::Location => "location",
+            Self::VolunteerNo => "volunteer_no",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<DomainError> {
+        vec![
+            DomainError::ResidentId(ResidentIdError::Checksum),
+            DomainError::Phone,
+            DomainError::Name,
+            DomainError::RegionCode,
+            DomainError::Availability("x".into()),
+            DomainError::Skills("x".into()),
+            DomainError::ServiceCategory("x".into()),
+            DomainError::Location,
+            DomainError::VolunteerNo,
+        ]
+    }
+
+    #[test]
+    fn codes_are_distinct_snake_case() {
+        let codes: Vec<_> = all().iter().map(DomainError::code).collect();
+        let mut dedup = codes.clone();
+        dedup.sort();
+        dedup.dedup();
+        assert_eq!(dedup.len(), codes.len());
+        for c in codes {
+            assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'), "{c}");
+            assert!(c.ends_with("_invalid"));
+        }
+    }
+
+    #[test]
+    fn every_error_names_a_field() {
+        let fields: Vec<_> = all().iter().map(|e| e.field().unwrap()).collect();
+        assert_eq!(
+            fields,
+            [
+                "resident_id",
+                "phone",
+                "name",
+                "region_code",
+                "availability",
+                "skills",
+                "service_categories",
+                "location",
+                "volunteer_no"
+            ]
+        );
+    }
+
+    #[test]
+    fn messages_are_chinese() {
+        let is_cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+        for e in all() {
+            assert!(e.to_string().chars().any(is_cjk), "{e}");
+        }
+        let all_reasons = [
+            ResidentIdError::Length,
+            ResidentIdError::Characters,
+            ResidentIdError::Region,
+            ResidentIdError::BirthDate,
+            ResidentIdError::FutureBirthDate,
+            ResidentIdError::TooOld,
+            ResidentIdError::Checksum,
+        ];
+        for r in all_reasons {
+            assert!(r.to_string().chars().any(is_cjk));
+            assert_eq!(DomainError::from(r).code(), "resident_id_invalid");
+            assert!(!r.reason().is_empty());
+        }
+    }
+
+    #[test]
+    fn resident_id_display_is_the_reason() {
+        let e = DomainError::from(ResidentIdError::Checksum);
+        assert_eq!(e.to_string(), "身份证号码校验位错误");
+        assert_eq!(
+            DomainError::ServiceCategory("跳舞".into()).to_string(),
+            "未知的服务类别：跳舞"
+        );
+        assert!(DomainError::from(ResidentIdError::Length)
+            .to_string()
+            .contains("15 位"));
+    }
+}

@@ -1,0 +1,214 @@
+//! Persistence for Zhiyuan.
+//!
+//! One implementation over sqlx's `Any` driver serves both backends: SQLite (embedded default)
+//! and PostgreSQL (scale). SQL text is shared where the dialects agree (`$n` placeholders,
+//! `RETURNING`, partial indexes) and chosen per [`Backend`] where they do not. Each backend has
+//! its own migrations folder. Repository functions take `&mut AnyConnection` so a use case can
+//! compose several of them in one transaction; [`Store::write`] hands out that transaction.
+
+pub mod accounts;
+pub mod audit;
+pub mod memberships;
+pub mod orgs;
+pub mod regions;
+pub mod sessions;
+pub mod sites;
+pub mod volunteers;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use sqlx::AnyConnection as Conn;
+/// A write transaction; commit it with `tx.commit().await`.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL: {0}")]
+    UnsupportedUrl(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// The name of the unique constraint (or index) a write violated, if that is why it failed.
+    pub fn unique_violation(&self) -> Option<String> {
+        if let StoreError::Db(sqlx::Error::Database(e)) = self {
+            if e.is_unique_violation() {
+                return Some(
+                    e.constraint()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| e.message().to_owned()),
+                );
+            }
+        }
+        None
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+}
+
+/// The database: a pool for reads and a pool for writes. On SQLite the write pool holds a
+/// single connection, so write transactions queue instead of failing with `SQLITE_BUSY`;
+/// on PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://path` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        match backend {
+            Backend::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let opts = AnyConnectOptions::from_str(&url)?;
+                let setup = |max: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                conn.execute(
+                                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                     PRAGMA synchronous = NORMAL;",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                };
+                let write = setup(1).connect_with(opts.clone()).await?;
+                sqlx::query("PRAGMA journal_mode = WAL").execute(&write).await?;
+                let read = setup(8).connect_with(opts).await?;
+                Ok(Store { read, write, backend })
+            }
+            Backend::Postgres => {
+                let opts = AnyConnectOptions::from_str(url)?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts)
+                    .await?;
+                Ok(Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                })
+            }
+        }
+    }
+
+    /// Brings the schema up to date (idempotent).
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.write).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Starts a write transaction.
+    pub async fn write(&self) -> Result<Tx> {
+        Ok(self.write.begin().await?)
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// Bounds `[lo, hi)` that select every ASCII string starting with `prefix` by a plain
+/// comparison, which both backends answer from an ordinary index (codes and paths are
+/// stored with byte ordering).
+pub fn prefix_range(prefix: &str) -> (String, String) {
+    (prefix.to_owned(), format!("{prefix}~"))
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A page of a list.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Which page of a list to read (1-based).
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> PageRequest {
+        PageRequest {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, 200),
+        }
+    }
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

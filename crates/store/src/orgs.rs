@@ -1,0 +1,155 @@
+//! Volunteer organizations and teams. Teams nest: `path` is the materialized chain of ids
+//! from the root, e.g. `/3/17/42/`, so a subtree is one prefix range.
+
+use sqlx::FromRow;
+
+use crate::{like_escape, now_millis, prefix_range, Conn, Page, PageRequest, Result};
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct OrgRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    pub path: String,
+    pub site_id: Option<i64>,
+    pub site_name: Option<String>,
+    pub region_code: String,
+    pub region_name: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub description: String,
+    pub created_at: i64,
+    pub member_count: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewOrg {
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    /// The parent's path (empty for a root).
+    pub parent_path: String,
+    pub site_id: Option<i64>,
+    pub region_code: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub description: String,
+}
+
+const SELECT: &str = "SELECT o.id, o.name, o.kind, o.parent_id, o.path, o.site_id, s.name AS site_name, \
+     o.region_code, r.name AS region_name, o.contact_name, o.contact_phone, o.description, o.created_at, \
+     (SELECT COUNT(*) FROM memberships m WHERE m.organization_id = o.id AND m.status = 'approved') AS member_count \
+     FROM organizations o JOIN regions r ON r.code = o.region_code LEFT JOIN sites s ON s.id = o.site_id";
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<OrgRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Inserts the organization and sets its path; returns (id, path).
+pub async fn insert(conn: &mut Conn, new: &NewOrg) -> Result<(i64, String)> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO organizations (name, kind, parent_id, path, site_id, region_code, contact_name, \
+         contact_phone, description, created_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(&new.name)
+    .bind(&new.kind)
+    .bind(new.parent_id)
+    .bind(new.site_id)
+    .bind(&new.region_code)
+    .bind(&new.contact_name)
+    .bind(&new.contact_phone)
+    .bind(&new.description)
+    .bind(now_millis())
+    .fetch_one(&mut *conn)
+    .await?;
+    let base = if new.parent_path.is_empty() {
+        "/".to_owned()
+    } else {
+        new.parent_path.clone()
+    };
+    let path = format!("{base}{id}/");
+    sqlx::query("UPDATE organizations SET path = $1 WHERE id = $2")
+        .bind(&path)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok((id, path))
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OrgFilter {
+    pub region_prefix: Option<String>,
+    /// Only this subtree (a path prefix).
+    pub path_prefix: Option<String>,
+    pub site_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    /// Only roots (no parent).
+    pub roots_only: bool,
+    pub q: Option<String>,
+}
+
+pub async fn list(conn: &mut Conn, f: &OrgFilter, page: PageRequest) -> Result<Page<OrgRow>> {
+    let (rlo, rhi) = prefix_range(f.region_prefix.as_deref().unwrap_or(""));
+    let (plo, phi) = prefix_range(f.path_prefix.as_deref().unwrap_or(""));
+    let q = f.q.as_deref().map(|q| format!("%{}%", like_escape(q.trim())));
+    let cond = format!(
+        "o.region_code >= $1 AND o.region_code < $2 AND o.path >= $3 AND o.path < $4 \
+         AND ($5 IS NULL OR o.site_id = $5) AND ($6 IS NULL OR o.parent_id = $6) \
+         AND ($7 IS NULL OR o.name LIKE $7 ESCAPE '\\'){}",
+        if f.roots_only {
+            " AND o.parent_id IS NULL"
+        } else {
+            ""
+        }
+    );
+    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM organizations o WHERE {cond}"))
+        .bind(&rlo)
+        .bind(&rhi)
+        .bind(&plo)
+        .bind(&phi)
+        .bind(f.site_id)
+        .bind(f.parent_id)
+        .bind(&q)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(&format!(
+        "{SELECT} WHERE {cond} ORDER BY o.path LIMIT $8 OFFSET $9"
+    ))
+    .bind(&rlo)
+    .bind(&rhi)
+    .bind(&plo)
+    .bind(&phi)
+    .bind(f.site_id)
+    .bind(f.parent_id)
+    .bind(&q)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+pub async fn children(conn: &mut Conn, parent_id: i64) -> Result<Vec<OrgRow>> {
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE o.parent_id = $1 ORDER BY o.id"))
+            .bind(parent_id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+pub async fn count(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations")
+        .fetch_one(conn)
+        .await?;
+    Ok(n)
+}

@@ -1,0 +1,271 @@
+//! Real-name volunteers. The resident ID is stored only encrypted (`id_cipher`), found through
+//! a keyed hash (`id_hash`) and shown through its masked form (`id_masked`); this module never
+//! sees the clear number.
+
+use sqlx::FromRow;
+
+use crate::{like_escape, now_millis, prefix_range, Conn, Page, PageRequest, Result};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct VolunteerRow {
+    pub id: i64,
+    pub volunteer_no: Option<String>,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub id_type: String,
+    pub id_cipher: String,
+    pub id_masked: String,
+    pub phone: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub skills: String,
+    pub categories: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub availability: String,
+    pub account_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewVolunteer {
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub id_cipher: String,
+    pub id_hash: String,
+    pub id_masked: String,
+    pub phone: String,
+    pub region_code: String,
+    pub skills: String,
+    pub categories: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub availability: String,
+    pub account_id: Option<i64>,
+    pub created_by: Option<i64>,
+}
+
+/// Who may see which volunteers; the app decides, the store filters.
+#[derive(Clone, Debug)]
+pub enum Visibility {
+    /// Volunteers living in the region prefix or belonging (pending or approved) to a team
+    /// whose region is in it.
+    RegionPrefix(String),
+    /// Volunteers belonging (pending or approved) to a team in this path subtree.
+    OrgSubtree(String),
+    /// Only this one.
+    Only(i64),
+    Nothing,
+}
+
+const SELECT: &str = "SELECT v.id, v.volunteer_no, v.name, v.gender, v.birth_date, v.id_type, v.id_cipher, \
+     v.id_masked, v.phone, v.region_code, r.name AS region_name, v.skills, v.categories, v.lat, v.lon, \
+     v.availability, v.account_id, v.created_at, v.updated_at \
+     FROM volunteers v JOIN regions r ON r.code = v.region_code";
+
+/// SQL condition for a visibility, with its parameters starting at `$first`.
+fn visibility_sql(vis: &Visibility, first: usize) -> (String, Vec<String>) {
+    let (a, b) = (first, first + 1);
+    match vis {
+        Visibility::RegionPrefix(p) => {
+            let (lo, hi) = prefix_range(p);
+            (
+                format!(
+                    "((v.region_code >= ${a} AND v.region_code < ${b}) OR EXISTS (SELECT 1 FROM memberships m \
+                     JOIN organizations o ON o.id = m.organization_id WHERE m.volunteer_id = v.id \
+                     AND m.status IN ('pending','approved') AND o.region_code >= ${a} AND o.region_code < ${b}))"
+                ),
+                vec![lo, hi],
+            )
+        }
+        Visibility::OrgSubtree(p) => {
+            let (lo, hi) = prefix_range(p);
+            (
+                format!(
+                    "EXISTS (SELECT 1 FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+                     WHERE m.volunteer_id = v.id AND m.status IN ('pending','approved') \
+                     AND o.path >= ${a} AND o.path < ${b})"
+                ),
+                vec![lo, hi],
+            )
+        }
+        Visibility::Only(id) => (
+            format!("(v.id = {id} AND ${a} = ${b})"),
+            vec![String::new(), String::new()],
+        ),
+        Visibility::Nothing => (
+            format!("(${a} <> ${b} AND 1 = 0)"),
+            vec![String::new(), String::new()],
+        ),
+    }
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<VolunteerRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE v.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Whether `vis` lets its holder see volunteer `id`.
+pub async fn visible(conn: &mut Conn, id: i64, vis: &Visibility) -> Result<bool> {
+    let (cond, params) = visibility_sql(vis, 2);
+    let sql = format!("SELECT COUNT(*) FROM volunteers v WHERE v.id = $1 AND {cond}");
+    let mut q = sqlx::query_as::<_, (i64,)>(&sql).bind(id);
+    for p in params {
+        q = q.bind(p);
+    }
+    let (n,) = q.fetch_one(conn).await?;
+    Ok(n > 0)
+}
+
+pub async fn by_id_hash(conn: &mut Conn, id_hash: &str) -> Result<Option<VolunteerRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE v.id_hash = $1"))
+        .bind(id_hash)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn by_account(conn: &mut Conn, account_id: i64) -> Result<Option<VolunteerRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE v.account_id = $1"))
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Inserts the volunteer; the caller then assigns the volunteer number with [`set_number`].
+pub async fn insert(conn: &mut Conn, new: &NewVolunteer) -> Result<i64> {
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO volunteers (name, gender, birth_date, id_cipher, id_hash, id_masked, phone, region_code, \
+         skills, categories, lat, lon, availability, account_id, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+    )
+    .bind(&new.name)
+    .bind(&new.gender)
+    .bind(&new.birth_date)
+    .bind(&new.id_cipher)
+    .bind(&new.id_hash)
+    .bind(&new.id_masked)
+    .bind(&new.phone)
+    .bind(&new.region_code)
+    .bind(&new.skills)
+    .bind(&new.categories)
+    .bind(new.lat)
+    .bind(new.lon)
+    .bind(&new.availability)
+    .bind(new.account_id)
+    .bind(new.created_by)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn set_number(conn: &mut Conn, id: i64, volunteer_no: &str) -> Result<()> {
+    sqlx::query("UPDATE volunteers SET volunteer_no = $1 WHERE id = $2")
+        .bind(volunteer_no)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_account(conn: &mut Conn, id: i64, account_id: i64) -> Result<()> {
+    sqlx::query("UPDATE volunteers SET account_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(account_id)
+        .bind(now_millis())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct VolunteerSearch {
+    /// Matches name (substring), volunteer number or phone (prefix).
+    pub q: Option<String>,
+    /// Exact keyed hash of a resident ID typed into the search box.
+    pub id_hash: Option<String>,
+    pub region_prefix: Option<String>,
+    pub org_id: Option<i64>,
+}
+
+pub async fn search(
+    conn: &mut Conn,
+    vis: &Visibility,
+    s: &VolunteerSearch,
+    page: PageRequest,
+) -> Result<Page<VolunteerRow>> {
+    let (vcond, vparams) = visibility_sql(vis, 1);
+    let (rlo, rhi) = prefix_range(s.region_prefix.as_deref().unwrap_or(""));
+    let q = s.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let q_sub = q.map(|q| format!("%{}%", like_escape(q)));
+    let q_pre = q.map(|q| format!("{}%", like_escape(q)));
+    let cond = format!(
+        "{vcond} AND v.region_code >= $3 AND v.region_code < $4 \
+         AND ($5 IS NULL OR v.name LIKE $5 ESCAPE '\\' OR v.volunteer_no LIKE $6 ESCAPE '\\' \
+              OR v.phone LIKE $6 ESCAPE '\\' OR v.id_hash = $7) \
+         AND ($8 IS NULL OR EXISTS (SELECT 1 FROM memberships mm WHERE mm.volunteer_id = v.id \
+              AND mm.organization_id = $8 AND mm.status IN ('pending','approved')))"
+    );
+    // When an ID hash is given it is the whole search: empty patterns match no name, number
+    // or phone, so only the hash can.
+    let (q_sub, q_pre) = if s.id_hash.is_some() {
+        (Some(String::new()), Some(String::new()))
+    } else {
+        (q_sub, q_pre)
+    };
+    macro_rules! bind_all {
+        ($q:expr) => {{
+            let mut q = $q;
+            for p in &vparams {
+                q = q.bind(p.clone());
+            }
+            q.bind(&rlo)
+                .bind(&rhi)
+                .bind(&q_sub)
+                .bind(&q_pre)
+                .bind(&s.id_hash)
+                .bind(s.org_id)
+        }};
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM volunteers v WHERE {cond}");
+    let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql))
+        .fetch_one(&mut *conn)
+        .await?;
+    let list_sql = format!("{SELECT} WHERE {cond} ORDER BY v.id DESC LIMIT $9 OFFSET $10");
+    let items = bind_all!(sqlx::query_as(&list_sql))
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(conn)
+        .await?;
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+pub async fn count(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM volunteers")
+        .fetch_one(conn)
+        .await?;
+    Ok(n)
+}
+
+/// Volunteers per county (first six digits of the residence region), for the overview.
+pub async fn count_in_prefix(conn: &mut Conn, prefix: &str) -> Result<i64> {
+    let (lo, hi) = prefix_range(prefix);
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM volunteers WHERE region_code >= $1 AND region_code < $2")
+            .bind(lo)
+            .bind(hi)
+            .fetch_one(conn)
+            .await?;
+    Ok(n)
+}
