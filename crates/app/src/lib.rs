@@ -1,1 +1,125 @@
+//! Use cases of Zhiyuan. Each takes a [`Caller`], checks permission, applies the domain rules,
+//! writes through the store in one transaction, and records the write in the audit log.
 
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod network;
+pub mod vault;
+pub mod volunteers;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use zhiyuan_store::Store;
+
+pub use access::{Caller, Scope};
+pub use error::{AppError, AppResult, FieldError};
+
+/// The time zone everything is shown and reasoned in.
+pub const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// Shows an instant (milliseconds since the epoch) as Beijing time, e.g. `2026-11-22 21:30`.
+pub fn show_time(ms: i64) -> String {
+    match TZ.timestamp_millis_opt(ms) {
+        chrono::LocalResult::Single(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Today's date in Beijing.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&TZ).date_naive()
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    /// 128 hex characters; generated into the data directory when absent.
+    pub secret_key: Option<String>,
+}
+
+impl Settings {
+    pub fn sqlite_in(data_dir: &Path) -> Settings {
+        Settings {
+            database_url: format!("sqlite://{}", data_dir.join("zhiyuan.db").display()),
+            data_dir: data_dir.to_owned(),
+            secret_key: None,
+        }
+    }
+}
+
+/// The application: the store and the secrets, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: Store,
+    vault: Arc<vault::IdVault>,
+    data_dir: PathBuf,
+}
+
+impl App {
+    /// Connects, migrates, loads the reference regions and makes sure an administrator exists.
+    pub async fn open(settings: &Settings) -> AppResult<App> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| AppError::Internal(format!("{}: {e}", settings.data_dir.display())))?;
+        let vault = match &settings.secret_key {
+            Some(k) => vault::IdVault::from_hex(k)?,
+            None => vault::IdVault::load_or_create(&settings.data_dir)?,
+        };
+        let store = Store::connect(&settings.database_url).await?;
+        store.migrate().await?;
+        let mut tx = store.write().await?;
+        let seeded = zhiyuan_store::regions::seed_reference(&mut tx).await?;
+        tx.commit().await.map_err(zhiyuan_store::StoreError::from)?;
+        if seeded > 0 {
+            tracing::info!(regions = seeded, "loaded reference regions");
+        }
+        Ok(App {
+            store,
+            vault: Arc::new(vault),
+            data_dir: settings.data_dir.clone(),
+        })
+    }
+
+    pub fn vault(&self) -> &vault::IdVault {
+        &self.vault
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// A read connection.
+    pub async fn conn(&self) -> AppResult<zhiyuan_store::PooledConn> {
+        Ok(self.store.read().await?)
+    }
+}
+
+/// Commits a write transaction, mapping the error.
+pub(crate) async fn commit(tx: zhiyuan_store::Tx) -> AppResult<()> {
+    tx.commit().await.map_err(zhiyuan_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Maps a store error, turning a unique-constraint violation into the given conflict.
+pub(crate) fn on_unique(
+    e: zhiyuan_store::StoreError,
+    code: &'static str,
+    field: Option<&'static str>,
+    message: &str,
+) -> AppError {
+    if e.unique_violation().is_some() {
+        AppError::Conflict {
+            code,
+            field,
+            message: message.to_owned(),
+        }
+    } else {
+        AppError::Store(e)
+    }
+}

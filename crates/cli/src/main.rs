@@ -1,1 +1,167 @@
-fn main() {}
+//! `zhiyuan`: serve the platform, migrate the database, load demo data.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use zhiyuan_app::demo::{DemoSize, DEMO_LOGINS, DEMO_PASSWORD};
+use zhiyuan_app::{App, Settings};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "zhiyuan",
+    version,
+    about = "志愿 · 志愿服务与新时代文明实践平台 (Zhiyuan volunteer-service platform)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the web server (migrates the database first).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address and port to listen on.
+        #[arg(long, env = "ZHIYUAN_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Load demo data into an empty database before serving.
+        #[arg(long, env = "ZHIYUAN_DEMO")]
+        demo: bool,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Load demo data (a living Beijing) into an empty database and exit.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Load a small data set (a minute's worth less).
+        #[arg(long)]
+        small: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct DbArgs {
+    /// Directory for the SQLite file, the secret key and other state.
+    #[arg(long, env = "ZHIYUAN_DATA_DIR", default_value = "./zhiyuan-data")]
+    data_dir: PathBuf,
+    /// Database URL: `sqlite://…` (default: zhiyuan.db in the data directory) or `postgres://…`.
+    #[arg(long, env = "ZHIYUAN_DATABASE")]
+    database: Option<String>,
+}
+
+impl DbArgs {
+    fn settings(&self) -> Settings {
+        let mut s = Settings::sqlite_in(&self.data_dir);
+        if let Some(url) = &self.database {
+            s.database_url = url.clone();
+        }
+        s.secret_key = std::env::var("ZHIYUAN_SECRET_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty());
+        s
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZHIYUAN_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { db, bind, demo } => {
+            let app = open(&db).await?;
+            if demo {
+                load_demo(&app, DemoSize::FULL).await?;
+            }
+            if let Some(pw) = app.ensure_admin().await? {
+                println!("已创建系统管理员账号 admin，初始密码：{pw}（同时写入数据目录 initial-admin-password.txt）");
+            }
+            println!("志愿平台已启动：http://{bind}/");
+            zhiyuan_web::serve(app, bind).await.context("server failed")?;
+        }
+        Command::Migrate { db } => {
+            open(&db).await?;
+            println!("数据库已是最新结构。");
+        }
+        Command::Demo { db, small } => {
+            let app = open(&db).await?;
+            load_demo(&app, if small { DemoSize::SMALL } else { DemoSize::FULL }).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn open(db: &DbArgs) -> anyhow::Result<App> {
+    let settings = db.settings();
+    App::open(&settings)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&settings.database_url)))
+}
+
+async fn load_demo(app: &App, size: DemoSize) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    if app.load_demo(size).await? {
+        println!(
+            "演示数据已载入（{:.1} 秒）。演示账号（密码均为 {DEMO_PASSWORD}）：",
+            started.elapsed().as_secs_f64()
+        );
+        for (user, role, scope) in DEMO_LOGINS {
+            println!("  {user:<10} {role}（{scope}）");
+        }
+    } else {
+        println!("数据库中已有数据，未重复载入演示数据。");
+    }
+    Ok(())
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn flags_parse_with_defaults() {
+        let cli = Cli::try_parse_from(["zhiyuan", "serve", "--demo"]).unwrap();
+        match cli.command {
+            Command::Serve { db, bind, demo } => {
+                assert!(demo);
+                assert_eq!(bind.to_string(), "127.0.0.1:8080");
+                assert_eq!(db.data_dir, PathBuf::from("./zhiyuan-data"));
+                assert!(db.settings().database_url.starts_with("sqlite://"));
+            }
+            _ => panic!("wrong command"),
+        }
+    }
+}

@@ -24,6 +24,8 @@ use sqlx::{AnyPool, Executor};
 pub use sqlx::AnyConnection as Conn;
 /// A write transaction; commit it with `tx.commit().await`.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A pooled read connection.
+pub type PooledConn = sqlx::pool::PoolConnection<sqlx::Any>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -148,6 +150,11 @@ impl Store {
     /// The pool for reads.
     pub fn reader(&self) -> &AnyPool {
         &self.read
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<PooledConn> {
+        Ok(self.read.acquire().await?)
     }
 
     /// Starts a write transaction.

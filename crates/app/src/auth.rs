@@ -1,0 +1,268 @@
+//! Passwords (argon2id), login sessions and turning a session token into a [`Caller`].
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use zhiyuan_domain::roles::Role;
+use zhiyuan_store::accounts::{self, AccountRow};
+use zhiyuan_store::{now_millis, orgs, sessions, sites, Conn};
+
+use crate::access::{site_prefix, Caller, Scope};
+use crate::error::{AppError, AppResult};
+use crate::{commit, App};
+
+/// How long a login lasts.
+pub const SESSION_DAYS: i64 = 7;
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Passwords: 8 to 64 characters with at least a letter and a digit.
+pub fn check_password(password: &str) -> AppResult<()> {
+    let n = password.chars().count();
+    let ok = (8..=64).contains(&n)
+        && password.chars().any(|c| c.is_ascii_digit())
+        && password.chars().any(|c| c.is_alphabetic());
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "password",
+            "password_weak",
+            "密码需为8至64位，且同时包含字母和数字",
+        ))
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh random session token (URL-safe, 43 chars).
+fn new_token() -> String {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Resolves an account row into a caller with its scope.
+pub async fn caller_of(conn: &mut Conn, a: &AccountRow) -> AppResult<Caller> {
+    let role =
+        Role::parse(&a.role).ok_or_else(|| AppError::Internal(format!("account {} has bad role", a.id)))?;
+    let scope = match role {
+        Role::CityAdmin | Role::DistrictAdmin => Scope::Region {
+            prefix: a.scope_region.clone().unwrap_or_default(),
+        },
+        Role::SiteAdmin => {
+            let id = a
+                .scope_site_id
+                .ok_or_else(|| AppError::Internal("site admin without site".into()))?;
+            let site = sites::get(conn, id).await?.ok_or(AppError::NotFound("阵地"))?;
+            Scope::Site {
+                site_id: id,
+                prefix: site_prefix(&site.region_code),
+            }
+        }
+        Role::TeamAdmin => {
+            let id = a
+                .scope_org_id
+                .ok_or_else(|| AppError::Internal("team admin without team".into()))?;
+            let org = orgs::get(conn, id).await?.ok_or(AppError::NotFound("队伍"))?;
+            Scope::Team {
+                org_id: id,
+                path: org.path,
+            }
+        }
+        Role::Volunteer | Role::Resident => Scope::Own,
+    };
+    if let Scope::Region { prefix } = &scope {
+        if prefix.is_empty() {
+            return Err(AppError::Internal(format!(
+                "account {} has no region scope",
+                a.id
+            )));
+        }
+    }
+    Ok(Caller {
+        account_id: a.id,
+        username: a.username.clone(),
+        display_name: a.display_name.clone(),
+        role,
+        scope,
+        volunteer_id: a.volunteer_id,
+    })
+}
+
+impl App {
+    /// Checks the password and opens a session; returns the token and the caller.
+    pub async fn login(&self, username: &str, password: &str) -> AppResult<(String, Caller)> {
+        let mut conn = self.conn().await?;
+        let account = accounts::by_username(&mut conn, username.trim()).await?;
+        let Some(account) = account else {
+            // spend the same effort as a real check, so timing does not reveal usernames
+            let _ = verify_password(password, DUMMY_HASH);
+            return Err(AppError::LoginFailed);
+        };
+        let hash = account.password_hash.clone();
+        let pw = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        if !ok {
+            return Err(AppError::LoginFailed);
+        }
+        let caller = caller_of(&mut conn, &account).await?;
+        drop(conn);
+        let token = new_token();
+        let mut tx = self.store.write().await?;
+        sessions::insert(
+            &mut tx,
+            &token_hash(&token),
+            account.id,
+            now_millis() + SESSION_DAYS * 86_400_000,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok((token, caller))
+    }
+
+    pub async fn logout(&self, token: &str) -> AppResult<()> {
+        let mut tx = self.store.write().await?;
+        sessions::delete(&mut tx, &token_hash(token)).await?;
+        commit(tx).await
+    }
+
+    /// The caller behind a session token, if the session is live.
+    pub async fn authenticate(&self, token: &str) -> AppResult<Option<Caller>> {
+        let mut conn = self.conn().await?;
+        let Some(account_id) = sessions::account_of(&mut conn, &token_hash(token)).await? else {
+            return Ok(None);
+        };
+        let Some(account) = accounts::get(&mut conn, account_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(caller_of(&mut conn, &account).await?))
+    }
+
+    /// On a database with no accounts, creates the city administrator `admin` with a random
+    /// password written to `initial-admin-password.txt` in the data directory; returns it.
+    pub async fn ensure_admin(&self) -> AppResult<Option<String>> {
+        let mut conn = self.conn().await?;
+        if accounts::count(&mut conn).await? > 0 {
+            return Ok(None);
+        }
+        drop(conn);
+        let password = format!("zy{}", &new_token()[..14]);
+        self.create_account_unchecked(
+            "admin",
+            &password,
+            "系统管理员",
+            Role::CityAdmin,
+            Some("11"),
+            None,
+            None,
+            None,
+        )
+        .await?;
+        let path = self.data_dir().join("initial-admin-password.txt");
+        std::fs::write(&path, format!("admin\n{password}\n"))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Some(password))
+    }
+
+    /// Creates an account with no permission check (bootstrap and demo data only).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_account_unchecked(
+        &self,
+        username: &str,
+        password: &str,
+        display_name: &str,
+        role: Role,
+        scope_region: Option<&str>,
+        scope_site_id: Option<i64>,
+        scope_org_id: Option<i64>,
+        volunteer_id: Option<i64>,
+    ) -> AppResult<i64> {
+        let hash = hash_password(password)?;
+        let mut tx = self.store.write().await?;
+        let id = accounts::insert(
+            &mut tx,
+            &accounts::NewAccount {
+                username: username.to_owned(),
+                password_hash: hash,
+                display_name: display_name.to_owned(),
+                role: role.as_str().to_owned(),
+                scope_region: scope_region.map(str::to_owned),
+                scope_site_id,
+                scope_org_id,
+                volunteer_id,
+            },
+        )
+        .await?;
+        if let Some(v) = volunteer_id {
+            zhiyuan_store::volunteers::set_account(&mut tx, v, id).await?;
+        }
+        zhiyuan_store::audit::append(
+            &mut tx,
+            &zhiyuan_store::audit::NewAudit {
+                actor_id: None,
+                actor_name: "系统".into(),
+                action: "account.create".into(),
+                entity_type: "account".into(),
+                entity_id: id.to_string(),
+                region_code: scope_region.map(|p| format!("{p:0<12}")),
+                org_path: None,
+                before: None,
+                after: Some(serde_json::json!({"username": username, "role": role.as_str()})),
+            },
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(id)
+    }
+}
+
+/// A valid argon2id hash of a random string, checked against when the username is unknown.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2xL3OQm6Ez3cTnqR6JF4xDZpQxyQW8UH2P3uZ9H5wIY";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("abc12345").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("abc12345", &h));
+        assert!(!verify_password("abc12346", &h));
+        assert!(!verify_password("abc12345", "not a hash"));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(check_password("abc12345").is_ok());
+        assert!(check_password("short1").is_err());
+        assert!(check_password("allletters").is_err());
+        assert!(check_password("12345678").is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+}

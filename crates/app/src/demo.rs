@@ -1,0 +1,405 @@
+//! Demo data: a living Beijing for a newcomer. The 17 practice centers (16 districts and the
+//! economic-technological development area), an institute for every township, generated
+//! communities with stations, a few hundred teams and a few thousand volunteers with valid
+//! generated resident IDs and Chinese names, plus one login for every role.
+
+use zhiyuan_domain::roles::Role;
+use zhiyuan_domain::synth::Synth;
+use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::orgs::{self, NewOrg};
+use zhiyuan_store::regions::{self, RegionRow};
+use zhiyuan_store::sites::{self, NewSite};
+
+use crate::error::{AppError, AppResult};
+use crate::{commit, today, App};
+
+/// How much to generate.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoSize {
+    pub communities_per_township: u32,
+    pub volunteers: u32,
+}
+
+impl DemoSize {
+    pub const FULL: DemoSize = DemoSize {
+        communities_per_township: 3,
+        volunteers: 3000,
+    };
+    pub const SMALL: DemoSize = DemoSize {
+        communities_per_township: 1,
+        volunteers: 60,
+    };
+}
+
+/// The password of every demo login.
+pub const DEMO_PASSWORD: &str = "demo12345";
+
+/// One demo login per role: (username, role, what it can do).
+pub const DEMO_LOGINS: &[(&str, &str, &str)] = &[
+    ("admin", "市级管理员", "全市"),
+    ("chaoyang", "区级管理员", "朝阳区"),
+    ("jianwai", "阵地管理员", "朝阳区建外街道新时代文明实践所"),
+    ("team", "队伍管理员", "建外街道的一支志愿服务队"),
+    ("volunteer", "志愿者", "一名注册志愿者"),
+    ("resident", "居民", "一名居民"),
+];
+
+/// Approximate centres of Beijing's districts (for demo home locations).
+const DISTRICT_CENTRES: &[(&str, f64, f64)] = &[
+    ("110101", 39.9288, 116.4160),
+    ("110102", 39.9123, 116.3660),
+    ("110105", 39.9215, 116.4430),
+    ("110106", 39.8585, 116.2870),
+    ("110107", 39.9056, 116.2230),
+    ("110108", 39.9593, 116.2980),
+    ("110109", 39.9405, 116.1020),
+    ("110111", 39.7355, 116.1430),
+    ("110112", 39.9095, 116.6570),
+    ("110113", 40.1300, 116.6540),
+    ("110114", 40.2207, 116.2310),
+    ("110115", 39.7270, 116.3410),
+    ("110116", 40.3163, 116.6320),
+    ("110117", 40.1406, 117.1210),
+    ("110118", 40.3770, 116.8430),
+    ("110119", 40.4565, 115.9750),
+];
+
+const COMMUNITY_ROOTS: &[&str] = &[
+    "东里", "西里", "南里", "北里", "花园", "新村", "家园", "嘉园", "苑", "东区", "西区", "北街", "南街",
+    "园区", "二里", "三里", "华庭", "雅苑",
+];
+
+/// The economic-technological development area: a special zone at township level that has a
+/// practice center of its own.
+pub const ETDZ_CODE: &str = "110115403000";
+
+fn actor() -> NewAudit {
+    NewAudit {
+        actor_id: None,
+        actor_name: "演示数据".into(),
+        ..Default::default()
+    }
+}
+
+impl App {
+    /// Loads demo data into a database that has no sites yet; returns false (and does
+    /// nothing) when there is data already.
+    pub async fn load_demo(&self, size: DemoSize) -> AppResult<bool> {
+        let mut conn = self.conn().await?;
+        if sites::count(&mut conn, "center").await? > 0 {
+            return Ok(false);
+        }
+        let all: Vec<RegionRow> = regions::by_levels(&mut conn, &["county", "township"]).await?;
+        drop(conn);
+        let mut rng = Synth::new(20261122);
+        let today = today();
+        let mut tx = self.store.write().await?;
+
+        // Centers: one per district and one for the development area.
+        let mut centers = Vec::new();
+        for r in all.iter().filter(|r| r.level == "county" || r.code == ETDZ_CODE) {
+            let id = insert_site(
+                &mut tx,
+                &format!("{}新时代文明实践中心", r.name),
+                "center",
+                &r.code,
+                None,
+            )
+            .await?;
+            centers.push((id, r.clone()));
+        }
+        // Institutes for every township; communities with stations below them; teams.
+        let mut team_ids: Vec<(i64, String, String)> = Vec::new(); // (id, region, path)
+        let mut homes: Vec<String> = Vec::new();
+        for (center_id, county) in centers.iter().filter(|(_, r)| r.level == "county") {
+            let district_org = insert_org(
+                &mut tx,
+                &format!("{}志愿者联合会", county.name),
+                "organization",
+                None,
+                "",
+                Some(*center_id),
+                &county.code,
+            )
+            .await?;
+            for town in all
+                .iter()
+                .filter(|t| t.level == "township" && t.parent_code.as_deref() == Some(&county.code))
+            {
+                if town.code == ETDZ_CODE {
+                    continue;
+                }
+                let inst = insert_site(
+                    &mut tx,
+                    &format!("{}新时代文明实践所", town.name),
+                    "institute",
+                    &town.code,
+                    Some(*center_id),
+                )
+                .await?;
+                homes.push(town.code.clone());
+                let short: String = town
+                    .name
+                    .trim_end_matches("街道")
+                    .trim_end_matches("地区")
+                    .trim_end_matches("镇")
+                    .trim_end_matches("乡")
+                    .chars()
+                    .take(3)
+                    .collect();
+                for k in 1..=size.communities_per_township {
+                    let code = format!("{}{:03}", &town.code[..9], k);
+                    let name = format!("{}{}社区", short, rng.pick(COMMUNITY_ROOTS));
+                    let name = if k > 1 && name.len() < 4 {
+                        format!("{name}{k}")
+                    } else {
+                        name
+                    };
+                    regions::insert(
+                        &mut tx,
+                        &RegionRow {
+                            code: code.clone(),
+                            name: name.clone(),
+                            level: "village".into(),
+                            parent_code: Some(town.code.clone()),
+                        },
+                    )
+                    .await?;
+                    insert_site(
+                        &mut tx,
+                        &format!("{name}新时代文明实践站"),
+                        "station",
+                        &code,
+                        Some(inst),
+                    )
+                    .await?;
+                    homes.push(code);
+                }
+                // a township team under the district organization, sometimes with a sub-team
+                let team_name = rng.team_name(&short);
+                let (tid, tpath) = insert_org(
+                    &mut tx,
+                    &team_name,
+                    "team",
+                    Some(district_org.0),
+                    &district_org.1,
+                    Some(inst),
+                    &town.code,
+                )
+                .await?;
+                team_ids.push((tid, town.code.clone(), tpath.clone()));
+                if rng.chance(0.25) {
+                    let sub = format!("{}青年突击队", short);
+                    let (sid, spath) =
+                        insert_org(&mut tx, &sub, "team", Some(tid), &tpath, Some(inst), &town.code).await?;
+                    team_ids.push((sid, town.code.clone(), spath));
+                }
+            }
+        }
+
+        // Volunteers, most of them members of a team near home.
+        let mut first_in_jianwai: Option<i64> = None;
+        for i in 0..size.volunteers {
+            let home = rng.pick(&homes).clone();
+            let p = rng.person(&home[..6], today);
+            let (lat0, lon0) = DISTRICT_CENTRES
+                .iter()
+                .find(|d| d.0 == &home[..6])
+                .map(|d| (d.1, d.2))
+                .unwrap_or((39.9042, 116.4074));
+            let (lat, lon) = rng.point_near(lat0, lon0, 6.0);
+            let team = team_ids
+                .iter()
+                .find(|t| home.starts_with(&t.1[..9]))
+                .filter(|_| rng.chance(0.7));
+            let team_row = match team {
+                Some((tid, _, _)) => orgs::get(&mut tx, *tid).await?,
+                None => None,
+            };
+            let checked = crate::volunteers::demo_checked(&p, &home, (lat, lon));
+            let vid = self
+                .insert_volunteer_demo(&mut tx, &checked, team_row.as_ref())
+                .await?;
+            if i == 0 || (first_in_jianwai.is_none() && home.starts_with("110105001")) {
+                first_in_jianwai = Some(vid);
+            }
+        }
+        commit(tx).await?;
+
+        // One login per role.
+        let mut conn = self.conn().await?;
+        let jianwai_site = sites::list(
+            &mut conn,
+            &sites::SiteFilter {
+                region_prefix: Some("110105001".into()),
+                level: Some("institute".into()),
+                ..Default::default()
+            },
+            zhiyuan_store::PageRequest::new(None, Some(1)),
+        )
+        .await?;
+        let jianwai_site = jianwai_site
+            .items
+            .first()
+            .map(|s| s.id)
+            .ok_or_else(|| AppError::Internal("demo: no 建外 institute".into()))?;
+        let team = orgs::list(
+            &mut conn,
+            &orgs::OrgFilter {
+                region_prefix: Some("110105001".into()),
+                ..Default::default()
+            },
+            zhiyuan_store::PageRequest::new(None, Some(50)),
+        )
+        .await?;
+        let team = team
+            .items
+            .iter()
+            .find(|o| o.kind == "team")
+            .map(|o| o.id)
+            .ok_or_else(|| AppError::Internal("demo: no team".into()))?;
+        drop(conn);
+        self.create_account_unchecked(
+            "admin",
+            DEMO_PASSWORD,
+            "市文明办管理员",
+            Role::CityAdmin,
+            Some("11"),
+            None,
+            None,
+            None,
+        )
+        .await?;
+        self.create_account_unchecked(
+            "chaoyang",
+            DEMO_PASSWORD,
+            "朝阳区文明办",
+            Role::DistrictAdmin,
+            Some("110105"),
+            None,
+            None,
+            None,
+        )
+        .await?;
+        self.create_account_unchecked(
+            "jianwai",
+            DEMO_PASSWORD,
+            "建外街道实践所",
+            Role::SiteAdmin,
+            None,
+            Some(jianwai_site),
+            None,
+            None,
+        )
+        .await?;
+        self.create_account_unchecked(
+            "team",
+            DEMO_PASSWORD,
+            "队长",
+            Role::TeamAdmin,
+            None,
+            None,
+            Some(team),
+            None,
+        )
+        .await?;
+        self.create_account_unchecked(
+            "volunteer",
+            DEMO_PASSWORD,
+            "志愿者",
+            Role::Volunteer,
+            None,
+            None,
+            None,
+            first_in_jianwai,
+        )
+        .await?;
+        self.create_account_unchecked(
+            "resident",
+            DEMO_PASSWORD,
+            "居民",
+            Role::Resident,
+            None,
+            None,
+            None,
+            None,
+        )
+        .await?;
+        Ok(true)
+    }
+}
+
+async fn insert_site(
+    tx: &mut zhiyuan_store::Tx,
+    name: &str,
+    level: &str,
+    region: &str,
+    parent: Option<i64>,
+) -> AppResult<i64> {
+    let id = sites::insert(
+        tx,
+        &NewSite {
+            name: name.into(),
+            level: level.into(),
+            region_code: region.into(),
+            parent_id: parent,
+            address: String::new(),
+            contact_phone: String::new(),
+        },
+    )
+    .await?;
+    audit::append(
+        tx,
+        &NewAudit {
+            action: "site.create".into(),
+            entity_type: "site".into(),
+            entity_id: id.to_string(),
+            region_code: Some(region.into()),
+            after: Some(serde_json::json!({"name": name, "level": level})),
+            ..actor()
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_org(
+    tx: &mut zhiyuan_store::Tx,
+    name: &str,
+    kind: &str,
+    parent: Option<i64>,
+    parent_path: &str,
+    site: Option<i64>,
+    region: &str,
+) -> AppResult<(i64, String)> {
+    let (id, path) = orgs::insert(
+        tx,
+        &NewOrg {
+            name: name.into(),
+            kind: kind.into(),
+            parent_id: parent,
+            parent_path: parent_path.into(),
+            site_id: site,
+            region_code: region.into(),
+            contact_name: String::new(),
+            contact_phone: String::new(),
+            description: String::new(),
+        },
+    )
+    .await?;
+    audit::append(
+        tx,
+        &NewAudit {
+            action: "org.create".into(),
+            entity_type: "organization".into(),
+            entity_id: id.to_string(),
+            region_code: Some(region.into()),
+            org_path: Some(path.clone()),
+            after: Some(serde_json::json!({"name": name, "kind": kind})),
+            ..actor()
+        },
+    )
+    .await?;
+    Ok((id, path))
+}

@@ -1,0 +1,93 @@
+//! The one error type of the use cases. The web edge maps it once to an HTTP status and the
+//! JSON body `{"error": {"code", "message", "fields"}}`; messages are for users, in Chinese.
+
+use zhiyuan_domain::DomainError;
+use zhiyuan_store::StoreError;
+
+/// One problem with one input field.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DomainError> for FieldError {
+    fn from(e: DomainError) -> FieldError {
+        FieldError::new(e.field().unwrap_or("input"), e.code(), e.to_string())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that breaks a rule; every field's problem at once.
+    #[error("{}", .0.first().map(|f| f.message.as_str()).unwrap_or("输入有误"))]
+    Invalid(Vec<FieldError>),
+    /// The request conflicts with what is stored (a duplicate, a decision already taken).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    #[error("{0}不存在")]
+    NotFound(&'static str),
+    #[error("无权访问：该数据不在您的管理范围内")]
+    Forbidden,
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("用户名或密码错误")]
+    LoginFailed,
+    #[error("服务器内部错误，请稍后重试")]
+    Store(#[from] StoreError),
+    #[error("服务器内部错误，请稍后重试")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(fields) => fields.first().map(|f| f.code).unwrap_or("invalid"),
+            AppError::Conflict { code, .. } => code,
+            AppError::NotFound(_) => "not_found",
+            AppError::Forbidden => "forbidden",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::LoginFailed => "login_failed",
+            AppError::Store(_) | AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn fields(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Invalid(f) => f.clone(),
+            AppError::Conflict {
+                code,
+                field: Some(field),
+                message,
+            } => vec![FieldError::new(field, code, message.clone())],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, code, message)])
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> AppError {
+        AppError::Invalid(vec![e.into()])
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,54 @@
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use zhiyuan_app::accounts::{AccountInput, AccountView};
+use zhiyuan_app::audit::AuditView;
+use zhiyuan_store::audit::AuditFilter;
+
+use super::{PageOf, Paging};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiCaller, ApiJson};
+use crate::AppState;
+
+/// Create an account within the caller's scope (never a role above the caller's).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "admin", request_body = AccountInput, security(("bearer" = [])),
+    responses((status = 201, body = AccountView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_account(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<AccountInput>,
+) -> ApiResult<(StatusCode, Json<AccountView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_account(&c, &input).await?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The audit log within the caller's scope (administrators only).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = PageOf<AuditView>), (status = 403, body = ErrorBody)))]
+pub async fn audit_log(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<PageOf<AuditView>>> {
+    let f = AuditFilter {
+        entity_type: q.entity_type.clone(),
+        entity_id: q.entity_id.clone(),
+        action: q.action.clone(),
+    };
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(s.app.audit_log(&c, &f, paging.request()).await?.into()))
+}

@@ -1,0 +1,67 @@
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhiyuan_app::volunteers::VolunteerView;
+use zhiyuan_app::Caller;
+
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{token_of, ApiCaller, ApiJson};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginOutput {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub account: Caller,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub account: Caller,
+    /// The caller's own record (full resident ID), for volunteers.
+    pub volunteer: Option<VolunteerView>,
+}
+
+/// Log in with a password; returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput,
+    responses((status = 200, body = LoginOutput), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> ApiResult<Json<LoginOutput>> {
+    let (token, account) = s.app.login(&input.username, &input.password).await?;
+    Ok(Json(LoginOutput { token, account }))
+}
+
+/// End the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(s): State<AppState>,
+    _c: ApiCaller,
+    headers: HeaderMap,
+) -> ApiResult<axum::http::StatusCode> {
+    if let Some(t) = token_of(&headers) {
+        s.app.logout(&t).await?;
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<Me>> {
+    let volunteer = s.app.my_volunteer(&c).await?;
+    Ok(Json(Me {
+        account: c,
+        volunteer,
+    }))
+}

@@ -1,0 +1,95 @@
+//! The JSON API under `/api/v1`. Routes and the OpenAPI document come from one list.
+
+mod admin;
+mod auth;
+mod network;
+mod people;
+
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Zhiyuan 志愿 API", version = "1", description = "志愿服务与新时代文明实践平台 JSON API。\
+        Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with a stable English code and a Chinese message."),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(people::register_self))
+        .routes(routes!(network::list_regions))
+        .routes(routes!(network::get_region))
+        .routes(routes!(network::list_sites, network::create_site))
+        .routes(routes!(network::get_site))
+        .routes(routes!(network::list_orgs, network::create_org))
+        .routes(routes!(network::get_org))
+        .routes(routes!(people::org_members))
+        .routes(routes!(people::request_join))
+        .routes(routes!(people::list_volunteers, people::create_volunteer))
+        .routes(routes!(people::get_volunteer))
+        .routes(routes!(people::volunteer_memberships))
+        .routes(routes!(people::pending_requests))
+        .routes(routes!(people::approve_request))
+        .routes(routes!(people::decline_request))
+        .routes(routes!(admin::create_account))
+        .routes(routes!(admin::audit_log))
+        .split_for_parts()
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> From<zhiyuan_store::Page<T>> for PageOf<T> {
+    fn from(p: zhiyuan_store::Page<T>) -> Self {
+        PageOf {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            per_page: p.per_page,
+        }
+    }
+}
+
+/// `?page=&per_page=` (1-based; at most 200 a page).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct Paging {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl Paging {
+    pub fn request(&self) -> zhiyuan_store::PageRequest {
+        zhiyuan_store::PageRequest::new(self.page, self.per_page)
+    }
+}

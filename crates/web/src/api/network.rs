@@ -1,0 +1,140 @@
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use zhiyuan_app::network::{OrgInput, OrgView, RegionView, SiteInput, SiteView};
+use zhiyuan_store::orgs::OrgFilter;
+use zhiyuan_store::sites::SiteFilter;
+
+use super::{PageOf, Paging};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiCaller, ApiJson};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RegionQuery {
+    /// The parent's code; the top level when absent.
+    pub parent: Option<String>,
+}
+
+/// Regions (GB/T 2260 + statistical codes): the children of a region.
+#[utoipa::path(get, path = "/api/v1/regions", tag = "network", params(RegionQuery),
+    responses((status = 200, body = Vec<RegionView>)))]
+pub async fn list_regions(
+    State(s): State<AppState>,
+    Query(q): Query<RegionQuery>,
+) -> ApiResult<Json<Vec<RegionView>>> {
+    Ok(Json(s.app.regions(q.parent.as_deref()).await?))
+}
+
+/// One region.
+#[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "network", params(("code" = String, Path)),
+    responses((status = 200, body = RegionView), (status = 404, body = ErrorBody)))]
+pub async fn get_region(State(s): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<RegionView>> {
+    Ok(Json(s.app.region(&code).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SiteQuery {
+    /// Region code prefix, e.g. `110105`.
+    pub region: Option<String>,
+    /// center / institute / station
+    pub level: Option<String>,
+    pub parent_id: Option<i64>,
+    /// Name contains.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The practice network (public): centers, institutes and stations.
+#[utoipa::path(get, path = "/api/v1/sites", tag = "network", params(SiteQuery),
+    responses((status = 200, body = PageOf<SiteView>)))]
+pub async fn list_sites(
+    State(s): State<AppState>,
+    Query(q): Query<SiteQuery>,
+) -> ApiResult<Json<PageOf<SiteView>>> {
+    let f = SiteFilter {
+        region_prefix: q.region.clone(),
+        level: q.level.clone(),
+        parent_id: q.parent_id,
+        q: q.q.clone(),
+    };
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(s.app.sites(&f, paging.request()).await?.into()))
+}
+
+/// Open a practice site within the caller's region.
+#[utoipa::path(post, path = "/api/v1/sites", tag = "network", request_body = SiteInput, security(("bearer" = [])),
+    responses((status = 201, body = SiteView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_site(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<SiteInput>,
+) -> ApiResult<(StatusCode, Json<SiteView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_site(&c, &input).await?)))
+}
+
+/// One practice site.
+#[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "network", params(("id" = i64, Path)),
+    responses((status = 200, body = SiteView), (status = 404, body = ErrorBody)))]
+pub async fn get_site(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<SiteView>> {
+    Ok(Json(s.app.site(id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrgQuery {
+    /// Region code prefix.
+    pub region: Option<String>,
+    pub parent_id: Option<i64>,
+    pub site_id: Option<i64>,
+    /// Only top-level organizations.
+    pub roots: Option<bool>,
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The directory of organizations and teams (public), ordered as a tree.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "network", params(OrgQuery),
+    responses((status = 200, body = PageOf<OrgView>)))]
+pub async fn list_orgs(
+    State(s): State<AppState>,
+    Query(q): Query<OrgQuery>,
+) -> ApiResult<Json<PageOf<OrgView>>> {
+    let f = OrgFilter {
+        region_prefix: q.region.clone(),
+        path_prefix: None,
+        site_id: q.site_id,
+        parent_id: q.parent_id,
+        roots_only: q.roots.unwrap_or(false),
+        q: q.q.clone(),
+    };
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(s.app.orgs(&f, paging.request()).await?.into()))
+}
+
+/// Create an organization or a (sub-)team.
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "network", request_body = OrgInput, security(("bearer" = [])),
+    responses((status = 201, body = OrgView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_org(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<OrgInput>,
+) -> ApiResult<(StatusCode, Json<OrgView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_org(&c, &input).await?)))
+}
+
+/// One organization or team.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "network", params(("id" = i64, Path)),
+    responses((status = 200, body = OrgView), (status = 404, body = ErrorBody)))]
+pub async fn get_org(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<OrgView>> {
+    Ok(Json(s.app.org(id).await?))
+}

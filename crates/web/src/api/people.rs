@@ -1,0 +1,187 @@
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use zhiyuan_app::volunteers::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+
+use super::{PageOf, Paging};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiCaller, ApiJson};
+
+use crate::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Registered {
+    /// A bearer token for the new account (login name: the phone number).
+    pub token: String,
+    pub volunteer: VolunteerView,
+}
+
+/// Register oneself as a volunteer (real name); creates a login whose name is the phone number.
+#[utoipa::path(post, path = "/api/v1/register", tag = "volunteers", request_body = SelfRegistration,
+    responses((status = 201, body = Registered), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn register_self(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<SelfRegistration>,
+) -> ApiResult<(StatusCode, Json<Registered>)> {
+    let (token, volunteer) = s.app.register_self(&input).await?;
+    Ok((StatusCode::CREATED, Json(Registered { token, volunteer })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VolunteerQuery {
+    /// Name (contains), volunteer number or phone (starts with), or a full resident ID.
+    pub q: Option<String>,
+    /// Only members (or applicants) of this team.
+    pub org_id: Option<i64>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Volunteers within the caller's scope; resident IDs masked.
+#[utoipa::path(get, path = "/api/v1/volunteers", tag = "volunteers", params(VolunteerQuery), security(("bearer" = [])),
+    responses((status = 200, body = PageOf<VolunteerView>), (status = 401, body = ErrorBody)))]
+pub async fn list_volunteers(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<VolunteerQuery>,
+) -> ApiResult<Json<PageOf<VolunteerView>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(
+        s.app
+            .search_volunteers(&c, q.q.as_deref(), q.org_id, paging.request())
+            .await?
+            .into(),
+    ))
+}
+
+/// Register a volunteer as an administrator (a team admin names their team).
+#[utoipa::path(post, path = "/api/v1/volunteers", tag = "volunteers", request_body = VolunteerInput, security(("bearer" = [])),
+    responses((status = 201, body = VolunteerView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_volunteer(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<VolunteerInput>,
+) -> ApiResult<(StatusCode, Json<VolunteerView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.register_volunteer(&c, &input).await?),
+    ))
+}
+
+/// One volunteer (the full resident ID only for the volunteer themself).
+#[utoipa::path(get, path = "/api/v1/volunteers/{id}", tag = "volunteers", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = VolunteerView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_volunteer(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<VolunteerView>> {
+    Ok(Json(s.app.volunteer(&c, id).await?))
+}
+
+/// A volunteer's teams and requests.
+#[utoipa::path(get, path = "/api/v1/volunteers/{id}/memberships", tag = "volunteers", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody)))]
+pub async fn volunteer_memberships(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<MembershipView>>> {
+    Ok(Json(s.app.memberships_of(&c, id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MemberQuery {
+    /// pending / approved / declined / left
+    pub status: Option<String>,
+}
+
+/// Members and join requests of a team, for its administrators.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/members", tag = "volunteers", params(("id" = i64, Path), MemberQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody)))]
+pub async fn org_members(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<MemberQuery>,
+) -> ApiResult<Json<Vec<MembershipView>>> {
+    Ok(Json(s.app.org_memberships(&c, id, q.status.as_deref()).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct JoinInput {
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Ask to join a team (volunteers).
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/join-requests", tag = "volunteers", params(("id" = i64, Path)),
+    request_body = JoinInput, security(("bearer" = [])),
+    responses((status = 201, body = MembershipView), (status = 409, body = ErrorBody)))]
+pub async fn request_join(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<MembershipView>)> {
+    // The body is optional: an empty one means no note.
+    let note = if body.iter().all(u8::is_ascii_whitespace) {
+        String::new()
+    } else {
+        serde_json::from_slice::<JoinInput>(&body)
+            .map_err(|_| {
+                crate::error::ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "json_malformed",
+                    "请求内容不是有效的 JSON",
+                )
+            })?
+            .note
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.request_join(&c, id, &note).await?),
+    ))
+}
+
+/// Pending join requests the caller can decide.
+#[utoipa::path(get, path = "/api/v1/join-requests", tag = "volunteers", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody)))]
+pub async fn pending_requests(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Json<Vec<MembershipView>>> {
+    Ok(Json(s.app.pending_requests(&c).await?))
+}
+
+/// Approve a join request.
+#[utoipa::path(post, path = "/api/v1/join-requests/{id}/approve", tag = "volunteers", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = MembershipView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve_request(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<MembershipView>> {
+    Ok(Json(s.app.decide_join(&c, id, true).await?))
+}
+
+/// Decline a join request.
+#[utoipa::path(post, path = "/api/v1/join-requests/{id}/decline", tag = "volunteers", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = MembershipView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn decline_request(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<MembershipView>> {
+    Ok(Json(s.app.decide_join(&c, id, false).await?))
+}
