@@ -121,6 +121,7 @@ pub struct SelfRegistration {
 }
 
 /// A validated registration, ready to store.
+#[derive(Debug)]
 pub(crate) struct Checked {
     name: PersonName,
     id: ResidentId,

@@ -98,7 +98,7 @@ impl DomainError {
             Self::RegionCode => "region_code",
             Self::Availability(_) => "availability",
             Self::Skills(_) => "skills",
-            Self::ServiceCategory(_) => "service_categories",
+            Self::ServiceCategory(_) => "categories",
             Self::Location => "location",
             Self::VolunteerNo => "volunteer_no",
         })
@@ -148,7 +148,7 @@ mod tests {
                 "region_code",
                 "availability",
                 "skills",
-                "service_categories",
+                "categories",
                 "location",
                 "volunteer_no"
             ]

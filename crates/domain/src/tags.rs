@@ -178,7 +178,7 @@ mod tests {
         let e = parse_categories(&strings(&["legal", "跳广场舞"])).unwrap_err();
         assert_eq!(e, DomainError::ServiceCategory("跳广场舞".into()));
         assert_eq!(e.code(), "service_category_invalid");
-        assert_eq!(e.field(), Some("service_categories"));
+        assert_eq!(e.field(), Some("categories"));
         assert!(e.to_string().contains("跳广场舞"));
     }
 

@@ -1,0 +1,111 @@
+//! Logging in and out with the session cookie.
+
+use askama::Template;
+use axum::extract::Query;
+use axum::http::{HeaderMap, StatusCode};
+use axum_extra::extract::{CookieJar, Form};
+use serde::Deserialize;
+use zhiyuan_app::demo::{DEMO_LOGINS, DEMO_PASSWORD};
+use zhiyuan_app::{App, AppError};
+
+use super::{
+    clear_cookie, local_path, ok, redirect_with_cookie, render, session_cookie, Ctx, FormErrors, Nav,
+    PageResult,
+};
+
+#[derive(Deserialize, Default)]
+pub(crate) struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub(crate) struct DemoLogin {
+    pub username: &'static str,
+    pub role: &'static str,
+    pub scope: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Nav,
+    username: String,
+    next: String,
+    errors: FormErrors,
+    demo: Vec<DemoLogin>,
+    demo_password: &'static str,
+}
+
+/// Demo logins are shown only when the demo data (and its `volunteer` login) is loaded.
+async fn demo_logins(app: &App) -> Vec<DemoLogin> {
+    let loaded = async {
+        let mut conn = app.conn().await?;
+        let account = zhiyuan_store::accounts::by_username(&mut conn, "volunteer").await?;
+        Ok::<bool, AppError>(account.is_some())
+    };
+    if loaded.await.unwrap_or(false) {
+        DEMO_LOGINS
+            .iter()
+            .map(|(username, role, scope)| DemoLogin {
+                username,
+                role,
+                scope,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+pub(crate) async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> PageResult {
+    let next = local_path(&q.next).to_owned();
+    ok(&LoginPage {
+        nav: ctx.nav(),
+        username: String::new(),
+        next,
+        errors: FormErrors::default(),
+        demo: demo_logins(&ctx.app).await,
+        demo_password: DEMO_PASSWORD,
+    })
+}
+
+pub(crate) async fn login(ctx: Ctx, Form(f): Form<LoginForm>) -> PageResult {
+    ctx.guard_post()?;
+    let next = local_path(&f.next).to_owned();
+    match ctx.app.login(&f.username, &f.password).await {
+        Ok((token, _)) => Ok(redirect_with_cookie(&next, session_cookie(&token))),
+        Err(e @ (AppError::LoginFailed | AppError::Invalid(_))) => {
+            let page = LoginPage {
+                nav: ctx.nav(),
+                username: f.username.trim().to_owned(),
+                next,
+                errors: FormErrors::message(&e.to_string()),
+                demo: demo_logins(&ctx.app).await,
+                demo_password: DEMO_PASSWORD,
+            };
+            Ok(render(StatusCode::UNAUTHORIZED, &page))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn logout(ctx: Ctx, headers: HeaderMap) -> PageResult {
+    ctx.guard_post()?;
+    let jar = CookieJar::from_headers(&headers);
+    if let Some(c) = jar.get(crate::extract::SESSION_COOKIE) {
+        if let Err(e) = ctx.app.logout(c.value()).await {
+            return Err(ctx.fail(e));
+        }
+    }
+    Ok(redirect_with_cookie("/", clear_cookie()))
+}

@@ -1,0 +1,555 @@
+//! zh-CN server-rendered pages: plain HTML forms, no JavaScript, one stylesheet.
+//!
+//! Every handler takes a [`Ctx`] (who is calling, the request path, whether a POST came from
+//! our own origin) and returns `Result<Response, Response>`: the error side is an already
+//! rendered error page (403 / 404 / 500) or a redirect to the login page.
+
+// A rendered page is the error value of every handler here; boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+mod audit;
+mod auth;
+mod home;
+mod network;
+mod volunteers;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use zhiyuan_app::{App, AppError, Caller, FieldError};
+use zhiyuan_store::Page;
+
+use crate::extract::MaybeCaller;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/me", get(home::me))
+        .route(
+            "/register",
+            get(volunteers::register_form).post(volunteers::register),
+        )
+        .route("/volunteers", get(volunteers::list))
+        .route(
+            "/volunteers/new",
+            get(volunteers::new_form).post(volunteers::create),
+        )
+        .route("/volunteers/{id}", get(volunteers::detail))
+        .route("/orgs", get(network::orgs))
+        .route("/orgs/{id}", get(network::org))
+        .route("/orgs/{id}/join", post(network::join))
+        .route("/orgs/{id}/teams", post(network::create_team))
+        .route("/memberships/{id}/approve", post(network::approve))
+        .route("/memberships/{id}/decline", post(network::decline))
+        .route("/sites", get(network::sites))
+        .route("/sites/{id}", get(network::site))
+        .route("/audit", get(audit::audit))
+}
+
+/// The Chinese 404 page for paths nobody serves.
+pub fn not_found() -> impl IntoResponse {
+    error_page(
+        &Nav::anonymous(""),
+        StatusCode::NOT_FOUND,
+        "页面不存在",
+        "您访问的页面不存在或已被移除。",
+    )
+}
+
+pub(crate) type PageResult = Result<Response, Response>;
+
+/// What every page handler knows about its request.
+pub(crate) struct Ctx {
+    pub app: App,
+    pub caller: Option<Caller>,
+    /// Path and query of the request, e.g. `/volunteers?q=张`.
+    pub uri: String,
+    /// False when a cross-site `Origin` came with the request.
+    origin_ok: bool,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let uri = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        let caller = match MaybeCaller::from_request_parts(parts, state).await {
+            Ok(MaybeCaller(c)) => c,
+            Err(e) => {
+                let nav = Nav::anonymous(&uri);
+                return Err(error_page(&nav, e.status, "出错了", &e.message).into_response());
+            }
+        };
+        let origin_ok = same_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str()));
+        Ok(Ctx {
+            app: state.app.clone(),
+            caller,
+            uri,
+            origin_ok,
+        })
+    }
+}
+
+impl Ctx {
+    pub fn nav(&self) -> Nav {
+        match &self.caller {
+            Some(c) => Nav {
+                logged_in: true,
+                is_admin: c.is_admin(),
+                user_name: c.display_name.clone(),
+                role_label: c.role.label_zh().to_owned(),
+                active: section_of(&self.uri),
+            },
+            None => Nav::anonymous(&self.uri),
+        }
+    }
+
+    /// The caller, or a redirect to the login page that comes back here.
+    pub fn require_login(&self) -> Result<&Caller, Response> {
+        self.caller.as_ref().ok_or_else(|| login_redirect(&self.uri))
+    }
+
+    /// Refuses a POST whose `Origin` names another site.
+    pub fn guard_post(&self) -> Result<(), Response> {
+        if self.origin_ok {
+            Ok(())
+        } else {
+            Err(error_page(
+                &self.nav(),
+                StatusCode::FORBIDDEN,
+                "请求被拒绝",
+                "该请求来自其他网站，已被拒绝。",
+            ))
+        }
+    }
+
+    /// An application error as a page (or a redirect to the login page).
+    pub fn fail(&self, e: AppError) -> Response {
+        let nav = self.nav();
+        match &e {
+            AppError::Unauthenticated => login_redirect(&self.uri),
+            AppError::Forbidden => error_page(&nav, StatusCode::FORBIDDEN, "无权访问", &e.to_string()),
+            AppError::NotFound(_) => error_page(&nav, StatusCode::NOT_FOUND, "内容不存在", &e.to_string()),
+            AppError::Store(_) | AppError::Internal(_) => {
+                tracing::error!(error = ?e, "page failed");
+                error_page(
+                    &nav,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "服务器内部错误",
+                    &e.to_string(),
+                )
+            }
+            _ => {
+                let fields = e.fields();
+                let msg = if fields.len() > 1 {
+                    fields
+                        .iter()
+                        .map(|f| f.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("；")
+                } else {
+                    e.to_string()
+                };
+                error_page(&nav, crate::error::status_of(&e), "操作未成功", &msg)
+            }
+        }
+    }
+
+    pub fn not_found(&self) -> Response {
+        error_page(
+            &self.nav(),
+            StatusCode::NOT_FOUND,
+            "内容不存在",
+            "您访问的内容不存在或已被移除。",
+        )
+    }
+}
+
+/// The top bar and navigation, shared by every page through `base.html`.
+pub(crate) struct Nav {
+    pub logged_in: bool,
+    pub is_admin: bool,
+    pub user_name: String,
+    pub role_label: String,
+    /// Which nav item is current: home, volunteers, orgs, sites, audit, me, login.
+    pub active: &'static str,
+}
+
+impl Nav {
+    fn anonymous(uri: &str) -> Nav {
+        Nav {
+            logged_in: false,
+            is_admin: false,
+            user_name: String::new(),
+            role_label: String::new(),
+            active: section_of(uri),
+        }
+    }
+}
+
+fn section_of(uri: &str) -> &'static str {
+    let path = uri.split('?').next().unwrap_or("");
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    match first {
+        "" => "home",
+        "volunteers" => "volunteers",
+        "orgs" | "memberships" => "orgs",
+        "sites" => "sites",
+        "audit" => "audit",
+        "me" => "me",
+        "login" => "login",
+        "register" => "register",
+        _ => "",
+    }
+}
+
+/// Whether a request's `Origin` (when present) is this server's own host.
+fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or(authority);
+    let origin_host = origin.split_once("://").map(|(_, h)| h.trim_end_matches('/'));
+    matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+}
+
+/// `/login?next=<uri>`.
+pub(crate) fn login_redirect(uri: &str) -> Response {
+    let next = if uri.is_empty() || uri == "/" {
+        String::new()
+    } else {
+        format!("?next={}", enc(uri))
+    };
+    Redirect::to(&format!("/login{next}")).into_response()
+}
+
+/// A path on this site that is safe to send the browser back to; anything else is `/`.
+pub(crate) fn local_path(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if ok {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// 303 See Other to a local path, as after every successful POST.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(local_path(to)).into_response()
+}
+
+/// Renders a template with a status; pages are personal, so they are not cached.
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!doctype html><meta charset=\"utf-8\"><h1>服务器内部错误</h1>"),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub(crate) fn ok<T: Template>(t: &T) -> PageResult {
+    Ok(render(StatusCode::OK, t))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: &'a Nav,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+pub(crate) fn error_page(nav: &Nav, status: StatusCode, title: &str, message: &str) -> Response {
+    render(
+        status,
+        &ErrorPage {
+            nav,
+            status: status.as_u16(),
+            title,
+            message,
+        },
+    )
+}
+
+/// A numeric path id, or the 404 page.
+pub(crate) fn parse_id(ctx: &Ctx, raw: &str) -> Result<i64, Response> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ctx.not_found())
+}
+
+/// Percent-encodes a query-string component.
+pub(crate) fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `base?k=v&…` keeping only the non-empty parameters.
+pub(crate) fn url_with(base: &str, params: &[(&str, &str)]) -> String {
+    let qs: Vec<String> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    if qs.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", qs.join("&"))
+    }
+}
+
+/// A 1-based page number from a query string; junk means the first page.
+pub(crate) fn page_no(raw: &str) -> Option<i64> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|p| *p >= 1 && *p <= 1_000_000)
+}
+
+/// Links to the previous and next pages of a list.
+pub(crate) struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn of<T>(p: &Page<T>, base: &str, params: &[(&str, &str)]) -> Pager {
+        let pages = ((p.total + p.per_page - 1) / p.per_page.max(1)).max(1);
+        let link = |n: i64| {
+            let n = n.to_string();
+            let mut all: Vec<(&str, &str)> = params.to_vec();
+            if n != "1" {
+                all.push(("page", &n));
+            }
+            url_with(base, &all)
+        };
+        Pager {
+            page: p.page,
+            pages,
+            total: p.total,
+            prev: (p.page > 1).then(|| link((p.page - 1).min(pages))),
+            next: (p.page < pages).then(|| link(p.page + 1)),
+        }
+    }
+}
+
+/// The problems of a submitted form: one message per field, plus a summary of them all.
+#[derive(Default)]
+pub(crate) struct FormErrors {
+    fields: Vec<(String, String)>,
+    pub summary: Vec<String>,
+}
+
+impl FormErrors {
+    pub fn from_app(e: &AppError) -> FormErrors {
+        let fields = e.fields();
+        if fields.is_empty() {
+            return FormErrors::message(&e.to_string());
+        }
+        FormErrors::from_fields(&fields)
+    }
+
+    pub fn from_fields(fields: &[FieldError]) -> FormErrors {
+        let mut out = FormErrors::default();
+        for f in fields {
+            let name = f.field;
+            if !out.fields.iter().any(|(n, _)| n == name) {
+                out.fields.push((name.to_owned(), f.message.clone()));
+            }
+            out.summary.push(f.message.clone());
+        }
+        out
+    }
+
+    /// A problem with the form as a whole.
+    pub fn message(msg: &str) -> FormErrors {
+        FormErrors {
+            fields: Vec::new(),
+            summary: vec![msg.to_owned()],
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.get(field).is_some()
+    }
+
+    pub fn any(&self) -> bool {
+        !self.summary.is_empty()
+    }
+}
+
+/// The status of a form shown again with its problems.
+pub(crate) fn form_status(e: &AppError) -> StatusCode {
+    match e {
+        AppError::LoginFailed => StatusCode::UNAUTHORIZED,
+        _ => crate::error::status_of(e),
+    }
+}
+
+/// Whether an error is about the submitted input (and the form should be shown again).
+pub(crate) fn is_input_error(e: &AppError) -> bool {
+    matches!(e, AppError::Invalid(_) | AppError::Conflict { .. })
+}
+
+/// The session cookie (HttpOnly, SameSite=Lax, for the whole site) holding `token`.
+pub(crate) fn session_cookie(token: &str) -> HeaderValue {
+    let max_age = zhiyuan_app::auth::SESSION_DAYS * 86_400;
+    let v = format!(
+        "{}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax",
+        crate::extract::SESSION_COOKIE
+    );
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("zy_session=; Path=/; Max-Age=0"))
+}
+
+/// Clears the session cookie.
+pub(crate) fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("zy_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+}
+
+/// A redirect that also sets a cookie.
+pub(crate) fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
+    let mut r = see_other(to);
+    r.headers_mut().append(header::SET_COOKIE, cookie);
+    r
+}
+
+/// The Chinese description of an admin's scope, e.g. `朝阳区`.
+pub(crate) async fn scope_label(app: &App, caller: &Caller) -> String {
+    use zhiyuan_app::Scope;
+    match &caller.scope {
+        Scope::Region { prefix } => {
+            let code = format!("{prefix:0<12}");
+            match app.region(&code).await {
+                Ok(r) => r.name,
+                Err(_) if prefix == "11" => "北京市".into(),
+                Err(_) => format!("区划 {prefix}"),
+            }
+        }
+        Scope::Site { site_id, .. } => app
+            .site(*site_id)
+            .await
+            .map(|s| s.name)
+            .unwrap_or_else(|_| "本阵地".into()),
+        Scope::Team { org_id, .. } => app
+            .org(*org_id)
+            .await
+            .map(|o| format!("{}及下级队伍", o.name))
+            .unwrap_or_else(|_| "本队伍".into()),
+        Scope::Own => "本人信息".into(),
+    }
+}
+
+/// A choice in a `<select>`.
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The counties (districts), for filters.
+pub(crate) async fn county_choices(app: &App, selected: &str) -> Result<Vec<Choice>, AppError> {
+    Ok(app
+        .region_choices()
+        .await?
+        .into_iter()
+        .filter(|r| r.level == "county")
+        .map(|r| Choice {
+            selected: r.code == selected,
+            value: r.code,
+            label: r.name,
+        })
+        .collect())
+}
+
+/// The significant prefix (6 digits) of a county code chosen in a filter, or None.
+pub(crate) fn county_prefix(code: &str) -> Option<String> {
+    let code = code.trim();
+    (code.len() == 12 && code.bytes().all(|b| b.is_ascii_digit())).then(|| code[..6].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/volunteers?q=1"), "/volunteers?q=1");
+        assert_eq!(local_path("//evil.example"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path("https://evil.example"), "/");
+        assert_eq!(local_path(""), "/");
+    }
+
+    #[test]
+    fn cross_site_origins_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("zy.example:8080"));
+        assert!(same_origin(&h, None));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://zy.example:8080"));
+        assert!(same_origin(&h, None));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!same_origin(&h, None));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!same_origin(&h, None));
+    }
+
+    #[test]
+    fn query_strings_are_encoded() {
+        assert_eq!(
+            url_with("/v", &[("q", "张 三&"), ("page", "")]),
+            "/v?q=%E5%BC%A0%20%E4%B8%89%26"
+        );
+        assert_eq!(section_of("/volunteers/3"), "volunteers");
+        assert_eq!(section_of("/"), "home");
+    }
+}

@@ -1,0 +1,448 @@
+//! Organizations and teams (with joining and its review), and the practice network of sites.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+use zhiyuan_app::network::{OrgInput, OrgView, SiteView};
+use zhiyuan_app::volunteers::MembershipView;
+use zhiyuan_app::AppError;
+use zhiyuan_store::orgs::OrgFilter;
+use zhiyuan_store::sites::SiteFilter;
+use zhiyuan_store::PageRequest;
+
+use super::{
+    county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
+    render, see_other, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
+};
+
+// ---------------------------------------------------------------- organizations
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct OrgsQuery {
+    county: String,
+    q: String,
+    page: String,
+}
+
+pub(crate) struct OrgNode {
+    pub org: OrgView,
+    pub indent: usize,
+    pub children: Vec<OrgView>,
+}
+
+#[derive(Template)]
+#[template(path = "orgs.html")]
+struct OrgsPage {
+    nav: Nav,
+    counties: Vec<Choice>,
+    q: String,
+    /// Roots with their direct children (no filter) or a flat, indented list (filtered).
+    tree: bool,
+    nodes: Vec<OrgNode>,
+    pager: Pager,
+}
+
+pub(crate) async fn orgs(ctx: Ctx, Query(q): Query<OrgsQuery>) -> PageResult {
+    let county = q.county.trim().to_owned();
+    let text = q.q.trim().to_owned();
+    let prefix = county_prefix(&county);
+    let tree = prefix.is_none() && text.is_empty();
+    let filter = OrgFilter {
+        region_prefix: prefix,
+        roots_only: tree,
+        q: (!text.is_empty()).then(|| text.clone()),
+        ..Default::default()
+    };
+    let per_page = if tree { 20 } else { 50 };
+    let app = &ctx.app;
+    let page = app
+        .orgs(&filter, PageRequest::new(page_no(&q.page), Some(per_page)))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let pager = Pager::of(&page, "/orgs", &[("county", &county), ("q", &text)]);
+    let base = page.items.iter().map(|o| o.depth).min().unwrap_or(0);
+    let mut nodes = Vec::with_capacity(page.items.len());
+    for org in page.items {
+        let children = if tree {
+            app.org_children(org.id).await.map_err(|e| ctx.fail(e))?
+        } else {
+            Vec::new()
+        };
+        let indent = if text.is_empty() {
+            org.depth.saturating_sub(base).min(8)
+        } else {
+            0
+        };
+        nodes.push(OrgNode {
+            org,
+            indent,
+            children,
+        });
+    }
+    let counties = county_choices(app, &county).await.map_err(|e| ctx.fail(e))?;
+    ok(&OrgsPage {
+        nav: ctx.nav(),
+        counties,
+        q: text,
+        tree,
+        nodes,
+        pager,
+    })
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct TeamForm {
+    name: String,
+    kind: String,
+    contact_name: String,
+    contact_phone: String,
+    description: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct OrgQuery {
+    joined: String,
+    created: String,
+    decided: String,
+}
+
+pub(crate) struct OrgAdmin {
+    pub members: Vec<MembershipView>,
+    pub pending: Vec<MembershipView>,
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+struct OrgPage {
+    nav: Nav,
+    o: OrgView,
+    parent: Option<OrgView>,
+    children: Vec<OrgView>,
+    admin: Option<OrgAdmin>,
+    /// The caller is a volunteer who may ask to join.
+    can_join: bool,
+    /// The caller's own membership here, e.g. `待审核` / `已加入`.
+    my_status: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+    team_form: TeamForm,
+    team_errors: FormErrors,
+}
+
+/// What the org page shows besides a notice or a form in progress.
+struct OrgExtras {
+    notice: Option<String>,
+    error: Option<String>,
+    team_form: TeamForm,
+    team_errors: FormErrors,
+}
+
+impl Default for OrgExtras {
+    fn default() -> Self {
+        OrgExtras {
+            notice: None,
+            error: None,
+            team_form: TeamForm {
+                kind: "team".into(),
+                ..Default::default()
+            },
+            team_errors: FormErrors::default(),
+        }
+    }
+}
+
+async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum::response::Response> {
+    let app = &ctx.app;
+    let o = app.org(id).await.map_err(|e| ctx.fail(e))?;
+    let parent = match o.parent_id {
+        Some(p) => app.org(p).await.ok(),
+        None => None,
+    };
+    let children = app.org_children(id).await.map_err(|e| ctx.fail(e))?;
+    let mut admin = None;
+    let mut can_join = false;
+    let mut my_status = None;
+    if let Some(caller) = &ctx.caller {
+        if caller.is_admin() {
+            match app.org_memberships(caller, id, None).await {
+                Ok(all) => {
+                    let (pending, rest): (Vec<_>, Vec<_>) =
+                        all.into_iter().partition(|m| m.status == "pending");
+                    let members = rest.into_iter().filter(|m| m.status == "approved").collect();
+                    admin = Some(OrgAdmin { members, pending });
+                }
+                Err(AppError::Forbidden) => {}
+                Err(e) => return Err(ctx.fail(e)),
+            }
+        }
+        if let Some(vid) = caller.volunteer_id {
+            let mine = app.memberships_of(caller, vid).await.map_err(|e| ctx.fail(e))?;
+            my_status = mine
+                .into_iter()
+                .find(|m| m.organization_id == id && (m.status == "pending" || m.status == "approved"))
+                .map(|m| m.status_label);
+            can_join = my_status.is_none();
+        }
+    }
+    Ok(OrgPage {
+        nav: ctx.nav(),
+        o,
+        parent,
+        children,
+        admin,
+        can_join,
+        my_status,
+        notice: extras.notice,
+        error: extras.error,
+        team_form: extras.team_form,
+        team_errors: extras.team_errors,
+    })
+}
+
+pub(crate) async fn org(ctx: Ctx, Path(id): Path<String>, Query(q): Query<OrgQuery>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let notice = if !q.joined.is_empty() {
+        Some("已提交入队申请，请等待队伍审核。".to_owned())
+    } else if !q.created.is_empty() {
+        Some("已创建。".to_owned())
+    } else if q.decided == "approved" {
+        Some("已批准该申请。".to_owned())
+    } else if q.decided == "declined" {
+        Some("已拒绝该申请。".to_owned())
+    } else {
+        None
+    };
+    ok(&org_page(
+        &ctx,
+        id,
+        OrgExtras {
+            notice,
+            ..Default::default()
+        },
+    )
+    .await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct JoinForm {
+    note: String,
+}
+
+pub(crate) async fn join(ctx: Ctx, Path(id): Path<String>, Form(f): Form<JoinForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect(&format!("/orgs/{id}")));
+    };
+    ctx.guard_post()?;
+    match ctx.app.request_join(caller, id, &f.note).await {
+        Ok(_) => Ok(see_other(&format!("/orgs/{id}?joined=1"))),
+        Err(e) if is_input_error(&e) => {
+            let page = org_page(
+                &ctx,
+                id,
+                OrgExtras {
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(render(form_status(&e), &page))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn create_team(ctx: Ctx, Path(id): Path<String>, Form(f): Form<TeamForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect(&format!("/orgs/{id}")));
+    };
+    ctx.guard_post()?;
+    let input = OrgInput {
+        name: f.name.clone(),
+        kind: f.kind.clone(),
+        parent_id: Some(id),
+        site_id: None,
+        region_code: None,
+        contact_name: f.contact_name.clone(),
+        contact_phone: f.contact_phone.clone(),
+        description: f.description.clone(),
+    };
+    match ctx.app.create_org(caller, &input).await {
+        Ok(o) => Ok(see_other(&format!("/orgs/{}?created=1", o.id))),
+        Err(e) if is_input_error(&e) => {
+            let extras = OrgExtras {
+                team_form: f,
+                team_errors: FormErrors::from_app(&e),
+                ..Default::default()
+            };
+            let page = org_page(&ctx, id, extras).await?;
+            Ok(render(form_status(&e), &page))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DecideForm {
+    back: String,
+}
+
+async fn decide(ctx: Ctx, id: String, f: DecideForm, approve: bool) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect("/"));
+    };
+    ctx.guard_post()?;
+    let m = ctx
+        .app
+        .decide_join(caller, id, approve)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let decided = if approve { "approved" } else { "declined" };
+    if f.back.is_empty() {
+        Ok(see_other(&format!(
+            "/orgs/{}?decided={decided}",
+            m.organization_id
+        )))
+    } else {
+        Ok(see_other(&f.back))
+    }
+}
+
+pub(crate) async fn approve(ctx: Ctx, Path(id): Path<String>, Form(f): Form<DecideForm>) -> PageResult {
+    decide(ctx, id, f, true).await
+}
+
+pub(crate) async fn decline(ctx: Ctx, Path(id): Path<String>, Form(f): Form<DecideForm>) -> PageResult {
+    decide(ctx, id, f, false).await
+}
+
+// ---------------------------------------------------------------- practice network
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SitesQuery {
+    county: String,
+    level: String,
+    q: String,
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "sites.html")]
+struct SitesPage {
+    nav: Nav,
+    counties: Vec<Choice>,
+    levels: Vec<Choice>,
+    q: String,
+    items: Vec<SiteView>,
+    pager: Pager,
+}
+
+const LEVELS: &[(&str, &str)] = &[
+    ("center", "新时代文明实践中心"),
+    ("institute", "新时代文明实践所"),
+    ("station", "新时代文明实践站"),
+];
+
+pub(crate) async fn sites(ctx: Ctx, Query(q): Query<SitesQuery>) -> PageResult {
+    let county = q.county.trim().to_owned();
+    let level = LEVELS
+        .iter()
+        .find(|(code, _)| *code == q.level.trim())
+        .map(|(c, _)| (*c).to_owned());
+    let text = q.q.trim().to_owned();
+    let filter = SiteFilter {
+        region_prefix: county_prefix(&county),
+        level: level.clone(),
+        parent_id: None,
+        q: (!text.is_empty()).then(|| text.clone()),
+    };
+    let app = &ctx.app;
+    let page = app
+        .sites(&filter, PageRequest::new(page_no(&q.page), Some(30)))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let level = level.unwrap_or_default();
+    let pager = Pager::of(
+        &page,
+        "/sites",
+        &[("county", &county), ("level", &level), ("q", &text)],
+    );
+    let levels = LEVELS
+        .iter()
+        .map(|(code, label)| Choice {
+            value: (*code).into(),
+            label: (*label).into(),
+            selected: *code == level,
+        })
+        .collect();
+    let counties = county_choices(app, &county).await.map_err(|e| ctx.fail(e))?;
+    ok(&SitesPage {
+        nav: ctx.nav(),
+        counties,
+        levels,
+        q: text,
+        items: page.items,
+        pager,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "site.html")]
+struct SitePage {
+    nav: Nav,
+    s: SiteView,
+    parent: Option<SiteView>,
+    children: Vec<SiteView>,
+    children_total: i64,
+    teams: Vec<OrgView>,
+    teams_total: i64,
+}
+
+pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let app = &ctx.app;
+    let s = app.site(id).await.map_err(|e| ctx.fail(e))?;
+    let parent = match s.parent_id {
+        Some(p) => app.site(p).await.ok(),
+        None => None,
+    };
+    let all = PageRequest::new(None, Some(200));
+    let children = app
+        .sites(
+            &SiteFilter {
+                parent_id: Some(id),
+                ..Default::default()
+            },
+            all,
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let teams = app
+        .orgs(
+            &OrgFilter {
+                site_id: Some(id),
+                ..Default::default()
+            },
+            all,
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ok(&SitePage {
+        nav: ctx.nav(),
+        s,
+        parent,
+        children_total: children.total,
+        children: children.items,
+        teams_total: teams.total,
+        teams: teams.items,
+    })
+}

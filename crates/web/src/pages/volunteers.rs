@@ -1,0 +1,343 @@
+//! Volunteers: self-registration, registration by an administrator, the list and the record.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+use zhiyuan_app::volunteers::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
+use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
+use zhiyuan_store::orgs::OrgFilter;
+use zhiyuan_store::PageRequest;
+
+use super::{
+    form_status, is_input_error, ok, page_no, parse_id, redirect_with_cookie, render, see_other,
+    session_cookie, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
+};
+
+/// A registration form as submitted: every field as text, so that nothing the person typed
+/// is lost when the form comes back with its problems.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct VolunteerForm {
+    pub name: String,
+    pub resident_id: String,
+    pub phone: String,
+    pub region_code: String,
+    pub skills: String,
+    pub categories: Vec<String>,
+    pub lat: String,
+    pub lon: String,
+    pub availability: String,
+    pub team_id: String,
+    pub password: String,
+}
+
+/// A coordinate as typed: blank is none; text that is not a number becomes NaN, which the
+/// use case reports as an invalid location beside the other problems of the form.
+fn coordinate(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() {
+        None
+    } else {
+        Some(s.parse::<f64>().unwrap_or(f64::NAN))
+    }
+}
+
+impl VolunteerForm {
+    fn input(&self) -> VolunteerInput {
+        let team = self.team_id.trim();
+        VolunteerInput {
+            name: self.name.clone(),
+            resident_id: self.resident_id.clone(),
+            phone: self.phone.clone(),
+            region_code: self.region_code.trim().to_owned(),
+            skills: vec![self.skills.clone()],
+            categories: self.categories.clone(),
+            lat: coordinate(&self.lat),
+            lon: coordinate(&self.lon),
+            availability: self.availability.clone(),
+            // an unknown id is reported by the use case as "所选队伍不存在"
+            team_id: if team.is_empty() {
+                None
+            } else {
+                Some(team.parse().unwrap_or(-1))
+            },
+        }
+    }
+}
+
+pub(crate) struct RegionGroup {
+    pub label: String,
+    pub options: Vec<Choice>,
+}
+
+pub(crate) struct CategoryChoice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// Everything the shared form partial (`volunteer_form.html`) shows.
+pub(crate) struct VolunteerFormView {
+    pub form: VolunteerForm,
+    pub errors: FormErrors,
+    pub regions: Vec<RegionGroup>,
+    pub categories: Vec<CategoryChoice>,
+    pub suggested_skills: String,
+    pub with_password: bool,
+    pub teams: Option<Vec<Choice>>,
+    pub team_required: bool,
+}
+
+/// Residence choices grouped by district, limited to a region prefix when given.
+async fn region_groups(app: &App, within: Option<&str>, selected: &str) -> AppResult<Vec<RegionGroup>> {
+    let all = app.region_choices().await?;
+    let within = within.unwrap_or("");
+    let mut groups = Vec::new();
+    for county in all.iter().filter(|r| r.level == "county") {
+        let mut options: Vec<Choice> = all
+            .iter()
+            .filter(|t| t.level != "county" && t.parent_code.as_deref() == Some(county.code.as_str()))
+            .filter(|t| t.code.starts_with(within))
+            .map(|t| Choice {
+                value: t.code.clone(),
+                label: t.name.clone(),
+                selected: t.code == selected,
+            })
+            .collect();
+        if options.is_empty() && county.code.starts_with(within) {
+            options.push(Choice {
+                value: county.code.clone(),
+                label: county.name.clone(),
+                selected: county.code == selected,
+            });
+        }
+        if !options.is_empty() {
+            groups.push(RegionGroup {
+                label: county.name.clone(),
+                options,
+            });
+        }
+    }
+    Ok(groups)
+}
+
+/// The teams an administrator may register volunteers into.
+async fn team_choices(app: &App, caller: &Caller, selected: &str) -> AppResult<Vec<Choice>> {
+    let filter = match &caller.scope {
+        Scope::Team { path, .. } => OrgFilter {
+            path_prefix: Some(path.clone()),
+            ..Default::default()
+        },
+        Scope::Region { prefix } | Scope::Site { prefix, .. } => OrgFilter {
+            region_prefix: Some(prefix.clone()),
+            ..Default::default()
+        },
+        Scope::Own => return Ok(Vec::new()),
+    };
+    let page = app.orgs(&filter, PageRequest::new(None, Some(200))).await?;
+    let base = page.items.iter().map(|o| o.depth).min().unwrap_or(0);
+    Ok(page
+        .items
+        .into_iter()
+        .map(|o| {
+            let indent = "　".repeat(o.depth.saturating_sub(base));
+            let value = o.id.to_string();
+            Choice {
+                selected: value == selected,
+                value,
+                label: format!("{indent}{}（{}）", o.name, o.region_name),
+            }
+        })
+        .collect())
+}
+
+async fn form_view(
+    app: &App,
+    form: VolunteerForm,
+    errors: FormErrors,
+    admin: Option<&Caller>,
+) -> AppResult<VolunteerFormView> {
+    let within = admin.and_then(|c| c.region_prefix()).map(str::to_owned);
+    let regions = region_groups(app, within.as_deref(), form.region_code.trim()).await?;
+    let categories = SERVICE_CATEGORIES
+        .iter()
+        .map(|c| CategoryChoice {
+            code: c.code,
+            label: c.label,
+            checked: form.categories.iter().any(|x| x == c.code || x == c.label),
+        })
+        .collect();
+    let teams = match admin {
+        Some(c) => Some(team_choices(app, c, form.team_id.trim()).await?),
+        None => None,
+    };
+    Ok(VolunteerFormView {
+        errors,
+        regions,
+        categories,
+        suggested_skills: SUGGESTED_SKILLS.join("、"),
+        with_password: admin.is_none(),
+        teams,
+        team_required: admin.is_some_and(|c| matches!(c.scope, Scope::Team { .. })),
+        form: VolunteerForm {
+            password: String::new(),
+            ..form
+        },
+    })
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    nav: Nav,
+    vf: VolunteerFormView,
+}
+
+pub(crate) async fn register_form(ctx: Ctx) -> PageResult {
+    let vf = form_view(&ctx.app, VolunteerForm::default(), FormErrors::default(), None)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ok(&RegisterPage { nav: ctx.nav(), vf })
+}
+
+pub(crate) async fn register(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageResult {
+    ctx.guard_post()?;
+    let reg = SelfRegistration {
+        volunteer: VolunteerInput {
+            team_id: None,
+            ..form.input()
+        },
+        password: form.password.clone(),
+    };
+    match ctx.app.register_self(&reg).await {
+        Ok((token, _)) => Ok(redirect_with_cookie("/me?registered=1", session_cookie(&token))),
+        Err(e) if is_input_error(&e) => {
+            let vf = form_view(&ctx.app, form, FormErrors::from_app(&e), None)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            Ok(render(form_status(&e), &RegisterPage { nav: ctx.nav(), vf }))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "volunteer_new.html")]
+struct NewVolunteerPage {
+    nav: Nav,
+    vf: VolunteerFormView,
+}
+
+pub(crate) async fn new_form(ctx: Ctx) -> PageResult {
+    let caller = ctx.require_login()?;
+    caller.require_admin().map_err(|e| ctx.fail(e))?;
+    let vf = form_view(
+        &ctx.app,
+        VolunteerForm::default(),
+        FormErrors::default(),
+        Some(caller),
+    )
+    .await
+    .map_err(|e| ctx.fail(e))?;
+    ok(&NewVolunteerPage { nav: ctx.nav(), vf })
+}
+
+pub(crate) async fn create(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    caller.require_admin().map_err(|e| ctx.fail(e))?;
+    match ctx.app.register_volunteer(caller, &form.input()).await {
+        Ok(v) => Ok(see_other(&format!("/volunteers/{}?created=1", v.id))),
+        Err(e) if is_input_error(&e) || matches!(e, AppError::Forbidden) => {
+            let errors = match &e {
+                AppError::Forbidden => FormErrors::message("所填居住地或队伍不在您的管理范围内，无权登记"),
+                _ => FormErrors::from_app(&e),
+            };
+            let vf = form_view(&ctx.app, form, errors, Some(caller))
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            Ok(render(form_status(&e), &NewVolunteerPage { nav: ctx.nav(), vf }))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ListQuery {
+    q: String,
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "volunteers.html")]
+struct ListPage {
+    nav: Nav,
+    q: String,
+    items: Vec<VolunteerView>,
+    pager: Pager,
+    can_register: bool,
+}
+
+pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let query = q.q.trim().to_owned();
+    let page = ctx
+        .app
+        .search_volunteers(
+            caller,
+            Some(&query),
+            None,
+            PageRequest::new(page_no(&q.page), Some(20)),
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let pager = Pager::of(&page, "/volunteers", &[("q", &query)]);
+    ok(&ListPage {
+        nav: ctx.nav(),
+        q: query,
+        items: page.items,
+        pager,
+        can_register: caller.is_admin(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DetailQuery {
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "volunteer.html")]
+struct DetailPage {
+    nav: Nav,
+    v: VolunteerView,
+    memberships: Vec<MembershipView>,
+    created: bool,
+    is_self: bool,
+}
+
+pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DetailQuery>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let id = parse_id(&ctx, &id)?;
+    let v = ctx.app.volunteer(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let memberships = ctx
+        .app
+        .memberships_of(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(render(
+        StatusCode::OK,
+        &DetailPage {
+            nav: ctx.nav(),
+            is_self: caller.volunteer_id == Some(v.id),
+            v,
+            memberships,
+            created: !q.created.is_empty(),
+        },
+    ))
+}

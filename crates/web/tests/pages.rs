@@ -1,0 +1,180 @@
+//! The pages over real HTTP with a cookie session: scope is enforced in the pages as in the
+//! API, forms re-show errors beside their fields and lose nothing typed.
+
+mod support;
+
+use reqwest::redirect::Policy;
+use support::app::{new_resident_id, spawn_app, Db, TestApp};
+use support::world::{self, PW};
+
+/// A browser-like client (cookie jar, no automatic redirects) logged in through the form.
+async fn session(t: &TestApp, user: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("username", user), ("password", PW), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "login {user}");
+    c
+}
+
+async fn page(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
+    let r = c.get(t.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn pages_enforce_scope_like_the_api(t: TestApp) {
+    let w = world::build(&t).await;
+    // (user, readable volunteer, unreadable volunteer, may read the audit log)
+    let matrix = [
+        ("city", w.v_b, w.v_t, true),
+        ("chaoyang", w.v_a, w.v_b, true),
+        ("jwsite", w.v_a, w.v_b, true),
+        ("teama", w.v_a, w.v_b, true),
+        ("13700000001", w.v_self, w.v_a, false),
+    ];
+    for (user, inside, outside, audit) in matrix {
+        let c = session(&t, user).await;
+        let (s, body) = page(&c, &t, &format!("/volunteers/{inside}")).await;
+        assert_eq!(s, 200, "{user} reads {inside}");
+        assert!(body.contains("志愿者编号"));
+        let (s, body) = page(&c, &t, &format!("/volunteers/{outside}")).await;
+        assert_eq!(s, 403, "{user} must not read {outside}");
+        assert!(body.contains("无权"), "{user}: 403 page in Chinese");
+        let (s, _) = page(&c, &t, "/audit").await;
+        assert_eq!(s == 200, audit, "{user} audit → {s}");
+    }
+    let c = session(&t, "resident").await;
+    assert_eq!(page(&c, &t, &format!("/volunteers/{}", w.v_a)).await.0, 403);
+    assert_eq!(page(&c, &t, "/audit").await.0, 403);
+    // team members are shown to the team's admin only
+    let (s, body) = page(&session(&t, "teama").await, &t, &format!("/orgs/{}", w.team_a)).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("王建国"));
+    let (s, body) = page(&session(&t, "haidian").await, &t, &format!("/orgs/{}", w.team_a)).await;
+    assert_eq!(s, 200, "the directory entry itself is public");
+    assert!(
+        !body.contains("王建国"),
+        "members are not shown outside the scope"
+    );
+    // anonymous visitors are sent to the login page
+    let anon = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let r = anon.get(t.url("/volunteers")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
+    // the public pages answer without login, in Chinese
+    for p in ["/", "/login", "/register", "/orgs", "/sites"] {
+        let (s, body) = page(&anon, &t, p).await;
+        assert_eq!(s, 200, "{p}");
+        assert!(body.contains("lang=\"zh-CN\""), "{p}");
+    }
+    assert_eq!(page(&anon, &t, "/no-such-page").await.0, 404);
+}
+
+async fn forms_keep_input_and_show_errors_beside_fields(t: TestApp) {
+    let w = world::build(&t).await;
+    let c = session(&t, "teama").await;
+    let good = new_resident_id("110105");
+    let mut bad = good.clone();
+    let last = bad.pop().unwrap();
+    bad.push(if last == '1' { '2' } else { '1' });
+    let team = w.team_a.to_string();
+    let form = |id: &str| {
+        vec![
+            ("name", "表单测试".to_owned()),
+            ("resident_id", id.to_owned()),
+            ("phone", "13612345678".to_owned()),
+            ("region_code", "110105001000".to_owned()),
+            ("team_id", team.clone()),
+            ("skills", "急救、摄影摄像".to_owned()),
+            ("categories", "education".to_owned()),
+            ("categories", "elderly_disabled".to_owned()),
+            ("availability", "周末 9-12".to_owned()),
+        ]
+    };
+    let r = c
+        .post(t.url("/volunteers/new"))
+        .form(&form(&bad))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("id=\"error-resident_id\""),
+        "error beside the field"
+    );
+    assert!(body.contains("校验"), "the Chinese message");
+    assert!(
+        body.contains("表单测试") && body.contains("急救、摄影摄像"),
+        "typed values kept"
+    );
+    let (s, _) = page(&c, &t, "/volunteers?q=表单测试").await;
+    assert_eq!(s, 200);
+    let list = t
+        .get("/api/v1/volunteers?q=表单测试", Some(&w.team_a_admin))
+        .await;
+    assert_eq!(list.body["total"], 0, "nothing half-written");
+    // the good one lands and the detail page shows the masked ID only
+    let r = c
+        .post(t.url("/volunteers/new"))
+        .form(&form(&good))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    let (s, body) = page(&c, &t, &loc).await;
+    assert_eq!(s, 200);
+    assert!(body.contains(&format!("{}********{}", &good[..6], &good[14..])));
+    assert!(!body.contains(&good));
+    // self-registration: errors beside fields, then success shows the full number to its holder
+    let anon = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let own = new_resident_id("110108");
+    let reg = |id: String, phone: &'static str| {
+        vec![
+            ("name", "自助注册".to_owned()),
+            ("resident_id", id),
+            ("phone", phone.to_owned()),
+            ("region_code", "110108001000".to_owned()),
+            ("password", "pass1234".to_owned()),
+        ]
+    };
+    let r = anon
+        .post(t.url("/register"))
+        .form(&reg("123".into(), "12"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"error-resident_id\"") && body.contains("id=\"error-phone\""));
+    let r = anon
+        .post(t.url("/register"))
+        .form(&reg(own.clone(), "13511112222"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (s, body) = page(&anon, &t, "/me").await;
+    assert_eq!(s, 200);
+    assert!(body.contains(&own), "the holder sees the full resident ID");
+}
+
+both_backends!(
+    pages_enforce_scope_like_the_api,
+    forms_keep_input_and_show_errors_beside_fields
+);
