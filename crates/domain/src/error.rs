@@ -71,6 +71,33 @@ pub enum DomainError {
     /// Not a valid volunteer number.
     #[error("志愿者编号不正确")]
     VolunteerNo,
+    /// Served minutes outside 1..=1440.
+    #[error("服务时长须大于0且不超过24小时")]
+    Minutes,
+    /// A shift that ends before it starts or lasts more than 24 hours.
+    #[error("结束时间须晚于开始时间，且一个班次不超过24小时")]
+    ShiftTime,
+    /// A recruitment headcount outside 1..=10000.
+    #[error("招募人数须在1到10000之间")]
+    Headcount,
+    /// A minimum age outside 0..=100.
+    #[error("最低年龄须在0到100岁之间")]
+    MinAge,
+    /// A state change the entity's state machine does not allow; `from` and `to` are the
+    /// Chinese labels of the states, `entity` the snake_case name of the entity ("project",
+    /// "sign_up").
+    #[error("当前状态（{from}）不能变为{to}")]
+    Transition {
+        entity: &'static str,
+        from: &'static str,
+        to: &'static str,
+    },
+    /// A check-in QR token that is forged, malformed or expired.
+    #[error("签到二维码无效或已过期，请重新扫码")]
+    QrToken,
+    /// A check-in farther from the service place than the allowed radius.
+    #[error("您当前位置距服务地点约{distance_m}米，超出签到范围{radius_m}米")]
+    OutOfRadius { distance_m: u32, radius_m: u32 },
 }
 
 impl DomainError {
@@ -86,6 +113,13 @@ impl DomainError {
             Self::ServiceCategory(_) => "service_category_invalid",
             Self::Location => "location_invalid",
             Self::VolunteerNo => "volunteer_no_invalid",
+            Self::Minutes => "minutes_invalid",
+            Self::ShiftTime => "shift_time_invalid",
+            Self::Headcount => "headcount_invalid",
+            Self::MinAge => "min_age_invalid",
+            Self::Transition { .. } => "state_invalid",
+            Self::QrToken => "qr_token_invalid",
+            Self::OutOfRadius { .. } => "out_of_radius",
         }
     }
 
@@ -101,6 +135,13 @@ impl DomainError {
             Self::ServiceCategory(_) => "categories",
             Self::Location => "location",
             Self::VolunteerNo => "volunteer_no",
+            Self::Minutes => "minutes",
+            Self::ShiftTime => "shift",
+            Self::Headcount => "headcount",
+            Self::MinAge => "min_age",
+            Self::Transition { .. } => "status",
+            Self::QrToken => "token",
+            Self::OutOfRadius { .. } => "location",
         })
     }
 }
@@ -120,6 +161,20 @@ mod tests {
             DomainError::ServiceCategory("x".into()),
             DomainError::Location,
             DomainError::VolunteerNo,
+            DomainError::Minutes,
+            DomainError::ShiftTime,
+            DomainError::Headcount,
+            DomainError::MinAge,
+            DomainError::Transition {
+                entity: "project",
+                from: "招募中",
+                to: "已结束",
+            },
+            DomainError::QrToken,
+            DomainError::OutOfRadius {
+                distance_m: 1234,
+                radius_m: 500,
+            },
         ]
     }
 
@@ -132,7 +187,7 @@ mod tests {
         assert_eq!(dedup.len(), codes.len());
         for c in codes {
             assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'), "{c}");
-            assert!(c.ends_with("_invalid"));
+            assert!(c.ends_with("_invalid") || c == "out_of_radius", "{c}");
         }
     }
 
@@ -150,7 +205,14 @@ mod tests {
                 "skills",
                 "categories",
                 "location",
-                "volunteer_no"
+                "volunteer_no",
+                "minutes",
+                "shift",
+                "headcount",
+                "min_age",
+                "status",
+                "token",
+                "location",
             ]
         );
     }
@@ -175,6 +237,33 @@ mod tests {
             assert_eq!(DomainError::from(r).code(), "resident_id_invalid");
             assert!(!r.reason().is_empty());
         }
+    }
+
+    #[test]
+    fn new_messages() {
+        assert_eq!(DomainError::Minutes.to_string(), "服务时长须大于0且不超过24小时");
+        assert_eq!(
+            DomainError::Transition {
+                entity: "project",
+                from: "招募中",
+                to: "已结束"
+            }
+            .to_string(),
+            "当前状态（招募中）不能变为已结束"
+        );
+        assert_eq!(
+            DomainError::OutOfRadius {
+                distance_m: 1234,
+                radius_m: 500
+            }
+            .to_string(),
+            "您当前位置距服务地点约1234米，超出签到范围500米"
+        );
+        assert_eq!(
+            DomainError::QrToken.to_string(),
+            "签到二维码无效或已过期，请重新扫码"
+        );
+        assert!(DomainError::Headcount.to_string().contains("10000"));
     }
 
     #[test]

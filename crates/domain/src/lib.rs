@@ -4,12 +4,17 @@
 //! shown to users and whose [`DomainError::code`] is the stable English code used by the API.
 
 pub mod availability;
+pub mod chain;
+pub mod checkin;
 pub mod error;
+pub mod geo;
 pub mod person;
 pub mod phone;
+pub mod project;
 pub mod region;
 pub mod resident_id;
 pub mod roles;
+pub mod service;
 pub mod synth;
 pub mod tags;
 pub mod volunteer_no;

@@ -10,8 +10,11 @@ pub mod accounts;
 pub mod audit;
 pub mod memberships;
 pub mod orgs;
+pub mod projects;
+pub mod records;
 pub mod regions;
 pub mod sessions;
+pub mod signups;
 pub mod sites;
 pub mod volunteers;
 

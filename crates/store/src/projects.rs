@@ -1,0 +1,256 @@
+//! Volunteer projects and their shifts.
+
+use sqlx::FromRow;
+
+use crate::{like_escape, now_millis, prefix_range, Conn, Page, PageRequest, Result};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub title: String,
+    pub category: String,
+    pub description: String,
+    pub organization_id: i64,
+    pub organization_name: String,
+    pub organization_path: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub checkin_radius_m: i64,
+    pub person_in_charge: String,
+    pub contact_phone: String,
+    pub risk_notes: String,
+    pub auto_approve: i64,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The earliest shift start, if any.
+    pub first_start: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewProject {
+    pub title: String,
+    pub category: String,
+    pub description: String,
+    pub organization_id: i64,
+    pub region_code: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub checkin_radius_m: i64,
+    pub person_in_charge: String,
+    pub contact_phone: String,
+    pub risk_notes: String,
+    pub auto_approve: bool,
+    pub status: String,
+    pub created_by: Option<i64>,
+}
+
+const SELECT: &str = "SELECT p.id, p.title, p.category, p.description, p.organization_id, o.name AS organization_name, \
+     o.path AS organization_path, p.region_code, r.name AS region_name, p.address, p.lat, p.lon, p.checkin_radius_m, \
+     p.person_in_charge, p.contact_phone, p.risk_notes, p.auto_approve, p.status, p.created_at, p.updated_at, \
+     (SELECT MIN(s.starts_at) FROM shifts s WHERE s.project_id = p.id) AS first_start \
+     FROM projects p JOIN organizations o ON o.id = p.organization_id JOIN regions r ON r.code = p.region_code";
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<ProjectRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE p.id = $1")).bind(id).fetch_optional(conn).await?)
+}
+
+pub async fn insert(conn: &mut Conn, p: &NewProject) -> Result<i64> {
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO projects (title, category, description, organization_id, region_code, address, lat, lon, \
+         checkin_radius_m, person_in_charge, contact_phone, risk_notes, auto_approve, status, created_by, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+    )
+    .bind(&p.title)
+    .bind(&p.category)
+    .bind(&p.description)
+    .bind(p.organization_id)
+    .bind(&p.region_code)
+    .bind(&p.address)
+    .bind(p.lat)
+    .bind(p.lon)
+    .bind(p.checkin_radius_m)
+    .bind(&p.person_in_charge)
+    .bind(&p.contact_phone)
+    .bind(&p.risk_notes)
+    .bind(p.auto_approve as i64)
+    .bind(&p.status)
+    .bind(p.created_by)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Moves the project from `from` to `to`; false when it was no longer in `from`.
+pub async fn set_status(conn: &mut Conn, id: i64, from: &str, to: &str) -> Result<bool> {
+    let n = sqlx::query("UPDATE projects SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(to)
+        .bind(now_millis())
+        .bind(id)
+        .bind(from)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFilter {
+    pub region_prefix: Option<String>,
+    pub category: Option<String>,
+    /// Only these statuses (empty: any).
+    pub statuses: Vec<String>,
+    /// Only projects with a shift starting on or after this instant …
+    pub from: Option<i64>,
+    /// … and before this one.
+    pub until: Option<i64>,
+    pub organization_path: Option<String>,
+    pub q: Option<String>,
+}
+
+fn filter_sql(f: &ProjectFilter) -> String {
+    let statuses = if f.statuses.is_empty() {
+        String::new()
+    } else {
+        // statuses are validated enum values, never user text
+        let list: Vec<String> = f.statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
+        format!(" AND p.status IN ({})", list.join(","))
+    };
+    format!(
+        "p.region_code >= $1 AND p.region_code < $2 AND ($3 IS NULL OR p.category = $3) \
+         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM shifts s WHERE s.project_id = p.id AND s.starts_at >= $4)) \
+         AND ($5 IS NULL OR EXISTS (SELECT 1 FROM shifts s WHERE s.project_id = p.id AND s.starts_at < $5)) \
+         AND p.organization_id IN (SELECT o2.id FROM organizations o2 WHERE o2.path >= $6 AND o2.path < $7) \
+         AND ($8 IS NULL OR p.title LIKE $8 ESCAPE '\\'){statuses}"
+    )
+}
+
+pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Result<Page<ProjectRow>> {
+    let (rlo, rhi) = prefix_range(f.region_prefix.as_deref().unwrap_or(""));
+    let (plo, phi) = prefix_range(f.organization_path.as_deref().unwrap_or(""));
+    let q = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|q| format!("%{}%", like_escape(q)));
+    let cond = filter_sql(f);
+    let count_sql = format!("SELECT COUNT(*) FROM projects p WHERE {cond}");
+    let (total,): (i64,) = sqlx::query_as(&count_sql)
+        .bind(&rlo)
+        .bind(&rhi)
+        .bind(&f.category)
+        .bind(f.from)
+        .bind(f.until)
+        .bind(&plo)
+        .bind(&phi)
+        .bind(&q)
+        .fetch_one(&mut *conn)
+        .await?;
+    let list_sql = format!("{SELECT} WHERE {cond} ORDER BY first_start DESC, p.id DESC LIMIT $9 OFFSET $10");
+    let items = sqlx::query_as(&list_sql)
+        .bind(&rlo)
+        .bind(&rhi)
+        .bind(&f.category)
+        .bind(f.from)
+        .bind(f.until)
+        .bind(&plo)
+        .bind(&phi)
+        .bind(&q)
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(conn)
+        .await?;
+    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+}
+
+/// Projects with a location inside a bounding box (for "nearby"; the caller ranks by distance).
+pub async fn in_box(
+    conn: &mut Conn,
+    statuses: &[&str],
+    lat: (f64, f64),
+    lon: (f64, f64),
+    limit: i64,
+) -> Result<Vec<ProjectRow>> {
+    let list: Vec<String> = statuses.iter().map(|s| format!("'{s}'")).collect();
+    let sql = format!(
+        "{SELECT} WHERE p.lat >= $1 AND p.lat <= $2 AND p.lon >= $3 AND p.lon <= $4 AND p.status IN ({}) \
+         ORDER BY p.id DESC LIMIT $5",
+        list.join(",")
+    );
+    Ok(sqlx::query_as(&sql).bind(lat.0).bind(lat.1).bind(lon.0).bind(lon.1).bind(limit).fetch_all(conn).await?)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ShiftRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub headcount: i64,
+    pub approved_count: i64,
+    pub required_skills: String,
+    pub min_age: i64,
+    pub waitlisted: i64,
+}
+
+const SHIFT_SELECT: &str = "SELECT s.id, s.project_id, s.starts_at, s.ends_at, s.headcount, s.approved_count, \
+     s.required_skills, s.min_age, (SELECT COUNT(*) FROM sign_ups u WHERE u.shift_id = s.id AND u.status = 'waitlisted') \
+     AS waitlisted FROM shifts s";
+
+pub async fn insert_shift(
+    conn: &mut Conn,
+    project_id: i64,
+    starts_at: i64,
+    ends_at: i64,
+    headcount: i64,
+    required_skills: &str,
+    min_age: i64,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO shifts (project_id, starts_at, ends_at, headcount, required_skills, min_age, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(project_id)
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(headcount)
+    .bind(required_skills)
+    .bind(min_age)
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn shift(conn: &mut Conn, id: i64) -> Result<Option<ShiftRow>> {
+    Ok(sqlx::query_as(&format!("{SHIFT_SELECT} WHERE s.id = $1")).bind(id).fetch_optional(conn).await?)
+}
+
+pub async fn shifts_of(conn: &mut Conn, project_id: i64) -> Result<Vec<ShiftRow>> {
+    Ok(sqlx::query_as(&format!("{SHIFT_SELECT} WHERE s.project_id = $1 ORDER BY s.starts_at, s.id"))
+        .bind(project_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Takes a seat if one is free; false when the shift is full. The CHECK constraint backs this up.
+pub async fn take_seat(conn: &mut Conn, shift_id: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE shifts SET approved_count = approved_count + 1 WHERE id = $1 AND approved_count < headcount",
+    )
+    .bind(shift_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn free_seat(conn: &mut Conn, shift_id: i64) -> Result<()> {
+    sqlx::query("UPDATE shifts SET approved_count = approved_count - 1 WHERE id = $1 AND approved_count > 0")
+        .bind(shift_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

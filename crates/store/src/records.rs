@@ -1,0 +1,326 @@
+//! Service records: immutable, versioned, hash-chained per volunteer; and certificates.
+
+use sqlx::FromRow;
+
+use crate::{Conn, Page, PageRequest, Result};
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct RecordRow {
+    pub id: i64,
+    pub volunteer_id: i64,
+    pub version: i64,
+    pub supersedes: Option<i64>,
+    pub organization_id: i64,
+    pub project_id: Option<i64>,
+    pub shift_id: Option<i64>,
+    pub sign_up_id: Option<i64>,
+    pub region_code: String,
+    pub activity: String,
+    pub service_date: String,
+    pub place: String,
+    pub content: String,
+    pub served_minutes: i64,
+    pub minutes: i64,
+    pub organizer: String,
+    pub person_in_charge: String,
+    pub source: String,
+    pub status: String,
+    pub late: i64,
+    pub reason: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub chain_seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A new row; `chain_seq`, `prev_hash` and `hash` are filled by the caller from [`chain_tip`].
+#[derive(Clone, Debug)]
+pub struct NewRecord {
+    pub volunteer_id: i64,
+    pub version: i64,
+    pub supersedes: Option<i64>,
+    pub organization_id: i64,
+    pub project_id: Option<i64>,
+    pub shift_id: Option<i64>,
+    pub sign_up_id: Option<i64>,
+    pub region_code: String,
+    pub activity: String,
+    pub service_date: String,
+    pub place: String,
+    pub content: String,
+    pub served_minutes: i64,
+    pub minutes: i64,
+    pub organizer: String,
+    pub person_in_charge: String,
+    pub source: String,
+    pub status: String,
+    pub late: bool,
+    pub reason: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub chain_seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+const COLUMNS: &str = "id, volunteer_id, version, supersedes, organization_id, project_id, shift_id, sign_up_id, \
+     region_code, activity, service_date, place, content, served_minutes, minutes, organizer, person_in_charge, source, \
+     status, late, reason, created_by, created_at, chain_seq, prev_hash, hash";
+
+/// Rows not superseded by a later version.
+const CURRENT: &str = "NOT EXISTS (SELECT 1 FROM service_records n WHERE n.supersedes = r.id)";
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<RecordRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM service_records r WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Whether a record has been superseded.
+pub async fn is_superseded(conn: &mut Conn, id: i64) -> Result<bool> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM service_records WHERE supersedes = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// The last link of a volunteer's chain: (seq, hash), or None for an empty chain.
+pub async fn chain_tip(conn: &mut Conn, volunteer_id: i64) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT chain_seq, hash FROM service_records WHERE volunteer_id = $1 ORDER BY chain_seq DESC LIMIT 1",
+    )
+    .bind(volunteer_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Reserves the id of the next record, so that it can be part of the hashed facts before the
+/// row is written (rows are never updated). PostgreSQL draws from the identity sequence;
+/// SQLite has a single writer, so the next free id is safe there.
+pub async fn next_id(conn: &mut Conn, backend: crate::Backend) -> Result<i64> {
+    let sql = match backend {
+        crate::Backend::Postgres => "SELECT nextval(pg_get_serial_sequence('service_records', 'id'))",
+        crate::Backend::Sqlite => "SELECT COALESCE(MAX(id), 0) + 1 FROM service_records",
+    };
+    let (id,): (i64,) = sqlx::query_as(sql).fetch_one(conn).await?;
+    Ok(id)
+}
+
+/// Writes a record with the id reserved by [`next_id`].
+pub async fn insert(conn: &mut Conn, id: i64, r: &NewRecord) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO service_records (id, volunteer_id, version, supersedes, organization_id, project_id, shift_id, \
+         sign_up_id, region_code, activity, service_date, place, content, served_minutes, minutes, organizer, \
+         person_in_charge, source, status, late, reason, created_by, created_at, chain_seq, prev_hash, hash) \
+         VALUES ($26, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
+    )
+    .bind(r.volunteer_id)
+    .bind(r.version)
+    .bind(r.supersedes)
+    .bind(r.organization_id)
+    .bind(r.project_id)
+    .bind(r.shift_id)
+    .bind(r.sign_up_id)
+    .bind(&r.region_code)
+    .bind(&r.activity)
+    .bind(&r.service_date)
+    .bind(&r.place)
+    .bind(&r.content)
+    .bind(r.served_minutes)
+    .bind(r.minutes)
+    .bind(&r.organizer)
+    .bind(&r.person_in_charge)
+    .bind(&r.source)
+    .bind(&r.status)
+    .bind(r.late as i64)
+    .bind(&r.reason)
+    .bind(r.created_by)
+    .bind(r.created_at)
+    .bind(r.chain_seq)
+    .bind(&r.prev_hash)
+    .bind(&r.hash)
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// A volunteer's current records (newest first).
+pub async fn current_of(conn: &mut Conn, volunteer_id: i64, page: PageRequest) -> Result<Page<RecordRow>> {
+    let (total,): (i64,) =
+        sqlx::query_as(&format!("SELECT COUNT(*) FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT}"))
+            .bind(volunteer_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let items = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT} \
+         ORDER BY r.service_date DESC, r.id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(volunteer_id)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+}
+
+/// Every version of a record's history, oldest first, following `supersedes` back from `id`.
+pub async fn history(conn: &mut Conn, id: i64) -> Result<Vec<RecordRow>> {
+    let mut out = Vec::new();
+    let mut next = Some(id);
+    while let Some(i) = next {
+        let Some(row) = get(conn, i).await? else { break };
+        next = row.supersedes;
+        out.push(row);
+        if out.len() > 1000 {
+            break;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Current records of an organization in a status (for the leader's confirmation list).
+pub async fn current_of_org(conn: &mut Conn, org_path: &str, status: &str, limit: i64) -> Result<Vec<RecordRow>> {
+    let (lo, hi) = crate::prefix_range(org_path);
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM service_records r WHERE r.status = $1 AND {CURRENT} AND r.organization_id IN \
+         (SELECT o.id FROM organizations o WHERE o.path >= $2 AND o.path < $3) ORDER BY r.id LIMIT $4"
+    ))
+    .bind(status)
+    .bind(lo)
+    .bind(hi)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Total confirmed minutes of a volunteer (current versions only).
+pub async fn confirmed_minutes(conn: &mut Conn, volunteer_id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(&format!(
+        "SELECT CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT) FROM service_records r \
+         WHERE r.volunteer_id = $1 AND r.status = 'confirmed' AND {CURRENT}"
+    ))
+    .bind(volunteer_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
+/// Confirmed records of a volunteer in a date range (YYYY-MM-DD, inclusive), oldest first.
+pub async fn confirmed_between(conn: &mut Conn, volunteer_id: i64, from: &str, to: &str) -> Result<Vec<RecordRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND r.status = 'confirmed' AND {CURRENT} \
+         AND r.service_date >= $2 AND r.service_date <= $3 ORDER BY r.service_date, r.id"
+    ))
+    .bind(volunteer_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct HonorRow {
+    pub volunteer_id: i64,
+    pub name: String,
+    pub volunteer_no: Option<String>,
+    pub region_code: String,
+    pub minutes: i64,
+}
+
+/// Volunteers ranked by confirmed minutes in a region and date range.
+pub async fn honor_roll(conn: &mut Conn, region_prefix: &str, from: &str, to: &str, limit: i64) -> Result<Vec<HonorRow>> {
+    let (lo, hi) = crate::prefix_range(region_prefix);
+    Ok(sqlx::query_as(&format!(
+        "SELECT v.id AS volunteer_id, v.name, v.volunteer_no, v.region_code, \
+         CAST(SUM(r.minutes) AS BIGINT) AS minutes FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id \
+         WHERE r.status = 'confirmed' AND {CURRENT} AND r.region_code >= $1 AND r.region_code < $2 \
+         AND r.service_date >= $3 AND r.service_date <= $4 \
+         GROUP BY v.id, v.name, v.volunteer_no, v.region_code ORDER BY minutes DESC, v.id LIMIT $5"
+    ))
+    .bind(lo)
+    .bind(hi)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every row of one volunteer's chain in order (for verification).
+pub async fn chain_of(conn: &mut Conn, volunteer_id: i64) -> Result<Vec<RecordRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM service_records r WHERE volunteer_id = $1 ORDER BY chain_seq"
+    ))
+    .bind(volunteer_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Volunteers that have at least one record.
+pub async fn volunteers_with_records(conn: &mut Conn) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT volunteer_id FROM service_records ORDER BY volunteer_id")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+pub async fn count(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM service_records").fetch_one(conn).await?;
+    Ok(n)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct CertificateRow {
+    pub id: i64,
+    pub certificate_no: String,
+    pub volunteer_id: i64,
+    pub payload: String,
+    pub signature: String,
+    pub issued_at: i64,
+}
+
+pub async fn insert_certificate(conn: &mut Conn, no: &str, volunteer_id: i64, payload: &str, signature: &str, at: i64) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO certificates (certificate_no, volunteer_id, payload, signature, issued_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id",
+    )
+    .bind(no)
+    .bind(volunteer_id)
+    .bind(payload)
+    .bind(signature)
+    .bind(at)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn certificate(conn: &mut Conn, no: &str) -> Result<Option<CertificateRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, certificate_no, volunteer_id, payload, signature, issued_at FROM certificates WHERE certificate_no = $1",
+    )
+    .bind(no)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn certificates_of(conn: &mut Conn, volunteer_id: i64) -> Result<Vec<CertificateRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, certificate_no, volunteer_id, payload, signature, issued_at FROM certificates \
+         WHERE volunteer_id = $1 ORDER BY id DESC",
+    )
+    .bind(volunteer_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The next certificate sequence number.
+pub async fn next_certificate_seq(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM certificates").fetch_one(conn).await?;
+    Ok(n)
+}
