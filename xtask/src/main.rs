@@ -20,6 +20,12 @@ const PG_WAIT: Duration = Duration::from_secs(30);
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CJK_FONT_PACKAGE: &str = "fonts-wqy-microhei";
+/// Debian packages the tests use, with what for.
+const TEST_PACKAGES: [(&str, &str); 3] = [
+    (CJK_FONT_PACKAGE, "Chinese text in screenshots and PDFs"),
+    ("poppler-utils", "reading the certificate PDFs back in tests"),
+    ("zbar-tools", "decoding the certificate QR codes in tests"),
+];
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -361,20 +367,17 @@ fn ensure_chromium(apt: &mut Apt) -> Result<()> {
         );
     }
 
-    match dpkg_installed(CJK_FONT_PACKAGE) {
-        Some(true) => println!("xtask:   {CJK_FONT_PACKAGE} is installed"),
-        Some(false) if is_root() => {
-            println!(
-                "xtask:   installing {CJK_FONT_PACKAGE} with apt-get (Chinese text in screenshots and PDFs)"
-            );
-            apt.install(&[CJK_FONT_PACKAGE])?;
-        }
-        Some(false) => bail!(
-            "{CJK_FONT_PACKAGE} is not installed (needed to render Chinese in screenshots and PDFs) \
-             and we are not root: `sudo apt-get install {CJK_FONT_PACKAGE}`"
-        ),
-        None => {
-            println!("xtask:   warning: dpkg not found; cannot check that {CJK_FONT_PACKAGE} is installed")
+    for (package, purpose) in TEST_PACKAGES {
+        match dpkg_installed(package) {
+            Some(true) => println!("xtask:   {package} is installed"),
+            Some(false) if is_root() => {
+                println!("xtask:   installing {package} with apt-get ({purpose})");
+                apt.install(&[package])?;
+            }
+            Some(false) => bail!(
+                "{package} is not installed (needed for {purpose}) and we are not root: `sudo apt-get install {package}`"
+            ),
+            None => println!("xtask:   warning: dpkg not found; cannot check that {package} is installed"),
         }
     }
     Ok(())

@@ -3,11 +3,14 @@
 
 pub mod access;
 pub mod accounts;
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod network;
+pub mod projects;
+pub mod records;
 pub mod vault;
 pub mod volunteers;
 
@@ -42,6 +45,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// 128 hex characters; generated into the data directory when absent.
     pub secret_key: Option<String>,
+    pub rules: Rules,
 }
 
 impl Settings {
@@ -50,6 +54,7 @@ impl Settings {
             database_url: format!("sqlite://{}", data_dir.join("zhiyuan.db").display()),
             data_dir: data_dir.to_owned(),
             secret_key: None,
+            rules: Rules::default(),
         }
     }
 }
@@ -60,6 +65,14 @@ pub struct App {
     pub store: Store,
     vault: Arc<vault::IdVault>,
     data_dir: PathBuf,
+    rules: Rules,
+}
+
+/// The configurable rules of the field.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    /// How served minutes become credited minutes.
+    pub rounding: zhiyuan_domain::service::RoundingRule,
 }
 
 impl App {
@@ -83,7 +96,12 @@ impl App {
             store,
             vault: Arc::new(vault),
             data_dir: settings.data_dir.clone(),
+            rules: settings.rules.clone(),
         })
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
     pub fn vault(&self) -> &vault::IdVault {

@@ -96,6 +96,15 @@ impl IdVault {
         String::from_utf8(clear).map_err(|_| bad())
     }
 
+    /// A 32-byte key for another purpose (QR tokens, certificate signatures), derived from the
+    /// secret so that one key file is all there is to keep.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key).expect("hmac key");
+        mac.update(b"zhiyuan-derive|");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The keyed hash used to find a number without decrypting anything.
     pub fn lookup_hash(&self, clear: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key).expect("hmac key");

@@ -56,7 +56,10 @@ const SELECT: &str = "SELECT p.id, p.title, p.category, p.description, p.organiz
      FROM projects p JOIN organizations o ON o.id = p.organization_id JOIN regions r ON r.code = p.region_code";
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<ProjectRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE p.id = $1")).bind(id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn insert(conn: &mut Conn, p: &NewProject) -> Result<i64> {
@@ -119,7 +122,11 @@ fn filter_sql(f: &ProjectFilter) -> String {
         String::new()
     } else {
         // statuses are validated enum values, never user text
-        let list: Vec<String> = f.statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
+        let list: Vec<String> = f
+            .statuses
+            .iter()
+            .map(|s| format!("'{}'", s.replace('\'', "")))
+            .collect();
         format!(" AND p.status IN ({})", list.join(","))
     };
     format!(
@@ -134,7 +141,11 @@ fn filter_sql(f: &ProjectFilter) -> String {
 pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Result<Page<ProjectRow>> {
     let (rlo, rhi) = prefix_range(f.region_prefix.as_deref().unwrap_or(""));
     let (plo, phi) = prefix_range(f.organization_path.as_deref().unwrap_or(""));
-    let q = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|q| format!("%{}%", like_escape(q)));
+    let q =
+        f.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|q| format!("%{}%", like_escape(q)));
     let cond = filter_sql(f);
     let count_sql = format!("SELECT COUNT(*) FROM projects p WHERE {cond}");
     let (total,): (i64,) = sqlx::query_as(&count_sql)
@@ -162,7 +173,12 @@ pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Resu
         .bind(page.offset())
         .fetch_all(conn)
         .await?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// Projects with a location inside a bounding box (for "nearby"; the caller ranks by distance).
@@ -179,7 +195,14 @@ pub async fn in_box(
          ORDER BY p.id DESC LIMIT $5",
         list.join(",")
     );
-    Ok(sqlx::query_as(&sql).bind(lat.0).bind(lat.1).bind(lon.0).bind(lon.1).bind(limit).fetch_all(conn).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(lat.0)
+        .bind(lat.1)
+        .bind(lon.0)
+        .bind(lon.1)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -225,14 +248,19 @@ pub async fn insert_shift(
 }
 
 pub async fn shift(conn: &mut Conn, id: i64) -> Result<Option<ShiftRow>> {
-    Ok(sqlx::query_as(&format!("{SHIFT_SELECT} WHERE s.id = $1")).bind(id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(&format!("{SHIFT_SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn shifts_of(conn: &mut Conn, project_id: i64) -> Result<Vec<ShiftRow>> {
-    Ok(sqlx::query_as(&format!("{SHIFT_SELECT} WHERE s.project_id = $1 ORDER BY s.starts_at, s.id"))
-        .bind(project_id)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{SHIFT_SELECT} WHERE s.project_id = $1 ORDER BY s.starts_at, s.id"
+    ))
+    .bind(project_id)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Takes a seat if one is free; false when the shift is full. The CHECK constraint backs this up.

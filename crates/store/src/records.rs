@@ -72,10 +72,12 @@ const COLUMNS: &str = "id, volunteer_id, version, supersedes, organization_id, p
 const CURRENT: &str = "NOT EXISTS (SELECT 1 FROM service_records n WHERE n.supersedes = r.id)";
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<RecordRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM service_records r WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM service_records r WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// Whether a record has been superseded.
@@ -151,11 +153,12 @@ pub async fn insert(conn: &mut Conn, id: i64, r: &NewRecord) -> Result<i64> {
 
 /// A volunteer's current records (newest first).
 pub async fn current_of(conn: &mut Conn, volunteer_id: i64, page: PageRequest) -> Result<Page<RecordRow>> {
-    let (total,): (i64,) =
-        sqlx::query_as(&format!("SELECT COUNT(*) FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT}"))
-            .bind(volunteer_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let (total,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT}"
+    ))
+    .bind(volunteer_id)
+    .fetch_one(&mut *conn)
+    .await?;
     let items = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT} \
          ORDER BY r.service_date DESC, r.id DESC LIMIT $2 OFFSET $3"
@@ -165,7 +168,12 @@ pub async fn current_of(conn: &mut Conn, volunteer_id: i64, page: PageRequest) -
     .bind(page.offset())
     .fetch_all(conn)
     .await?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// Every version of a record's history, oldest first, following `supersedes` back from `id`.
@@ -185,7 +193,12 @@ pub async fn history(conn: &mut Conn, id: i64) -> Result<Vec<RecordRow>> {
 }
 
 /// Current records of an organization in a status (for the leader's confirmation list).
-pub async fn current_of_org(conn: &mut Conn, org_path: &str, status: &str, limit: i64) -> Result<Vec<RecordRow>> {
+pub async fn current_of_org(
+    conn: &mut Conn,
+    org_path: &str,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<RecordRow>> {
     let (lo, hi) = crate::prefix_range(org_path);
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM service_records r WHERE r.status = $1 AND {CURRENT} AND r.organization_id IN \
@@ -212,7 +225,12 @@ pub async fn confirmed_minutes(conn: &mut Conn, volunteer_id: i64) -> Result<i64
 }
 
 /// Confirmed records of a volunteer in a date range (YYYY-MM-DD, inclusive), oldest first.
-pub async fn confirmed_between(conn: &mut Conn, volunteer_id: i64, from: &str, to: &str) -> Result<Vec<RecordRow>> {
+pub async fn confirmed_between(
+    conn: &mut Conn,
+    volunteer_id: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<RecordRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND r.status = 'confirmed' AND {CURRENT} \
          AND r.service_date >= $2 AND r.service_date <= $3 ORDER BY r.service_date, r.id"
@@ -234,7 +252,13 @@ pub struct HonorRow {
 }
 
 /// Volunteers ranked by confirmed minutes in a region and date range.
-pub async fn honor_roll(conn: &mut Conn, region_prefix: &str, from: &str, to: &str, limit: i64) -> Result<Vec<HonorRow>> {
+pub async fn honor_roll(
+    conn: &mut Conn,
+    region_prefix: &str,
+    from: &str,
+    to: &str,
+    limit: i64,
+) -> Result<Vec<HonorRow>> {
     let (lo, hi) = crate::prefix_range(region_prefix);
     Ok(sqlx::query_as(&format!(
         "SELECT v.id AS volunteer_id, v.name, v.volunteer_no, v.region_code, \
@@ -264,14 +288,17 @@ pub async fn chain_of(conn: &mut Conn, volunteer_id: i64) -> Result<Vec<RecordRo
 
 /// Volunteers that have at least one record.
 pub async fn volunteers_with_records(conn: &mut Conn) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT volunteer_id FROM service_records ORDER BY volunteer_id")
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT DISTINCT volunteer_id FROM service_records ORDER BY volunteer_id")
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM service_records").fetch_one(conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM service_records")
+        .fetch_one(conn)
+        .await?;
     Ok(n)
 }
 
@@ -285,7 +312,14 @@ pub struct CertificateRow {
     pub issued_at: i64,
 }
 
-pub async fn insert_certificate(conn: &mut Conn, no: &str, volunteer_id: i64, payload: &str, signature: &str, at: i64) -> Result<i64> {
+pub async fn insert_certificate(
+    conn: &mut Conn,
+    no: &str,
+    volunteer_id: i64,
+    payload: &str,
+    signature: &str,
+    at: i64,
+) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO certificates (certificate_no, volunteer_id, payload, signature, issued_at) VALUES ($1, $2, $3, $4, $5) \
          RETURNING id",
@@ -321,6 +355,19 @@ pub async fn certificates_of(conn: &mut Conn, volunteer_id: i64) -> Result<Vec<C
 
 /// The next certificate sequence number.
 pub async fn next_certificate_seq(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM certificates").fetch_one(conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM certificates")
+        .fetch_one(conn)
+        .await?;
     Ok(n)
+}
+
+/// The latest version of the record made from a sign-up's check-out, if any.
+pub async fn first_of_sign_up(conn: &mut Conn, sign_up_id: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(&format!(
+        "SELECT r.id FROM service_records r WHERE r.sign_up_id = $1 AND {CURRENT} ORDER BY r.id DESC LIMIT 1"
+    ))
+    .bind(sign_up_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| r.0))
 }

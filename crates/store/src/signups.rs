@@ -32,7 +32,10 @@ const SELECT: &str = "SELECT u.id, u.shift_id, s.project_id, u.volunteer_id, v.n
      JOIN volunteers v ON v.id = u.volunteer_id";
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<SignUpRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE u.id = $1")).bind(id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE u.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// The volunteer's live (pending, approved or waitlisted) sign-up for a shift.
@@ -47,7 +50,13 @@ pub async fn active(conn: &mut Conn, shift_id: i64, volunteer_id: i64) -> Result
 }
 
 /// The volunteer's live sign-ups for other shifts that overlap `[starts, ends)`.
-pub async fn clashes(conn: &mut Conn, volunteer_id: i64, shift_id: i64, starts: i64, ends: i64) -> Result<Vec<SignUpRow>> {
+pub async fn clashes(
+    conn: &mut Conn,
+    volunteer_id: i64,
+    shift_id: i64,
+    starts: i64,
+    ends: i64,
+) -> Result<Vec<SignUpRow>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT} WHERE u.volunteer_id = $1 AND u.shift_id <> $2 AND u.status IN ('pending','approved','waitlisted') \
          AND s.starts_at < $4 AND s.ends_at > $3"
@@ -60,7 +69,13 @@ pub async fn clashes(conn: &mut Conn, volunteer_id: i64, shift_id: i64, starts: 
     .await?)
 }
 
-pub async fn insert(conn: &mut Conn, shift_id: i64, volunteer_id: i64, status: &str, note: &str) -> Result<i64> {
+pub async fn insert(
+    conn: &mut Conn,
+    shift_id: i64,
+    volunteer_id: i64,
+    status: &str,
+    note: &str,
+) -> Result<i64> {
     let now = now_millis();
     let decided = if status == "pending" { None } else { Some(now) };
     let (id,): (i64,) = sqlx::query_as(
@@ -96,33 +111,44 @@ pub async fn set_status(conn: &mut Conn, id: i64, from: &str, to: &str, by: Opti
 
 /// The first in line on a shift's waitlist.
 pub async fn first_waitlisted(conn: &mut Conn, shift_id: i64) -> Result<Option<SignUpRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE u.shift_id = $1 AND u.status = 'waitlisted' ORDER BY u.id LIMIT 1"))
-        .bind(shift_id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE u.shift_id = $1 AND u.status = 'waitlisted' ORDER BY u.id LIMIT 1"
+    ))
+    .bind(shift_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 pub async fn of_shift(conn: &mut Conn, shift_id: i64) -> Result<Vec<SignUpRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE u.shift_id = $1 ORDER BY u.id")).bind(shift_id).fetch_all(conn).await?)
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE u.shift_id = $1 ORDER BY u.id"))
+            .bind(shift_id)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 pub async fn of_volunteer(conn: &mut Conn, volunteer_id: i64, limit: i64) -> Result<Vec<SignUpRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE u.volunteer_id = $1 ORDER BY s.starts_at DESC LIMIT $2"))
-        .bind(volunteer_id)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE u.volunteer_id = $1 ORDER BY s.starts_at DESC LIMIT $2"
+    ))
+    .bind(volunteer_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Records a check-in if there is none yet; false when already checked in.
 pub async fn check_in(conn: &mut Conn, id: i64, at: i64, method: &str) -> Result<bool> {
-    let n = sqlx::query("UPDATE sign_ups SET checkin_at = $1, checkin_method = $2 WHERE id = $3 AND checkin_at IS NULL")
-        .bind(at)
-        .bind(method)
-        .bind(id)
-        .execute(conn)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE sign_ups SET checkin_at = $1, checkin_method = $2 WHERE id = $3 AND checkin_at IS NULL",
+    )
+    .bind(at)
+    .bind(method)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
     Ok(n == 1)
 }
 
@@ -143,14 +169,22 @@ pub async fn check_out(conn: &mut Conn, id: i64, at: i64, method: &str) -> Resul
 
 /// The outcome stored for an offline event, if this client key was seen before.
 pub async fn event_outcome(conn: &mut Conn, client_key: &str) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT outcome FROM attendance_events WHERE client_key = $1")
-        .bind(client_key)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT outcome FROM attendance_events WHERE client_key = $1")
+            .bind(client_key)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.map(|r| r.0))
 }
 
-pub async fn record_event(conn: &mut Conn, client_key: &str, sign_up_id: i64, kind: &str, at: i64, outcome: &str) -> Result<()> {
+pub async fn record_event(
+    conn: &mut Conn,
+    client_key: &str,
+    sign_up_id: i64,
+    kind: &str,
+    at: i64,
+    outcome: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO attendance_events (client_key, sign_up_id, kind, at, received_at, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -168,6 +202,9 @@ pub async fn record_event(conn: &mut Conn, client_key: &str, sign_up_id: i64, ki
 /// Takes a row lock on the volunteer (a no-op update), so that one volunteer's sign-ups and
 /// records are decided one at a time on both backends.
 pub async fn lock_volunteer(conn: &mut Conn, volunteer_id: i64) -> Result<()> {
-    sqlx::query("UPDATE volunteers SET updated_at = updated_at WHERE id = $1").bind(volunteer_id).execute(conn).await?;
+    sqlx::query("UPDATE volunteers SET updated_at = updated_at WHERE id = $1")
+        .bind(volunteer_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -1,0 +1,477 @@
+//! Check-in and check-out, three ways, all idempotent: the volunteer scans the shift's rotating
+//! QR code (optionally within a radius of the place); the leader ticks the roster; the leader
+//! uploads a batch recorded offline (each client event accepted once). Check-out makes the
+//! service record, pending the team's confirmation.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhiyuan_domain::checkin::QrSigner;
+use zhiyuan_domain::geo::check_within;
+use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::projects::{self, ProjectRow, ShiftRow};
+use zhiyuan_store::signups::{self, SignUpRow};
+use zhiyuan_store::{now_millis, orgs, records};
+
+use crate::access::Caller;
+use crate::error::{AppError, AppResult};
+use crate::projects::SignUpView;
+use crate::records::{append, Draft, RecordView};
+use crate::{commit, App, TZ};
+
+/// Check-in opens this long before a shift starts.
+pub const EARLY_CHECKIN_MS: i64 = 60 * 60 * 1000;
+/// Check-out is accepted until this long after a shift ends.
+pub const LATE_CHECKOUT_MS: i64 = 12 * 60 * 60 * 1000;
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct QrView {
+    pub shift_id: i64,
+    pub token: String,
+    /// The path a phone opens: `/checkin?t=…`.
+    pub path: String,
+    /// When the shown code should be refreshed (unix seconds).
+    pub rotates_at: i64,
+    /// When this token stops working (unix seconds).
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AttendanceView {
+    pub sign_up: SignUpView,
+    /// The record made at check-out (none when the credited time rounds to zero).
+    pub record: Option<RecordView>,
+    /// True when this repeated an earlier check-in or check-out: nothing new was written.
+    pub replay: bool,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct OfflineEvent {
+    /// Unique per event on the device; a replayed key is accepted once.
+    pub client_key: String,
+    pub sign_up_id: i64,
+    pub kind: Direction,
+    /// When it happened on the device (RFC 3339).
+    pub at: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OfflineOutcome {
+    pub client_key: String,
+    /// accepted / replay / refused
+    pub outcome: String,
+    pub message: String,
+}
+
+fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        code,
+        field: None,
+        message: message.into(),
+    }
+}
+
+impl App {
+    fn qr_signer(&self) -> QrSigner {
+        QrSigner::new(&self.vault().derived_key("checkin-qr"))
+    }
+
+    /// The current QR token of a shift, for its organizing team.
+    pub async fn shift_qr(&self, caller: &Caller, shift_id: i64) -> AppResult<QrView> {
+        let mut conn = self.conn().await?;
+        let shift = projects::shift(&mut conn, shift_id)
+            .await?
+            .ok_or(AppError::NotFound("班次"))?;
+        let p = projects::get(&mut conn, shift.project_id)
+            .await?
+            .ok_or(AppError::NotFound("项目"))?;
+        let org = orgs::get(&mut conn, p.organization_id)
+            .await?
+            .ok_or(AppError::NotFound("队伍"))?;
+        caller.require_org(&org)?;
+        let now = chrono::Utc::now().timestamp();
+        let s = self.qr_signer();
+        let period = QrSigner::DEFAULT_PERIOD_SECS;
+        let token = s.token(shift_id, now, period);
+        Ok(QrView {
+            shift_id,
+            path: format!("/checkin?t={token}"),
+            token,
+            rotates_at: s.rotates_at(now, period),
+            expires_at: s.expires_at(now, period),
+        })
+    }
+
+    /// The volunteer scanned the shift's code: check in, or (when already in) check out.
+    pub async fn scan(
+        &self,
+        caller: &Caller,
+        token: &str,
+        direction: Option<Direction>,
+        position: Option<(f64, f64)>,
+    ) -> AppResult<AttendanceView> {
+        let shift_id = self.qr_signer().verify(
+            token,
+            chrono::Utc::now().timestamp(),
+            QrSigner::DEFAULT_PERIOD_SECS,
+        )?;
+        let Some(vid) = caller.volunteer_id else {
+            return Err(conflict("not_a_volunteer", "只有注册志愿者可以扫码签到"));
+        };
+        let mut conn = self.conn().await?;
+        let shift = projects::shift(&mut conn, shift_id)
+            .await?
+            .ok_or(AppError::NotFound("班次"))?;
+        let p = projects::get(&mut conn, shift.project_id)
+            .await?
+            .ok_or(AppError::NotFound("项目"))?;
+        if p.checkin_radius_m > 0 {
+            let (Some(plat), Some(plon)) = (p.lat, p.lon) else {
+                return Err(AppError::Internal("project radius without place".into()));
+            };
+            let Some((lat, lon)) = position else {
+                return Err(AppError::invalid(
+                    "location",
+                    "location_required",
+                    "该项目要求定位签到，请允许获取位置后重新扫码",
+                ));
+            };
+            check_within(lat, lon, plat, plon, p.checkin_radius_m as u32)?;
+        }
+        let row = signups::active(&mut conn, shift_id, vid).await?;
+        drop(conn);
+        let Some(row) = row.filter(|r| r.status == "approved") else {
+            return Err(conflict(
+                "not_signed_up",
+                "您没有该班次的有效报名（须报名并审核通过）",
+            ));
+        };
+        let dir = direction.unwrap_or(if row.checkin_at.is_none() {
+            Direction::In
+        } else {
+            Direction::Out
+        });
+        self.attend(caller, row.id, dir, now_millis(), "qr").await
+    }
+
+    /// The leader checks a volunteer in or out from the roster, now or at a given time.
+    pub async fn roster_attend(
+        &self,
+        caller: &Caller,
+        sign_up_id: i64,
+        dir: Direction,
+        at: Option<&str>,
+    ) -> AppResult<AttendanceView> {
+        let at = match at.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => crate::projects::parse_instant(s)
+                .ok_or_else(|| AppError::invalid("at", "time_invalid", "时间格式不正确"))?
+                .timestamp_millis(),
+            None => now_millis(),
+        };
+        self.require_sign_up_admin(caller, sign_up_id).await?;
+        self.attend(caller, sign_up_id, dir, at, "roster").await
+    }
+
+    async fn require_sign_up_admin(
+        &self,
+        caller: &Caller,
+        sign_up_id: i64,
+    ) -> AppResult<(SignUpRow, ProjectRow)> {
+        let mut conn = self.conn().await?;
+        let row = signups::get(&mut conn, sign_up_id)
+            .await?
+            .ok_or(AppError::NotFound("报名"))?;
+        let p = projects::get(&mut conn, row.project_id)
+            .await?
+            .ok_or(AppError::NotFound("项目"))?;
+        let org = orgs::get(&mut conn, p.organization_id)
+            .await?
+            .ok_or(AppError::NotFound("队伍"))?;
+        caller.require_org(&org)?;
+        Ok((row, p))
+    }
+
+    /// Offline batch from the leader's device; each event is applied once, in time order.
+    pub async fn attendance_batch(
+        &self,
+        caller: &Caller,
+        events: &[OfflineEvent],
+    ) -> AppResult<Vec<OfflineOutcome>> {
+        caller.require_admin()?;
+        if events.len() > 1000 {
+            return Err(AppError::invalid(
+                "events",
+                "events_invalid",
+                "一次最多上传1000条签到记录",
+            ));
+        }
+        let mut order: Vec<&OfflineEvent> = events.iter().collect();
+        order.sort_by_key(|e| {
+            crate::projects::parse_instant(&e.at)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or(i64::MAX)
+        });
+        let mut out = Vec::new();
+        for e in order {
+            let key = e.client_key.trim();
+            let outcome = |outcome: &str, message: String| OfflineOutcome {
+                client_key: e.client_key.clone(),
+                outcome: outcome.into(),
+                message,
+            };
+            if key.is_empty() || key.len() > 100 {
+                out.push(outcome("refused", "缺少或过长的客户端编号".into()));
+                continue;
+            }
+            let mut conn = self.conn().await?;
+            if let Some(prev) = signups::event_outcome(&mut conn, key).await? {
+                out.push(outcome("replay", format!("已处理过：{prev}")));
+                continue;
+            }
+            drop(conn);
+            let Some(at) = crate::projects::parse_instant(&e.at) else {
+                out.push(outcome("refused", "时间格式不正确".into()));
+                continue;
+            };
+            if let Err(err) = self.require_sign_up_admin(caller, e.sign_up_id).await {
+                out.push(outcome("refused", err.to_string()));
+                continue;
+            }
+            match self
+                .attend_inner(
+                    caller,
+                    e.sign_up_id,
+                    e.kind,
+                    at.timestamp_millis(),
+                    "offline",
+                    Some(key),
+                )
+                .await
+            {
+                Ok(v) => out.push(outcome(if v.replay { "replay" } else { "accepted" }, v.message)),
+                Err(AppError::Conflict {
+                    code: "event_replayed",
+                    ..
+                }) => out.push(outcome("replay", "已处理过".into())),
+                Err(err @ (AppError::Store(_) | AppError::Internal(_))) => return Err(err),
+                Err(err) => out.push(outcome("refused", err.to_string())),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn attend(
+        &self,
+        caller: &Caller,
+        sign_up_id: i64,
+        dir: Direction,
+        at: i64,
+        method: &str,
+    ) -> AppResult<AttendanceView> {
+        self.attend_inner(caller, sign_up_id, dir, at, method, None).await
+    }
+
+    /// One check-in or check-out in one transaction; repeats return the earlier result.
+    async fn attend_inner(
+        &self,
+        caller: &Caller,
+        sign_up_id: i64,
+        dir: Direction,
+        at: i64,
+        method: &str,
+        client_key: Option<&str>,
+    ) -> AppResult<AttendanceView> {
+        let mut tx = self.store.write().await?;
+        let row = signups::get(&mut tx, sign_up_id)
+            .await?
+            .ok_or(AppError::NotFound("报名"))?;
+        signups::lock_volunteer(&mut tx, row.volunteer_id).await?;
+        let row = signups::get(&mut tx, sign_up_id)
+            .await?
+            .ok_or(AppError::NotFound("报名"))?;
+        if row.status != "approved" {
+            return Err(conflict("not_approved", "该报名未审核通过，不能签到"));
+        }
+        let shift = projects::shift(&mut tx, row.shift_id)
+            .await?
+            .ok_or(AppError::NotFound("班次"))?;
+        if at > now_millis() + 5 * 60 * 1000 {
+            return Err(conflict("time_in_future", "签到时间不能晚于当前时间"));
+        }
+        let mut record = None;
+        let (replay, message) = match dir {
+            Direction::In => {
+                if row.checkin_at.is_some() {
+                    (true, "已签到，无需重复签到".to_owned())
+                } else if at < shift.starts_at - EARLY_CHECKIN_MS || at > shift.ends_at {
+                    return Err(conflict(
+                        "outside_shift",
+                        "不在该班次的签到时间内（开始前1小时至结束）",
+                    ));
+                } else {
+                    signups::check_in(&mut tx, row.id, at, method).await?;
+                    (false, "签到成功".to_owned())
+                }
+            }
+            Direction::Out => {
+                let Some(checkin_at) = row.checkin_at else {
+                    return Err(conflict("not_checked_in", "尚未签到，不能签退"));
+                };
+                if row.checkout_at.is_some() {
+                    record = self.record_of_sign_up(&mut tx, row.id).await?;
+                    (true, "已签退，无需重复签退".to_owned())
+                } else if at < checkin_at {
+                    return Err(conflict("checkout_before_checkin", "签退时间不能早于签到时间"));
+                } else if at > shift.ends_at + LATE_CHECKOUT_MS {
+                    return Err(conflict("outside_shift", "已超过该班次的签退时间"));
+                } else {
+                    signups::check_out(&mut tx, row.id, at, method).await?;
+                    record = self
+                        .record_from_attendance(&mut tx, &row, &shift, checkin_at, at, caller)
+                        .await?;
+                    let msg = match &record {
+                        Some(r) => format!("签退成功，本次记录服务时长 {} 小时，待队伍确认", r.hours),
+                        None => "签退成功；本次服务时长不足计时标准，未生成服务记录".to_owned(),
+                    };
+                    (false, msg)
+                }
+            }
+        };
+        if let Some(key) = client_key {
+            let kind = if dir == Direction::In { "in" } else { "out" };
+            signups::record_event(
+                &mut tx,
+                key,
+                row.id,
+                kind,
+                at,
+                if replay { "replay" } else { "accepted" },
+            )
+            .await
+            .map_err(|e| {
+                if e.unique_violation().is_some() {
+                    conflict("event_replayed", "已处理过")
+                } else {
+                    AppError::Store(e)
+                }
+            })?;
+        }
+        if !replay {
+            let p = projects::get(&mut tx, row.project_id)
+                .await?
+                .ok_or(AppError::NotFound("项目"))?;
+            let org = orgs::get(&mut tx, p.organization_id)
+                .await?
+                .ok_or(AppError::NotFound("队伍"))?;
+            audit::append(
+                &mut tx,
+                &NewAudit {
+                    actor_id: Some(caller.account_id),
+                    actor_name: caller.display_name.clone(),
+                    action: if dir == Direction::In { "attendance.check_in" } else { "attendance.check_out" }.into(),
+                    entity_type: "sign_up".into(),
+                    entity_id: row.id.to_string(),
+                    region_code: Some(org.region_code.clone()),
+                    org_path: Some(org.path.clone()),
+                    before: None,
+                    after: Some(serde_json::json!({"method": method, "at": crate::show_time(at), "volunteer_id": row.volunteer_id})),
+                },
+            )
+            .await?;
+        }
+        let after = signups::get(&mut tx, row.id)
+            .await?
+            .ok_or(AppError::NotFound("报名"))?;
+        commit(tx).await?;
+        Ok(AttendanceView {
+            sign_up: after.into(),
+            record,
+            replay,
+            message,
+        })
+    }
+
+    async fn record_of_sign_up(
+        &self,
+        tx: &mut zhiyuan_store::Tx,
+        sign_up_id: i64,
+    ) -> AppResult<Option<RecordView>> {
+        let row: Option<(i64,)> = sqlx_free_query_first_record(tx, sign_up_id).await?;
+        match row {
+            Some((id,)) => Ok(records::get(tx, id).await?.map(Into::into)),
+            None => Ok(None),
+        }
+    }
+
+    /// The record for a finished attendance: the time inside the shift, rounded.
+    async fn record_from_attendance(
+        &self,
+        tx: &mut zhiyuan_store::Tx,
+        row: &SignUpRow,
+        shift: &ShiftRow,
+        checkin_at: i64,
+        checkout_at: i64,
+        caller: &Caller,
+    ) -> AppResult<Option<RecordView>> {
+        let served_ms = checkout_at.min(shift.ends_at) - checkin_at.max(shift.starts_at);
+        let served = (served_ms.max(0) / 60_000).min(24 * 60);
+        let credited = self.rules().rounding.apply(served as u32) as i64;
+        if credited == 0 {
+            return Ok(None);
+        }
+        let p = projects::get(tx, row.project_id)
+            .await?
+            .ok_or(AppError::NotFound("项目"))?;
+        let org = orgs::get(tx, p.organization_id)
+            .await?
+            .ok_or(AppError::NotFound("队伍"))?;
+        let date = chrono::TimeZone::timestamp_millis_opt(&TZ, shift.starts_at)
+            .single()
+            .map(|t| t.date_naive().format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        let d = Draft {
+            volunteer_id: row.volunteer_id,
+            version: 1,
+            supersedes: None,
+            organization_id: org.id,
+            project_id: Some(p.id),
+            shift_id: Some(shift.id),
+            sign_up_id: Some(row.id),
+            region_code: p.region_code.clone(),
+            activity: p.title.clone(),
+            service_date: date,
+            place: p.address.clone(),
+            content: if p.description.is_empty() {
+                p.title.clone()
+            } else {
+                p.description.chars().take(200).collect()
+            },
+            served_minutes: served,
+            minutes: credited,
+            organizer: org.name.clone(),
+            person_in_charge: p.person_in_charge.clone(),
+            source: "checkin",
+            status: "pending",
+            late: false,
+            reason: String::new(),
+            created_by: Some(caller.account_id),
+        };
+        let id = append(self, tx, &d).await?;
+        Ok(records::get(tx, id).await?.map(Into::into))
+    }
+}
+
+/// The first version of the record made from a sign-up, if any.
+async fn sqlx_free_query_first_record(
+    tx: &mut zhiyuan_store::Tx,
+    sign_up_id: i64,
+) -> AppResult<Option<(i64,)>> {
+    Ok(records::first_of_sign_up(tx, sign_up_id).await?.map(|id| (id,)))
+}
