@@ -789,3 +789,57 @@ pub struct ChainReport {
     pub records: i64,
     pub broken: Vec<(i64, i64)>,
 }
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HonorView {
+    pub rank: usize,
+    pub volunteer_id: i64,
+    pub name: String,
+    pub volunteer_no: String,
+    pub region_code: String,
+    pub minutes: i64,
+    pub hours: String,
+}
+
+impl App {
+    /// 光荣榜: volunteers of a region ranked by confirmed hours served in a period (public).
+    pub async fn honor_roll(
+        &self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> AppResult<Vec<HonorView>> {
+        if !region_prefix.is_empty() && !zhiyuan_domain::region::is_valid_prefix(region_prefix) {
+            return Err(AppError::invalid(
+                "region",
+                "region_code_invalid",
+                "区划前缀应为2、4、6、9或12位数字",
+            ));
+        }
+        for d in [from, to] {
+            if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                return Err(AppError::invalid(
+                    "period",
+                    "service_date_invalid",
+                    "日期格式应为 YYYY-MM-DD",
+                ));
+            }
+        }
+        let mut conn = self.conn().await?;
+        let rows = records::honor_roll(&mut conn, region_prefix, from, to, limit.clamp(1, 100)).await?;
+        Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| HonorView {
+                rank: i + 1,
+                volunteer_id: r.volunteer_id,
+                name: r.name,
+                volunteer_no: r.volunteer_no.unwrap_or_default(),
+                region_code: r.region_code,
+                hours: format_hours(r.minutes),
+                minutes: r.minutes,
+            })
+            .collect())
+    }
+}

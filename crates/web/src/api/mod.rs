@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod network;
 mod people;
+mod service;
 
 use axum::Router;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,35 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::decline_request))
         .routes(routes!(admin::create_account))
         .routes(routes!(admin::audit_log))
+        .routes(routes!(service::list_projects, service::create_project))
+        .routes(routes!(service::nearby_projects))
+        .routes(routes!(service::get_project))
+        .routes(routes!(service::set_project_status))
+        .routes(routes!(service::add_shift))
+        .routes(routes!(service::sign_up))
+        .routes(routes!(service::roster))
+        .routes(routes!(service::shift_qr))
+        .routes(routes!(service::approve_sign_up))
+        .routes(routes!(service::decline_sign_up))
+        .routes(routes!(service::cancel_sign_up))
+        .routes(routes!(service::roster_check_in))
+        .routes(routes!(service::roster_check_out))
+        .routes(routes!(service::scan))
+        .routes(routes!(service::attendance_batch))
+        .routes(routes!(service::my_sign_ups))
+        .routes(routes!(service::team_entry))
+        .routes(routes!(service::declare))
+        .routes(routes!(service::pending_records))
+        .routes(routes!(service::confirm_record))
+        .routes(routes!(service::reject_record))
+        .routes(routes!(service::correct_record))
+        .routes(routes!(service::record_history))
+        .routes(routes!(service::volunteer_records))
+        .routes(routes!(service::hours))
+        .routes(routes!(service::issue_certificate, service::list_certificates))
+        .routes(routes!(service::certificate_pdf))
+        .routes(routes!(service::verify_certificate))
+        .routes(routes!(service::honor_roll))
         .split_for_parts()
 }
 

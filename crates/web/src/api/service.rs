@@ -1,0 +1,575 @@
+//! Projects, shifts, sign-ups, attendance, service records and certificates.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use zhiyuan_app::attendance::{AttendanceView, Direction, OfflineEvent, OfflineOutcome, QrView};
+use zhiyuan_app::certificates::{CertificateRequest, CertificateView, Verification};
+use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
+use zhiyuan_app::records::{Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry};
+use zhiyuan_store::projects::ProjectFilter;
+
+use super::{PageOf, Paging};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiCaller, ApiJson, MaybeCaller};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ProjectQuery {
+    /// Service category code.
+    pub category: Option<String>,
+    /// Region code prefix.
+    pub region: Option<String>,
+    /// Only projects with a shift on or after this date (YYYY-MM-DD) …
+    pub from: Option<String>,
+    /// … and on or before this date.
+    pub to: Option<String>,
+    /// recruiting / running / finished (comma-separated)
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+fn day_start(d: &str, plus_days: i64) -> ApiResult<i64> {
+    let d = chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "service_date_invalid",
+            "日期格式应为 YYYY-MM-DD",
+        )
+    })?;
+    let t = (d + chrono::Duration::days(plus_days))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight");
+    Ok(chrono::TimeZone::from_local_datetime(&zhiyuan_app::TZ, &t)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0))
+}
+
+/// Published volunteer projects (public), filtered by category, region and date.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery),
+    responses((status = 200, body = PageOf<ProjectView>)))]
+pub async fn list_projects(
+    State(s): State<AppState>,
+    Query(q): Query<ProjectQuery>,
+) -> ApiResult<Json<PageOf<ProjectView>>> {
+    let f = ProjectFilter {
+        region_prefix: q.region.clone(),
+        category: q.category.clone().filter(|c| !c.is_empty()),
+        statuses: q
+            .status
+            .as_deref()
+            .map(|s| {
+                s.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        from: q
+            .from
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(|d| day_start(d, 0))
+            .transpose()?,
+        until: q
+            .to
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(|d| day_start(d, 1))
+            .transpose()?,
+        organization_path: None,
+        q: q.q.clone(),
+    };
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(s.app.projects(&f, paging.request()).await?.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct NearbyQuery {
+    pub lat: f64,
+    pub lon: f64,
+    /// Metres (default 5000).
+    pub radius_m: Option<f64>,
+    pub limit: Option<i64>,
+}
+
+/// Projects recruiting or running near a point, nearest first (就近就便).
+#[utoipa::path(get, path = "/api/v1/projects/nearby", tag = "projects", params(NearbyQuery),
+    responses((status = 200, body = Vec<ProjectView>), (status = 422, body = ErrorBody)))]
+pub async fn nearby_projects(
+    State(s): State<AppState>,
+    Query(q): Query<NearbyQuery>,
+) -> ApiResult<Json<Vec<ProjectView>>> {
+    Ok(Json(
+        s.app
+            .nearby_projects(q.lat, q.lon, q.radius_m.unwrap_or(5000.0), q.limit.unwrap_or(20))
+            .await?,
+    ))
+}
+
+/// Publish (or draft) a project with its shifts.
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectInput, security(("bearer" = [])),
+    responses((status = 201, body = ProjectView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_project(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<ProjectInput>,
+) -> ApiResult<(StatusCode, Json<ProjectView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.create_project(&c, &input).await?)))
+}
+
+/// One project (drafts only for the organizing team).
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = i64, Path)),
+    responses((status = 200, body = ProjectView), (status = 404, body = ErrorBody)))]
+pub async fn get_project(
+    State(s): State<AppState>,
+    MaybeCaller(c): MaybeCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ProjectView>> {
+    Ok(Json(s.app.project(c.as_ref(), id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusInput {
+    /// draft / recruiting / running / finished / cancelled
+    pub status: String,
+}
+
+/// Move a project to another state.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/status", tag = "projects", params(("id" = i64, Path)),
+    request_body = StatusInput, security(("bearer" = [])),
+    responses((status = 200, body = ProjectView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_project_status(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<StatusInput>,
+) -> ApiResult<Json<ProjectView>> {
+    Ok(Json(s.app.set_project_status(&c, id, &input.status).await?))
+}
+
+/// Add a shift.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/shifts", tag = "projects", params(("id" = i64, Path)),
+    request_body = ShiftInput, security(("bearer" = [])),
+    responses((status = 201, body = ShiftView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_shift(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ShiftInput>,
+) -> ApiResult<(StatusCode, Json<ShiftView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.add_shift(&c, id, &input).await?)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct NoteInput {
+    #[serde(default)]
+    pub note: String,
+}
+
+fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "json_malformed",
+            "请求内容不是有效的 JSON",
+        )
+    })
+}
+
+/// Sign up for a shift (volunteers).
+#[utoipa::path(post, path = "/api/v1/shifts/{id}/sign-ups", tag = "projects", params(("id" = i64, Path)),
+    request_body = NoteInput, security(("bearer" = [])),
+    responses((status = 201, body = SignUpView), (status = 409, body = ErrorBody)))]
+pub async fn sign_up(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<SignUpView>)> {
+    let input: NoteInput = optional_body(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.sign_up(&c, id, &input.note).await?),
+    ))
+}
+
+/// The roster of a shift (organizing team).
+#[utoipa::path(get, path = "/api/v1/shifts/{id}/roster", tag = "attendance", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Vec<SignUpView>), (status = 403, body = ErrorBody)))]
+pub async fn roster(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<SignUpView>>> {
+    Ok(Json(s.app.roster(&c, id).await?))
+}
+
+/// The shift's current check-in QR token (rotates every two minutes).
+#[utoipa::path(get, path = "/api/v1/shifts/{id}/qr", tag = "attendance", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = QrView), (status = 403, body = ErrorBody)))]
+pub async fn shift_qr(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<QrView>> {
+    Ok(Json(s.app.shift_qr(&c, id).await?))
+}
+
+/// Approve a sign-up (a full shift waitlists it).
+#[utoipa::path(post, path = "/api/v1/sign-ups/{id}/approve", tag = "projects", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve_sign_up(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SignUpView>> {
+    Ok(Json(s.app.approve_sign_up(&c, id).await?))
+}
+
+/// Decline a sign-up.
+#[utoipa::path(post, path = "/api/v1/sign-ups/{id}/decline", tag = "projects", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn decline_sign_up(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SignUpView>> {
+    Ok(Json(s.app.decline_sign_up(&c, id).await?))
+}
+
+/// Cancel a sign-up (the volunteer or the team); the first on the waitlist moves up.
+#[utoipa::path(post, path = "/api/v1/sign-ups/{id}/cancel", tag = "projects", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_sign_up(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SignUpView>> {
+    Ok(Json(s.app.cancel_sign_up(&c, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AtInput {
+    /// When it happened (RFC 3339); now when absent.
+    pub at: Option<String>,
+}
+
+/// The leader checks a volunteer in from the roster.
+#[utoipa::path(post, path = "/api/v1/sign-ups/{id}/check-in", tag = "attendance", params(("id" = i64, Path)),
+    request_body = AtInput, security(("bearer" = [])),
+    responses((status = 200, body = AttendanceView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn roster_check_in(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<AttendanceView>> {
+    let input: AtInput = optional_body(&body)?;
+    Ok(Json(
+        s.app
+            .roster_attend(&c, id, Direction::In, input.at.as_deref())
+            .await?,
+    ))
+}
+
+/// The leader checks a volunteer out from the roster; makes the service record.
+#[utoipa::path(post, path = "/api/v1/sign-ups/{id}/check-out", tag = "attendance", params(("id" = i64, Path)),
+    request_body = AtInput, security(("bearer" = [])),
+    responses((status = 200, body = AttendanceView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn roster_check_out(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<AttendanceView>> {
+    let input: AtInput = optional_body(&body)?;
+    Ok(Json(
+        s.app
+            .roster_attend(&c, id, Direction::Out, input.at.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ScanInput {
+    pub token: String,
+    /// in / out; decided by the current state when absent.
+    pub direction: Option<Direction>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// The volunteer scanned a shift's QR code.
+#[utoipa::path(post, path = "/api/v1/checkin/scan", tag = "attendance", request_body = ScanInput, security(("bearer" = [])),
+    responses((status = 200, body = AttendanceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn scan(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<ScanInput>,
+) -> ApiResult<Json<AttendanceView>> {
+    let pos = input.lat.zip(input.lon);
+    Ok(Json(s.app.scan(&c, &input.token, input.direction, pos).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchInput {
+    pub events: Vec<OfflineEvent>,
+}
+
+/// Upload check-ins and check-outs recorded offline; each client key is accepted once.
+#[utoipa::path(post, path = "/api/v1/attendance/batch", tag = "attendance", request_body = BatchInput, security(("bearer" = [])),
+    responses((status = 200, body = Vec<OfflineOutcome>), (status = 403, body = ErrorBody)))]
+pub async fn attendance_batch(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<BatchInput>,
+) -> ApiResult<Json<Vec<OfflineOutcome>>> {
+    Ok(Json(s.app.attendance_batch(&c, &input.events).await?))
+}
+
+/// The caller's own sign-ups.
+#[utoipa::path(get, path = "/api/v1/my/sign-ups", tag = "projects", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SignUpView>)))]
+pub async fn my_sign_ups(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Json<Vec<SignUpView>>> {
+    Ok(Json(s.app.my_sign_ups(&c).await?))
+}
+
+/// 团体录入: the organizing team enters records for several volunteers (confirmed at once).
+#[utoipa::path(post, path = "/api/v1/records/team-entry", tag = "records", request_body = TeamEntry, security(("bearer" = [])),
+    responses((status = 201, body = Vec<RecordView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn team_entry(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<TeamEntry>,
+) -> ApiResult<(StatusCode, Json<Vec<RecordView>>)> {
+    Ok((StatusCode::CREATED, Json(s.app.enter_records(&c, &input).await?)))
+}
+
+/// A volunteer declares service for their team to confirm.
+#[utoipa::path(post, path = "/api/v1/records/declare", tag = "records", request_body = Declaration, security(("bearer" = [])),
+    responses((status = 201, body = RecordView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn declare(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<Declaration>,
+) -> ApiResult<(StatusCode, Json<RecordView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.declare_record(&c, &input).await?)))
+}
+
+/// Records waiting for the caller's teams to confirm.
+#[utoipa::path(get, path = "/api/v1/records/pending", tag = "records", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
+pub async fn pending_records(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Json<Vec<RecordView>>> {
+    Ok(Json(s.app.pending_records(&c).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ReasonInput {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Confirm a pending record (a new version).
+#[utoipa::path(post, path = "/api/v1/records/{id}/confirm", tag = "records", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = RecordView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn confirm_record(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RecordView>> {
+    Ok(Json(s.app.decide_record(&c, id, true, "").await?))
+}
+
+/// Reject a pending record, with a reason.
+#[utoipa::path(post, path = "/api/v1/records/{id}/reject", tag = "records", params(("id" = i64, Path)), request_body = ReasonInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = RecordView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reject_record(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<RecordView>> {
+    Ok(Json(s.app.decide_record(&c, id, false, &input.reason).await?))
+}
+
+/// Correct a record: a new version pointing at the old, with a reason (organizing team only).
+#[utoipa::path(post, path = "/api/v1/records/{id}/correct", tag = "records", params(("id" = i64, Path)), request_body = Correction,
+    security(("bearer" = [])),
+    responses((status = 200, body = RecordView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn correct_record(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Correction>,
+) -> ApiResult<Json<RecordView>> {
+    Ok(Json(s.app.correct_record(&c, id, &input).await?))
+}
+
+/// Every version of a record, oldest first.
+#[utoipa::path(get, path = "/api/v1/records/{id}/history", tag = "records", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
+pub async fn record_history(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<RecordView>>> {
+    Ok(Json(s.app.record_history(&c, id).await?))
+}
+
+/// A volunteer's current service records.
+#[utoipa::path(get, path = "/api/v1/volunteers/{id}/records", tag = "records", params(("id" = i64, Path), Paging),
+    security(("bearer" = [])), responses((status = 200, body = PageOf<RecordView>), (status = 403, body = ErrorBody)))]
+pub async fn volunteer_records(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<PageOf<RecordView>>> {
+    Ok(Json(s.app.volunteer_records(&c, id, p.request()).await?.into()))
+}
+
+/// Confirmed hours and star level.
+#[utoipa::path(get, path = "/api/v1/volunteers/{id}/hours", tag = "records", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = HoursSummary), (status = 403, body = ErrorBody)))]
+pub async fn hours(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<HoursSummary>> {
+    Ok(Json(s.app.hours_summary(&c, id).await?))
+}
+
+/// Issue a certificate of confirmed service.
+#[utoipa::path(post, path = "/api/v1/volunteers/{id}/certificates", tag = "certificates", params(("id" = i64, Path)),
+    request_body = CertificateRequest, security(("bearer" = [])),
+    responses((status = 201, body = CertificateView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn issue_certificate(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<CertificateView>)> {
+    let input: CertificateRequest = optional_body(&body)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.issue_certificate(&c, id, &input).await?),
+    ))
+}
+
+/// A volunteer's certificates.
+#[utoipa::path(get, path = "/api/v1/volunteers/{id}/certificates", tag = "certificates", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Vec<CertificateView>), (status = 403, body = ErrorBody)))]
+pub async fn list_certificates(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<CertificateView>>> {
+    Ok(Json(s.app.certificates_of(&c, id).await?))
+}
+
+/// The external base URL: `ZHIYUAN_PUBLIC_URL`, else from the request's Host header.
+pub fn base_url(headers: &HeaderMap) -> String {
+    if let Ok(u) = std::env::var("ZHIYUAN_PUBLIC_URL") {
+        if !u.trim().is_empty() {
+            return u.trim().trim_end_matches('/').to_owned();
+        }
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
+/// The certificate as a PDF (the holder or an administrator in scope).
+#[utoipa::path(get, path = "/api/v1/certificates/{no}/pdf", tag = "certificates", params(("no" = String, Path)),
+    security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody)))]
+pub async fn certificate_pdf(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(no): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    let pdf = s.app.certificate_pdf(&c, &no, &base_url(&headers)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"certificate-{no}.pdf\""),
+            ),
+        ],
+        pdf,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VerifyQuery {
+    /// The signature fragment from the QR code.
+    pub s: Option<String>,
+}
+
+/// Whether a certificate is genuine (public).
+#[utoipa::path(get, path = "/api/v1/certificates/{no}/verify", tag = "certificates", params(("no" = String, Path), VerifyQuery),
+    responses((status = 200, body = Verification)))]
+pub async fn verify_certificate(
+    State(s): State<AppState>,
+    Path(no): Path<String>,
+    Query(q): Query<VerifyQuery>,
+) -> ApiResult<Json<Verification>> {
+    Ok(Json(s.app.verify_certificate(&no, q.s.as_deref()).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HonorQuery {
+    /// Region code prefix (default: all).
+    pub region: Option<String>,
+    /// YYYY-MM-DD (default: 1 January this year)
+    pub from: Option<String>,
+    /// YYYY-MM-DD (default: today)
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// 光荣榜: volunteers ranked by confirmed hours in a region and period (public).
+#[utoipa::path(get, path = "/api/v1/honor-roll", tag = "records", params(HonorQuery), responses((status = 200, body = Vec<HonorView>)))]
+pub async fn honor_roll(
+    State(s): State<AppState>,
+    Query(q): Query<HonorQuery>,
+) -> ApiResult<Json<Vec<HonorView>>> {
+    let today = zhiyuan_app::today();
+    let from = q
+        .from
+        .unwrap_or_else(|| format!("{}-01-01", chrono::Datelike::year(&today)));
+    let to = q.to.unwrap_or_else(|| today.to_string());
+    Ok(Json(
+        s.app
+            .honor_roll(
+                q.region.as_deref().unwrap_or(""),
+                &from,
+                &to,
+                q.limit.unwrap_or(20),
+            )
+            .await?,
+    ))
+}
