@@ -1,0 +1,1037 @@
+//! Projects, sign-ups, attendance, service records and certificates over real HTTP, every
+//! body on SQLite and PostgreSQL.
+
+mod support;
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+use support::app::{spawn_app, Db, TestApp};
+use support::world::{self, World, PW};
+
+fn at(d: Duration) -> String {
+    (Utc::now() + d).to_rfc3339()
+}
+
+/// A published project of team A with one shift starting in `start_in`, lasting 2 hours.
+async fn project(t: &TestApp, w: &World, headcount: i64, auto: bool, extra: Value) -> (i64, i64) {
+    let mut body = json!({
+        "title": "社区敬老助餐", "category": "elderly_disabled", "organization_id": w.team_a,
+        "address": "北京市朝阳区建外街道永安里", "lat": 39.9087, "lon": 116.4500, "person_in_charge": "王队长",
+        "description": "为社区老人送餐", "auto_approve": auto, "publish": true,
+        "shifts": [{"starts_at": at(Duration::minutes(30)), "ends_at": at(Duration::minutes(150)), "headcount": headcount}],
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    let r = t.post("/api/v1/projects", Some(&w.team_a_admin), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (
+        r.body["id"].as_i64().unwrap(),
+        r.body["shifts"][0]["id"].as_i64().unwrap(),
+    )
+}
+
+/// Registers `n` volunteers themselves; returns their tokens and ids.
+async fn volunteers(t: &TestApp, n: usize, tag: u32) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let r = t
+            .post(
+                "/api/v1/register",
+                None,
+                json!({"name": "报名测试", "resident_id": support::app::new_resident_id("110105"),
+                       "phone": format!("135{:04}{:04}", tag, i), "region_code": "110105001000", "password": PW,
+                       "skills": ["急救"]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        out.push((
+            r.body["token"].as_str().unwrap().to_owned(),
+            r.body["volunteer"]["id"].as_i64().unwrap(),
+        ));
+    }
+    out
+}
+
+/// Moves a shift so that it started `ago` and lasts `len` (tests cannot wait for real time).
+async fn travel(t: &TestApp, shift: i64, ago: Duration, len: Duration) {
+    let start = (Utc::now() - ago).timestamp_millis();
+    let mut tx = t.app.store.write().await.unwrap();
+    sqlx::query("UPDATE shifts SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(start)
+        .bind(start + len.num_milliseconds())
+        .bind(shift)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn records_of(t: &TestApp, token: &str, vid: i64) -> Vec<Value> {
+    let r = t
+        .get(
+            &format!("/api/v1/volunteers/{vid}/records?per_page=200"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+async fn projects_are_published_listed_and_found_nearby(t: TestApp) {
+    let w = world::build(&t).await;
+    let draft = t
+        .post(
+            "/api/v1/projects",
+            Some(&w.team_a_admin),
+            json!({"title": "草稿项目", "category": "环境", "organization_id": w.team_a, "address": "x", "person_in_charge": "p"}),
+        )
+        .await;
+    assert_eq!(
+        (draft.status.as_u16(), draft.body["error"]["code"].as_str()),
+        (422, Some("service_category_invalid"))
+    );
+    let draft = t
+        .post(
+            "/api/v1/projects",
+            Some(&w.team_a_admin),
+            json!({"title": "草稿项目", "category": "environment", "organization_id": w.team_a, "address": "建外",
+                   "person_in_charge": "p", "lat": 39.95, "lon": 116.45}),
+        )
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.body);
+    assert_eq!(draft.body["status"], "draft");
+    let did = draft.body["id"].as_i64().unwrap();
+    assert_eq!(
+        t.get(&format!("/api/v1/projects/{did}"), None).await.status,
+        404,
+        "drafts are not public"
+    );
+    assert_eq!(
+        t.get(&format!("/api/v1/projects/{did}"), Some(&w.team_a_admin))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        t.get(&format!("/api/v1/projects/{did}"), Some(&w.haidian))
+            .await
+            .status,
+        403
+    );
+    // publishing needs a shift
+    let r = t
+        .post(
+            &format!("/api/v1/projects/{did}/status"),
+            Some(&w.team_a_admin),
+            json!({"status": "recruiting"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let bad = t
+        .post(
+            &format!("/api/v1/projects/{did}/shifts"),
+            Some(&w.team_a_admin),
+            json!({"starts_at": at(Duration::hours(3)), "ends_at": at(Duration::hours(2)), "headcount": 3}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.body["error"]["code"].as_str()),
+        (422, Some("shift_time_invalid"))
+    );
+    let s = t
+        .post(&format!("/api/v1/projects/{did}/shifts"), Some(&w.team_a_admin),
+            json!({"starts_at": at(Duration::days(2)), "ends_at": at(Duration::days(2) + Duration::hours(2)), "headcount": 3}))
+        .await;
+    assert_eq!(s.status, 201, "{}", s.body);
+    let r = t
+        .post(
+            &format!("/api/v1/projects/{did}/status"),
+            Some(&w.team_a_admin),
+            json!({"status": "recruiting"}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "recruiting");
+    let outsider = t
+        .post(
+            &format!("/api/v1/projects/{did}/status"),
+            Some(&w.haidian),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(outsider.status, 403);
+    let (near, _) = project(&t, &w, 5, false, json!({})).await;
+    // lists: category, region and date filters; drafts never appear
+    let list = t.get("/api/v1/projects?category=environment", None).await;
+    assert_eq!(list.body["total"], 1);
+    let list = t.get("/api/v1/projects?region=110108", None).await;
+    assert_eq!(list.body["total"], 0);
+    let tomorrow = (zhiyuan_app::today() + Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let list = t.get(&format!("/api/v1/projects?from={tomorrow}"), None).await;
+    let ids: Vec<i64> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![did]);
+    // nearby: nearest first, with the distance
+    let r = t
+        .get(
+            "/api/v1/projects/nearby?lat=39.9087&lon=116.4501&radius_m=10000",
+            None,
+        )
+        .await;
+    let ids: Vec<i64> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![near, did]);
+    assert!(r.body[0]["distance_m"].as_i64().unwrap() < 50);
+    let r = t
+        .get(
+            "/api/v1/projects/nearby?lat=39.9087&lon=116.4501&radius_m=1000",
+            None,
+        )
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1);
+    // finished is final
+    for s in ["running", "finished"] {
+        let r = t
+            .post(
+                &format!("/api/v1/projects/{did}/status"),
+                Some(&w.team_a_admin),
+                json!({"status": s}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = t
+        .post(
+            &format!("/api/v1/projects/{did}/status"),
+            Some(&w.team_a_admin),
+            json!({"status": "recruiting"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].as_str()),
+        (422, Some("state_invalid"))
+    );
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("已结束"));
+}
+
+async fn concurrent_sign_ups_never_exceed_the_headcount(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, shift) = project(&t, &w, 5, true, json!({})).await;
+    let vols = volunteers(&t, 24, 1).await;
+    let mut tasks = Vec::new();
+    for (token, _) in vols.clone() {
+        let url = t.url(&format!("/api/v1/shifts/{shift}/sign-ups"));
+        tasks.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut approved = 0;
+    let mut waitlisted = Vec::new();
+    for task in tasks {
+        let (s, body) = task.await.unwrap();
+        assert_eq!(s, 201, "{body}");
+        match body["status"].as_str().unwrap() {
+            "approved" => approved += 1,
+            "waitlisted" => waitlisted.push(body["id"].as_i64().unwrap()),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(approved, 5);
+    assert_eq!(waitlisted.len(), 19);
+    let roster = t
+        .get(&format!("/api/v1/shifts/{shift}/roster"), Some(&w.team_a_admin))
+        .await;
+    let rows = roster.body.as_array().unwrap();
+    assert_eq!(rows.iter().filter(|r| r["status"] == "approved").count(), 5);
+    // a cancellation promotes the first in line
+    let first_approved = rows.iter().find(|r| r["status"] == "approved").unwrap();
+    let owner = vols
+        .iter()
+        .find(|v| v.1 == first_approved["volunteer_id"].as_i64().unwrap())
+        .unwrap();
+    let c = t
+        .post(
+            &format!("/api/v1/sign-ups/{}/cancel", first_approved["id"]),
+            Some(&owner.0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(c.body["status"], "cancelled", "{}", c.body);
+    let first_waiting = *waitlisted.iter().min().unwrap();
+    let roster = t
+        .get(&format!("/api/v1/shifts/{shift}/roster"), Some(&w.team_a_admin))
+        .await;
+    let promoted = roster
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == first_waiting)
+        .unwrap()
+        .clone();
+    assert_eq!(promoted["status"], "approved");
+    let p = t
+        .get(&format!("/api/v1/projects/{}", promoted["project_id"]), None)
+        .await;
+    assert_eq!(p.body["shifts"][0]["approved"], 5);
+    assert_eq!(p.body["shifts"][0]["waitlisted"], 18);
+    // the team cannot approve a waitlisted volunteer past the headcount
+    let w2 = waitlisted.iter().find(|id| **id != first_waiting).unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{w2}/approve"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].as_str()),
+        (409, Some("shift_full"))
+    );
+}
+
+async fn sign_up_rules_are_enforced(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, s1) = project(&t, &w, 3, false, json!({})).await;
+    let (_, s2) = project(&t, &w, 3, false, json!({"title": "重叠班次"})).await;
+    let (_, s_old) = project(
+        &t,
+        &w,
+        3,
+        false,
+        json!({"title": "高龄班次", "shifts": [{"starts_at": at(Duration::days(3)),
+        "ends_at": at(Duration::days(3) + Duration::hours(1)), "headcount": 2, "min_age": 100}]}),
+    )
+    .await;
+    let (_, s_skill) = project(&t, &w, 3, false, json!({"title": "技能班次", "shifts": [{"starts_at": at(Duration::days(4)),
+        "ends_at": at(Duration::days(4) + Duration::hours(1)), "headcount": 2, "required_skills": ["手语"]}]})).await;
+    let r = t
+        .post(
+            &format!("/api/v1/shifts/{s1}/sign-ups"),
+            Some(&w.volunteer),
+            json!({"note": "可以"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["status"].as_str()),
+        (201, Some("pending"))
+    );
+    let cases = [
+        (s1, &w.volunteer, 409, "sign_up_exists"),
+        (s2, &w.volunteer, 409, "shift_clash"),
+        (s_old, &w.volunteer, 409, "too_young"),
+        (s_skill, &w.volunteer, 409, "skills_missing"),
+        (s1, &w.resident, 409, "not_a_volunteer"),
+        (999_999, &w.volunteer, 404, "not_found"),
+    ];
+    for (shift, token, status, code) in cases {
+        let r = t
+            .post(
+                &format!("/api/v1/shifts/{shift}/sign-ups"),
+                Some(token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{}",
+            r.body
+        );
+        assert!(!r.body["error"]["message"].as_str().unwrap().is_empty());
+    }
+    // a cancelled project takes no sign-ups
+    let p2 = t
+        .get(&format!("/api/v1/shifts/{s2}/roster"), Some(&w.team_a_admin))
+        .await;
+    assert_eq!(
+        p2.body.as_array().unwrap().len(),
+        0,
+        "refused sign-ups wrote nothing"
+    );
+    let proj = t.get("/api/v1/projects?q=重叠", None).await;
+    let pid = proj.body["items"][0]["id"].as_i64().unwrap();
+    t.post(
+        &format!("/api/v1/projects/{pid}/status"),
+        Some(&w.team_a_admin),
+        json!({"status": "cancelled"}),
+    )
+    .await;
+    let vols = volunteers(&t, 1, 2).await;
+    let r = t
+        .post(
+            &format!("/api/v1/shifts/{s2}/sign-ups"),
+            Some(&vols[0].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.body["error"]["code"], "project_cancelled");
+    // the team decides; the volunteer sees it
+    let mine = t.get("/api/v1/my/sign-ups", Some(&w.volunteer)).await;
+    let id = mine.body[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        t.post(
+            &format!("/api/v1/sign-ups/{id}/approve"),
+            Some(&w.haidian),
+            json!({})
+        )
+        .await
+        .status,
+        403
+    );
+    let ok = t
+        .post(
+            &format!("/api/v1/sign-ups/{id}/approve"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(ok.body["status"], "approved");
+    let again = t
+        .post(
+            &format!("/api/v1/sign-ups/{id}/decline"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (again.status.as_u16(), again.body["error"]["code"].as_str()),
+        (422, Some("state_invalid"))
+    );
+}
+
+async fn qr_check_in_is_signed_idempotent_and_located(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, shift) = project(&t, &w, 5, true, json!({"checkin_radius_m": 200})).await;
+    let vols = volunteers(&t, 2, 3).await;
+    for (tok, _) in &vols {
+        assert_eq!(
+            t.post(&format!("/api/v1/shifts/{shift}/sign-ups"), Some(tok), json!({}))
+                .await
+                .status,
+            201
+        );
+    }
+    let qr = t
+        .get(&format!("/api/v1/shifts/{shift}/qr"), Some(&w.team_a_admin))
+        .await;
+    assert_eq!(qr.status, 200, "{}", qr.body);
+    assert_eq!(
+        t.get(&format!("/api/v1/shifts/{shift}/qr"), Some(&w.haidian))
+            .await
+            .status,
+        403
+    );
+    let token = qr.body["token"].as_str().unwrap().to_owned();
+    assert!(qr.body["path"].as_str().unwrap().ends_with(&token));
+    let (vt, _) = &vols[0];
+    let scan = |body: Value| {
+        let t = &t;
+        let vt = vt.clone();
+        async move { t.post("/api/v1/checkin/scan", Some(&vt), body).await }
+    };
+    let r = scan(json!({"token": token})).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].as_str()),
+        (422, Some("location_required"))
+    );
+    let r = scan(json!({"token": token, "lat": 39.95, "lon": 116.45})).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].as_str()),
+        (422, Some("out_of_radius"))
+    );
+    let mut forged = token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let r = scan(json!({"token": forged, "lat": 39.9087, "lon": 116.4500})).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].as_str()),
+        (422, Some("qr_token_invalid"))
+    );
+    let stale = zhiyuan_domain::checkin::QrSigner::new(&t.app.vault().derived_key("checkin-qr")).token(
+        shift,
+        Utc::now().timestamp() - 3600,
+        120,
+    );
+    let r = scan(json!({"token": stale, "lat": 39.9087, "lon": 116.4500})).await;
+    assert_eq!(
+        r.body["error"]["code"], "qr_token_invalid",
+        "an hour-old code has expired"
+    );
+    let r = scan(json!({"token": token, "lat": 39.9088, "lon": 116.4501, "direction": "in"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["replay"].as_bool(),
+            r.body["sign_up"]["checkin_method"].as_str()
+        ),
+        (Some(false), Some("qr"))
+    );
+    // replays change nothing
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let url = t.url("/api/v1/checkin/scan");
+        let vt = vt.clone();
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(vt)
+                .json(&json!({"token": token, "lat": 39.9088, "lon": 116.4501, "direction": "in"}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    for task in tasks {
+        let (s, b) = task.await.unwrap();
+        assert_eq!((s, b["replay"].as_bool()), (200, Some(true)), "{b}");
+    }
+    // the other volunteer was never checked in: no check-out
+    let roster = t
+        .get(&format!("/api/v1/shifts/{shift}/roster"), Some(&w.team_a_admin))
+        .await;
+    let other = roster
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["checkin_at"].is_null())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{other}/check-out"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].as_str()),
+        (409, Some("not_checked_in"))
+    );
+    // the audit log has exactly one check-in
+    let audit = t
+        .get("/api/v1/audit?action=attendance.check_in", Some(&w.team_a_admin))
+        .await;
+    assert_eq!(audit.body["total"], 1);
+}
+
+async fn check_out_makes_one_record_and_the_team_confirms_it(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, shift) = project(&t, &w, 5, true, json!({})).await;
+    let vols = volunteers(&t, 1, 4).await;
+    let (vt, vid) = &vols[0];
+    let su = t
+        .post(&format!("/api/v1/shifts/{shift}/sign-ups"), Some(vt), json!({}))
+        .await;
+    let su = su.body["id"].as_i64().unwrap();
+    travel(&t, shift, Duration::hours(3), Duration::hours(2)).await;
+    let start = Utc::now() - Duration::hours(3);
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{su}/check-in"),
+            Some(&w.team_a_admin),
+            json!({"at": (start - Duration::minutes(10)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let before_in = t
+        .post(
+            &format!("/api/v1/sign-ups/{su}/check-out"),
+            Some(&w.team_a_admin),
+            json!({"at": (start - Duration::minutes(20)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(before_in.body["error"]["code"], "checkout_before_checkin");
+    // concurrent check-outs: exactly one record
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let url = t.url(&format!("/api/v1/sign-ups/{su}/check-out"));
+        let tok = w.team_a_admin.clone();
+        let body = json!({"at": (start + Duration::minutes(100)).to_rfc3339()});
+        tasks.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(tok)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut fresh = 0;
+    for task in tasks {
+        let (s, b) = task.await.unwrap();
+        assert_eq!(s, 200, "{b}");
+        if b["replay"] == false {
+            fresh += 1;
+            // 10 min early arrival does not count: 100 minutes served, rounded to 1.5 h + …
+            assert_eq!(b["record"]["served_minutes"], 100);
+            assert_eq!(b["record"]["minutes"], 90);
+            assert_eq!(b["record"]["status"], "pending");
+        }
+        assert_eq!(b["record"]["hours"], "1.5");
+    }
+    assert_eq!(fresh, 1);
+    let recs = records_of(&t, vt, *vid).await;
+    assert_eq!(recs.len(), 1);
+    let rid = recs[0]["id"].as_i64().unwrap();
+    // only the organizing team confirms
+    assert_eq!(
+        t.post(
+            &format!("/api/v1/records/{rid}/confirm"),
+            Some(&w.haidian),
+            json!({})
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        t.post(&format!("/api/v1/records/{rid}/confirm"), Some(vt), json!({}))
+            .await
+            .status,
+        403
+    );
+    let pending = t.get("/api/v1/records/pending", Some(&w.team_a_admin)).await;
+    assert!(pending.body.as_array().unwrap().iter().any(|r| r["id"] == rid));
+    let c = t
+        .post(
+            &format!("/api/v1/records/{rid}/confirm"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            c.body["status"].as_str(),
+            c.body["version"].as_i64(),
+            c.body["supersedes"].as_i64()
+        ),
+        (Some("confirmed"), Some(2), Some(rid))
+    );
+    let twice = t
+        .post(
+            &format!("/api/v1/records/{rid}/confirm"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(twice.body["error"]["code"], "record_changed");
+    let hours = t.get(&format!("/api/v1/volunteers/{vid}/hours"), Some(vt)).await;
+    assert_eq!(
+        (
+            hours.body["confirmed_minutes"].as_i64(),
+            hours.body["hours"].as_str()
+        ),
+        (Some(90), Some("1.5"))
+    );
+    assert_eq!(hours.body["star_level"], 0);
+}
+
+async fn offline_batches_are_accepted_once(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, shift) = project(&t, &w, 5, true, json!({})).await;
+    let vols = volunteers(&t, 2, 5).await;
+    let mut ids = Vec::new();
+    for (tok, _) in &vols {
+        ids.push(
+            t.post(&format!("/api/v1/shifts/{shift}/sign-ups"), Some(tok), json!({}))
+                .await
+                .body["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    travel(&t, shift, Duration::hours(4), Duration::hours(3)).await;
+    let start = Utc::now() - Duration::hours(4);
+    let ev = |key: &str, su: i64, kind: &str, mins: i64| json!({"client_key": key, "sign_up_id": su, "kind": kind, "at": (start + Duration::minutes(mins)).to_rfc3339()});
+    // out of order on purpose: the server sorts by time
+    let batch = json!({"events": [ev("k1-out", ids[0], "out", 130), ev("k1-in", ids[0], "in", 0), ev("k2-in", ids[1], "in", 5),
+        ev("k2-out", ids[1], "out", 65), ev("bad", ids[1], "in", 9999)]});
+    let r = t
+        .post("/api/v1/attendance/batch", Some(&w.team_a_admin), batch.clone())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let outcome = |b: &Value, key: &str| {
+        b.as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["client_key"] == key)
+            .unwrap()["outcome"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for k in ["k1-in", "k1-out", "k2-in", "k2-out"] {
+        assert_eq!(outcome(&r.body, k), "accepted", "{k}: {}", r.body);
+    }
+    assert_eq!(outcome(&r.body, "bad"), "refused");
+    let again = t
+        .post("/api/v1/attendance/batch", Some(&w.team_a_admin), batch)
+        .await;
+    for k in ["k1-in", "k1-out", "k2-in", "k2-out"] {
+        assert_eq!(outcome(&again.body, k), "replay", "{k}");
+    }
+    assert_eq!(records_of(&t, &vols[0].0, vols[0].1).await.len(), 1);
+    let r1 = &records_of(&t, &vols[0].0, vols[0].1).await[0];
+    assert_eq!(
+        (r1["served_minutes"].as_i64(), r1["minutes"].as_i64()),
+        (Some(130), Some(120))
+    );
+    let r2 = &records_of(&t, &vols[1].0, vols[1].1).await[0];
+    assert_eq!(
+        (r2["served_minutes"].as_i64(), r2["minutes"].as_i64()),
+        (Some(60), Some(60))
+    );
+    assert_eq!(
+        t.post(
+            "/api/v1/attendance/batch",
+            Some(&w.volunteer),
+            json!({"events": []})
+        )
+        .await
+        .status,
+        403
+    );
+}
+
+async fn records_are_versioned_chained_and_never_lost(t: TestApp) {
+    let w = world::build(&t).await;
+    let today = zhiyuan_app::today().to_string();
+    let entry = |minutes: i64| {
+        json!({"organization_id": w.team_a, "activity": "垃圾分类宣传", "service_date": today,
+        "place": "建外街道", "content": "入户宣传", "person_in_charge": "王队长", "entries": [{"volunteer_id": w.v_a, "minutes": minutes}]})
+    };
+    let before = {
+        let mut c = t.app.store.read().await.unwrap();
+        zhiyuan_store::records::count(&mut c).await.unwrap()
+    };
+    for (m, code) in [
+        (0, "minutes_invalid"),
+        (-30, "minutes_invalid"),
+        (1441, "minutes_invalid"),
+    ] {
+        let r = t
+            .post("/api/v1/records/team-entry", Some(&w.team_a_admin), entry(m))
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["error"]["code"].as_str()),
+            (422, Some(code)),
+            "{m}"
+        );
+    }
+    let outside = t
+        .post("/api/v1/records/team-entry", Some(&w.haidian), entry(60))
+        .await;
+    assert_eq!(outside.status, 403);
+    let after = {
+        let mut c = t.app.store.read().await.unwrap();
+        zhiyuan_store::records::count(&mut c).await.unwrap()
+    };
+    assert_eq!(before, after, "refused entries wrote nothing");
+    let r = t
+        .post("/api/v1/records/team-entry", Some(&w.team_a_admin), entry(200))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.body[0]["minutes"].as_i64(), r.body[0]["status"].as_str()),
+        (Some(210), Some("confirmed"))
+    );
+    let rid = r.body[0]["id"].as_i64().unwrap();
+    // corrections: only the organizing team, always with a reason, as a new version
+    let no_reason = t
+        .post(
+            &format!("/api/v1/records/{rid}/correct"),
+            Some(&w.team_a_admin),
+            json!({"minutes": 120, "reason": " "}),
+        )
+        .await;
+    assert_eq!(no_reason.body["error"]["code"], "reason_required");
+    let outsider = t
+        .post(
+            &format!("/api/v1/records/{rid}/correct"),
+            Some(&w.haidian),
+            json!({"minutes": 120, "reason": "核实"}),
+        )
+        .await;
+    assert_eq!(outsider.status, 403);
+    let c = t
+        .post(
+            &format!("/api/v1/records/{rid}/correct"),
+            Some(&w.team_a_admin),
+            json!({"minutes": 120, "reason": "核实签到表后更正"}),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    let new_id = c.body["id"].as_i64().unwrap();
+    assert_eq!(
+        (
+            c.body["minutes"].as_i64(),
+            c.body["supersedes"].as_i64(),
+            c.body["status"].as_str()
+        ),
+        (Some(120), Some(rid), Some("confirmed"))
+    );
+    let stale = t
+        .post(
+            &format!("/api/v1/records/{rid}/correct"),
+            Some(&w.team_a_admin),
+            json!({"minutes": 30, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(stale.body["error"]["code"], "record_changed");
+    let history = t
+        .get(&format!("/api/v1/records/{new_id}/history"), Some(&w.chaoyang))
+        .await;
+    let versions: Vec<i64> = history
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["minutes"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![210, 120]);
+    let current = records_of(&t, &w.team_a_admin, w.v_a).await;
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["id"], new_id);
+    // the database refuses to change or delete a record
+    {
+        let mut tx = t.app.store.write().await.unwrap();
+        assert!(sqlx::query("UPDATE service_records SET minutes = 999")
+            .execute(&mut *tx)
+            .await
+            .is_err());
+    }
+    {
+        let mut tx = t.app.store.write().await.unwrap();
+        assert!(sqlx::query("DELETE FROM service_records")
+            .execute(&mut *tx)
+            .await
+            .is_err());
+    }
+    // declaration by a member, confirmed by the team
+    let join = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    t.post(
+        &format!("/api/v1/join-requests/{}/approve", join.body["id"]),
+        Some(&w.team_a_admin),
+        json!({}),
+    )
+    .await;
+    let d = t
+        .post(
+            "/api/v1/records/declare",
+            Some(&w.volunteer),
+            json!({"organization_id": w.team_a, "activity": "助老", "service_date": today,
+        "place": "永安里", "content": "陪伴老人", "person_in_charge": "王队长", "minutes": 50}),
+        )
+        .await;
+    assert_eq!(
+        (
+            d.status.as_u16(),
+            d.body["status"].as_str(),
+            d.body["minutes"].as_i64()
+        ),
+        (201, Some("pending"), Some(60)),
+        "{}",
+        d.body
+    );
+    let not_member = t
+        .post(
+            "/api/v1/records/declare",
+            Some(&w.volunteer),
+            json!({"organization_id": w.team_b, "activity": "助老", "service_date": today,
+        "place": "x", "content": "x", "person_in_charge": "x", "minutes": 50}),
+        )
+        .await;
+    assert_eq!(not_member.body["error"]["code"], "not_a_member");
+    let rej = t
+        .post(
+            &format!("/api/v1/records/{}/reject", d.body["id"]),
+            Some(&w.team_a_admin),
+            json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(rej.body["error"]["code"], "reason_required");
+    let rej = t
+        .post(
+            &format!("/api/v1/records/{}/reject", d.body["id"]),
+            Some(&w.team_a_admin),
+            json!({"reason": "当日无此活动"}),
+        )
+        .await;
+    assert_eq!(rej.body["status"], "rejected");
+    let hours = t
+        .get(
+            &format!("/api/v1/volunteers/{}/hours", w.v_self),
+            Some(&w.volunteer),
+        )
+        .await;
+    assert_eq!(hours.body["confirmed_minutes"], 0);
+    // every chain verifies; tampering behind the app's back is found
+    let report = t.app.verify_records().await.unwrap();
+    assert!(report.broken.is_empty(), "{report:?}");
+    assert_eq!(report.records, 4);
+    {
+        let mut tx = t.app.store.write().await.unwrap();
+        let off = match t.db {
+            Db::Sqlite => "DROP TRIGGER service_records_no_update",
+            Db::Postgres => "ALTER TABLE service_records DISABLE TRIGGER service_records_no_change",
+        };
+        sqlx::query(off).execute(&mut *tx).await.unwrap();
+        sqlx::query("UPDATE service_records SET minutes = 600 WHERE id = $1")
+            .bind(new_id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let report = t.app.verify_records().await.unwrap();
+    assert_eq!(report.broken.len(), 1);
+    assert_eq!(report.broken[0].0, w.v_a);
+}
+
+async fn certificates_are_printable_and_verifiable(t: TestApp) {
+    let w = world::build(&t).await;
+    let today = zhiyuan_app::today().to_string();
+    let none = t
+        .post(
+            &format!("/api/v1/volunteers/{}/certificates", w.v_a),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(none.body["error"]["code"], "no_records");
+    t.post(
+        "/api/v1/records/team-entry",
+        Some(&w.team_a_admin),
+        json!({"organization_id": w.team_a, "activity": "冬奥城市志愿服务",
+        "service_date": today, "place": "建外", "content": "引导", "person_in_charge": "王队长",
+        "entries": [{"volunteer_id": w.v_a, "minutes": 6000 / 10}]}),
+    )
+    .await;
+    let c = t
+        .post(
+            &format!("/api/v1/volunteers/{}/certificates", w.v_a),
+            Some(&w.team_a_admin),
+            json!({"notes": "特此证明"}),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    assert_eq!(c.body["total_hours"], "10.0");
+    let no = c.body["certificate_no"].as_str().unwrap().to_owned();
+    let verify = c.body["verify_path"].as_str().unwrap().to_owned();
+    assert!(verify.starts_with(&format!("/verify/{no}?s=")));
+    let sig = verify.split("?s=").nth(1).unwrap().to_owned();
+    // anyone can verify
+    let v = t
+        .get(&format!("/api/v1/certificates/{no}/verify?s={sig}"), None)
+        .await;
+    assert_eq!(v.body["genuine"], true, "{}", v.body);
+    assert_eq!(v.body["total_hours"], "10.0");
+    assert!(v.body["payload"]["id_masked"]
+        .as_str()
+        .unwrap()
+        .contains("********"));
+    let wrong = t
+        .get(
+            &format!("/api/v1/certificates/{no}/verify?s=0000000000000000"),
+            None,
+        )
+        .await;
+    assert_eq!(wrong.body["genuine"], false);
+    let unknown = t
+        .get("/api/v1/certificates/ZY20261101059999999/verify", None)
+        .await;
+    assert_eq!(unknown.body["genuine"], false);
+    // the PDF: for the holder's admins, not for others
+    let pdf = reqwest::Client::new()
+        .get(t.url(&format!("/api/v1/certificates/{no}/pdf")))
+        .bearer_auth(&w.team_a_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+    assert_eq!(
+        t.get(&format!("/api/v1/certificates/{no}/pdf"), Some(&w.haidian))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        t.get(
+            &format!("/api/v1/volunteers/{}/certificates", w.v_a),
+            Some(&w.team_a_admin)
+        )
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+    // tampering with a figure breaks verification
+    {
+        let mut tx = t.app.store.write().await.unwrap();
+        sqlx::query("UPDATE certificates SET payload = REPLACE(payload, '\"total_minutes\":600', '\"total_minutes\":6000')")
+            .execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let v = t
+        .get(&format!("/api/v1/certificates/{no}/verify?s={sig}"), None)
+        .await;
+    assert_eq!(v.body["genuine"], false, "{}", v.body);
+    // the honor roll counts confirmed hours
+    let roll = t
+        .get(
+            &format!("/api/v1/honor-roll?region=110105&from={today}&to={today}"),
+            None,
+        )
+        .await;
+    assert_eq!(roll.body[0]["volunteer_id"], w.v_a);
+    assert_eq!(roll.body[0]["hours"], "10.0");
+    let _ = PW;
+}
+
+both_backends!(
+    projects_are_published_listed_and_found_nearby,
+    concurrent_sign_ups_never_exceed_the_headcount,
+    sign_up_rules_are_enforced,
+    qr_check_in_is_signed_idempotent_and_located,
+    check_out_makes_one_record_and_the_team_confirms_it,
+    offline_batches_are_accepted_once,
+    records_are_versioned_chained_and_never_lost,
+    certificates_are_printable_and_verifiable,
+);
