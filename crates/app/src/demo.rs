@@ -10,6 +10,7 @@ use zhiyuan_store::orgs::{self, NewOrg};
 use zhiyuan_store::regions::{self, RegionRow};
 use zhiyuan_store::sites::{self, NewSite};
 
+use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::{commit, today, App};
 
@@ -259,17 +260,18 @@ impl App {
             .map(|o| o.id)
             .ok_or_else(|| AppError::Internal("demo: no team".into()))?;
         drop(conn);
-        self.create_account_unchecked(
-            "admin",
-            DEMO_PASSWORD,
-            "市文明办管理员",
-            Role::CityAdmin,
-            Some("11"),
-            None,
-            None,
-            None,
-        )
-        .await?;
+        let admin_id = self
+            .create_account_unchecked(
+                "admin",
+                DEMO_PASSWORD,
+                "市文明办管理员",
+                Role::CityAdmin,
+                Some("11"),
+                None,
+                None,
+                None,
+            )
+            .await?;
         self.create_account_unchecked(
             "chaoyang",
             DEMO_PASSWORD,
@@ -325,7 +327,165 @@ impl App {
             None,
         )
         .await?;
+        let admin = Caller {
+            account_id: admin_id,
+            username: "admin".into(),
+            display_name: "市文明办管理员".into(),
+            role: Role::CityAdmin,
+            scope: crate::Scope::Region { prefix: "11".into() },
+            volunteer_id: None,
+        };
+        self.demo_projects(&admin, team, first_in_jianwai, &mut rng)
+            .await?;
         Ok(true)
+    }
+
+    /// Projects for the first teams: one recruiting with two coming shifts, one finished with
+    /// its members' hours entered by the team; the demo volunteer joins the demo team and has
+    /// confirmed hours of their own.
+    async fn demo_projects(
+        &self,
+        admin: &Caller,
+        demo_team: i64,
+        volunteer: Option<i64>,
+        rng: &mut Synth,
+    ) -> AppResult<()> {
+        use crate::projects::{ProjectInput, ShiftInput};
+        use crate::records::{TeamEntry, TeamEntryLine};
+        use zhiyuan_domain::tags::SERVICE_CATEGORIES;
+        const THEMES: &[(&str, &str)] = &[
+            ("elderly_disabled", "敬老助餐志愿服务"),
+            ("environment", "垃圾分类桶前值守"),
+            ("education", "四点半课堂作业辅导"),
+            ("policy_outreach", "理论政策宣讲进社区"),
+            ("medical", "义诊与健康咨询"),
+            ("legal", "法律咨询进楼门"),
+            ("public_safety", "平安巡逻"),
+            ("culture", "社区文艺汇演"),
+            ("science", "科普小课堂"),
+            ("community", "楼门院治理议事"),
+        ];
+        if let Some(v) = volunteer {
+            let mut tx = self.store.write().await?;
+            if zhiyuan_store::memberships::active(&mut tx, v, demo_team)
+                .await?
+                .is_none()
+            {
+                zhiyuan_store::memberships::insert(&mut tx, v, demo_team, "approved", "演示数据", None)
+                    .await?;
+            }
+            commit(tx).await?;
+        }
+        let mut conn = self.conn().await?;
+        let mut teams: Vec<_> = orgs::list(
+            &mut conn,
+            &orgs::OrgFilter::default(),
+            zhiyuan_store::PageRequest::new(None, Some(200)),
+        )
+        .await?
+        .items
+        .into_iter()
+        .filter(|o| o.kind == "team")
+        .collect();
+        drop(conn);
+        if !teams.iter().any(|t| t.id == demo_team) {
+            teams.push(self.org_row(demo_team).await?);
+        }
+        // the demo team first, then a spread over the city
+        teams.sort_by_key(|t| (t.id != demo_team, t.id % 5, t.id));
+        teams.truncate(40);
+        let today = today();
+        for (i, t) in teams.iter().enumerate() {
+            let (cat, theme) = THEMES[i % THEMES.len()];
+            debug_assert!(SERVICE_CATEGORIES.iter().any(|c| c.code == cat));
+            let (lat0, lon0) = DISTRICT_CENTRES
+                .iter()
+                .find(|d| d.0 == &t.region_code[..6])
+                .map(|d| (d.1, d.2))
+                .unwrap_or((39.9042, 116.4074));
+            let (lat, lon) = rng.point_near(lat0, lon0, 3.0);
+            let place = format!(
+                "北京市{}{}",
+                t.region_name,
+                rng.pick(&["党群服务中心", "社区活动室", "文化广场", "新时代文明实践站"])
+            );
+            let person = rng.person(&t.region_code[..6], today).name.as_str().to_owned();
+            let shift = |days: i64, from: u32, to: u32, n: i64| ShiftInput {
+                starts_at: format!("{}T{from:02}:00", today + chrono::Duration::days(days)),
+                ends_at: format!("{}T{to:02}:00", today + chrono::Duration::days(days)),
+                headcount: n,
+                required_skills: Vec::new(),
+                min_age: if cat == "public_safety" { 18 } else { 0 },
+            };
+            let input = |title: String, shifts: Vec<ShiftInput>| ProjectInput {
+                title,
+                category: cat.into(),
+                description: format!(
+                    "{}，欢迎附近的志愿者报名参加。请准时签到签退，服务时长由队伍确认后记入个人记录。",
+                    theme
+                ),
+                organization_id: t.id,
+                address: place.clone(),
+                lat: Some(lat),
+                lon: Some(lon),
+                checkin_radius_m: if i % 3 == 0 { 500 } else { 0 },
+                person_in_charge: person.clone(),
+                contact_phone: String::new(),
+                risk_notes: "请注意交通安全，量力而行。".into(),
+                auto_approve: i % 2 == 0,
+                shifts,
+                publish: true,
+            };
+            let days = (i % 6) as i64 + 1;
+            self.create_project(
+                admin,
+                &input(
+                    format!("{}{}", t.region_name, theme),
+                    vec![shift(days, 9, 11, 10), shift(days + 7, 14, 17, 8)],
+                ),
+            )
+            .await?;
+            // a finished one with hours
+            let members = self.org_memberships(admin, t.id, Some("approved")).await?;
+            if members.is_empty() {
+                continue;
+            }
+            let past = self
+                .create_project(
+                    admin,
+                    &input(
+                        format!("{}{}（已结束）", t.region_name, theme),
+                        vec![shift(2, 9, 12, 20)],
+                    ),
+                )
+                .await?;
+            self.set_project_status(admin, past.id, "running").await?;
+            self.set_project_status(admin, past.id, "finished").await?;
+            for round in 0..3i64 {
+                let date = today - chrono::Duration::days(7 + round * 11 + (i % 5) as i64);
+                self.enter_records(
+                    admin,
+                    &TeamEntry {
+                        organization_id: t.id,
+                        project_id: Some(past.id),
+                        activity: format!("{}{}", t.region_name, theme),
+                        service_date: date.to_string(),
+                        place: place.clone(),
+                        content: theme.into(),
+                        person_in_charge: person.clone(),
+                        entries: members
+                            .iter()
+                            .map(|m| TeamEntryLine {
+                                volunteer_id: m.volunteer_id,
+                                minutes: 60 + rng.range(0, 240) as i64,
+                            })
+                            .collect(),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 }
 
