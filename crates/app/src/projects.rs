@@ -862,7 +862,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
         let own = caller.volunteer_id == Some(row.volunteer_id);
-        if !own && !(caller.is_admin() && caller.covers_org(&org)) {
+        if !(own || (caller.is_admin() && caller.covers_org(&org))) {
             return Err(AppError::Forbidden);
         }
         if row.checkin_at.is_some() {
