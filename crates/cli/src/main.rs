@@ -1,7 +1,12 @@
-//! `zhiyuan`: serve the platform, migrate the database, load demo data.
+//! `zhiyuan`: serve the platform, migrate the database, load demo data, verify the service
+//! records, run the benchmarks.
+
+mod bench;
+mod verify;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -45,6 +50,23 @@ enum Command {
         #[arg(long)]
         small: bool,
     },
+    /// Check every volunteer's service-record hash chain; exit code 1 when one is broken.
+    VerifyRecords {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Benchmarks on a fresh database (never run against a live one).
+    Bench {
+        #[command(subcommand)]
+        bench: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Check-in and check-out through the HTTP API from concurrent clients, then an audit of
+    /// the records made.
+    Checkin(bench::CheckinArgs),
 }
 
 #[derive(Args, Debug)]
@@ -71,7 +93,7 @@ impl DbArgs {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ZHIYUAN_LOG")
@@ -99,8 +121,23 @@ async fn main() -> anyhow::Result<()> {
             let app = open(&db).await?;
             load_demo(&app, if small { DemoSize::SMALL } else { DemoSize::FULL }).await?;
         }
+        Command::VerifyRecords { db } => {
+            let app = open(&db).await?;
+            if !verify::run(&app).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Bench {
+            bench: BenchCommand::Checkin(args),
+        } => {
+            let outcome = bench::checkin(&args).await?;
+            outcome.print();
+            if !outcome.passed() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn open(db: &DbArgs) -> anyhow::Result<App> {
@@ -163,5 +200,40 @@ mod tests {
             }
             _ => panic!("wrong command"),
         }
+    }
+
+    #[test]
+    fn verify_and_bench_flags_parse() {
+        let cli = Cli::try_parse_from(["zhiyuan", "verify-records", "--data-dir", "/tmp/x"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::VerifyRecords { db } if db.data_dir.as_path() == std::path::Path::new("/tmp/x"))
+        );
+        let cli = Cli::try_parse_from(["zhiyuan", "bench", "checkin"]).unwrap();
+        match cli.command {
+            Command::Bench {
+                bench: BenchCommand::Checkin(a),
+            } => {
+                assert_eq!((a.volunteers, a.shifts, a.clients), (100_000, 1_000, 32));
+                assert!(a.database.is_none() && a.ops.is_none() && a.seconds.is_none());
+            }
+            _ => panic!("wrong command"),
+        }
+        let cli = Cli::try_parse_from([
+            "zhiyuan",
+            "bench",
+            "checkin",
+            "--database",
+            "postgres://p@h/postgres",
+            "--ops",
+            "1000",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Command::Bench { bench: BenchCommand::Checkin(a) }
+            if a.ops == Some(1000) && a.database.as_deref() == Some("postgres://p@h/postgres"))
+        );
+        assert!(
+            Cli::try_parse_from(["zhiyuan", "bench", "checkin", "--ops", "1", "--seconds", "2"]).is_err()
+        );
     }
 }
