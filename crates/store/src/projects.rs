@@ -159,7 +159,8 @@ pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Resu
         .bind(&q)
         .fetch_one(&mut *conn)
         .await?;
-    let list_sql = format!("{SELECT} WHERE {cond} ORDER BY first_start DESC, p.id DESC LIMIT $9 OFFSET $10");
+    let list_sql = format!("{SELECT} WHERE {cond} ORDER BY CASE p.status WHEN 'recruiting' THEN 0 WHEN 'running' THEN 1 ELSE 2 END, \
+         first_start, p.id DESC LIMIT $9 OFFSET $10");
     let items = sqlx::query_as(&list_sql)
         .bind(&rlo)
         .bind(&rhi)

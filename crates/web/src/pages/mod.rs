@@ -11,6 +11,8 @@ mod audit;
 mod auth;
 mod home;
 mod network;
+mod projects;
+mod records;
 mod volunteers;
 
 use askama::Template;
@@ -51,6 +53,35 @@ pub fn router() -> Router<AppState> {
         .route("/sites", get(network::sites))
         .route("/sites/{id}", get(network::site))
         .route("/audit", get(audit::audit))
+        .route("/projects", get(projects::list))
+        .route("/projects/nearby", get(projects::nearby))
+        .route("/projects/new", get(projects::new_form).post(projects::create))
+        .route("/projects/{id}", get(projects::detail))
+        .route("/projects/{id}/status", post(projects::set_status))
+        .route("/projects/{id}/shifts", post(projects::add_shift))
+        .route("/shifts/{id}/sign-up", post(projects::sign_up))
+        .route("/shifts/{id}/roster", get(projects::roster))
+        .route("/shifts/{id}/qr", get(projects::poster))
+        .route("/sign-ups/{id}/cancel", post(projects::cancel))
+        .route("/sign-ups/{id}/approve", post(projects::approve))
+        .route("/sign-ups/{id}/decline", post(projects::decline))
+        .route("/sign-ups/{id}/check-in", post(projects::check_in))
+        .route("/sign-ups/{id}/check-out", post(projects::check_out))
+        .route("/checkin", get(projects::checkin_form).post(projects::checkin))
+        .route("/records/entry", get(records::entry_form).post(records::enter))
+        .route("/records/pending", get(records::pending))
+        .route("/records/{id}", get(records::history))
+        .route("/records/{id}/confirm", post(records::confirm))
+        .route("/records/{id}/reject", post(records::reject))
+        .route("/records/{id}/correct", post(records::correct))
+        .route("/me/hours", get(records::my_hours).post(records::declare))
+        .route(
+            "/me/certificates",
+            get(records::my_certificates).post(records::issue_certificate),
+        )
+        .route("/certificates/{file}", get(records::certificate_pdf))
+        .route("/verify/{no}", get(records::verify))
+        .route("/honor-roll", get(records::honor_roll))
 }
 
 /// The Chinese 404 page for paths nobody serves.
@@ -182,7 +213,8 @@ pub(crate) struct Nav {
     pub is_admin: bool,
     pub user_name: String,
     pub role_label: String,
-    /// Which nav item is current: home, volunteers, orgs, sites, audit, me, login.
+    /// Which nav item is current: home, volunteers, projects, hours, records, orgs, sites, honor,
+    /// audit, me, login.
     pub active: &'static str,
 }
 
@@ -200,12 +232,18 @@ impl Nav {
 
 fn section_of(uri: &str) -> &'static str {
     let path = uri.split('?').next().unwrap_or("");
+    if path.starts_with("/me/hours") || path.starts_with("/me/certificates") {
+        return "hours";
+    }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     match first {
         "" => "home",
         "volunteers" => "volunteers",
         "orgs" | "memberships" => "orgs",
         "sites" => "sites",
+        "projects" | "shifts" | "checkin" => "projects",
+        "records" => "records",
+        "honor-roll" => "honor",
         "audit" => "audit",
         "me" => "me",
         "login" => "login",

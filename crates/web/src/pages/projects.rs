@@ -1,0 +1,1240 @@
+//! Volunteer projects and their shifts: the public list and the nearby list, publishing a
+//! project, its page with sign-up and the team's controls, the roster with check-in and
+//! check-out, the printable QR poster and the volunteer's scan page.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum_extra::extract::Form;
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+use zhiyuan_app::attendance::{AttendanceView, Direction};
+use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
+use zhiyuan_app::records::RecordView;
+use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
+use zhiyuan_domain::project::ProjectStatus;
+use zhiyuan_domain::tags::SERVICE_CATEGORIES;
+use zhiyuan_store::orgs::OrgFilter;
+use zhiyuan_store::projects::ProjectFilter;
+use zhiyuan_store::PageRequest;
+
+use super::{
+    county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
+    render, see_other, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
+};
+
+// ---------------------------------------------------------------- shared helpers
+
+/// The teams an administrator may act for (organize projects, enter records).
+pub(crate) async fn team_choices(app: &App, caller: &Caller, selected: &str) -> AppResult<Vec<Choice>> {
+    let filter = match &caller.scope {
+        Scope::Team { path, .. } => OrgFilter {
+            path_prefix: Some(path.clone()),
+            ..Default::default()
+        },
+        Scope::Region { prefix } | Scope::Site { prefix, .. } => OrgFilter {
+            region_prefix: Some(prefix.clone()),
+            ..Default::default()
+        },
+        Scope::Own => return Ok(Vec::new()),
+    };
+    let page = app.orgs(&filter, PageRequest::new(None, Some(200))).await?;
+    let base = page.items.iter().map(|o| o.depth).min().unwrap_or(0);
+    let only_one = page.items.len() == 1;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|o| {
+            let indent = "　".repeat(o.depth.saturating_sub(base));
+            let value = o.id.to_string();
+            Choice {
+                selected: value == selected || only_one,
+                value,
+                label: format!("{indent}{}（{}）", o.name, o.region_name),
+            }
+        })
+        .collect())
+}
+
+/// Whether the caller administers the organization (and so manages its projects and records).
+pub(crate) async fn manages_org(app: &App, caller: Option<&Caller>, org_id: i64) -> AppResult<bool> {
+    let Some(c) = caller.filter(|c| c.is_admin()) else {
+        return Ok(false);
+    };
+    let mut conn = app.conn().await?;
+    Ok(zhiyuan_store::orgs::get(&mut conn, org_id)
+        .await?
+        .is_some_and(|o| c.covers_org(&o)))
+}
+
+/// The project a shift belongs to.
+async fn project_of_shift(app: &App, shift_id: i64) -> AppResult<i64> {
+    let mut conn = app.conn().await?;
+    zhiyuan_store::projects::shift(&mut conn, shift_id)
+        .await?
+        .map(|s| s.project_id)
+        .ok_or(AppError::NotFound("班次"))
+}
+
+/// The external base URL: `ZHIYUAN_PUBLIC_URL`, else from the request's Host header.
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
+    if let Ok(u) = std::env::var("ZHIYUAN_PUBLIC_URL") {
+        if !u.trim().is_empty() {
+            return u.trim().trim_end_matches('/').to_owned();
+        }
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
+/// `★★☆☆☆` for a star level out of five.
+pub(crate) fn stars(level: u8) -> String {
+    let n = usize::from(level.min(5));
+    format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+}
+
+/// `path?key=value`, or `path&key=value` when it already has a query.
+pub(crate) fn with_param(path: &str, key: &str, value: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}{key}={}", super::enc(value))
+}
+
+/// Midnight (Beijing) of a `YYYY-MM-DD` date plus some days, in milliseconds.
+fn day_start(d: &str, plus_days: i64) -> Option<i64> {
+    let d = chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok()?;
+    let t = (d + chrono::Duration::days(plus_days)).and_hms_opt(0, 0, 0)?;
+    zhiyuan_app::TZ
+        .from_local_datetime(&t)
+        .single()
+        .map(|t| t.timestamp_millis())
+}
+
+/// `21:00` when a shift ends on the day it starts (`2026-05-01 21:00`), else the whole time.
+pub(crate) fn end_label(start: &str, end: &str) -> String {
+    match (start.get(..10), end.get(..10), end.get(11..)) {
+        (Some(a), Some(b), Some(t)) if a == b => t.to_owned(),
+        _ => end.to_owned(),
+    }
+}
+
+fn started(iso: &str) -> bool {
+    DateTime::parse_from_rfc3339(iso).is_ok_and(|t| t.with_timezone(&Utc) <= Utc::now())
+}
+
+/// "约 850 米" / "约 1.2 公里".
+fn distance_label(m: i64) -> String {
+    if m < 1000 {
+        format!("约 {m} 米")
+    } else {
+        format!("约 {:.1} 公里", m as f64 / 1000.0)
+    }
+}
+
+fn status_class(status: &str) -> &'static str {
+    match status {
+        "recruiting" | "approved" | "confirmed" => "status-approved",
+        "running" | "pending" | "waitlisted" => "status-pending",
+        "draft" => "status-draft",
+        _ => "status-declined",
+    }
+}
+
+// ---------------------------------------------------------------- the public list
+
+/// What a project card shows.
+pub(crate) struct Card {
+    pub p: ProjectView,
+    pub seats_left: i64,
+    pub status_class: &'static str,
+    pub distance: Option<String>,
+}
+
+fn card(p: ProjectView) -> Card {
+    Card {
+        seats_left: p
+            .shifts
+            .iter()
+            .filter(|s| !started(&s.starts_at_iso))
+            .map(|s| s.seats_left)
+            .sum(),
+        status_class: status_class(&p.status),
+        distance: p.distance_m.map(distance_label),
+        p,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ListQuery {
+    category: String,
+    county: String,
+    from: String,
+    to: String,
+    status: String,
+    q: String,
+    page: String,
+}
+
+const LIST_STATUSES: &[(&str, &str)] = &[
+    ("recruiting", "招募中"),
+    ("running", "进行中"),
+    ("finished", "已结束"),
+];
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+struct ListPage {
+    nav: Nav,
+    categories: Vec<Choice>,
+    counties: Vec<Choice>,
+    statuses: Vec<Choice>,
+    from: String,
+    to: String,
+    q: String,
+    filtered: bool,
+    error: Option<String>,
+    cards: Vec<Card>,
+    pager: Pager,
+    can_create: bool,
+}
+
+pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
+    let category = SERVICE_CATEGORIES
+        .iter()
+        .find(|c| c.code == q.category.trim())
+        .map(|c| c.code.to_owned())
+        .unwrap_or_default();
+    let county = q.county.trim().to_owned();
+    let status = LIST_STATUSES
+        .iter()
+        .find(|(s, _)| *s == q.status.trim())
+        .map(|(s, _)| (*s).to_owned())
+        .unwrap_or_default();
+    let (from, to, text) = (
+        q.from.trim().to_owned(),
+        q.to.trim().to_owned(),
+        q.q.trim().to_owned(),
+    );
+    let mut error = None;
+    let mut date = |d: &str, plus: i64| {
+        if d.is_empty() {
+            return None;
+        }
+        let t = day_start(d, plus);
+        if t.is_none() {
+            error = Some("日期格式应为 YYYY-MM-DD".to_owned());
+        }
+        t
+    };
+    let filter = ProjectFilter {
+        region_prefix: county_prefix(&county),
+        category: (!category.is_empty()).then(|| category.clone()),
+        statuses: if status.is_empty() {
+            Vec::new()
+        } else {
+            vec![status.clone()]
+        },
+        from: date(&from, 0),
+        until: date(&to, 1),
+        organization_path: None,
+        q: (!text.is_empty()).then(|| text.clone()),
+    };
+    let app = &ctx.app;
+    let page = app
+        .projects(&filter, PageRequest::new(page_no(&q.page), Some(20)))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let pager = Pager::of(
+        &page,
+        "/projects",
+        &[
+            ("category", &category),
+            ("county", &county),
+            ("from", &from),
+            ("to", &to),
+            ("status", &status),
+            ("q", &text),
+        ],
+    );
+    let categories = SERVICE_CATEGORIES
+        .iter()
+        .map(|c| Choice {
+            value: c.code.into(),
+            label: c.label.into(),
+            selected: c.code == category,
+        })
+        .collect();
+    let statuses = LIST_STATUSES
+        .iter()
+        .map(|(v, l)| Choice {
+            value: (*v).into(),
+            label: (*l).into(),
+            selected: *v == status,
+        })
+        .collect();
+    let filtered = !(category.is_empty()
+        && county.is_empty()
+        && from.is_empty()
+        && to.is_empty()
+        && status.is_empty()
+        && text.is_empty());
+    ok(&ListPage {
+        nav: ctx.nav(),
+        categories,
+        counties: county_choices(app, &county).await.map_err(|e| ctx.fail(e))?,
+        statuses,
+        from,
+        to,
+        q: text,
+        filtered,
+        error,
+        cards: page.items.into_iter().map(card).collect(),
+        pager,
+        can_create: ctx.caller.as_ref().is_some_and(|c| c.is_admin()),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct NearbyQuery {
+    lat: String,
+    lon: String,
+    radius_m: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects_nearby.html")]
+struct NearbyPage {
+    nav: Nav,
+    lat: String,
+    lon: String,
+    radii: Vec<Choice>,
+    searched: bool,
+    error: Option<String>,
+    cards: Vec<Card>,
+}
+
+pub(crate) async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> PageResult {
+    let (lat, lon) = (q.lat.trim().to_owned(), q.lon.trim().to_owned());
+    let radius_m = match q.radius_m.trim() {
+        "" => "5000".to_owned(),
+        r => r.to_owned(),
+    };
+    let searched = !lat.is_empty() || !lon.is_empty();
+    let mut error = None;
+    let mut cards = Vec::new();
+    if searched {
+        let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+        match ctx
+            .app
+            .nearby_projects(num(&lat), num(&lon), num(&radius_m), 50)
+            .await
+        {
+            Ok(found) => cards = found.into_iter().map(card).collect(),
+            Err(e) if is_input_error(&e) => error = Some(e.to_string()),
+            Err(e) => return Err(ctx.fail(e)),
+        }
+    }
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(
+        status,
+        &NearbyPage {
+            nav: ctx.nav(),
+            lat,
+            lon,
+            radii: radius_choices(&radius_m),
+            searched,
+            error,
+            cards,
+        },
+    ))
+}
+
+/// The ranges offered, plus the one asked for when it is another (e.g. from a shared link).
+fn radius_choices(asked: &str) -> Vec<Choice> {
+    let mut metres = vec![1000, 3000, 5000, 10000, 30000];
+    if let Ok(m) = asked.parse::<i64>() {
+        if (1..=100_000).contains(&m) && !metres.contains(&m) {
+            metres.push(m);
+            metres.sort_unstable();
+        }
+    }
+    metres
+        .into_iter()
+        .map(|m| Choice {
+            value: m.to_string(),
+            label: if m % 1000 == 0 {
+                format!("{} 公里", m / 1000)
+            } else {
+                format!("{m} 米")
+            },
+            selected: m.to_string() == asked,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- publishing a project
+
+/// The project form as typed; shifts come as parallel lists, one entry per row.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ProjectForm {
+    title: String,
+    category: String,
+    organization_id: String,
+    description: String,
+    address: String,
+    lat: String,
+    lon: String,
+    checkin_radius_m: String,
+    person_in_charge: String,
+    contact_phone: String,
+    risk_notes: String,
+    auto_approve: String,
+    shift_start: Vec<String>,
+    shift_end: Vec<String>,
+    shift_headcount: Vec<String>,
+    shift_skills: Vec<String>,
+    shift_min_age: Vec<String>,
+    action: String,
+}
+
+/// One shift row of the form.
+pub(crate) struct ShiftRowForm {
+    pub n: usize,
+    pub start: String,
+    pub end: String,
+    pub headcount: String,
+    pub skills: String,
+    pub min_age: String,
+}
+
+/// A coordinate as typed: blank is none; anything else that is not a number is NaN, which the
+/// use case reports as an invalid location.
+fn coordinate(s: &str) -> Option<f64> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.parse::<f64>().unwrap_or(f64::NAN))
+}
+
+/// A whole number as typed: blank is `blank`, junk is -1 (which the rules refuse).
+fn number(s: &str, blank: i64) -> i64 {
+    match s.trim() {
+        "" => blank,
+        s => s.parse().unwrap_or(-1),
+    }
+}
+
+fn shift_input(start: &str, end: &str, headcount: &str, skills: &str, min_age: &str) -> ShiftInput {
+    ShiftInput {
+        starts_at: start.trim().to_owned(),
+        ends_at: end.trim().to_owned(),
+        headcount: number(headcount, 0),
+        required_skills: vec![skills.to_owned()],
+        min_age: number(min_age, 0),
+    }
+}
+
+impl ProjectForm {
+    fn rows(&self) -> Vec<ShiftRowForm> {
+        let n = self.shift_start.len().max(self.shift_end.len()).max(3);
+        let at = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+        (0..n)
+            .map(|i| ShiftRowForm {
+                n: i + 1,
+                start: at(&self.shift_start, i),
+                end: at(&self.shift_end, i),
+                headcount: at(&self.shift_headcount, i),
+                skills: at(&self.shift_skills, i),
+                min_age: at(&self.shift_min_age, i),
+            })
+            .collect()
+    }
+
+    fn input(&self) -> ProjectInput {
+        let shifts = self
+            .rows()
+            .into_iter()
+            .filter(|r| !(r.start.trim().is_empty() && r.end.trim().is_empty()))
+            .map(|r| shift_input(&r.start, &r.end, &r.headcount, &r.skills, &r.min_age))
+            .collect();
+        ProjectInput {
+            title: self.title.clone(),
+            category: self.category.trim().to_owned(),
+            description: self.description.clone(),
+            organization_id: number(&self.organization_id, -1),
+            address: self.address.clone(),
+            lat: coordinate(&self.lat),
+            lon: coordinate(&self.lon),
+            checkin_radius_m: number(&self.checkin_radius_m, 0),
+            person_in_charge: self.person_in_charge.clone(),
+            contact_phone: self.contact_phone.clone(),
+            risk_notes: self.risk_notes.clone(),
+            auto_approve: !self.auto_approve.is_empty(),
+            shifts,
+            publish: self.action == "publish",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "project_new.html")]
+struct NewProjectPage {
+    nav: Nav,
+    form: ProjectForm,
+    rows: Vec<ShiftRowForm>,
+    errors: FormErrors,
+    categories: Vec<Choice>,
+    teams: Vec<Choice>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct NewQuery {
+    org: String,
+}
+
+async fn new_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    form: ProjectForm,
+    errors: FormErrors,
+) -> AppResult<NewProjectPage> {
+    let teams = team_choices(&ctx.app, caller, form.organization_id.trim()).await?;
+    let categories = SERVICE_CATEGORIES
+        .iter()
+        .map(|c| Choice {
+            value: c.code.into(),
+            label: c.label.into(),
+            selected: c.code == form.category.trim(),
+        })
+        .collect();
+    Ok(NewProjectPage {
+        nav: ctx.nav(),
+        rows: form.rows(),
+        form,
+        errors,
+        categories,
+        teams,
+    })
+}
+
+pub(crate) async fn new_form(ctx: Ctx, Query(q): Query<NewQuery>) -> PageResult {
+    let caller = ctx.require_login()?;
+    caller.require_admin().map_err(|e| ctx.fail(e))?;
+    let form = ProjectForm {
+        organization_id: q.org.trim().to_owned(),
+        auto_approve: String::new(),
+        ..Default::default()
+    };
+    let page = new_page(&ctx, caller, form, FormErrors::default())
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ok(&page)
+}
+
+pub(crate) async fn create(ctx: Ctx, Form(form): Form<ProjectForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    caller.require_admin().map_err(|e| ctx.fail(e))?;
+    match ctx.app.create_project(caller, &form.input()).await {
+        Ok(p) => Ok(see_other(&format!("/projects/{}?done=created", p.id))),
+        Err(e) if is_input_error(&e) || matches!(e, AppError::Forbidden) => {
+            let errors = match &e {
+                AppError::Forbidden => FormErrors::from_fields(&[zhiyuan_app::FieldError::new(
+                    "organization_id",
+                    "forbidden",
+                    "所选组织单位不在您的管理范围内",
+                )]),
+                _ => FormErrors::from_app(&e),
+            };
+            let page = new_page(&ctx, caller, form, errors)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            Ok(render(form_status(&e), &page))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+// ---------------------------------------------------------------- the project page
+
+/// A shift as the project page shows it, with the caller's own sign-up.
+pub(crate) struct ShiftLine {
+    pub s: ShiftView,
+    /// The end time, without the date when the shift ends on the day it starts.
+    pub ends: String,
+    pub started: bool,
+    pub mine: Option<SignUpView>,
+    /// The caller may cancel `mine`.
+    pub can_cancel: bool,
+    pub can_sign_up: bool,
+}
+
+/// A state the team may move the project to.
+pub(crate) struct Transition {
+    pub to: &'static str,
+    pub label: &'static str,
+    pub danger: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ShiftForm {
+    start: String,
+    end: String,
+    headcount: String,
+    skills: String,
+    min_age: String,
+}
+
+#[derive(Template)]
+#[template(path = "project.html")]
+struct ProjectPage {
+    nav: Nav,
+    p: ProjectView,
+    status_class: &'static str,
+    shifts: Vec<ShiftLine>,
+    /// The caller administers the organizing team.
+    manage: bool,
+    transitions: Vec<Transition>,
+    /// The caller has a volunteer record (and may sign up).
+    is_volunteer: bool,
+    notice: Option<String>,
+    error: Option<String>,
+    shift_form: ShiftForm,
+    shift_errors: FormErrors,
+}
+
+struct ProjectExtras {
+    notice: Option<String>,
+    error: Option<String>,
+    shift_form: ShiftForm,
+    shift_errors: FormErrors,
+}
+
+impl ProjectExtras {
+    fn none() -> ProjectExtras {
+        ProjectExtras {
+            notice: None,
+            error: None,
+            shift_form: ShiftForm {
+                headcount: "10".into(),
+                ..Default::default()
+            },
+            shift_errors: FormErrors::default(),
+        }
+    }
+
+    fn error(msg: String) -> ProjectExtras {
+        ProjectExtras {
+            error: Some(msg),
+            ..ProjectExtras::none()
+        }
+    }
+}
+
+fn transitions(status: &str) -> Vec<Transition> {
+    use ProjectStatus::*;
+    let Some(from) = ProjectStatus::parse(status) else {
+        return Vec::new();
+    };
+    [
+        (Recruiting, "发布招募", false),
+        (Running, "开始项目", false),
+        (Finished, "结束项目", false),
+        (Draft, "退回草稿", true),
+        (Cancelled, "取消项目", true),
+    ]
+    .into_iter()
+    .filter(|(to, _, _)| from.can_become(*to))
+    .map(|(to, label, danger)| Transition {
+        to: to.as_str(),
+        label,
+        danger,
+    })
+    .collect()
+}
+
+async fn project_page(ctx: &Ctx, id: i64, extras: ProjectExtras) -> Result<ProjectPage, Response> {
+    let app = &ctx.app;
+    let caller = ctx.caller.as_ref();
+    let p = app.project(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let manage = manages_org(app, caller, p.organization_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let mine: Vec<SignUpView> = match caller {
+        Some(c) if c.volunteer_id.is_some() => app
+            .my_sign_ups(c)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .into_iter()
+            .filter(|u| u.project_id == id)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let recruiting = p.status == "recruiting";
+    let shifts = p
+        .shifts
+        .iter()
+        .map(|s| {
+            let of_shift: Vec<&SignUpView> = mine.iter().filter(|u| u.shift_id == s.id).collect();
+            let live = of_shift
+                .iter()
+                .find(|u| matches!(u.status.as_str(), "pending" | "approved" | "waitlisted"));
+            let mine = live
+                .or(of_shift.iter().max_by_key(|u| u.id))
+                .map(|u| (*u).clone());
+            let is_live = live.is_some();
+            let started = started(&s.starts_at_iso);
+            ShiftLine {
+                can_cancel: is_live && mine.as_ref().is_some_and(|u| u.checkin_at.is_none()) && !started,
+                can_sign_up: recruiting && !started && !is_live,
+                started,
+                mine,
+                ends: end_label(&s.starts_at, &s.ends_at),
+                s: s.clone(),
+            }
+        })
+        .collect();
+    Ok(ProjectPage {
+        nav: ctx.nav(),
+        status_class: status_class(&p.status),
+        transitions: if manage {
+            transitions(&p.status)
+        } else {
+            Vec::new()
+        },
+        is_volunteer: caller.is_some_and(|c| c.volunteer_id.is_some()),
+        p,
+        shifts,
+        manage,
+        notice: extras.notice,
+        error: extras.error,
+        shift_form: extras.shift_form,
+        shift_errors: extras.shift_errors,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ProjectQuery {
+    done: String,
+}
+
+pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<ProjectQuery>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let notice = match q.done.as_str() {
+        "created" => Some("项目已保存。"),
+        "approved" => Some("报名成功，已确认您的名额。请按时参加。"),
+        "pending" => Some("报名已提交，请等待队伍审核。"),
+        "waitlisted" => Some("该班次名额已满，您已进入候补名单；有人取消时将按顺序递补。"),
+        "cancelled" => Some("已取消报名。"),
+        "status" => Some("项目状态已更新。"),
+        "shift" => Some("已添加班次。"),
+        _ => None,
+    };
+    let extras = ProjectExtras {
+        notice: notice.map(str::to_owned),
+        ..ProjectExtras::none()
+    };
+    ok(&project_page(&ctx, id, extras).await?)
+}
+
+/// Renders the project page with an error box (after a refused action).
+async fn project_with_error(ctx: &Ctx, project_id: i64, e: AppError) -> PageResult {
+    let status = form_status(&e);
+    let page = project_page(ctx, project_id, ProjectExtras::error(e.to_string())).await?;
+    Ok(render(status, &page))
+}
+
+/// Whether a refused action is best shown on the page it came from.
+fn shown_on_page(e: &AppError) -> bool {
+    is_input_error(e) || matches!(e, AppError::Forbidden)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SignUpForm {
+    note: String,
+}
+
+pub(crate) async fn sign_up(ctx: Ctx, Path(id): Path<String>, Form(f): Form<SignUpForm>) -> PageResult {
+    let shift_id = parse_id(&ctx, &id)?;
+    let project_id = project_of_shift(&ctx.app, shift_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect(&format!("/projects/{project_id}")));
+    };
+    ctx.guard_post()?;
+    match ctx.app.sign_up(caller, shift_id, &f.note).await {
+        Ok(u) => Ok(see_other(&format!("/projects/{project_id}?done={}", u.status))),
+        Err(e) if shown_on_page(&e) => project_with_error(&ctx, project_id, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+/// Where to go after acting on a sign-up: the page that sent the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct BackForm {
+    back: String,
+}
+
+pub(crate) async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(f): Form<BackForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect("/me/hours"));
+    };
+    ctx.guard_post()?;
+    match ctx.app.cancel_sign_up(caller, id).await {
+        Ok(u) => {
+            let back = if f.back.is_empty() {
+                format!("/projects/{}", u.project_id)
+            } else {
+                f.back.clone()
+            };
+            Ok(see_other(&with_param(&back, "done", "cancelled")))
+        }
+        Err(e) if shown_on_page(&e) => {
+            let mut conn = ctx.app.conn().await.map_err(|e| ctx.fail(e))?;
+            let row = zhiyuan_store::signups::get(&mut conn, id)
+                .await
+                .map_err(|e| ctx.fail(e.into()))?;
+            drop(conn);
+            match row {
+                Some(r) => project_with_error(&ctx, r.project_id, e).await,
+                None => Err(ctx.fail(e)),
+            }
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct StatusForm {
+    to: String,
+}
+
+pub(crate) async fn set_status(ctx: Ctx, Path(id): Path<String>, Form(f): Form<StatusForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect(&format!("/projects/{id}")));
+    };
+    ctx.guard_post()?;
+    match ctx.app.set_project_status(caller, id, f.to.trim()).await {
+        Ok(_) => Ok(see_other(&format!("/projects/{id}?done=status"))),
+        Err(e) if is_input_error(&e) => project_with_error(&ctx, id, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn add_shift(ctx: Ctx, Path(id): Path<String>, Form(f): Form<ShiftForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect(&format!("/projects/{id}")));
+    };
+    ctx.guard_post()?;
+    let input = shift_input(&f.start, &f.end, &f.headcount, &f.skills, &f.min_age);
+    match ctx.app.add_shift(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/projects/{id}?done=shift"))),
+        Err(e) if is_input_error(&e) => {
+            let extras = ProjectExtras {
+                shift_errors: FormErrors::from_app(&e),
+                shift_form: f,
+                ..ProjectExtras::none()
+            };
+            let page = project_page(&ctx, id, extras).await?;
+            Ok(render(form_status(&e), &page))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+// ---------------------------------------------------------------- the roster
+
+pub(crate) struct RosterLine {
+    pub u: SignUpView,
+    pub status_class: &'static str,
+    pub can_decide: bool,
+    pub can_check_in: bool,
+    pub can_check_out: bool,
+    /// The record made at check-out.
+    pub record: Option<RecordView>,
+}
+
+#[derive(Template)]
+#[template(path = "roster.html")]
+struct RosterPage {
+    nav: Nav,
+    p: ProjectView,
+    s: ShiftView,
+    ends: String,
+    lines: Vec<RosterLine>,
+    approved: usize,
+    checked_in: usize,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RosterQuery {
+    done: String,
+    record: String,
+}
+
+/// The project and shift of a roster, checked for the team's administrator.
+async fn shift_for_admin(
+    ctx: &Ctx,
+    caller: &Caller,
+    shift_id: i64,
+) -> Result<(ProjectView, ShiftView), Response> {
+    let app = &ctx.app;
+    let project_id = project_of_shift(app, shift_id).await.map_err(|e| ctx.fail(e))?;
+    let p = app
+        .project(Some(caller), project_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    if !manages_org(app, Some(caller), p.organization_id)
+        .await
+        .map_err(|e| ctx.fail(e))?
+    {
+        return Err(ctx.fail(AppError::Forbidden));
+    }
+    let s = p
+        .shifts
+        .iter()
+        .find(|s| s.id == shift_id)
+        .cloned()
+        .ok_or_else(|| ctx.not_found())?;
+    Ok((p, s))
+}
+
+async fn roster_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    shift_id: i64,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<RosterPage, Response> {
+    let app = &ctx.app;
+    let (p, s) = shift_for_admin(ctx, caller, shift_id).await?;
+    let roster = app.roster(caller, shift_id).await.map_err(|e| ctx.fail(e))?;
+    let day = s.starts_at.get(..10).unwrap_or("").to_owned();
+    let mut lines = Vec::with_capacity(roster.len());
+    for u in roster {
+        let record = if u.checkout_at.is_some() {
+            app.volunteer_records(caller, u.volunteer_id, PageRequest::new(None, Some(100)))
+                .await
+                .map(|page| {
+                    page.items.into_iter().find(|r| {
+                        r.project_id == Some(p.id) && r.source == "checkin" && r.service_date == day
+                    })
+                })
+                .unwrap_or(None)
+        } else {
+            None
+        };
+        let approved = u.status == "approved";
+        lines.push(RosterLine {
+            status_class: status_class(&u.status),
+            can_decide: matches!(u.status.as_str(), "pending" | "waitlisted"),
+            can_check_in: approved && u.checkin_at.is_none(),
+            can_check_out: approved && u.checkin_at.is_some() && u.checkout_at.is_none(),
+            record,
+            u,
+        });
+    }
+    Ok(RosterPage {
+        nav: ctx.nav(),
+        approved: lines.iter().filter(|l| l.u.status == "approved").count(),
+        checked_in: lines.iter().filter(|l| l.u.checkin_at.is_some()).count(),
+        ends: end_label(&s.starts_at, &s.ends_at),
+        p,
+        s,
+        lines,
+        notice,
+        error,
+    })
+}
+
+pub(crate) async fn roster(ctx: Ctx, Path(id): Path<String>, Query(q): Query<RosterQuery>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let shift_id = parse_id(&ctx, &id)?;
+    let mut notice = match q.done.as_str() {
+        "approved" => Some("已通过该报名。".to_owned()),
+        "waitlisted" => Some("名额已满，该报名已转入候补。".to_owned()),
+        "declined" => Some("已拒绝该报名。".to_owned()),
+        "cancelled" => Some("已取消该报名。".to_owned()),
+        "in" => Some("签到成功。".to_owned()),
+        "out" => Some("签退成功；本次服务时长不足计时标准，未生成服务记录。".to_owned()),
+        _ => None,
+    };
+    if q.done == "out" {
+        if let Ok(rid) = q.record.parse::<i64>() {
+            if let Ok(history) = ctx.app.record_history(caller, rid).await {
+                if let Some(r) = history.last() {
+                    notice = Some(format!(
+                        "签退成功，本次记录服务时长 {} 小时（{}）。",
+                        r.hours, r.status_label
+                    ));
+                }
+            }
+        }
+    }
+    ok(&roster_page(&ctx, caller, shift_id, notice, None).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RosterForm {
+    /// The shift whose roster sent the form.
+    shift: String,
+    /// `datetime-local`; blank means now.
+    at: String,
+}
+
+/// Renders the roster with an error box, or the error page when the shift is unknown.
+async fn roster_with_error(ctx: &Ctx, caller: &Caller, shift: &str, e: AppError) -> PageResult {
+    match shift.trim().parse::<i64>() {
+        Ok(shift_id) if shift_id > 0 => {
+            let status = form_status(&e);
+            let page = roster_page(ctx, caller, shift_id, None, Some(e.to_string())).await?;
+            Ok(render(status, &page))
+        }
+        _ => Err(ctx.fail(e)),
+    }
+}
+
+async fn decide(ctx: Ctx, id: String, f: RosterForm, approve: bool) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let result = if approve {
+        ctx.app.approve_sign_up(caller, id).await
+    } else {
+        ctx.app.decline_sign_up(caller, id).await
+    };
+    match result {
+        Ok(u) => Ok(see_other(&format!(
+            "/shifts/{}/roster?done={}",
+            u.shift_id, u.status
+        ))),
+        Err(e) if is_input_error(&e) => roster_with_error(&ctx, caller, &f.shift, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn approve(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RosterForm>) -> PageResult {
+    decide(ctx, id, f, true).await
+}
+
+pub(crate) async fn decline(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RosterForm>) -> PageResult {
+    decide(ctx, id, f, false).await
+}
+
+async fn attend(ctx: Ctx, id: String, f: RosterForm, dir: Direction) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let at = f.at.trim();
+    match ctx
+        .app
+        .roster_attend(caller, id, dir, (!at.is_empty()).then_some(at))
+        .await
+    {
+        Ok(AttendanceView { sign_up, record, .. }) => {
+            let mut to = format!("/shifts/{}/roster", sign_up.shift_id);
+            to = with_param(&to, "done", if dir == Direction::In { "in" } else { "out" });
+            if let Some(r) = record {
+                to = with_param(&to, "record", &r.id.to_string());
+            }
+            Ok(see_other(&to))
+        }
+        Err(e) if is_input_error(&e) => roster_with_error(&ctx, caller, &f.shift, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn check_in(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RosterForm>) -> PageResult {
+    attend(ctx, id, f, Direction::In).await
+}
+
+pub(crate) async fn check_out(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RosterForm>) -> PageResult {
+    attend(ctx, id, f, Direction::Out).await
+}
+
+// ---------------------------------------------------------------- the QR poster and scanning
+
+#[derive(Template)]
+#[template(path = "qr_poster.html")]
+struct PosterPage {
+    nav: Nav,
+    p: ProjectView,
+    s: ShiftView,
+    ends: String,
+    url: String,
+    svg: String,
+    refresh_secs: i64,
+    valid_until: String,
+}
+
+/// A QR code as an inline SVG element that scales to its container.
+fn qr_svg(text: &str) -> Result<String, String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).map_err(|e| e.to_string())?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .module_dimensions(8, 8)
+        .quiet_zone(true)
+        .build();
+    let start = svg.find("<svg").ok_or("no svg element")?;
+    Ok(svg[start..].replacen(
+        "<svg ",
+        "<svg role=\"img\" aria-label=\"签到二维码\" class=\"qr-svg\" ",
+        1,
+    ))
+}
+
+pub(crate) async fn poster(ctx: Ctx, Path(id): Path<String>, headers: HeaderMap) -> PageResult {
+    let caller = ctx.require_login()?;
+    let shift_id = parse_id(&ctx, &id)?;
+    let (p, s) = shift_for_admin(&ctx, caller, shift_id).await?;
+    let qr = ctx
+        .app
+        .shift_qr(caller, shift_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let url = format!("{}{}", base_url(&headers), qr.path);
+    let svg = qr_svg(&url).map_err(|e| ctx.fail(AppError::Internal(e)))?;
+    let now = Utc::now().timestamp();
+    let valid_until = zhiyuan_app::TZ
+        .timestamp_opt(qr.expires_at, 0)
+        .single()
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_default();
+    ok(&PosterPage {
+        nav: ctx.nav(),
+        ends: end_label(&s.starts_at, &s.ends_at),
+        p,
+        s,
+        url,
+        svg,
+        refresh_secs: (qr.rotates_at - now).clamp(1, 600) + 1,
+        valid_until,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ScanForm {
+    t: String,
+    lat: String,
+    lon: String,
+}
+
+#[derive(Template)]
+#[template(path = "checkin.html")]
+struct CheckinPage {
+    nav: Nav,
+    token: String,
+    /// After the scan: (succeeded, message).
+    result: Option<(bool, String)>,
+    record_hours: Option<String>,
+    project: Option<(i64, String)>,
+}
+
+pub(crate) async fn checkin_form(ctx: Ctx, Query(f): Query<ScanForm>) -> PageResult {
+    ctx.require_login()?;
+    let token = f.t.trim().to_owned();
+    if token.is_empty() {
+        return Err(super::error_page(
+            &ctx.nav(),
+            StatusCode::BAD_REQUEST,
+            "签到码无效",
+            "请用手机扫描活动现场的签到二维码。",
+        ));
+    }
+    ok(&CheckinPage {
+        nav: ctx.nav(),
+        token,
+        result: None,
+        record_hours: None,
+        project: None,
+    })
+}
+
+pub(crate) async fn checkin(ctx: Ctx, Form(f): Form<ScanForm>) -> PageResult {
+    let token = f.t.trim().to_owned();
+    let Some(caller) = &ctx.caller else {
+        return Err(login_redirect(&super::url_with("/checkin", &[("t", &token)])));
+    };
+    ctx.guard_post()?;
+    let position = coordinate(&f.lat).zip(coordinate(&f.lon));
+    match ctx.app.scan(caller, &token, None, position).await {
+        Ok(v) => ok(&CheckinPage {
+            nav: ctx.nav(),
+            result: Some((true, v.message)),
+            record_hours: v.record.map(|r| r.hours),
+            project: Some((v.sign_up.project_id, v.sign_up.project_title)),
+            token,
+        }),
+        Err(e) if shown_on_page(&e) => Ok(render(
+            form_status(&e),
+            &CheckinPage {
+                nav: ctx.nav(),
+                result: Some((false, e.to_string())),
+                record_hours: None,
+                project: None,
+                token,
+            },
+        )),
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_read_in_chinese() {
+        assert_eq!(distance_label(850), "约 850 米");
+        assert_eq!(distance_label(1234), "约 1.2 公里");
+        assert_eq!(stars(2), "★★☆☆☆");
+        assert_eq!(stars(9), "★★★★★");
+        assert_eq!(with_param("/p/1", "done", "x"), "/p/1?done=x");
+        assert_eq!(with_param("/p?a=1", "done", "x"), "/p?a=1&done=x");
+        let r = radius_choices("2500");
+        assert!(r.iter().any(|c| c.selected && c.label == "2500 米"));
+        assert_eq!(end_label("2026-05-01 09:00", "2026-05-01 11:00"), "11:00");
+        assert_eq!(
+            end_label("2026-05-01 22:00", "2026-05-02 02:00"),
+            "2026-05-02 02:00"
+        );
+    }
+
+    #[test]
+    fn qr_codes_render_as_inline_svg() {
+        let svg = qr_svg("http://127.0.0.1:8080/checkin?t=1.2.abc").unwrap();
+        assert!(svg.starts_with("<svg role=\"img\""));
+        assert!(svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn transitions_follow_the_rules() {
+        let t: Vec<&str> = transitions("recruiting").iter().map(|t| t.to).collect();
+        assert!(t.contains(&"running") && t.contains(&"draft") && t.contains(&"cancelled"));
+        assert!(transitions("finished").is_empty());
+    }
+}
