@@ -63,11 +63,14 @@ impl Caller {
     /// Whether the caller administers an organization: its region is in the caller's region
     /// scope, or it is in the caller's team subtree.
     pub fn covers_org(&self, org: &OrgRow) -> bool {
+        self.covers_org_at(&org.region_code, &org.path)
+    }
+
+    /// [`Caller::covers_org`] given the organization's region code and path.
+    pub fn covers_org_at(&self, region_code: &str, path: &str) -> bool {
         match &self.scope {
-            Scope::Region { prefix } | Scope::Site { prefix, .. } => {
-                org.region_code.starts_with(prefix.as_str())
-            }
-            Scope::Team { path, .. } => org.path.starts_with(path.as_str()),
+            Scope::Region { prefix } | Scope::Site { prefix, .. } => region_code.starts_with(prefix.as_str()),
+            Scope::Team { path: p, .. } => path.starts_with(p.as_str()),
             Scope::Own => false,
         }
     }

@@ -8,14 +8,14 @@ use utoipa::ToSchema;
 use zhiyuan_domain::checkin::QrSigner;
 use zhiyuan_domain::geo::check_within;
 use zhiyuan_store::audit::{self, NewAudit};
-use zhiyuan_store::projects::{self, ProjectRow, ShiftRow};
-use zhiyuan_store::signups::{self, SignUpRow};
+use zhiyuan_store::projects;
+use zhiyuan_store::signups::{self, AttendanceContext};
 use zhiyuan_store::{now_millis, orgs, records};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects::SignUpView;
-use crate::records::{append, Draft, RecordView};
+use crate::records::{append_row, Draft, RecordView};
 use crate::{commit, App, TZ};
 
 /// Check-in opens this long before a shift starts.
@@ -158,7 +158,8 @@ impl App {
         } else {
             Direction::Out
         });
-        self.attend(caller, row.id, dir, now_millis(), "qr").await
+        self.attend_inner(caller, row.id, dir, now_millis(), "qr", None, false)
+            .await
     }
 
     /// The leader checks a volunteer in or out from the roster, now or at a given time.
@@ -175,27 +176,8 @@ impl App {
                 .timestamp_millis(),
             None => now_millis(),
         };
-        self.require_sign_up_admin(caller, sign_up_id).await?;
-        self.attend(caller, sign_up_id, dir, at, "roster").await
-    }
-
-    async fn require_sign_up_admin(
-        &self,
-        caller: &Caller,
-        sign_up_id: i64,
-    ) -> AppResult<(SignUpRow, ProjectRow)> {
-        let mut conn = self.conn().await?;
-        let row = signups::get(&mut conn, sign_up_id)
-            .await?
-            .ok_or(AppError::NotFound("报名"))?;
-        let p = projects::get(&mut conn, row.project_id)
-            .await?
-            .ok_or(AppError::NotFound("项目"))?;
-        let org = orgs::get(&mut conn, p.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
-        caller.require_org(&org)?;
-        Ok((row, p))
+        self.attend_inner(caller, sign_up_id, dir, at, "roster", None, true)
+            .await
     }
 
     /// Offline batch from the leader's device; each event is applied once, in time order.
@@ -240,10 +222,6 @@ impl App {
                 out.push(outcome("refused", "时间格式不正确".into()));
                 continue;
             };
-            if let Err(err) = self.require_sign_up_admin(caller, e.sign_up_id).await {
-                out.push(outcome("refused", err.to_string()));
-                continue;
-            }
             match self
                 .attend_inner(
                     caller,
@@ -252,6 +230,7 @@ impl App {
                     at.timestamp_millis(),
                     "offline",
                     Some(key),
+                    true,
                 )
                 .await
             {
@@ -267,18 +246,10 @@ impl App {
         Ok(out)
     }
 
-    async fn attend(
-        &self,
-        caller: &Caller,
-        sign_up_id: i64,
-        dir: Direction,
-        at: i64,
-        method: &str,
-    ) -> AppResult<AttendanceView> {
-        self.attend_inner(caller, sign_up_id, dir, at, method, None).await
-    }
-
-    /// One check-in or check-out in one transaction; repeats return the earlier result.
+    /// One check-in or check-out in one transaction; repeats return the earlier result. The
+    /// volunteer is locked first, then one read brings the sign-up, shift, project and team.
+    /// `team_only`: the caller must administer the organizing team (roster and offline batch).
+    #[allow(clippy::too_many_arguments)]
     async fn attend_inner(
         &self,
         caller: &Caller,
@@ -287,36 +258,38 @@ impl App {
         at: i64,
         method: &str,
         client_key: Option<&str>,
+        team_only: bool,
     ) -> AppResult<AttendanceView> {
         let mut tx = self.store.write().await?;
-        let row = signups::get(&mut tx, sign_up_id)
+        signups::lock_volunteer_of(&mut tx, sign_up_id).await?;
+        let ctx = signups::attendance_context(&mut tx, sign_up_id)
             .await?
             .ok_or(AppError::NotFound("报名"))?;
-        signups::lock_volunteer(&mut tx, row.volunteer_id).await?;
-        let row = signups::get(&mut tx, sign_up_id)
-            .await?
-            .ok_or(AppError::NotFound("报名"))?;
+        if team_only && !(caller.is_admin() && caller.covers_org_at(&ctx.org_region, &ctx.org_path)) {
+            return Err(AppError::Forbidden);
+        }
+        let row = &ctx.sign_up;
         if row.status != "approved" {
             return Err(conflict("not_approved", "该报名未审核通过，不能签到"));
         }
-        let shift = projects::shift(&mut tx, row.shift_id)
-            .await?
-            .ok_or(AppError::NotFound("班次"))?;
         if at > now_millis() + 5 * 60 * 1000 {
             return Err(conflict("time_in_future", "签到时间不能晚于当前时间"));
         }
+        let mut after = row.clone();
         let mut record = None;
         let (replay, message) = match dir {
             Direction::In => {
                 if row.checkin_at.is_some() {
                     (true, "已签到，无需重复签到".to_owned())
-                } else if at < shift.starts_at - EARLY_CHECKIN_MS || at > shift.ends_at {
+                } else if at < row.starts_at - EARLY_CHECKIN_MS || at > row.ends_at {
                     return Err(conflict(
                         "outside_shift",
                         "不在该班次的签到时间内（开始前1小时至结束）",
                     ));
                 } else {
                     signups::check_in(&mut tx, row.id, at, method).await?;
+                    after.checkin_at = Some(at);
+                    after.checkin_method = Some(method.to_owned());
                     (false, "签到成功".to_owned())
                 }
             }
@@ -329,12 +302,14 @@ impl App {
                     (true, "已签退，无需重复签退".to_owned())
                 } else if at < checkin_at {
                     return Err(conflict("checkout_before_checkin", "签退时间不能早于签到时间"));
-                } else if at > shift.ends_at + LATE_CHECKOUT_MS {
+                } else if at > row.ends_at + LATE_CHECKOUT_MS {
                     return Err(conflict("outside_shift", "已超过该班次的签退时间"));
                 } else {
                     signups::check_out(&mut tx, row.id, at, method).await?;
+                    after.checkout_at = Some(at);
+                    after.checkout_method = Some(method.to_owned());
                     record = self
-                        .record_from_attendance(&mut tx, &row, &shift, checkin_at, at, caller)
+                        .record_from_attendance(&mut tx, &ctx, checkin_at, at, caller)
                         .await?;
                     let msg = match &record {
                         Some(r) => format!("签退成功，本次记录服务时长 {} 小时，待队伍确认", r.hours),
@@ -364,12 +339,6 @@ impl App {
             })?;
         }
         if !replay {
-            let p = projects::get(&mut tx, row.project_id)
-                .await?
-                .ok_or(AppError::NotFound("项目"))?;
-            let org = orgs::get(&mut tx, p.organization_id)
-                .await?
-                .ok_or(AppError::NotFound("队伍"))?;
             audit::append(
                 &mut tx,
                 &NewAudit {
@@ -378,17 +347,16 @@ impl App {
                     action: if dir == Direction::In { "attendance.check_in" } else { "attendance.check_out" }.into(),
                     entity_type: "sign_up".into(),
                     entity_id: row.id.to_string(),
-                    region_code: Some(org.region_code.clone()),
-                    org_path: Some(org.path.clone()),
+                    region_code: Some(ctx.org_region.clone()),
+                    org_path: Some(ctx.org_path.clone()),
                     before: None,
-                    after: Some(serde_json::json!({"method": method, "at": crate::show_time(at), "volunteer_id": row.volunteer_id})),
+                    after: Some(
+                        serde_json::json!({"method": method, "at": crate::show_time(at), "volunteer_id": row.volunteer_id}),
+                    ),
                 },
             )
             .await?;
         }
-        let after = signups::get(&mut tx, row.id)
-            .await?
-            .ok_or(AppError::NotFound("报名"))?;
         commit(tx).await?;
         Ok(AttendanceView {
             sign_up: after.into(),
@@ -403,9 +371,8 @@ impl App {
         tx: &mut zhiyuan_store::Tx,
         sign_up_id: i64,
     ) -> AppResult<Option<RecordView>> {
-        let row: Option<(i64,)> = sqlx_free_query_first_record(tx, sign_up_id).await?;
-        match row {
-            Some((id,)) => Ok(records::get(tx, id).await?.map(Into::into)),
+        match records::first_of_sign_up(tx, sign_up_id).await? {
+            Some(id) => Ok(records::get(tx, id).await?.map(Into::into)),
             None => Ok(None),
         }
     }
@@ -414,25 +381,19 @@ impl App {
     async fn record_from_attendance(
         &self,
         tx: &mut zhiyuan_store::Tx,
-        row: &SignUpRow,
-        shift: &ShiftRow,
+        ctx: &AttendanceContext,
         checkin_at: i64,
         checkout_at: i64,
         caller: &Caller,
     ) -> AppResult<Option<RecordView>> {
-        let served_ms = checkout_at.min(shift.ends_at) - checkin_at.max(shift.starts_at);
+        let row = &ctx.sign_up;
+        let served_ms = checkout_at.min(row.ends_at) - checkin_at.max(row.starts_at);
         let served = (served_ms.max(0) / 60_000).min(24 * 60);
         let credited = self.rules().rounding.apply(served as u32) as i64;
         if credited == 0 {
             return Ok(None);
         }
-        let p = projects::get(tx, row.project_id)
-            .await?
-            .ok_or(AppError::NotFound("项目"))?;
-        let org = orgs::get(tx, p.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
-        let date = chrono::TimeZone::timestamp_millis_opt(&TZ, shift.starts_at)
+        let date = chrono::TimeZone::timestamp_millis_opt(&TZ, row.starts_at)
             .single()
             .map(|t| t.date_naive().format("%Y-%m-%d").to_string())
             .unwrap_or_default();
@@ -440,38 +401,29 @@ impl App {
             volunteer_id: row.volunteer_id,
             version: 1,
             supersedes: None,
-            organization_id: org.id,
-            project_id: Some(p.id),
-            shift_id: Some(shift.id),
+            organization_id: ctx.org_id,
+            project_id: Some(row.project_id),
+            shift_id: Some(row.shift_id),
             sign_up_id: Some(row.id),
-            region_code: p.region_code.clone(),
-            activity: p.title.clone(),
+            region_code: ctx.project_region.clone(),
+            activity: row.project_title.clone(),
             service_date: date,
-            place: p.address.clone(),
-            content: if p.description.is_empty() {
-                p.title.clone()
+            place: ctx.address.clone(),
+            content: if ctx.description.is_empty() {
+                row.project_title.clone()
             } else {
-                p.description.chars().take(200).collect()
+                ctx.description.chars().take(200).collect()
             },
             served_minutes: served,
             minutes: credited,
-            organizer: org.name.clone(),
-            person_in_charge: p.person_in_charge.clone(),
+            organizer: ctx.org_name.clone(),
+            person_in_charge: ctx.person_in_charge.clone(),
             source: "checkin",
             status: "pending",
             late: false,
             reason: String::new(),
             created_by: Some(caller.account_id),
         };
-        let id = append(self, tx, &d).await?;
-        Ok(records::get(tx, id).await?.map(Into::into))
+        Ok(Some(append_row(self, tx, &d).await?.into()))
     }
-}
-
-/// The first version of the record made from a sign-up, if any.
-async fn sqlx_free_query_first_record(
-    tx: &mut zhiyuan_store::Tx,
-    sign_up_id: i64,
-) -> AppResult<Option<(i64,)>> {
-    Ok(records::first_of_sign_up(tx, sign_up_id).await?.map(|id| (id,)))
 }

@@ -78,11 +78,8 @@ pub async fn caller_of(conn: &mut Conn, a: &AccountRow) -> AppResult<Caller> {
             let id = a
                 .scope_org_id
                 .ok_or_else(|| AppError::Internal("team admin without team".into()))?;
-            let org = orgs::get(conn, id).await?.ok_or(AppError::NotFound("队伍"))?;
-            Scope::Team {
-                org_id: id,
-                path: org.path,
-            }
+            let path = orgs::path_of(conn, id).await?.ok_or(AppError::NotFound("队伍"))?;
+            Scope::Team { org_id: id, path }
         }
         Role::Volunteer | Role::Resident => Scope::Own,
     };

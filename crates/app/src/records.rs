@@ -181,6 +181,11 @@ pub(crate) fn facts(r: &RecordRow) -> RecordFacts<'_> {
 
 /// Appends a record to the volunteer's chain inside `tx` (the caller holds the volunteer lock).
 pub(crate) async fn append(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> AppResult<i64> {
+    Ok(append_row(app, tx, d).await?.id)
+}
+
+/// [`append`], returning the stored row.
+pub(crate) async fn append_row(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> AppResult<RecordRow> {
     let (seq, prev) = match records::chain_tip(tx, d.volunteer_id).await? {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
@@ -216,6 +221,10 @@ pub(crate) async fn append(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> 
         hash: String::new(),
     };
     let hash = link_hash(&prev, &facts(&row));
+    let stored = RecordRow {
+        hash: hash.clone(),
+        ..row.clone()
+    };
     let new = NewRecord {
         volunteer_id: row.volunteer_id,
         version: row.version,
@@ -253,7 +262,8 @@ pub(crate) async fn append(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> 
         } else {
             AppError::Store(e)
         }
-    })
+    })?;
+    Ok(stored)
 }
 
 fn late(service_date: &str) -> bool {

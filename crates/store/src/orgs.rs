@@ -49,6 +49,15 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<OrgRow>> {
         .await?)
 }
 
+/// Only the path of an organization (cheap: no member count).
+pub async fn path_of(conn: &mut Conn, id: i64) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT path FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
 /// Inserts the organization and sets its path; returns (id, path).
 pub async fn insert(conn: &mut Conn, new: &NewOrg) -> Result<(i64, String)> {
     let (id,): (i64,) = sqlx::query_as(

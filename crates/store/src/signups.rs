@@ -199,6 +199,46 @@ pub async fn record_event(
     Ok(())
 }
 
+/// Everything a check-in or check-out needs, in one read: the sign-up with its shift, and
+/// the project and organizing team.
+#[derive(Clone, Debug, FromRow)]
+pub struct AttendanceContext {
+    #[sqlx(flatten)]
+    pub sign_up: SignUpRow,
+    pub description: String,
+    pub address: String,
+    pub person_in_charge: String,
+    pub project_region: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub org_region: String,
+    pub org_path: String,
+}
+
+pub async fn attendance_context(conn: &mut Conn, sign_up_id: i64) -> Result<Option<AttendanceContext>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.shift_id, s.project_id, u.volunteer_id, v.name AS volunteer_name, v.volunteer_no, \
+         v.phone AS volunteer_phone, u.status, u.note, u.created_at, u.checkin_at, u.checkin_method, u.checkout_at, \
+         u.checkout_method, s.starts_at, s.ends_at, p.title AS project_title, p.description, p.address, \
+         p.person_in_charge, p.region_code AS project_region, o.id AS org_id, o.name AS org_name, \
+         o.region_code AS org_region, o.path AS org_path \
+         FROM sign_ups u JOIN shifts s ON s.id = u.shift_id JOIN projects p ON p.id = s.project_id \
+         JOIN volunteers v ON v.id = u.volunteer_id JOIN organizations o ON o.id = p.organization_id WHERE u.id = $1",
+    )
+    .bind(sign_up_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// [`lock_volunteer`] for the volunteer of a sign-up.
+pub async fn lock_volunteer_of(conn: &mut Conn, sign_up_id: i64) -> Result<()> {
+    sqlx::query("UPDATE volunteers SET updated_at = updated_at WHERE id = (SELECT volunteer_id FROM sign_ups WHERE id = $1)")
+        .bind(sign_up_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Takes a row lock on the volunteer (a no-op update), so that one volunteer's sign-ups and
 /// records are decided one at a time on both backends.
 pub async fn lock_volunteer(conn: &mut Conn, volunteer_id: i64) -> Result<()> {
