@@ -437,20 +437,33 @@ impl App {
         Ok(view)
     }
 
+    /// The project a shift belongs to.
+    pub async fn shift_project(&self, shift_id: i64) -> AppResult<i64> {
+        let mut conn = self.conn().await?;
+        projects::shift(&mut conn, shift_id)
+            .await?
+            .map(|s| s.project_id)
+            .ok_or(AppError::NotFound("班次"))
+    }
+
+    /// Whether the caller administers the organization (and so manages its projects and records).
+    pub async fn manages_org(&self, caller: &Caller, org_id: i64) -> AppResult<bool> {
+        if !caller.is_admin() {
+            return Ok(false);
+        }
+        let mut conn = self.conn().await?;
+        Ok(orgs::get(&mut conn, org_id)
+            .await?
+            .is_some_and(|o| caller.covers_org(&o)))
+    }
+
     async fn project_for_admin(
         &self,
         caller: &Caller,
         id: i64,
     ) -> AppResult<(ProjectRow, zhiyuan_store::orgs::OrgRow)> {
         let mut conn = self.conn().await?;
-        let p = projects::get(&mut conn, id)
-            .await?
-            .ok_or(AppError::NotFound("项目"))?;
-        let org = orgs::get(&mut conn, p.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
-        caller.require_org(&org)?;
-        Ok((p, org))
+        project_team(&mut conn, caller, id).await
     }
 
     /// Moves a project to another state (publish, start, finish, cancel, back to draft).
@@ -531,11 +544,16 @@ impl App {
         }
         let mut conn = self.conn().await?;
         let p = projects::list(&mut conn, &f, page).await?;
-        let mut items = Vec::with_capacity(p.items.len());
-        for row in p.items {
-            let shifts = projects::shifts_of(&mut conn, row.id).await?;
-            items.push(project_view(row, shifts));
-        }
+        let ids: Vec<i64> = p.items.iter().map(|r| r.id).collect();
+        let mut shifts = shifts_by_project(projects::shifts_of_projects(&mut conn, &ids).await?);
+        let items = p
+            .items
+            .into_iter()
+            .map(|row| {
+                let s = shifts.remove(&row.id).unwrap_or_default();
+                project_view(row, s)
+            })
+            .collect();
         Ok(Page {
             items,
             total: p.total,
@@ -580,14 +598,17 @@ impl App {
             .collect();
         found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
         found.truncate(limit.clamp(1, 200) as usize);
-        let mut out = Vec::new();
-        for (d, row) in found {
-            let shifts = projects::shifts_of(&mut conn, row.id).await?;
-            let mut v = project_view(row, shifts);
-            v.distance_m = Some(d.round() as i64);
-            out.push(v);
-        }
-        Ok(out)
+        let ids: Vec<i64> = found.iter().map(|(_, r)| r.id).collect();
+        let mut shifts = shifts_by_project(projects::shifts_of_projects(&mut conn, &ids).await?);
+        Ok(found
+            .into_iter()
+            .map(|(d, row)| {
+                let s = shifts.remove(&row.id).unwrap_or_default();
+                let mut v = project_view(row, s);
+                v.distance_m = Some(d.round() as i64);
+                v
+            })
+            .collect())
     }
 }
 
@@ -789,24 +810,29 @@ impl App {
         id: i64,
     ) -> AppResult<(SignUpRow, zhiyuan_store::orgs::OrgRow)> {
         let row = signups::get(tx, id).await?.ok_or(AppError::NotFound("报名"))?;
-        let p = projects::get(tx, row.project_id)
-            .await?
-            .ok_or(AppError::NotFound("项目"))?;
-        let org = orgs::get(tx, p.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
-        caller.require_org(&org)?;
+        let (_, org) = project_team(tx, caller, row.project_id).await?;
         Ok((row, org))
     }
 
     /// The team approves a pending (or waitlisted) sign-up; when the shift is full the
     /// volunteer goes to the waitlist instead. Headcount is never exceeded.
     pub async fn approve_sign_up(&self, caller: &Caller, id: i64) -> AppResult<SignUpView> {
+        self.decide_sign_up(caller, id, SignUpStatus::Approved).await
+    }
+
+    /// The team declines a pending or waitlisted sign-up.
+    pub async fn decline_sign_up(&self, caller: &Caller, id: i64) -> AppResult<SignUpView> {
+        self.decide_sign_up(caller, id, SignUpStatus::Declined).await
+    }
+
+    async fn decide_sign_up(&self, caller: &Caller, id: i64, want: SignUpStatus) -> AppResult<SignUpView> {
         let mut tx = self.store.write().await?;
         let (row, org) = self.sign_up_for_admin(caller, &mut tx, id).await?;
         let from = SignUpStatus::parse(&row.status).ok_or_else(|| AppError::Internal("bad status".into()))?;
-        from.transition(SignUpStatus::Approved)?;
-        let to = if projects::take_seat(&mut tx, row.shift_id).await? {
+        from.transition(want)?;
+        let to = if want != SignUpStatus::Approved {
+            want
+        } else if projects::take_seat(&mut tx, row.shift_id).await? {
             SignUpStatus::Approved
         } else if from == SignUpStatus::Pending {
             SignUpStatus::Waitlisted
@@ -819,29 +845,14 @@ impl App {
         let after = signups::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("报名"))?;
+        let action = if want == SignUpStatus::Approved {
+            "sign_up.approve"
+        } else {
+            "sign_up.decline"
+        };
         audit::append(
             &mut tx,
-            &self.signup_audit(caller, &org, "sign_up.approve", &after, Some(from.as_str())),
-        )
-        .await?;
-        commit(tx).await?;
-        Ok(after.into())
-    }
-
-    pub async fn decline_sign_up(&self, caller: &Caller, id: i64) -> AppResult<SignUpView> {
-        let mut tx = self.store.write().await?;
-        let (row, org) = self.sign_up_for_admin(caller, &mut tx, id).await?;
-        let from = SignUpStatus::parse(&row.status).ok_or_else(|| AppError::Internal("bad status".into()))?;
-        from.transition(SignUpStatus::Declined)?;
-        if !signups::set_status(&mut tx, id, from.as_str(), "declined", Some(caller.account_id)).await? {
-            return Err(conflict("state_changed", "该报名状态已变化，请刷新"));
-        }
-        let after = signups::get(&mut tx, id)
-            .await?
-            .ok_or(AppError::NotFound("报名"))?;
-        audit::append(
-            &mut tx,
-            &self.signup_audit(caller, &org, "sign_up.decline", &after, Some(from.as_str())),
+            &self.signup_audit(caller, &org, action, &after, Some(from.as_str())),
         )
         .await?;
         commit(tx).await?;
@@ -855,12 +866,7 @@ impl App {
         let row = signups::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("报名"))?;
-        let p = projects::get(&mut tx, row.project_id)
-            .await?
-            .ok_or(AppError::NotFound("项目"))?;
-        let org = orgs::get(&mut tx, p.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
+        let (_, org) = project_and_team(&mut tx, row.project_id).await?;
         let own = caller.volunteer_id == Some(row.volunteer_id);
         if !(own || (caller.is_admin() && caller.covers_org(&org))) {
             return Err(AppError::Forbidden);
@@ -905,16 +911,7 @@ impl App {
     /// The roster of a shift for the organizing team.
     pub async fn roster(&self, caller: &Caller, shift_id: i64) -> AppResult<Vec<SignUpView>> {
         let mut conn = self.conn().await?;
-        let shift = projects::shift(&mut conn, shift_id)
-            .await?
-            .ok_or(AppError::NotFound("班次"))?;
-        let p = projects::get(&mut conn, shift.project_id)
-            .await?
-            .ok_or(AppError::NotFound("项目"))?;
-        let org = orgs::get(&mut conn, p.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
-        caller.require_org(&org)?;
+        shift_team(&mut conn, caller, shift_id).await?;
         Ok(signups::of_shift(&mut conn, shift_id)
             .await?
             .into_iter()
@@ -934,4 +931,51 @@ impl App {
             .map(Into::into)
             .collect())
     }
+}
+
+/// A project and its organizing team.
+pub(crate) async fn project_and_team(
+    conn: &mut zhiyuan_store::Conn,
+    project_id: i64,
+) -> AppResult<(ProjectRow, zhiyuan_store::orgs::OrgRow)> {
+    let p = projects::get(conn, project_id)
+        .await?
+        .ok_or(AppError::NotFound("项目"))?;
+    let org = orgs::get(conn, p.organization_id)
+        .await?
+        .ok_or(AppError::NotFound("队伍"))?;
+    Ok((p, org))
+}
+
+/// A project and its organizing team, for an administrator of the team.
+pub(crate) async fn project_team(
+    conn: &mut zhiyuan_store::Conn,
+    caller: &Caller,
+    project_id: i64,
+) -> AppResult<(ProjectRow, zhiyuan_store::orgs::OrgRow)> {
+    let (p, org) = project_and_team(conn, project_id).await?;
+    caller.require_org(&org)?;
+    Ok((p, org))
+}
+
+/// A shift, its project and the organizing team, for an administrator of the team.
+pub(crate) async fn shift_team(
+    conn: &mut zhiyuan_store::Conn,
+    caller: &Caller,
+    shift_id: i64,
+) -> AppResult<(ShiftRow, ProjectRow, zhiyuan_store::orgs::OrgRow)> {
+    let shift = projects::shift(conn, shift_id)
+        .await?
+        .ok_or(AppError::NotFound("班次"))?;
+    let (p, org) = project_team(conn, caller, shift.project_id).await?;
+    Ok((shift, p, org))
+}
+
+/// Shifts grouped by project, each group in the order given.
+fn shifts_by_project(rows: Vec<ShiftRow>) -> std::collections::HashMap<i64, Vec<ShiftRow>> {
+    let mut out: std::collections::HashMap<i64, Vec<ShiftRow>> = std::collections::HashMap::new();
+    for s in rows {
+        out.entry(s.project_id).or_default().push(s);
+    }
+    out
 }

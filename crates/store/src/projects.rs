@@ -264,6 +264,23 @@ pub async fn shifts_of(conn: &mut Conn, project_id: i64) -> Result<Vec<ShiftRow>
     .await?)
 }
 
+/// The shifts of several projects in one query (a page of projects), in shift order.
+pub async fn shifts_of_projects(conn: &mut Conn, project_ids: &[i64]) -> Result<Vec<ShiftRow>> {
+    if project_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<String> = (1..=project_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "{SHIFT_SELECT} WHERE s.project_id IN ({}) ORDER BY s.starts_at, s.id",
+        params.join(",")
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in project_ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
 /// Takes a seat if one is free; false when the shift is full. The CHECK constraint backs this up.
 pub async fn take_seat(conn: &mut Conn, shift_id: i64) -> Result<bool> {
     let n = sqlx::query(

@@ -4,7 +4,7 @@ mod admin;
 mod auth;
 mod network;
 mod people;
-mod service;
+pub(crate) mod service;
 
 use axum::Router;
 use serde::{Deserialize, Serialize};

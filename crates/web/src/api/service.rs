@@ -488,7 +488,7 @@ pub async fn list_certificates(
 }
 
 /// The external base URL: `ZHIYUAN_PUBLIC_URL`, else from the request's Host header.
-pub fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     if let Ok(u) = std::env::var("ZHIYUAN_PUBLIC_URL") {
         if !u.trim().is_empty() {
             return u.trim().trim_end_matches('/').to_owned();

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::{DateTime, TimeZone, Utc};
@@ -59,37 +59,13 @@ pub(crate) async fn team_choices(app: &App, caller: &Caller, selected: &str) -> 
 
 /// Whether the caller administers the organization (and so manages its projects and records).
 pub(crate) async fn manages_org(app: &App, caller: Option<&Caller>, org_id: i64) -> AppResult<bool> {
-    let Some(c) = caller.filter(|c| c.is_admin()) else {
-        return Ok(false);
-    };
-    let mut conn = app.conn().await?;
-    Ok(zhiyuan_store::orgs::get(&mut conn, org_id)
-        .await?
-        .is_some_and(|o| c.covers_org(&o)))
-}
-
-/// The project a shift belongs to.
-async fn project_of_shift(app: &App, shift_id: i64) -> AppResult<i64> {
-    let mut conn = app.conn().await?;
-    zhiyuan_store::projects::shift(&mut conn, shift_id)
-        .await?
-        .map(|s| s.project_id)
-        .ok_or(AppError::NotFound("班次"))
-}
-
-/// The external base URL: `ZHIYUAN_PUBLIC_URL`, else from the request's Host header.
-pub(crate) fn base_url(headers: &HeaderMap) -> String {
-    if let Ok(u) = std::env::var("ZHIYUAN_PUBLIC_URL") {
-        if !u.trim().is_empty() {
-            return u.trim().trim_end_matches('/').to_owned();
-        }
+    match caller {
+        Some(c) => app.manages_org(c, org_id).await,
+        None => Ok(false),
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    format!("http://{host}")
 }
+
+pub(crate) use crate::api::service::base_url;
 
 /// `★★☆☆☆` for a star level out of five.
 pub(crate) fn stars(level: u8) -> String {
@@ -768,9 +744,7 @@ pub(crate) struct SignUpForm {
 
 pub(crate) async fn sign_up(ctx: Ctx, Path(id): Path<String>, Form(f): Form<SignUpForm>) -> PageResult {
     let shift_id = parse_id(&ctx, &id)?;
-    let project_id = project_of_shift(&ctx.app, shift_id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let project_id = ctx.app.shift_project(shift_id).await.map_err(|e| ctx.fail(e))?;
     let Some(caller) = &ctx.caller else {
         return Err(login_redirect(&format!("/projects/{project_id}")));
     };
@@ -900,7 +874,7 @@ async fn shift_for_admin(
     shift_id: i64,
 ) -> Result<(ProjectView, ShiftView), Response> {
     let app = &ctx.app;
-    let project_id = project_of_shift(app, shift_id).await.map_err(|e| ctx.fail(e))?;
+    let project_id = app.shift_project(shift_id).await.map_err(|e| ctx.fail(e))?;
     let p = app
         .project(Some(caller), project_id)
         .await
