@@ -10,13 +10,14 @@ use zhiyuan_domain::geo::check_within;
 use zhiyuan_store::audit::{self, NewAudit};
 use zhiyuan_store::projects;
 use zhiyuan_store::signups::{self, AttendanceContext};
-use zhiyuan_store::{now_millis, orgs, records};
+use zhiyuan_store::{now_millis, records};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects::SignUpView;
 use crate::records::{append_row, Draft, RecordView};
 use crate::{commit, App, TZ};
+use zhiyuan_store::Backend;
 
 /// Check-in opens this long before a shift starts.
 pub const EARLY_CHECKIN_MS: i64 = 60 * 60 * 1000;
@@ -86,16 +87,7 @@ impl App {
     /// The current QR token of a shift, for its organizing team.
     pub async fn shift_qr(&self, caller: &Caller, shift_id: i64) -> AppResult<QrView> {
         let mut conn = self.conn().await?;
-        let shift = projects::shift(&mut conn, shift_id)
-            .await?
-            .ok_or(AppError::NotFound("班次"))?;
-        let p = projects::get(&mut conn, shift.project_id)
-            .await?
-            .ok_or(AppError::NotFound("项目"))?;
-        let org = orgs::get(&mut conn, p.organization_id)
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
-        caller.require_org(&org)?;
+        crate::projects::shift_team(&mut conn, caller, shift_id).await?;
         let now = chrono::Utc::now().timestamp();
         let s = self.qr_signer();
         let period = QrSigner::DEFAULT_PERIOD_SECS;
@@ -246,9 +238,9 @@ impl App {
         Ok(out)
     }
 
-    /// One check-in or check-out in one transaction; repeats return the earlier result. The
-    /// volunteer is locked first, then one read brings the sign-up, shift, project and team.
-    /// `team_only`: the caller must administer the organizing team (roster and offline batch).
+    /// One check-in or check-out; repeats return the earlier result. On SQLite, check-ins and
+    /// check-outs without a client key are committed in groups ([`AttendQueue`]); otherwise
+    /// each has a transaction of its own.
     #[allow(clippy::too_many_arguments)]
     async fn attend_inner(
         &self,
@@ -256,13 +248,94 @@ impl App {
         sign_up_id: i64,
         dir: Direction,
         at: i64,
-        method: &str,
+        method: &'static str,
         client_key: Option<&str>,
         team_only: bool,
     ) -> AppResult<AttendanceView> {
+        let job = Attend {
+            caller: caller.clone(),
+            sign_up_id,
+            dir,
+            at,
+            method,
+            team_only,
+        };
+        if client_key.is_none() && self.store.backend() == Backend::Sqlite {
+            if let Some(result) = self.attend_queue.submit(self, job.clone()).await {
+                return result;
+            }
+        }
         let mut tx = self.store.write().await?;
-        signups::lock_volunteer_of(&mut tx, sign_up_id).await?;
-        let ctx = signups::attendance_context(&mut tx, sign_up_id)
+        let view = self.attend_in_tx(&mut tx, &job, client_key).await?;
+        commit(tx).await?;
+        Ok(view)
+    }
+
+    /// Applies a group of check-ins and check-outs in one transaction. A refused one has
+    /// written nothing ([`App::attend_in_tx`]) and is answered at once; the others are answered
+    /// after the commit. A storage error fails the whole group, and nothing of it is written.
+    async fn attend_group(&self, jobs: Vec<(Attend, Reply)>) {
+        let mut tx = match self.store.write().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                let msg = e.to_string();
+                for (_, reply) in jobs {
+                    let _ = reply.send(Err(AppError::Internal(msg.clone())));
+                }
+                return;
+            }
+        };
+        let mut done = Vec::with_capacity(jobs.len());
+        let mut failed: Option<String> = None;
+        for (job, reply) in jobs {
+            if let Some(msg) = &failed {
+                let _ = reply.send(Err(AppError::Internal(msg.clone())));
+                continue;
+            }
+            match self.attend_in_tx(&mut tx, &job, None).await {
+                Ok(view) => done.push((reply, view)),
+                Err(e @ (AppError::Store(_) | AppError::Internal(_))) => {
+                    failed = Some(e.to_string());
+                    let _ = reply.send(Err(e));
+                }
+                Err(refused) => {
+                    let _ = reply.send(Err(refused));
+                }
+            }
+        }
+        let outcome = match failed {
+            Some(msg) => Err(msg),
+            None => commit(tx).await.map_err(|e| e.to_string()),
+        };
+        for (reply, view) in done {
+            let _ = reply.send(match &outcome {
+                Ok(()) => Ok(view),
+                Err(msg) => Err(AppError::Internal(msg.clone())),
+            });
+        }
+    }
+
+    /// One check-in or check-out inside the caller's transaction. The volunteer is locked
+    /// first, then one read brings the sign-up, shift, project and team. Every refusal
+    /// (permission, state, time) is decided before the first write, so an error other than
+    /// a storage error means nothing was written. `team_only`: the caller must administer the
+    /// organizing team (roster and offline batch).
+    async fn attend_in_tx(
+        &self,
+        tx: &mut zhiyuan_store::Tx,
+        job: &Attend,
+        client_key: Option<&str>,
+    ) -> AppResult<AttendanceView> {
+        let Attend {
+            ref caller,
+            sign_up_id,
+            dir,
+            at,
+            method,
+            team_only,
+        } = *job;
+        signups::lock_volunteer_of(tx, sign_up_id).await?;
+        let ctx = signups::attendance_context(tx, sign_up_id)
             .await?
             .ok_or(AppError::NotFound("报名"))?;
         if team_only && !(caller.is_admin() && caller.covers_org_at(&ctx.org_region, &ctx.org_path)) {
@@ -287,7 +360,7 @@ impl App {
                         "不在该班次的签到时间内（开始前1小时至结束）",
                     ));
                 } else {
-                    signups::check_in(&mut tx, row.id, at, method).await?;
+                    signups::check_in(tx, row.id, at, method).await?;
                     after.checkin_at = Some(at);
                     after.checkin_method = Some(method.to_owned());
                     (false, "签到成功".to_owned())
@@ -298,18 +371,18 @@ impl App {
                     return Err(conflict("not_checked_in", "尚未签到，不能签退"));
                 };
                 if row.checkout_at.is_some() {
-                    record = self.record_of_sign_up(&mut tx, row.id).await?;
+                    record = self.record_of_sign_up(tx, row.id).await?;
                     (true, "已签退，无需重复签退".to_owned())
                 } else if at < checkin_at {
                     return Err(conflict("checkout_before_checkin", "签退时间不能早于签到时间"));
                 } else if at > row.ends_at + LATE_CHECKOUT_MS {
                     return Err(conflict("outside_shift", "已超过该班次的签退时间"));
                 } else {
-                    signups::check_out(&mut tx, row.id, at, method).await?;
+                    signups::check_out(tx, row.id, at, method).await?;
                     after.checkout_at = Some(at);
                     after.checkout_method = Some(method.to_owned());
                     record = self
-                        .record_from_attendance(&mut tx, &ctx, checkin_at, at, caller)
+                        .record_from_attendance(tx, &ctx, checkin_at, at, caller)
                         .await?;
                     let msg = match &record {
                         Some(r) => format!("签退成功，本次记录服务时长 {} 小时，待队伍确认", r.hours),
@@ -322,7 +395,7 @@ impl App {
         if let Some(key) = client_key {
             let kind = if dir == Direction::In { "in" } else { "out" };
             signups::record_event(
-                &mut tx,
+                tx,
                 key,
                 row.id,
                 kind,
@@ -340,7 +413,7 @@ impl App {
         }
         if !replay {
             audit::append(
-                &mut tx,
+                tx,
                 &NewAudit {
                     actor_id: Some(caller.account_id),
                     actor_name: caller.display_name.clone(),
@@ -357,7 +430,6 @@ impl App {
             )
             .await?;
         }
-        commit(tx).await?;
         Ok(AttendanceView {
             sign_up: after.into(),
             record,
@@ -425,5 +497,67 @@ impl App {
             created_by: Some(caller.account_id),
         };
         Ok(Some(append_row(self, tx, &d).await?.into()))
+    }
+}
+
+/// One check-in or check-out to apply.
+#[derive(Clone, Debug)]
+struct Attend {
+    caller: Caller,
+    sign_up_id: i64,
+    dir: Direction,
+    at: i64,
+    method: &'static str,
+    team_only: bool,
+}
+
+type Reply = tokio::sync::oneshot::Sender<AppResult<AttendanceView>>;
+
+/// At most this many check-ins and check-outs share one transaction.
+const GROUP_MAX: usize = 64;
+
+/// Group commit for SQLite's single writer: check-ins and check-outs queue for one writer
+/// task, which applies whatever has queued (up to [`GROUP_MAX`]) in one transaction and
+/// answers each after the commit. Under load this saves a BEGIN and a COMMIT per request
+/// and writes each touched page once per group instead of once per request; with no load a
+/// group is a single request. The task starts with the first check-in and ends with the
+/// runtime.
+#[derive(Debug, Default)]
+pub(crate) struct AttendQueue {
+    sender: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<(Attend, Reply)>>>,
+}
+
+impl AttendQueue {
+    /// Queues the job and waits for its answer; `None` when the writer task is gone (its
+    /// runtime shut down), so the caller applies the job itself.
+    async fn submit(&self, app: &App, job: Attend) -> Option<AppResult<AttendanceView>> {
+        let sender = {
+            let mut slot = self.sender.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.as_ref().filter(|s| !s.is_closed()) {
+                Some(s) => s.clone(),
+                None => {
+                    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+                    tokio::spawn(run_group_writer(app.clone(), rx));
+                    *slot = Some(tx.clone());
+                    tx
+                }
+            }
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        sender.send((job, reply)).await.ok()?;
+        answer.await.ok()
+    }
+}
+
+async fn run_group_writer(app: App, mut rx: tokio::sync::mpsc::Receiver<(Attend, Reply)>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        app.attend_group(jobs).await;
     }
 }

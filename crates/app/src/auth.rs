@@ -5,6 +5,9 @@ use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use zhiyuan_domain::roles::Role;
 use zhiyuan_store::accounts::{self, AccountRow};
 use zhiyuan_store::{now_millis, orgs, sessions, sites, Conn};
@@ -15,6 +18,47 @@ use crate::{commit, App};
 
 /// How long a login lasts.
 pub const SESSION_DAYS: i64 = 7;
+
+/// How long a resolved session is remembered. Logging out and linking a volunteer take effect
+/// at once in this process; a session deleted by another process is honoured within this time.
+pub const CALLER_CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// At most this many sessions are remembered; past it the cache starts afresh.
+const CALLER_CACHE_MAX: usize = 50_000;
+
+/// Session-token hash → caller, each entry for [`CALLER_CACHE_TTL`].
+#[derive(Debug, Default)]
+pub(crate) struct CallerCache {
+    map: Mutex<HashMap<String, (Caller, Instant)>>,
+}
+
+impl CallerCache {
+    fn get(&self, hash: &str) -> Option<Caller> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < CALLER_CACHE_TTL)
+            .map(|(c, _)| c.clone())
+    }
+
+    fn put(&self, hash: String, caller: Caller) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= CALLER_CACHE_MAX {
+            map.retain(|_, (_, at)| at.elapsed() < CALLER_CACHE_TTL);
+            if map.len() >= CALLER_CACHE_MAX {
+                map.clear();
+            }
+        }
+        map.insert(hash, (caller, Instant::now()));
+    }
+
+    fn forget(&self, hash: &str) {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).remove(hash);
+    }
+
+    fn clear(&self) {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
 
 pub fn hash_password(password: &str) -> AppResult<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
@@ -135,21 +179,36 @@ impl App {
     }
 
     pub async fn logout(&self, token: &str) -> AppResult<()> {
+        let hash = token_hash(token);
         let mut tx = self.store.write().await?;
-        sessions::delete(&mut tx, &token_hash(token)).await?;
-        commit(tx).await
+        sessions::delete(&mut tx, &hash).await?;
+        commit(tx).await?;
+        self.callers.forget(&hash);
+        Ok(())
     }
 
-    /// The caller behind a session token, if the session is live.
+    /// The caller behind a session token, if the session is live. A live session's caller is
+    /// remembered for [`CALLER_CACHE_TTL`], so a burst of requests reads the database once.
     pub async fn authenticate(&self, token: &str) -> AppResult<Option<Caller>> {
+        let hash = token_hash(token);
+        if let Some(c) = self.callers.get(&hash) {
+            return Ok(Some(c));
+        }
         let mut conn = self.conn().await?;
-        let Some(account_id) = sessions::account_of(&mut conn, &token_hash(token)).await? else {
+        let Some(account_id) = sessions::account_of(&mut conn, &hash).await? else {
             return Ok(None);
         };
         let Some(account) = accounts::get(&mut conn, account_id).await? else {
             return Ok(None);
         };
-        Ok(Some(caller_of(&mut conn, &account).await?))
+        let caller = caller_of(&mut conn, &account).await?;
+        self.callers.put(hash, caller.clone());
+        Ok(Some(caller))
+    }
+
+    /// Drops every remembered caller; called after a write that changes what a caller is.
+    pub(crate) fn forget_callers(&self) {
+        self.callers.clear();
     }
 
     /// On a database with no accounts, creates the city administrator `admin` with a random

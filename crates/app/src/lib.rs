@@ -67,6 +67,8 @@ pub struct App {
     vault: Arc<vault::IdVault>,
     data_dir: PathBuf,
     rules: Rules,
+    callers: Arc<auth::CallerCache>,
+    attend_queue: Arc<attendance::AttendQueue>,
 }
 
 /// The configurable rules of the field.
@@ -98,6 +100,8 @@ impl App {
             vault: Arc::new(vault),
             data_dir: settings.data_dir.clone(),
             rules: settings.rules.clone(),
+            callers: Arc::default(),
+            attend_queue: Arc::default(),
         })
     }
 

@@ -186,11 +186,11 @@ pub(crate) async fn append(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> 
 
 /// [`append`], returning the stored row.
 pub(crate) async fn append_row(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> AppResult<RecordRow> {
-    let (seq, prev) = match records::chain_tip(tx, d.volunteer_id).await? {
+    let (tip, id) = records::chain_tip_and_next_id(tx, app.store.backend(), d.volunteer_id).await?;
+    let (seq, prev) = match tip {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
-    let id = records::next_id(tx, app.store.backend()).await?;
     let created_at = now_millis();
     let row = RecordRow {
         id,

@@ -432,6 +432,7 @@ impl App {
             .await?;
         accounts::set_volunteer(&mut tx, account_id, id).await?;
         commit(tx).await?;
+        self.forget_callers();
         let (token, caller) = self.login(&username, &input.password).await?;
         let view = self.volunteer(&caller, id).await?;
         Ok((token, view))

@@ -162,7 +162,12 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn write(&self) -> Result<Tx> {
-        Ok(self.write.begin().await?)
+        match self.backend {
+            // Take the write lock at BEGIN: no other process can slip a write in between this
+            // transaction's first read and its first write, so row locks are not needed.
+            Backend::Sqlite => Ok(self.write.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => Ok(self.write.begin().await?),
+        }
     }
 
     pub async fn close(&self) {

@@ -34,7 +34,7 @@ pub struct RecordRow {
     pub hash: String,
 }
 
-/// A new row; `chain_seq`, `prev_hash` and `hash` are filled by the caller from [`chain_tip`].
+/// A new row; `chain_seq`, `prev_hash` and `hash` are filled by the caller from [`chain_tip_and_next_id`].
 #[derive(Clone, Debug)]
 pub struct NewRecord {
     pub volunteer_id: i64,
@@ -89,29 +89,31 @@ pub async fn is_superseded(conn: &mut Conn, id: i64) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// The last link of a volunteer's chain: (seq, hash), or None for an empty chain.
-pub async fn chain_tip(conn: &mut Conn, volunteer_id: i64) -> Result<Option<(i64, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT chain_seq, hash FROM service_records WHERE volunteer_id = $1 ORDER BY chain_seq DESC LIMIT 1",
-    )
-    .bind(volunteer_id)
-    .fetch_optional(conn)
-    .await?)
-}
-
-/// Reserves the id of the next record, so that it can be part of the hashed facts before the
-/// row is written (rows are never updated). PostgreSQL draws from the identity sequence;
-/// SQLite has a single writer, so the next free id is safe there.
-pub async fn next_id(conn: &mut Conn, backend: crate::Backend) -> Result<i64> {
-    let sql = match backend {
-        crate::Backend::Postgres => "SELECT nextval(pg_get_serial_sequence('service_records', 'id'))",
-        crate::Backend::Sqlite => "SELECT COALESCE(MAX(id), 0) + 1 FROM service_records",
+/// Where a volunteer's chain ends (sequence number and hash of the last record), if it has
+/// begun, and the id reserved for the next record, in one round trip. The id is part of the
+/// hashed facts, so it is known before the row is written (rows are never updated).
+/// PostgreSQL draws it from the identity sequence; SQLite has a single writer, so the next
+/// free id is safe there.
+pub async fn chain_tip_and_next_id(
+    conn: &mut Conn,
+    backend: crate::Backend,
+    volunteer_id: i64,
+) -> Result<(Option<(i64, String)>, i64)> {
+    let next = match backend {
+        crate::Backend::Postgres => "nextval(pg_get_serial_sequence('service_records', 'id'))",
+        crate::Backend::Sqlite => "(SELECT COALESCE(MAX(id), 0) + 1 FROM service_records)",
     };
-    let (id,): (i64,) = sqlx::query_as(sql).fetch_one(conn).await?;
-    Ok(id)
+    let sql = format!(
+        "SELECT {next}, t.chain_seq, t.hash FROM (SELECT 1 AS one) o LEFT JOIN \
+         (SELECT chain_seq, hash FROM service_records WHERE volunteer_id = $1 ORDER BY chain_seq DESC LIMIT 1) t \
+         ON o.one = 1"
+    );
+    let (id, seq, hash): (i64, Option<i64>, Option<String>) =
+        sqlx::query_as(&sql).bind(volunteer_id).fetch_one(conn).await?;
+    Ok((seq.zip(hash), id))
 }
 
-/// Writes a record with the id reserved by [`next_id`].
+/// Writes a record with the id reserved by [`chain_tip_and_next_id`].
 pub async fn insert(conn: &mut Conn, id: i64, r: &NewRecord) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO service_records (id, volunteer_id, version, supersedes, organization_id, project_id, shift_id, \

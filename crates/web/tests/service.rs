@@ -653,6 +653,104 @@ async fn check_out_makes_one_record_and_the_team_confirms_it(t: TestApp) {
     assert_eq!(hours.body["star_level"], 0);
 }
 
+/// Many check-ins and check-outs at once, some of them refused: every accepted one is written
+/// exactly once, a refusal writes nothing and does not disturb the others (on SQLite they
+/// share group-committed transactions).
+async fn concurrent_attendance_with_refusals_in_between(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, shift) = project(&t, &w, 20, true, json!({})).await;
+    let vols = volunteers(&t, 14, 9).await;
+    let mut sign_ups = Vec::new();
+    for (vt, _) in &vols {
+        let r = t
+            .post(&format!("/api/v1/shifts/{shift}/sign-ups"), Some(vt), json!({}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        sign_ups.push(r.body["id"].as_i64().unwrap());
+    }
+    // the last one cancels: checking it in is refused
+    let cancelled = sign_ups[13];
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{cancelled}/cancel"),
+            Some(&vols[13].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    travel(&t, shift, Duration::hours(3), Duration::hours(2)).await;
+    let start = Utc::now() - Duration::hours(3);
+    let fire = |path: String, minutes: i64| {
+        let url = t.url(&path);
+        let tok = w.team_a_admin.clone();
+        let body = json!({"at": (start + Duration::minutes(minutes)).to_rfc3339()});
+        tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(tok)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    };
+    // 10 check-ins, 3 check-outs of volunteers not checked in, 1 check-in of a cancelled sign-up
+    let mut ins = Vec::new();
+    let mut refused = Vec::new();
+    for su in &sign_ups[..10] {
+        ins.push(fire(format!("/api/v1/sign-ups/{su}/check-in"), 5));
+    }
+    for su in &sign_ups[10..13] {
+        refused.push((
+            fire(format!("/api/v1/sign-ups/{su}/check-out"), 60),
+            "not_checked_in",
+        ));
+    }
+    refused.push((
+        fire(format!("/api/v1/sign-ups/{cancelled}/check-in"), 5),
+        "not_approved",
+    ));
+    for task in ins {
+        let (s, b) = task.await.unwrap();
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["replay"], false, "{b}");
+    }
+    for (task, code) in refused {
+        let (s, b) = task.await.unwrap();
+        assert_eq!(s, 409, "{b}");
+        assert_eq!(b["error"]["code"], code, "{b}");
+    }
+    // all ten check out at once, twice each: one record per volunteer
+    let mut outs = Vec::new();
+    for su in &sign_ups[..10] {
+        outs.push(fire(format!("/api/v1/sign-ups/{su}/check-out"), 125));
+        outs.push(fire(format!("/api/v1/sign-ups/{su}/check-out"), 125));
+    }
+    let mut fresh = 0;
+    for task in outs {
+        let (s, b) = task.await.unwrap();
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["record"]["minutes"], 120, "{b}");
+        if b["replay"] == false {
+            fresh += 1;
+        }
+    }
+    assert_eq!(fresh, 10);
+    for (i, (vt, vid)) in vols.iter().enumerate() {
+        let recs = records_of(&t, vt, *vid).await;
+        assert_eq!(recs.len(), usize::from(i < 10), "volunteer {i}: {recs:?}");
+    }
+    let r = t
+        .get(&format!("/api/v1/shifts/{shift}/roster"), Some(&w.team_a_admin))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let roster = r.body.as_array().unwrap();
+    let checked_in = roster.iter().filter(|s| !s["checkin_at"].is_null()).count();
+    let checked_out = roster.iter().filter(|s| !s["checkout_at"].is_null()).count();
+    assert_eq!((checked_in, checked_out), (10, 10), "{roster:?}");
+}
+
 async fn offline_batches_are_accepted_once(t: TestApp) {
     let w = world::build(&t).await;
     let (_, shift) = project(&t, &w, 5, true, json!({})).await;
@@ -1031,6 +1129,7 @@ both_backends!(
     sign_up_rules_are_enforced,
     qr_check_in_is_signed_idempotent_and_located,
     check_out_makes_one_record_and_the_team_confirms_it,
+    concurrent_attendance_with_refusals_in_between,
     offline_batches_are_accepted_once,
     records_are_versioned_chained_and_never_lost,
     certificates_are_printable_and_verifiable,
