@@ -227,6 +227,13 @@ pub struct OrderView {
     pub can: Vec<String>,
 }
 
+impl OrderView {
+    /// Whether the caller may do `what` now (see [`OrderView::can`]).
+    pub fn can_do(&self, what: &str) -> bool {
+        self.can.iter().any(|c| c == what)
+    }
+}
+
 /// 派单: to teams (the first to accept holds it), to a station below the office, or directly
 /// to volunteers (up to the headcount take seats).
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -704,6 +711,15 @@ impl App {
         let mut m = effective_menu(&mut conn, &site).await?;
         m.items.retain(|i| i.active);
         Ok(m)
+    }
+
+    /// The places a resident can order at: townships and communities, in code order (each
+    /// township followed by its communities).
+    pub async fn order_places(&self) -> AppResult<Vec<crate::network::RegionView>> {
+        let mut conn = self.conn().await?;
+        let mut rows = regions::by_levels(&mut conn, &["township", "village"]).await?;
+        rows.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// A site's menu, inactive items included (public: menus are published information).
