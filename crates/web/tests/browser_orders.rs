@@ -190,6 +190,7 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
         .and_then(|x| x.parse().ok())
         .with_context(|| format!("order id in {at}"))?;
     assert_eq!(wait_for(r, "#order-status").await?.text().await?, "待派单");
+    let item = r.find(css("main h1")).await?.text().await?;
 
     // The 建外 office finds it in its queue and dispatches it to the volunteer.
     log_in(s, &base, "jianwai", "/orders/queue").await?;
@@ -236,8 +237,11 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
     s.goto(&format!("{base}/me/hours")).await?;
     wait_for(s, "#records").await?;
     let hours = s.find(css("#records")).await?.text().await?;
-    assert!(hours.contains("点单服务："), "{hours}");
-    assert!(hours.contains("2.5"), "{hours}");
+    let line = hours
+        .lines()
+        .find(|l| l.contains(&format!("点单服务：{item}")))
+        .with_context(|| format!("no record of {item} in {hours}"))?;
+    assert!(line.contains("2.5"), "{line}");
     // and the notices page tells the volunteer about the dispatch
     s.goto(&format!("{base}/notices")).await?;
     let text = main_text(s).await?;
