@@ -35,6 +35,17 @@ pub fn action_label(action: &str) -> &'static str {
         "site.create" => "新建阵地",
         "org.create" => "新建组织/队伍",
         "account.create" => "新建账号",
+        "order.submit" => "居民点单",
+        "order.dispatch" => "派单",
+        "order.reject" => "驳回点单",
+        "order.cancel" => "取消点单",
+        "order.accept" => "接单",
+        "order.decline" => "谢绝派单",
+        "order.complete" => "完成点单服务",
+        "order.rate" => "评单",
+        "order.escalate" => "点单超时上报",
+        "menu.customize" | "menu.add" | "menu.update" => "编辑服务菜单",
+        "phone_code.issue" => "发送点单验证码",
         _ => "其他操作",
     }
 }

@@ -89,12 +89,12 @@ pub fn check_password(password: &str) -> AppResult<()> {
     }
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A fresh random session token (URL-safe, 43 chars).
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)

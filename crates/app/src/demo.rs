@@ -337,6 +337,7 @@ impl App {
         };
         self.demo_projects(&admin, team, first_in_jianwai, &mut rng)
             .await?;
+        self.demo_orders(team, first_in_jianwai).await?;
         Ok(true)
     }
 
@@ -485,6 +486,140 @@ impl App {
                 .await?;
             }
         }
+        Ok(())
+    }
+}
+
+impl App {
+    /// The demo login's caller.
+    async fn demo_caller(&self, username: &str) -> AppResult<Caller> {
+        let mut conn = self.conn().await?;
+        let a = zhiyuan_store::accounts::by_username(&mut conn, username)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("demo: no account {username}")))?;
+        crate::auth::caller_of(&mut conn, &a).await
+    }
+
+    /// Residents' orders in 建外 in every state: waiting for dispatch, dispatched to the demo
+    /// team, accepted by the demo volunteer, completed and rated, and rejected; the 建外
+    /// institute keeps a menu of its own with one extra item.
+    async fn demo_orders(&self, demo_team: i64, volunteer: Option<i64>) -> AppResult<()> {
+        use crate::orders::{
+            CompletionInput, DispatchInput, MenuItemInput, OrderInput, RatingInput, ServedLine,
+        };
+        let resident = self.demo_caller("resident").await?;
+        let office = self.demo_caller("jianwai").await?;
+        let vol = self.demo_caller("volunteer").await?;
+        if let crate::Scope::Site { site_id, .. } = office.scope {
+            self.add_menu_item(
+                &office,
+                site_id,
+                &MenuItemInput {
+                    category: "elderly_disabled".into(),
+                    name: "陪同就医".into(),
+                    description: "陪同行动不便的老人到社区卫生服务中心就诊".into(),
+                    skills: vec!["医疗护理".into()],
+                    active: Some(true),
+                    position: None,
+                },
+            )
+            .await?;
+        }
+        let place = "110105001001";
+        let menu = self.menu_for_region(place).await?;
+        let item = |name: &str| {
+            menu.items
+                .iter()
+                .find(|i| i.name == name)
+                .map(|i| i.id)
+                .unwrap_or(menu.items[0].id)
+        };
+        let day = |d: i64, h: i64| {
+            (chrono::Utc::now() + chrono::Duration::days(d) + chrono::Duration::hours(h)).to_rfc3339()
+        };
+        let order = |name: &str, d: i64, notes: &str| OrderInput {
+            item_id: item(name),
+            region_code: place.into(),
+            address: "建外街道测试社区1号楼".into(),
+            lat: Some(39.9087),
+            lon: Some(116.4500),
+            window_start: day(d, 2),
+            window_end: day(d, 4),
+            people: 1,
+            notes: notes.into(),
+            contact_name: "张大妈".into(),
+            contact_phone: "13800138000".into(),
+        };
+        self.submit_order(&resident, &order("助老陪伴", 1, "老人独居，想找人聊聊天"))
+            .await?;
+        let o = self
+            .submit_order(&resident, &order("法律咨询", 2, "咨询房屋租赁合同"))
+            .await?;
+        self.dispatch_order(
+            &office,
+            o.id,
+            &DispatchInput {
+                target: "team".into(),
+                team_ids: vec![demo_team],
+                ..Default::default()
+            },
+        )
+        .await?;
+        let Some(v) = volunteer else { return Ok(()) };
+        let (office_ref, vol_ref) = (&office, &vol);
+        let to_volunteer = |oid: i64| async move {
+            self.dispatch_order(
+                office_ref,
+                oid,
+                &DispatchInput {
+                    target: "volunteers".into(),
+                    volunteer_ids: vec![v],
+                    ..Default::default()
+                },
+            )
+            .await?;
+            let task = self
+                .orders_for_me(vol_ref)
+                .await?
+                .into_iter()
+                .find(|t| t.order.id == oid && t.open)
+                .ok_or_else(|| AppError::Internal("demo: no offer".into()))?;
+            self.accept_offer(vol_ref, task.offer.id).await
+        };
+        let o = self
+            .submit_order(&resident, &order("陪同就医", 1, "周三上午复诊"))
+            .await?;
+        to_volunteer(o.id).await?;
+        let o = self
+            .submit_order(&resident, &order("上门理发", 1, "老人卧床"))
+            .await?;
+        to_volunteer(o.id).await?;
+        self.complete_order(
+            &vol,
+            o.id,
+            &CompletionInput {
+                report: "上门为老人理发，并帮助整理房间".into(),
+                minutes: vec![ServedLine {
+                    volunteer_id: v,
+                    minutes: 90,
+                }],
+            },
+        )
+        .await?;
+        self.rate_order(
+            &resident,
+            o.id,
+            &RatingInput {
+                rating: 5,
+                comment: "小伙子手艺好，很耐心".into(),
+            },
+        )
+        .await?;
+        let o = self
+            .submit_order(&resident, &order("楼道清理", 3, "楼道堆放杂物"))
+            .await?;
+        self.reject_order(&office, o.id, "楼道杂物清理请联系物业，已转告社区居委会")
+            .await?;
         Ok(())
     }
 }

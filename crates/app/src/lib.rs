@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod demo;
 pub mod error;
 pub mod network;
+pub mod orders;
 pub mod projects;
 pub mod records;
 pub mod vault;
@@ -76,6 +77,9 @@ pub struct App {
 pub struct Rules {
     /// How served minutes become credited minutes.
     pub rounding: zhiyuan_domain::service::RoundingRule,
+    /// Demo mode: one-time codes for ordering by phone are shown on the page instead of being
+    /// sent by SMS (there is no SMS gateway yet; without this, phone codes are refused).
+    pub show_codes: bool,
 }
 
 impl App {
@@ -95,14 +99,16 @@ impl App {
         if seeded > 0 {
             tracing::info!(regions = seeded, "loaded reference regions");
         }
-        Ok(App {
+        let app = App {
             store,
             vault: Arc::new(vault),
             data_dir: settings.data_dir.clone(),
             rules: settings.rules.clone(),
             callers: Arc::default(),
             attend_queue: Arc::default(),
-        })
+        };
+        app.ensure_default_menu().await?;
+        Ok(app)
     }
 
     pub fn rules(&self) -> &Rules {

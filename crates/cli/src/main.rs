@@ -103,10 +103,16 @@ async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { db, bind, demo } => {
-            let app = open(&db).await?;
+            let mut settings = db.settings();
+            // no SMS gateway yet: the demo shows one-time codes on the page
+            settings.rules.show_codes = demo;
+            let app = App::open(&settings)
+                .await
+                .with_context(|| format!("cannot open the database {}", redact(&settings.database_url)))?;
             if demo {
                 load_demo(&app, DemoSize::FULL).await?;
             }
+            spawn_escalation(app.clone());
             if let Some(pw) = app.ensure_admin().await? {
                 println!("已创建系统管理员账号 admin，初始密码：{pw}（同时写入数据目录 initial-admin-password.txt）");
             }
@@ -145,6 +151,22 @@ async fn open(db: &DbArgs) -> anyhow::Result<App> {
     App::open(&settings)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&settings.database_url)))
+}
+
+/// Every minute, moves orders not dispatched or accepted in time one site level up.
+fn spawn_escalation(app: App) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match app.escalate_overdue(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders = n, "escalated overdue orders"),
+                Err(e) => tracing::warn!(error = %e, "escalating overdue orders failed"),
+            }
+        }
+    });
 }
 
 async fn load_demo(app: &App, size: DemoSize) -> anyhow::Result<()> {

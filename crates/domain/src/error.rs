@@ -98,6 +98,27 @@ pub enum DomainError {
     /// A check-in farther from the service place than the allowed radius.
     #[error("您当前位置距服务地点约{distance_m}米，超出签到范围{radius_m}米")]
     OutOfRadius { distance_m: u32, radius_m: u32 },
+    /// An order action its state machine does not allow now; both Chinese.
+    #[error("订单当前状态（{from}）不能{action}")]
+    OrderState {
+        from: &'static str,
+        action: &'static str,
+    },
+    /// A second rating of the same order.
+    #[error("该订单已评价，不能重复评价")]
+    AlreadyRated,
+    /// A service window that ends before it starts or lasts more than seven days.
+    #[error("服务结束时间须晚于开始时间，且一次服务不超过7天")]
+    OrderWindow,
+    /// A service window that has started already or starts more than 180 days ahead.
+    #[error("服务开始时间不能早于现在，也不能晚于180天以后")]
+    OrderWindowPast,
+    /// How many people are wanted, outside 1..=50.
+    #[error("需要人数须在1到50人之间")]
+    OrderPeople,
+    /// A rating outside 1..=5.
+    #[error("评分须为1到5星")]
+    Rating,
 }
 
 impl DomainError {
@@ -120,6 +141,12 @@ impl DomainError {
             Self::Transition { .. } => "state_invalid",
             Self::QrToken => "qr_token_invalid",
             Self::OutOfRadius { .. } => "out_of_radius",
+            Self::OrderState { .. } => "order_state_invalid",
+            Self::AlreadyRated => "order_already_rated",
+            Self::OrderWindow => "order_window_invalid",
+            Self::OrderWindowPast => "order_window_past",
+            Self::OrderPeople => "order_people_invalid",
+            Self::Rating => "rating_invalid",
         }
     }
 
@@ -142,6 +169,10 @@ impl DomainError {
             Self::Transition { .. } => "status",
             Self::QrToken => "token",
             Self::OutOfRadius { .. } => "location",
+            Self::OrderState { .. } | Self::AlreadyRated => "status",
+            Self::OrderWindow | Self::OrderWindowPast => "window",
+            Self::OrderPeople => "people",
+            Self::Rating => "rating",
         })
     }
 }
@@ -175,6 +206,15 @@ mod tests {
                 distance_m: 1234,
                 radius_m: 500,
             },
+            DomainError::OrderState {
+                from: "已完成",
+                action: "派单",
+            },
+            DomainError::AlreadyRated,
+            DomainError::OrderWindow,
+            DomainError::OrderWindowPast,
+            DomainError::OrderPeople,
+            DomainError::Rating,
         ]
     }
 
@@ -187,7 +227,11 @@ mod tests {
         assert_eq!(dedup.len(), codes.len());
         for c in codes {
             assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'), "{c}");
-            assert!(c.ends_with("_invalid") || c == "out_of_radius", "{c}");
+            assert!(
+                c.ends_with("_invalid")
+                    || ["out_of_radius", "order_already_rated", "order_window_past"].contains(&c),
+                "{c}"
+            );
         }
     }
 
@@ -213,6 +257,12 @@ mod tests {
                 "status",
                 "token",
                 "location",
+                "status",
+                "status",
+                "window",
+                "window",
+                "people",
+                "rating",
             ]
         );
     }

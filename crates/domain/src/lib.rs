@@ -8,6 +8,7 @@ pub mod chain;
 pub mod checkin;
 pub mod error;
 pub mod geo;
+pub mod order;
 pub mod person;
 pub mod phone;
 pub mod project;

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod memberships;
+pub mod orders;
 pub mod orgs;
 pub mod projects;
 pub mod records;

@@ -594,4 +594,189 @@ async fn lists_show_only_what_is_in_scope(t: TestApp) {
     }
 }
 
-both_backends!(every_role_in_and_out_of_scope, lists_show_only_what_is_in_scope);
+/// Orders: who may read an order, see the dispatch screen, dispatch, reject, rate, read the
+/// queue and the figures, and edit a site's menu.
+async fn orders_every_role_in_and_out_of_scope(t: TestApp) {
+    let w = world::build(&t).await;
+    let order_at = |place: &'static str, token: String| {
+        let t = &t;
+        async move {
+            let m = t.get(&format!("/api/v1/menu?region_code={place}"), None).await;
+            let item = m.body["items"][0]["id"].as_i64().unwrap();
+            let start = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+            let end = (chrono::Utc::now() + chrono::Duration::hours(4)).to_rfc3339();
+            let r = t
+                .post(
+                    "/api/v1/orders",
+                    Some(&token),
+                    json!({"item_id": item, "region_code": place, "address": "测试地址", "window_start": start,
+                           "window_end": end, "people": 1, "contact_phone": "13800138000"}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["id"].as_i64().unwrap()
+        }
+    };
+    // A: 建外 (朝阳) by the resident; B: 海淀 by another resident who ordered by phone
+    let a = order_at("110105001001", w.resident.clone()).await;
+    let code = t
+        .post("/api/v1/auth/phone-code", None, json!({"phone": "13911112222"}))
+        .await;
+    let login = t
+        .post(
+            "/api/v1/auth/phone-login",
+            None,
+            json!({"phone": "13911112222", "code": code.body["demo_code"]}),
+        )
+        .await;
+    let b = order_at("110108001001", login.body["token"].as_str().unwrap().to_owned()).await;
+    let get = |id: i64| format!("/api/v1/orders/{id}");
+    let opts = |id: i64| format!("/api/v1/orders/{id}/dispatch");
+    let reject = |id: i64| format!("/api/v1/orders/{id}/reject");
+    let dispatch = |id: i64| format!("/api/v1/orders/{id}/dispatch");
+    let rate = |id: i64| format!("/api/v1/orders/{id}/rate");
+    let reason = Some(json!({"reason": "测试"}));
+    let to_team = |team: i64| Some(json!({"target": "team", "team_ids": [team]}));
+    let menu = |site: i64| format!("/api/v1/sites/{site}/menu/customize");
+    let roles: Vec<(&str, String, Vec<Case>)> = vec![
+        (
+            "city_admin",
+            w.city.clone(),
+            vec![
+                case("read order", "GET", get(a), None, 200),
+                case("dispatch screen", "GET", opts(b), None, 200),
+                case(
+                    "figures of the city",
+                    "GET",
+                    "/api/v1/orders/stats?region=11".into(),
+                    None,
+                    200,
+                ),
+                case(
+                    "figures of 天津",
+                    "GET",
+                    "/api/v1/orders/stats?region=12".into(),
+                    None,
+                    403,
+                ),
+            ],
+        ),
+        (
+            "other city",
+            w.tianjin.clone(),
+            vec![
+                case("read order", "GET", get(a), None, 403),
+                case("dispatch screen", "GET", opts(a), None, 403),
+                case("dispatch", "POST", dispatch(a), to_team(w.team_t), 403),
+                case("reject", "POST", reject(a), reason.clone(), 403),
+            ],
+        ),
+        (
+            "district_admin",
+            w.chaoyang.clone(),
+            vec![
+                case("read order", "GET", get(a), None, 200),
+                case("read order outside", "GET", get(b), None, 403),
+                case("dispatch screen outside", "GET", opts(b), None, 403),
+                case("reject outside", "POST", reject(b), reason.clone(), 403),
+                case("dispatch outside", "POST", dispatch(b), to_team(w.team_a), 403),
+            ],
+        ),
+        (
+            "site_admin",
+            w.jw_site_admin.clone(),
+            vec![
+                case("read order", "GET", get(a), None, 200),
+                case("dispatch screen", "GET", opts(a), None, 200),
+                case("read order outside", "GET", get(b), None, 403),
+                case("dispatch outside", "POST", dispatch(b), to_team(w.team_b), 403),
+                case("edit another site's menu", "POST", menu(w.hd1), None, 403),
+                case("edit own menu", "POST", menu(w.jw), None, 200),
+            ],
+        ),
+        (
+            "team_admin",
+            w.team_a_admin.clone(),
+            vec![
+                case(
+                    "read an order not dispatched to the team",
+                    "GET",
+                    get(a),
+                    None,
+                    403,
+                ),
+                case("dispatch screen", "GET", opts(a), None, 403),
+                case("queue", "GET", "/api/v1/orders/queue".into(), None, 403),
+                case("dispatch", "POST", dispatch(a), to_team(w.team_a), 403),
+                case("edit the site's menu", "POST", menu(w.jw), None, 403),
+            ],
+        ),
+        (
+            "volunteer",
+            w.volunteer.clone(),
+            vec![
+                case("read someone's order", "GET", get(a), None, 403),
+                case("queue", "GET", "/api/v1/orders/queue".into(), None, 403),
+                case("reject", "POST", reject(a), reason.clone(), 403),
+                case(
+                    "rate someone's order",
+                    "POST",
+                    rate(a),
+                    Some(json!({"rating": 5})),
+                    403,
+                ),
+                case("figures", "GET", "/api/v1/orders/stats".into(), None, 403),
+            ],
+        ),
+        (
+            "resident",
+            w.resident.clone(),
+            vec![
+                case("read own order", "GET", get(a), None, 200),
+                case("read another resident's order", "GET", get(b), None, 403),
+                case(
+                    "rate another resident's order",
+                    "POST",
+                    rate(b),
+                    Some(json!({"rating": 5})),
+                    403,
+                ),
+                case("dispatch screen", "GET", opts(a), None, 403),
+                case("dispatch own order", "POST", dispatch(a), to_team(w.team_a), 403),
+                case("queue", "GET", "/api/v1/orders/queue".into(), None, 403),
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (role, token, cases) in roles {
+        for c in cases {
+            let r = t.send(c.method, &c.path, Some(&token), c.body.clone()).await;
+            if r.status.as_u16() != c.expect {
+                failures.push(format!(
+                    "{role}: {} {} {} → {} (want {}): {}",
+                    c.what, c.method, c.path, r.status, c.expect, r.body
+                ));
+            }
+        }
+    }
+    for (path, want) in [
+        (get(a), 401),
+        ("/api/v1/menu?region_code=110105001001".to_owned(), 200),
+    ] {
+        let r = t.get(&path, None).await;
+        if r.status.as_u16() != want {
+            failures.push(format!("anonymous {path} → {} (want {want})", r.status));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "order authorization failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+both_backends!(
+    every_role_in_and_out_of_scope,
+    lists_show_only_what_is_in_scope,
+    orders_every_role_in_and_out_of_scope
+);

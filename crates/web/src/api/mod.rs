@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod network;
+mod orders;
 mod people;
 pub(crate) mod service;
 
@@ -88,6 +89,27 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(service::certificate_pdf))
         .routes(routes!(service::verify_certificate))
         .routes(routes!(service::honor_roll))
+        .routes(routes!(orders::menu_for_region))
+        .routes(routes!(orders::site_menu, orders::add_menu_item))
+        .routes(routes!(orders::customize_menu))
+        .routes(routes!(orders::update_menu_item))
+        .routes(routes!(orders::phone_code))
+        .routes(routes!(orders::phone_login))
+        .routes(routes!(orders::submit_order))
+        .routes(routes!(orders::my_orders))
+        .routes(routes!(orders::order_queue))
+        .routes(routes!(orders::orders_for_me))
+        .routes(routes!(orders::order_stats))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::dispatch_options, orders::dispatch_order))
+        .routes(routes!(orders::reject_order))
+        .routes(routes!(orders::cancel_order))
+        .routes(routes!(orders::complete_order))
+        .routes(routes!(orders::rate_order))
+        .routes(routes!(orders::accept_offer))
+        .routes(routes!(orders::decline_offer))
+        .routes(routes!(orders::notices))
+        .routes(routes!(orders::read_notice))
         .split_for_parts()
 }
 

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod home;
 mod network;
+mod orders;
 mod projects;
 mod records;
 mod volunteers;
@@ -82,6 +83,31 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/{file}", get(records::certificate_pdf))
         .route("/verify/{no}", get(records::verify))
         .route("/honor-roll", get(records::honor_roll))
+        .route("/orders/phone", get(orders::phone_form).post(orders::phone_code))
+        .route("/orders/phone/verify", post(orders::phone_verify))
+        .route("/orders/new", get(orders::new_form).post(orders::create))
+        .route("/orders/mine", get(orders::mine))
+        .route("/orders/queue", get(orders::queue))
+        .route("/orders/for-me", get(orders::for_me))
+        .route("/orders/{id}", get(orders::detail))
+        .route(
+            "/orders/{id}/dispatch",
+            get(orders::dispatch_form).post(orders::dispatch),
+        )
+        .route("/orders/{id}/reject", post(orders::reject))
+        .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/orders/{id}/complete", post(orders::complete))
+        .route("/orders/{id}/rate", post(orders::rate))
+        .route("/order-offers/{id}/accept", post(orders::accept))
+        .route("/order-offers/{id}/decline", post(orders::decline))
+        .route("/notices", get(orders::notices))
+        .route("/notices/{id}/read", post(orders::read_notice))
+        .route(
+            "/sites/{id}/menu",
+            get(orders::site_menu).post(orders::add_menu_item),
+        )
+        .route("/sites/{id}/menu/customize", post(orders::customize_menu))
+        .route("/menu-items/{id}", post(orders::update_menu_item))
 }
 
 /// The Chinese 404 page for paths nobody serves.
@@ -140,6 +166,7 @@ impl Ctx {
                 is_admin: c.is_admin(),
                 user_name: c.display_name.clone(),
                 role_label: c.role.label_zh().to_owned(),
+                role: c.role.as_str(),
                 active: section_of(&self.uri),
             },
             None => Nav::anonymous(&self.uri),
@@ -213,6 +240,8 @@ pub(crate) struct Nav {
     pub is_admin: bool,
     pub user_name: String,
     pub role_label: String,
+    /// The role's code (`resident`, `team_admin` …); empty when not logged in.
+    pub role: &'static str,
     /// Which nav item is current: home, volunteers, projects, hours, records, orgs, sites, honor,
     /// audit, me, login.
     pub active: &'static str,
@@ -225,6 +254,7 @@ impl Nav {
             is_admin: false,
             user_name: String::new(),
             role_label: String::new(),
+            role: "",
             active: section_of(uri),
         }
     }
@@ -245,6 +275,8 @@ fn section_of(uri: &str) -> &'static str {
         "records" => "records",
         "honor-roll" => "honor",
         "audit" => "audit",
+        "orders" | "order-offers" => "orders",
+        "notices" => "notices",
         "me" => "me",
         "login" => "login",
         "register" => "register",

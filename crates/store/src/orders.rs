@@ -1,0 +1,1097 @@
+//! Residents' needs (点单·派单·接单·评单): service menus, orders, dispatch offers, the minutes
+//! served on an order, one-time codes for ordering by phone, and notices.
+//!
+//! Ownership of an order is decided by conditional updates (`… WHERE status = 'dispatched' AND
+//! round = $n`), backed by the unique index `order_offers_one_holder` and the CHECK on
+//! `accepted_count`, so the loser of a race changes nothing and learns it from the row count.
+
+use sqlx::FromRow;
+
+use crate::{now_millis, prefix_range, Conn, Page, PageRequest, Result};
+
+// ---------------------------------------------------------------------------------------------
+// Menus
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct MenuItemRow {
+    pub id: i64,
+    pub site_id: Option<i64>,
+    pub category: String,
+    pub name: String,
+    pub description: String,
+    /// Comma-separated.
+    pub skills: String,
+    pub active: i64,
+    pub position: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMenuItem {
+    pub site_id: Option<i64>,
+    pub category: String,
+    pub name: String,
+    pub description: String,
+    pub skills: String,
+    pub active: bool,
+    pub position: i64,
+}
+
+const MENU_SELECT: &str =
+    "SELECT id, site_id, category, name, description, skills, active, position FROM menu_items";
+
+pub async fn menu_item(conn: &mut Conn, id: i64) -> Result<Option<MenuItemRow>> {
+    Ok(sqlx::query_as(&format!("{MENU_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// A site's own items (`None`: the default menu), active or not, in menu order.
+pub async fn menu_of(conn: &mut Conn, site_id: Option<i64>) -> Result<Vec<MenuItemRow>> {
+    let sql = match site_id {
+        Some(_) => format!("{MENU_SELECT} WHERE site_id = $1 ORDER BY position, id"),
+        None => format!("{MENU_SELECT} WHERE site_id IS NULL AND $1 IS NULL ORDER BY position, id"),
+    };
+    Ok(sqlx::query_as(&sql).bind(site_id).fetch_all(conn).await?)
+}
+
+pub async fn insert_menu_item(conn: &mut Conn, m: &NewMenuItem) -> Result<i64> {
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO menu_items (site_id, category, name, description, skills, active, position, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(m.site_id)
+    .bind(&m.category)
+    .bind(&m.name)
+    .bind(&m.description)
+    .bind(&m.skills)
+    .bind(m.active as i64)
+    .bind(m.position)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn update_menu_item(conn: &mut Conn, id: i64, m: &NewMenuItem) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE menu_items SET category = $1, name = $2, description = $3, skills = $4, active = $5, \
+         position = $6, updated_at = $7 WHERE id = $8",
+    )
+    .bind(&m.category)
+    .bind(&m.name)
+    .bind(&m.description)
+    .bind(&m.skills)
+    .bind(m.active as i64)
+    .bind(m.position)
+    .bind(now_millis())
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct OrderRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub item_name: String,
+    pub category: String,
+    pub skills: String,
+    pub resident_account_id: i64,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub window_start: i64,
+    pub window_end: i64,
+    pub people: i64,
+    pub notes: String,
+    pub status: String,
+    pub site_id: i64,
+    pub site_name: String,
+    pub site_level: String,
+    pub site_region: String,
+    pub escalations: i64,
+    pub deadline_at: Option<i64>,
+    pub round: i64,
+    pub assignee_kind: Option<String>,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub team_path: Option<String>,
+    pub holder_site_id: Option<i64>,
+    pub holder_site_name: Option<String>,
+    pub organizer_org_id: Option<i64>,
+    pub organizer_name: String,
+    pub accepted_count: i64,
+    pub reject_reason: String,
+    pub cancel_reason: String,
+    pub report: String,
+    pub rating: Option<i64>,
+    pub rating_comment: String,
+    pub submitted_at: i64,
+    pub dispatched_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub rated_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+const ORDER_SELECT: &str = "SELECT o.id, o.item_id, o.item_name, o.category, o.skills, o.resident_account_id, \
+     o.contact_name, o.contact_phone, o.region_code, r.name AS region_name, o.address, o.lat, o.lon, \
+     o.window_start, o.window_end, o.people, o.notes, o.status, o.site_id, s.name AS site_name, \
+     s.level AS site_level, s.region_code AS site_region, o.escalations, o.deadline_at, o.round, o.assignee_kind, \
+     o.team_id, t.name AS team_name, t.path AS team_path, o.holder_site_id, hs.name AS holder_site_name, \
+     o.organizer_org_id, o.organizer_name, o.accepted_count, o.reject_reason, o.cancel_reason, o.report, \
+     o.rating, o.rating_comment, o.submitted_at, o.dispatched_at, o.accepted_at, o.completed_at, o.rated_at, \
+     o.closed_at \
+     FROM orders o JOIN sites s ON s.id = o.site_id JOIN regions r ON r.code = o.region_code \
+     LEFT JOIN organizations t ON t.id = o.team_id LEFT JOIN sites hs ON hs.id = o.holder_site_id";
+
+#[derive(Clone, Debug)]
+pub struct NewOrder {
+    pub item_id: i64,
+    pub item_name: String,
+    pub category: String,
+    pub skills: String,
+    pub resident_account_id: i64,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub region_code: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub window_start: i64,
+    pub window_end: i64,
+    pub people: i64,
+    pub notes: String,
+    pub site_id: i64,
+    pub deadline_at: i64,
+}
+
+pub async fn insert(conn: &mut Conn, o: &NewOrder) -> Result<i64> {
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO orders (item_id, item_name, category, skills, resident_account_id, contact_name, contact_phone, \
+         region_code, address, lat, lon, window_start, window_end, people, notes, status, site_id, deadline_at, \
+         submitted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         'submitted', $16, $17, $18, $18) RETURNING id",
+    )
+    .bind(o.item_id)
+    .bind(&o.item_name)
+    .bind(&o.category)
+    .bind(&o.skills)
+    .bind(o.resident_account_id)
+    .bind(&o.contact_name)
+    .bind(&o.contact_phone)
+    .bind(&o.region_code)
+    .bind(&o.address)
+    .bind(o.lat)
+    .bind(o.lon)
+    .bind(o.window_start)
+    .bind(o.window_end)
+    .bind(o.people)
+    .bind(&o.notes)
+    .bind(o.site_id)
+    .bind(o.deadline_at)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<OrderRow>> {
+    Ok(sqlx::query_as(&format!("{ORDER_SELECT} WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Takes a row lock on the order (a no-op update), so decisions about it queue on PostgreSQL
+/// as they do on SQLite's single writer.
+pub async fn lock(conn: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A resident's orders, newest first.
+pub async fn of_resident(conn: &mut Conn, account_id: i64, page: PageRequest) -> Result<Page<OrderRow>> {
+    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders WHERE resident_account_id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(&format!(
+        "{ORDER_SELECT} WHERE o.resident_account_id = $1 ORDER BY o.id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(account_id)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// The queue of an office: orders placed in `prefix` whose handling site lies in `prefix` too,
+/// in the given states (all when empty), oldest first.
+pub async fn queue(
+    conn: &mut Conn,
+    prefix: &str,
+    statuses: &[String],
+    page: PageRequest,
+) -> Result<Page<OrderRow>> {
+    let (lo, hi) = prefix_range(prefix);
+    let status_cond = if statuses.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = statuses
+            .iter()
+            .filter(|s| s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(|s| format!("'{s}'"))
+            .collect();
+        format!(" AND o.status IN ({})", list.join(","))
+    };
+    let cond = format!(
+        "o.region_code >= $1 AND o.region_code < $2 AND s.region_code >= $1 AND s.region_code < $2{status_cond}"
+    );
+    let (total,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM orders o JOIN sites s ON s.id = o.site_id WHERE {cond}"
+    ))
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = sqlx::query_as(&format!(
+        "{ORDER_SELECT} WHERE {cond} ORDER BY o.window_start, o.id LIMIT $3 OFFSET $4"
+    ))
+    .bind(&lo)
+    .bind(&hi)
+    .bind(page.per_page)
+    .bind(page.offset())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// What a state change writes; `None` leaves a column as it is.
+#[derive(Clone, Debug, Default)]
+pub struct OrderChange {
+    pub status: Option<String>,
+    pub round: Option<i64>,
+    /// `Some(None)` clears.
+    pub deadline_at: Option<Option<i64>>,
+    pub assignee_kind: Option<Option<String>>,
+    pub team_id: Option<Option<i64>>,
+    pub holder_site_id: Option<Option<i64>>,
+    pub organizer_org_id: Option<Option<i64>>,
+    pub organizer_name: Option<String>,
+    pub accepted_count: Option<i64>,
+    pub reject_reason: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub report: Option<String>,
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+    pub dispatched_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub rated_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub site_id: Option<i64>,
+    pub escalations: Option<i64>,
+}
+
+/// Applies `c` when the order is still in `from` (and, when given, still in dispatch round
+/// `round`); false when it was not, so nothing changed.
+pub async fn change(
+    conn: &mut Conn,
+    id: i64,
+    from: &[&str],
+    round: Option<i64>,
+    c: &OrderChange,
+) -> Result<bool> {
+    let mut sets: Vec<String> = vec!["updated_at = $1".into()];
+    let mut args: Vec<Arg> = vec![Arg::I(Some(now_millis()))];
+    let mut set = |col: &str, a: Arg| {
+        args.push(a);
+        sets.push(format!("{col} = ${}", args.len()));
+    };
+    if let Some(v) = &c.status {
+        set("status", Arg::S(Some(v.clone())));
+    }
+    if let Some(v) = c.round {
+        set("round", Arg::I(Some(v)));
+    }
+    if let Some(v) = c.deadline_at {
+        set("deadline_at", Arg::I(v));
+    }
+    if let Some(v) = &c.assignee_kind {
+        set("assignee_kind", Arg::S(v.clone()));
+    }
+    if let Some(v) = c.team_id {
+        set("team_id", Arg::I(v));
+    }
+    if let Some(v) = c.holder_site_id {
+        set("holder_site_id", Arg::I(v));
+    }
+    if let Some(v) = c.organizer_org_id {
+        set("organizer_org_id", Arg::I(v));
+    }
+    if let Some(v) = &c.organizer_name {
+        set("organizer_name", Arg::S(Some(v.clone())));
+    }
+    if let Some(v) = c.accepted_count {
+        set("accepted_count", Arg::I(Some(v)));
+    }
+    if let Some(v) = &c.reject_reason {
+        set("reject_reason", Arg::S(Some(v.clone())));
+    }
+    if let Some(v) = &c.cancel_reason {
+        set("cancel_reason", Arg::S(Some(v.clone())));
+    }
+    if let Some(v) = &c.report {
+        set("report", Arg::S(Some(v.clone())));
+    }
+    if let Some(v) = c.rating {
+        set("rating", Arg::I(Some(v)));
+    }
+    if let Some(v) = &c.rating_comment {
+        set("rating_comment", Arg::S(Some(v.clone())));
+    }
+    for (col, v) in [
+        ("dispatched_at", c.dispatched_at),
+        ("accepted_at", c.accepted_at),
+        ("completed_at", c.completed_at),
+        ("rated_at", c.rated_at),
+        ("closed_at", c.closed_at),
+        ("site_id", c.site_id),
+        ("escalations", c.escalations),
+    ] {
+        if let Some(v) = v {
+            set(col, Arg::I(Some(v)));
+        }
+    }
+    let states: Vec<String> = from
+        .iter()
+        .filter(|s| s.bytes().all(|b| b.is_ascii_lowercase()))
+        .map(|s| format!("'{s}'"))
+        .collect();
+    args.push(Arg::I(Some(id)));
+    let mut sql = format!(
+        "UPDATE orders SET {} WHERE id = ${} AND status IN ({})",
+        sets.join(", "),
+        args.len(),
+        states.join(",")
+    );
+    if let Some(r) = round {
+        args.push(Arg::I(Some(r)));
+        sql.push_str(&format!(" AND round = ${}", args.len()));
+    }
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = match a {
+            Arg::I(v) => q.bind(v),
+            Arg::S(v) => q.bind(v),
+        };
+    }
+    Ok(q.execute(conn).await?.rows_affected() == 1)
+}
+
+enum Arg {
+    I(Option<i64>),
+    S(Option<String>),
+}
+
+/// One more volunteer takes a volunteers-order of round `round`, while fewer than `people` have:
+/// the order becomes (or stays) accepted. False when it is full, re-dispatched or closed.
+pub async fn take_seat(conn: &mut Conn, id: i64, round: i64, now: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE orders SET status = 'accepted', accepted_count = accepted_count + 1, \
+         accepted_at = COALESCE(accepted_at, $1), deadline_at = NULL, updated_at = $1 \
+         WHERE id = $2 AND round = $3 AND assignee_kind = 'volunteers' AND status IN ('dispatched','accepted') \
+         AND accepted_count < people",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(round)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Orders waiting for dispatch or acceptance whose deadline has passed (oldest deadline first).
+pub async fn overdue(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<OrderRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{ORDER_SELECT} WHERE o.deadline_at IS NOT NULL AND o.deadline_at <= $1 \
+         AND o.status IN ('submitted','dispatched') ORDER BY o.deadline_at, o.id LIMIT $2"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Moves an overdue order's handling site up, once: only while its deadline is still `deadline`.
+pub async fn escalate(
+    conn: &mut Conn,
+    id: i64,
+    deadline: i64,
+    to_site: Option<i64>,
+    new_deadline: Option<i64>,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE orders SET site_id = COALESCE($1, site_id), escalations = escalations + 1, deadline_at = $2, \
+         updated_at = $3 WHERE id = $4 AND deadline_at = $5 AND status IN ('submitted','dispatched')",
+    )
+    .bind(to_site)
+    .bind(new_deadline)
+    .bind(now_millis())
+    .bind(id)
+    .bind(deadline)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offers
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct OfferRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub round: i64,
+    pub kind: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub org_path: Option<String>,
+    pub site_id: Option<i64>,
+    pub site_name: Option<String>,
+    pub volunteer_id: Option<i64>,
+    pub volunteer_name: Option<String>,
+    pub status: String,
+    pub note: String,
+    pub created_at: i64,
+    pub decided_at: Option<i64>,
+}
+
+const OFFER_SELECT: &str = "SELECT f.id, f.order_id, f.round, f.kind, f.org_id, g.name AS org_name, \
+     g.path AS org_path, f.site_id, s.name AS site_name, f.volunteer_id, v.name AS volunteer_name, f.status, f.note, \
+     f.created_at, f.decided_at FROM order_offers f LEFT JOIN organizations g ON g.id = f.org_id \
+     LEFT JOIN sites s ON s.id = f.site_id LEFT JOIN volunteers v ON v.id = f.volunteer_id";
+
+/// An offer's target: one of the three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Team(i64),
+    Site(i64),
+    Volunteer(i64),
+}
+
+pub async fn insert_offer(
+    conn: &mut Conn,
+    order_id: i64,
+    round: i64,
+    target: Target,
+    note: &str,
+) -> Result<i64> {
+    let (kind, org, site, vol) = match target {
+        Target::Team(id) => ("team", Some(id), None, None),
+        Target::Site(id) => ("site", None, Some(id), None),
+        Target::Volunteer(id) => ("volunteer", None, None, Some(id)),
+    };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO order_offers (order_id, round, kind, org_id, site_id, volunteer_id, status, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7, $8) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(round)
+    .bind(kind)
+    .bind(org)
+    .bind(site)
+    .bind(vol)
+    .bind(note)
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn offer(conn: &mut Conn, id: i64) -> Result<Option<OfferRow>> {
+    Ok(sqlx::query_as(&format!("{OFFER_SELECT} WHERE f.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Every offer of an order, newest round first.
+pub async fn offers_of(conn: &mut Conn, order_id: i64) -> Result<Vec<OfferRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{OFFER_SELECT} WHERE f.order_id = $1 ORDER BY f.round DESC, f.id"
+    ))
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Moves an offer from `from` to `to`; false when it was no longer in `from`.
+pub async fn set_offer(conn: &mut Conn, id: i64, from: &str, to: &str, by: Option<i64>) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE order_offers SET status = $1, decided_at = $2, decided_by = $3 WHERE id = $4 AND status = $5",
+    )
+    .bind(to)
+    .bind(now_millis())
+    .bind(by)
+    .bind(id)
+    .bind(from)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Withdraws every live (offered or accepted) offer of an order; returns the volunteers whose
+/// accepted offers were withdrawn (they no longer hold the order).
+pub async fn withdraw_live(conn: &mut Conn, order_id: i64) -> Result<Vec<i64>> {
+    let held: Vec<(i64,)> = sqlx::query_as(
+        "SELECT volunteer_id FROM order_offers WHERE order_id = $1 AND kind = 'volunteer' AND status = 'accepted' \
+         ORDER BY volunteer_id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE order_offers SET status = 'withdrawn', decided_at = $1 WHERE order_id = $2 \
+         AND status IN ('offered','accepted')",
+    )
+    .bind(now_millis())
+    .bind(order_id)
+    .execute(conn)
+    .await?;
+    Ok(held.into_iter().map(|r| r.0).collect())
+}
+
+/// Withdraws the offers of a round still waiting (after a team or site took the order).
+pub async fn withdraw_waiting(conn: &mut Conn, order_id: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE order_offers SET status = 'withdrawn', decided_at = $1 WHERE order_id = $2 AND status = 'offered'",
+    )
+    .bind(now_millis())
+    .bind(order_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// How many offers of an order are still waiting or accepted.
+pub async fn live_offers(conn: &mut Conn, order_id: i64) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM order_offers WHERE order_id = $1 AND status IN ('offered','accepted')",
+    )
+    .bind(order_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
+/// Whose offers a caller answers.
+#[derive(Clone, Debug)]
+pub enum OfferScope {
+    /// Teams in a path subtree.
+    Teams(String),
+    Site(i64),
+    Volunteer(i64),
+}
+
+/// Offers addressed to a team subtree, a site or a volunteer, with their orders; live ones
+/// first, newest first.
+pub async fn offers_for(conn: &mut Conn, scope: &OfferScope, limit: i64) -> Result<Vec<OfferRow>> {
+    let order = "ORDER BY CASE WHEN f.status IN ('offered','accepted') THEN 0 ELSE 1 END, f.id DESC LIMIT";
+    let rows = match scope {
+        OfferScope::Teams(p) => {
+            let (lo, hi) = prefix_range(p);
+            sqlx::query_as(&format!(
+                "{OFFER_SELECT} WHERE f.kind = 'team' AND g.path >= $1 AND g.path < $2 {order} $3"
+            ))
+            .bind(lo)
+            .bind(hi)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+        OfferScope::Site(id) => {
+            sqlx::query_as(&format!(
+                "{OFFER_SELECT} WHERE f.kind = 'site' AND f.site_id = $1 {order} $2"
+            ))
+            .bind(id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+        OfferScope::Volunteer(id) => {
+            sqlx::query_as(&format!(
+                "{OFFER_SELECT} WHERE f.kind = 'volunteer' AND f.volunteer_id = $1 {order} $2"
+            ))
+            .bind(id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+    };
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service on completed orders and the figures kept for matching and scores
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct ServiceRow {
+    pub order_id: i64,
+    pub volunteer_id: i64,
+    pub volunteer_name: String,
+    pub minutes: i64,
+    pub record_id: i64,
+}
+
+pub async fn insert_service(
+    conn: &mut Conn,
+    order_id: i64,
+    volunteer_id: i64,
+    minutes: i64,
+    record_id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO order_service (order_id, volunteer_id, minutes, record_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(order_id)
+    .bind(volunteer_id)
+    .bind(minutes)
+    .bind(record_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn service_of(conn: &mut Conn, order_id: i64) -> Result<Vec<ServiceRow>> {
+    Ok(sqlx::query_as(
+        "SELECT s.order_id, s.volunteer_id, v.name AS volunteer_name, s.minutes, s.record_id FROM order_service s \
+         JOIN volunteers v ON v.id = s.volunteer_id WHERE s.order_id = $1 ORDER BY s.volunteer_id",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Adds `delta` to a volunteer's count of orders accepted and not yet completed or cancelled.
+pub async fn add_active_orders(conn: &mut Conn, volunteer_id: i64, delta: i64) -> Result<()> {
+    sqlx::query("UPDATE volunteers SET active_orders = active_orders + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(volunteer_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves a volunteer's `last_served_at` forward to `at` (never back).
+pub async fn mark_served(conn: &mut Conn, volunteer_id: i64, at: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE volunteers SET last_served_at = CASE WHEN last_served_at IS NULL OR last_served_at < $1 \
+         THEN $1 ELSE last_served_at END WHERE id = $2",
+    )
+    .bind(at)
+    .bind(volunteer_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_volunteer_rating(conn: &mut Conn, volunteer_id: i64, stars: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE volunteers SET rating_sum = rating_sum + $1, rating_count = rating_count + 1 WHERE id = $2",
+    )
+    .bind(stars)
+    .bind(volunteer_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_org_rating(conn: &mut Conn, org_id: i64, stars: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE organizations SET rating_sum = rating_sum + $1, rating_count = rating_count + 1 WHERE id = $2",
+    )
+    .bind(stars)
+    .bind(org_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// (active_orders, last_served_at, rating_sum, rating_count) of a volunteer.
+pub async fn volunteer_figures(conn: &mut Conn, volunteer_id: i64) -> Result<(i64, Option<i64>, i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT active_orders, last_served_at, rating_sum, rating_count FROM volunteers WHERE id = $1",
+    )
+    .bind(volunteer_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// (rating_sum, rating_count) of an organization.
+pub async fn org_figures(conn: &mut Conn, org_id: i64) -> Result<(i64, i64)> {
+    Ok(
+        sqlx::query_as("SELECT rating_sum, rating_count FROM organizations WHERE id = $1")
+            .bind(org_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Counts per state of the orders placed in a region prefix, and of the rated ones: how many,
+/// the sum of their stars and how many got 4 or 5.
+pub async fn stats(conn: &mut Conn, prefix: &str) -> Result<(Vec<(String, i64)>, i64, i64, i64)> {
+    let (lo, hi) = prefix_range(prefix);
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM orders WHERE region_code >= $1 AND region_code < $2 GROUP BY status",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(&mut *conn)
+    .await?;
+    let (rated, sum, good): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(rating), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM orders WHERE region_code >= $1 AND region_code < $2 AND rating IS NOT NULL",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_one(conn)
+    .await?;
+    Ok((counts, rated, sum, good))
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-time codes
+
+#[derive(Clone, Debug, FromRow)]
+pub struct CodeRow {
+    pub id: i64,
+    pub phone: String,
+    pub code_hash: String,
+    pub expires_at: i64,
+    pub attempts: i64,
+    pub used_at: Option<i64>,
+    pub created_at: i64,
+}
+
+pub async fn insert_code(conn: &mut Conn, phone: &str, code_hash: &str, expires_at: i64) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO phone_codes (phone, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(phone)
+    .bind(code_hash)
+    .bind(expires_at)
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// The newest code issued to a phone.
+pub async fn latest_code(conn: &mut Conn, phone: &str) -> Result<Option<CodeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, phone, code_hash, expires_at, attempts, used_at, created_at FROM phone_codes \
+         WHERE phone = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(phone)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Counts a wrong guess, while the code is unused and below `max` attempts; false otherwise.
+pub async fn count_attempt(conn: &mut Conn, id: i64, max: i64) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE phone_codes SET attempts = attempts + 1 WHERE id = $1 AND used_at IS NULL AND attempts < $2",
+    )
+    .bind(id)
+    .bind(max)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Uses a code up, once.
+pub async fn use_code(conn: &mut Conn, id: i64, max: i64) -> Result<bool> {
+    Ok(
+        sqlx::query(
+            "UPDATE phone_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND attempts < $3",
+        )
+        .bind(now_millis())
+        .bind(id)
+        .bind(max)
+        .execute(conn)
+        .await?
+        .rows_affected()
+            == 1,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notices
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub recipient_kind: String,
+    pub recipient_id: Option<i64>,
+    pub recipient_region: String,
+    pub kind: String,
+    pub text: String,
+    pub order_id: Option<i64>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// Who a notice is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recipient {
+    /// A practice site's office.
+    Site(i64),
+    /// The administrators of a region prefix (district or city).
+    Region(String),
+    Team(i64),
+    Volunteer(i64),
+    Account(i64),
+}
+
+impl Recipient {
+    fn parts(&self) -> (&'static str, Option<i64>, String) {
+        match self {
+            Recipient::Site(id) => ("site", Some(*id), String::new()),
+            Recipient::Region(p) => ("region", None, p.clone()),
+            Recipient::Team(id) => ("team", Some(*id), String::new()),
+            Recipient::Volunteer(id) => ("volunteer", Some(*id), String::new()),
+            Recipient::Account(id) => ("account", Some(*id), String::new()),
+        }
+    }
+}
+
+/// A notice; `region` is the region it concerns (kept for region recipients' scoping).
+pub async fn notify(
+    conn: &mut Conn,
+    to: &Recipient,
+    region: &str,
+    kind: &str,
+    text: &str,
+    order_id: Option<i64>,
+) -> Result<i64> {
+    let (rk, rid, rregion) = to.parts();
+    let rregion = if rregion.is_empty() {
+        region.to_owned()
+    } else {
+        rregion
+    };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO notices (recipient_kind, recipient_id, recipient_region, kind, text, order_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(rk)
+    .bind(rid)
+    .bind(rregion)
+    .bind(kind)
+    .bind(text)
+    .bind(order_id)
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Which notices a reader gets: the account's own, plus one site's, teams in a path subtree,
+/// a volunteer's, or region notices whose prefix lies within a region prefix.
+#[derive(Clone, Debug, Default)]
+pub struct NoticeScope {
+    pub account_id: i64,
+    pub site_id: Option<i64>,
+    pub team_path: Option<String>,
+    pub volunteer_id: Option<i64>,
+    pub region_prefix: Option<String>,
+}
+
+fn notice_cond(s: &NoticeScope) -> (String, Vec<NArg>) {
+    let mut parts = vec!["(n.recipient_kind = 'account' AND n.recipient_id = $1)".to_owned()];
+    let mut args = vec![NArg::I(s.account_id)];
+    if let Some(id) = s.site_id {
+        args.push(NArg::I(id));
+        parts.push(format!(
+            "(n.recipient_kind = 'site' AND n.recipient_id = ${})",
+            args.len()
+        ));
+    }
+    if let Some(id) = s.volunteer_id {
+        args.push(NArg::I(id));
+        parts.push(format!(
+            "(n.recipient_kind = 'volunteer' AND n.recipient_id = ${})",
+            args.len()
+        ));
+    }
+    if let Some(p) = &s.team_path {
+        let (lo, hi) = prefix_range(p);
+        args.push(NArg::S(lo));
+        args.push(NArg::S(hi));
+        parts.push(format!(
+            "(n.recipient_kind = 'team' AND EXISTS (SELECT 1 FROM organizations g WHERE g.id = n.recipient_id \
+             AND g.path >= ${} AND g.path < ${}))",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if let Some(p) = &s.region_prefix {
+        let (lo, hi) = prefix_range(p);
+        args.push(NArg::S(lo));
+        args.push(NArg::S(hi));
+        parts.push(format!(
+            "(n.recipient_kind = 'region' AND n.recipient_region >= ${} AND n.recipient_region < ${})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    (format!("({})", parts.join(" OR ")), args)
+}
+
+enum NArg {
+    I(i64),
+    S(String),
+}
+
+/// A reader's notices, newest first, and how many are unread.
+pub async fn notices_for(conn: &mut Conn, s: &NoticeScope, limit: i64) -> Result<(Vec<NoticeRow>, i64)> {
+    let (cond, args) = notice_cond(s);
+    let sql = format!(
+        "SELECT n.id, n.recipient_kind, n.recipient_id, n.recipient_region, n.kind, n.text, n.order_id, \
+         n.created_at, n.read_at FROM notices n WHERE {cond} ORDER BY n.id DESC LIMIT {}",
+        limit.clamp(1, 500)
+    );
+    let mut q = sqlx::query_as::<_, NoticeRow>(&sql);
+    for a in &args {
+        q = match a {
+            NArg::I(v) => q.bind(*v),
+            NArg::S(v) => q.bind(v.clone()),
+        };
+    }
+    let items = q.fetch_all(&mut *conn).await?;
+    let sql = format!("SELECT COUNT(*) FROM notices n WHERE {cond} AND n.read_at IS NULL");
+    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+    for a in &args {
+        q = match a {
+            NArg::I(v) => q.bind(*v),
+            NArg::S(v) => q.bind(v.clone()),
+        };
+    }
+    let (unread,) = q.fetch_one(conn).await?;
+    Ok((items, unread))
+}
+
+/// Marks a notice read when it is one of the reader's; false when it is not (or was read).
+pub async fn mark_read(conn: &mut Conn, s: &NoticeScope, id: i64) -> Result<bool> {
+    let (cond, args) = notice_cond(s);
+    let sql = format!(
+        "UPDATE notices SET read_at = ${} WHERE id = ${} AND read_at IS NULL AND id IN \
+         (SELECT n.id FROM notices n WHERE {cond})",
+        args.len() + 1,
+        args.len() + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for a in &args {
+        q = match a {
+            NArg::I(v) => q.bind(*v),
+            NArg::S(v) => q.bind(v.clone()),
+        };
+    }
+    Ok(q.bind(now_millis()).bind(id).execute(conn).await?.rows_affected() == 1)
+}
+
+/// Notices about one order (for tests and the order page).
+pub async fn notices_of_order(conn: &mut Conn, order_id: i64) -> Result<Vec<NoticeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, recipient_kind, recipient_id, recipient_region, kind, text, order_id, created_at, read_at \
+         FROM notices WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The practice network as orders see it
+
+/// The sites registered on exactly this region code.
+pub async fn sites_at(conn: &mut Conn, region_code: &str) -> Result<Vec<crate::sites::SiteRow>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.name, s.level, s.region_code, r.name AS region_name, s.parent_id, s.address, \
+         s.contact_phone, s.created_at FROM sites s JOIN regions r ON r.code = s.region_code \
+         WHERE s.region_code = $1 ORDER BY s.id",
+    )
+    .bind(region_code)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The sites directly below a site.
+pub async fn child_sites(conn: &mut Conn, site_id: i64) -> Result<Vec<crate::sites::SiteRow>> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.name, s.level, s.region_code, r.name AS region_name, s.parent_id, s.address, \
+         s.contact_phone, s.created_at FROM sites s JOIN regions r ON r.code = s.region_code \
+         WHERE s.parent_id = $1 ORDER BY s.region_code, s.id",
+    )
+    .bind(site_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The organization attached to a site that sits highest in its tree (the site's own
+/// volunteer organization), as (id, name).
+pub async fn org_of_site(conn: &mut Conn, site_id: i64) -> Result<Option<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name FROM organizations WHERE site_id = $1 ORDER BY LENGTH(path), id LIMIT 1",
+    )
+    .bind(site_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Teams and organizations whose region lies in a prefix, shallowest first.
+pub async fn orgs_in(conn: &mut Conn, prefix: &str, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    let (lo, hi) = prefix_range(prefix);
+    Ok(sqlx::query_as(
+        "SELECT id, name, path FROM organizations WHERE region_code >= $1 AND region_code < $2 \
+         ORDER BY LENGTH(path), id LIMIT $3",
+    )
+    .bind(lo)
+    .bind(hi)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}

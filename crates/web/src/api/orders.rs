@@ -1,0 +1,333 @@
+//! Residents' needs: service menus, ordering (also by phone with a one-time code), dispatch,
+//! acceptance, completion, rating, notices and order figures.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use zhiyuan_app::orders::{
+    CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuItemView, MenuView, NoticeList,
+    OfferTask, OrderInput, OrderStats, OrderView, PhoneCodeIssued, RatingInput, ReasonInput,
+};
+
+use super::auth::LoginOutput;
+use super::{PageOf, Paging};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiCaller, ApiJson};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MenuQuery {
+    /// The 12-digit code of the place.
+    pub region_code: String,
+}
+
+/// The service menu residents order from at a place (public).
+#[utoipa::path(get, path = "/api/v1/menu", tag = "orders", params(MenuQuery),
+    responses((status = 200, body = MenuView), (status = 422, body = ErrorBody)))]
+pub async fn menu_for_region(
+    State(s): State<AppState>,
+    Query(q): Query<MenuQuery>,
+) -> ApiResult<Json<MenuView>> {
+    Ok(Json(s.app.menu_for_region(&q.region_code).await?))
+}
+
+/// A site's service menu, inactive items included (public).
+#[utoipa::path(get, path = "/api/v1/sites/{id}/menu", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = MenuView), (status = 404, body = ErrorBody)))]
+pub async fn site_menu(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<MenuView>> {
+    Ok(Json(s.app.site_menu(id).await?))
+}
+
+/// Add an item to a site's own menu (the inherited menu is copied first).
+#[utoipa::path(post, path = "/api/v1/sites/{id}/menu", tag = "orders", params(("id" = i64, Path)),
+    request_body = MenuItemInput, security(("bearer" = [])),
+    responses((status = 201, body = MenuItemView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn add_menu_item(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<MenuItemInput>,
+) -> ApiResult<(StatusCode, Json<MenuItemView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.add_menu_item(&c, id, &input).await?),
+    ))
+}
+
+/// Give a site a menu of its own, copied from the one it uses now.
+#[utoipa::path(post, path = "/api/v1/sites/{id}/menu/customize", tag = "orders", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = MenuView), (status = 403, body = ErrorBody)))]
+pub async fn customize_menu(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<MenuView>> {
+    Ok(Json(s.app.customize_menu(&c, id).await?))
+}
+
+/// Change an item of a site's own menu (name, category, skills, on or off the menu).
+#[utoipa::path(post, path = "/api/v1/menu-items/{id}", tag = "orders", params(("id" = i64, Path)),
+    request_body = MenuItemInput, security(("bearer" = [])),
+    responses((status = 200, body = MenuItemView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn update_menu_item(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<MenuItemInput>,
+) -> ApiResult<Json<MenuItemView>> {
+    Ok(Json(s.app.update_menu_item(&c, id, &input).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PhoneInput {
+    pub phone: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PhoneLoginInput {
+    pub phone: String,
+    pub code: String,
+}
+
+/// Ask for a one-time code to order by phone (demo mode returns the code instead of an SMS).
+#[utoipa::path(post, path = "/api/v1/auth/phone-code", tag = "auth", request_body = PhoneInput,
+    responses((status = 200, body = PhoneCodeIssued), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn phone_code(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<PhoneInput>,
+) -> ApiResult<Json<PhoneCodeIssued>> {
+    Ok(Json(s.app.request_phone_code(&input.phone).await?))
+}
+
+/// Log in as a resident with a phone number and its one-time code.
+#[utoipa::path(post, path = "/api/v1/auth/phone-login", tag = "auth", request_body = PhoneLoginInput,
+    responses((status = 200, body = LoginOutput), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn phone_login(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<PhoneLoginInput>,
+) -> ApiResult<Json<LoginOutput>> {
+    let (token, account) = s.app.phone_login(&input.phone, &input.code).await?;
+    Ok(Json(LoginOutput { token, account }))
+}
+
+/// 点单: a resident orders an item of the local menu.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderInput, security(("bearer" = [])),
+    responses((status = 201, body = OrderView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn submit_order(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<OrderInput>,
+) -> ApiResult<(StatusCode, Json<OrderView>)> {
+    Ok((StatusCode::CREATED, Json(s.app.submit_order(&c, &input).await?)))
+}
+
+/// The caller's own orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders/mine", tag = "orders", params(Paging), security(("bearer" = [])),
+    responses((status = 200, body = PageOf<OrderView>)))]
+pub async fn my_orders(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<PageOf<OrderView>>> {
+    Ok(Json(s.app.my_orders(&c, p.request()).await?.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct QueueQuery {
+    /// Comma-separated states (submitted, dispatched, accepted, …); all when absent.
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The office's queue: orders in its region that it handles.
+#[utoipa::path(get, path = "/api/v1/orders/queue", tag = "orders", params(QueueQuery), security(("bearer" = [])),
+    responses((status = 200, body = PageOf<OrderView>), (status = 403, body = ErrorBody)))]
+pub async fn order_queue(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<QueueQuery>,
+) -> ApiResult<Json<PageOf<OrderView>>> {
+    let statuses: Vec<String> = q
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(|x| x.trim().to_owned())
+        .filter(|x| !x.is_empty())
+        .collect();
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(
+        s.app.order_queue(&c, &statuses, paging.request()).await?.into(),
+    ))
+}
+
+/// Orders dispatched to the caller's teams, site, or to the caller as a volunteer.
+#[utoipa::path(get, path = "/api/v1/orders/for-me", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OfferTask>)))]
+pub async fn orders_for_me(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Json<Vec<OfferTask>>> {
+    Ok(Json(s.app.orders_for_me(&c).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatsQuery {
+    /// Region code prefix (2, 4, 6, 9 or 12 digits) within the caller's scope; the whole scope when absent.
+    pub region: Option<String>,
+}
+
+/// Counts per state, average rating and the share rated 4 or more.
+#[utoipa::path(get, path = "/api/v1/orders/stats", tag = "orders", params(StatsQuery), security(("bearer" = [])),
+    responses((status = 200, body = OrderStats), (status = 403, body = ErrorBody)))]
+pub async fn order_stats(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<Json<OrderStats>> {
+    Ok(Json(
+        s.app.order_stats(&c, q.region.as_deref().unwrap_or("")).await?,
+    ))
+}
+
+/// One order.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_order(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.order(&c, id).await?))
+}
+
+/// The dispatch screen's choices: teams, stations and suggested volunteers.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/dispatch", tag = "orders", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = DispatchOptions), (status = 403, body = ErrorBody)))]
+pub async fn dispatch_options(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DispatchOptions>> {
+    Ok(Json(s.app.dispatch_options(&c, id).await?))
+}
+
+/// 派单 (or re-dispatch) to teams, a station or volunteers.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/dispatch", tag = "orders", params(("id" = i64, Path)),
+    request_body = DispatchInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn dispatch_order(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<DispatchInput>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.dispatch_order(&c, id, &input).await?))
+}
+
+/// Reject a submitted order with a reason the resident sees.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/reject", tag = "orders", params(("id" = i64, Path)),
+    request_body = ReasonInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reject_order(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.reject_order(&c, id, &input.reason).await?))
+}
+
+/// Cancel an order (its resident, or the office with a reason).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path)),
+    request_body = ReasonInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_order(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.cancel_order(&c, id, &input.reason).await?))
+}
+
+/// Complete an accepted order: a short report and the minutes each volunteer served.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/complete", tag = "orders", params(("id" = i64, Path)),
+    request_body = CompletionInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn complete_order(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<CompletionInput>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.complete_order(&c, id, &input).await?))
+}
+
+/// 评单: the resident rates a completed order 1–5, once.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/rate", tag = "orders", params(("id" = i64, Path)),
+    request_body = RatingInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn rate_order(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<RatingInput>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.rate_order(&c, id, &input).await?))
+}
+
+/// 接单: accept an offer (a team or site takes the whole order; a volunteer one seat).
+#[utoipa::path(post, path = "/api/v1/order-offers/{id}/accept", tag = "orders", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn accept_offer(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.accept_offer(&c, id).await?))
+}
+
+/// Decline an offer, with an optional reason.
+#[utoipa::path(post, path = "/api/v1/order-offers/{id}/decline", tag = "orders", params(("id" = i64, Path)),
+    request_body = ReasonInput, security(("bearer" = [])),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn decline_offer(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ReasonInput>,
+) -> ApiResult<Json<OrderView>> {
+    Ok(Json(s.app.decline_offer(&c, id, &input.reason).await?))
+}
+
+/// The caller's notices (通报), newest first, with the unread count.
+#[utoipa::path(get, path = "/api/v1/notices", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = NoticeList)))]
+pub async fn notices(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<NoticeList>> {
+    Ok(Json(s.app.notices(&c).await?))
+}
+
+/// Mark one of the caller's notices read.
+#[utoipa::path(post, path = "/api/v1/notices/{id}/read", tag = "orders", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn read_notice(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    s.app.read_notice(&c, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,793 @@
+//! Pages for residents' needs: ordering (also by phone), my orders with rating, the office's
+//! queue and dispatch screen, "orders for me" with accept / decline / complete, notices, and
+//! the site admin's menu editor.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+use zhiyuan_app::orders::{
+    CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuView, NoticeView, OfferTask,
+    OrderInput, OrderView, RatingInput, ServedLine,
+};
+use zhiyuan_app::volunteers::VolunteerView;
+use zhiyuan_app::{AppError, Scope};
+use zhiyuan_store::PageRequest;
+
+use super::{
+    form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
+    Choice, Ctx, FormErrors, Nav, PageResult,
+};
+
+/// `?done=…` notices shown after a successful POST.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DoneQuery {
+    done: String,
+}
+
+fn done_text(code: &str) -> Option<String> {
+    Some(
+        match code {
+            "submitted" => "点单已提交，等待阵地派单。",
+            "dispatched" => "已派单。",
+            "rejected" => "已驳回该点单。",
+            "cancelled" => "已取消该点单。",
+            "accepted" => "已接单，请按约定时间上门服务。",
+            "declined" => "已谢绝该派单。",
+            "completed" => "服务已完成，时长已记入志愿者的服务记录。",
+            "rated" => "感谢您的评价！",
+            "saved" => "菜单已保存。",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ordering by phone
+
+#[derive(Template)]
+#[template(path = "order_phone.html")]
+struct PhonePage {
+    nav: Nav,
+    phone: String,
+    /// The code was issued: show the code field (and, in the demo, the code).
+    issued: bool,
+    demo_code: Option<String>,
+    expires_at: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PhoneForm {
+    phone: String,
+    code: String,
+}
+
+pub(crate) async fn phone_form(ctx: Ctx) -> PageResult {
+    ok(&PhonePage {
+        nav: ctx.nav(),
+        phone: String::new(),
+        issued: false,
+        demo_code: None,
+        expires_at: String::new(),
+        errors: FormErrors::default(),
+    })
+}
+
+pub(crate) async fn phone_code(ctx: Ctx, Form(f): Form<PhoneForm>) -> PageResult {
+    ctx.guard_post()?;
+    match ctx.app.request_phone_code(&f.phone).await {
+        Ok(issued) => ok(&PhonePage {
+            nav: ctx.nav(),
+            phone: f.phone.trim().to_owned(),
+            issued: true,
+            demo_code: issued.demo_code,
+            expires_at: issued.expires_at,
+            errors: FormErrors::default(),
+        }),
+        Err(e) if is_input_error(&e) => Ok(render(
+            form_status(&e),
+            &PhonePage {
+                nav: ctx.nav(),
+                phone: f.phone,
+                issued: false,
+                demo_code: None,
+                expires_at: String::new(),
+                errors: FormErrors::from_app(&e),
+            },
+        )),
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn phone_verify(ctx: Ctx, Form(f): Form<PhoneForm>) -> PageResult {
+    ctx.guard_post()?;
+    match ctx.app.phone_login(&f.phone, &f.code).await {
+        Ok((token, _)) => Ok(redirect_with_cookie("/orders/new", session_cookie(&token))),
+        Err(e) if is_input_error(&e) => Ok(render(
+            form_status(&e),
+            &PhonePage {
+                nav: ctx.nav(),
+                phone: f.phone,
+                issued: true,
+                demo_code: None,
+                expires_at: String::new(),
+                errors: FormErrors::from_app(&e),
+            },
+        )),
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 点单
+
+#[derive(Template)]
+#[template(path = "order_new.html")]
+struct NewOrderPage {
+    nav: Nav,
+    logged_in: bool,
+    places: Vec<Choice>,
+    /// Step two: the place is chosen and covered.
+    menu: Option<MenuView>,
+    form: OrderForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub(crate) struct OrderForm {
+    region_code: String,
+    item_id: String,
+    address: String,
+    lat: String,
+    lon: String,
+    window_start: String,
+    window_end: String,
+    people: String,
+    notes: String,
+    contact_name: String,
+    contact_phone: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct NewOrderQuery {
+    region: String,
+}
+
+async fn new_order_page(
+    ctx: &Ctx,
+    mut form: OrderForm,
+    mut errors: FormErrors,
+    status: StatusCode,
+) -> PageResult {
+    let places = ctx.app.order_places().await.map_err(|e| ctx.fail(e))?;
+    let menu = if form.region_code.trim().is_empty() {
+        None
+    } else {
+        match ctx.app.menu_for_region(form.region_code.trim()).await {
+            Ok(m) => Some(m),
+            Err(e) if is_input_error(&e) => {
+                if !errors.any() {
+                    errors = FormErrors::from_app(&e);
+                }
+                None
+            }
+            Err(e) => return Err(ctx.fail(e)),
+        }
+    };
+    if form.people.is_empty() {
+        form.people = "1".into();
+    }
+    let places = places
+        .into_iter()
+        .map(|r| Choice {
+            selected: r.code == form.region_code.trim(),
+            label: if r.level == "village" {
+                format!("　{}", r.name)
+            } else {
+                r.name
+            },
+            value: r.code,
+        })
+        .collect();
+    Ok(render(
+        status,
+        &NewOrderPage {
+            nav: ctx.nav(),
+            logged_in: ctx.caller.is_some(),
+            places,
+            menu,
+            form,
+            errors,
+        },
+    ))
+}
+
+pub(crate) async fn new_form(ctx: Ctx, Query(q): Query<NewOrderQuery>) -> PageResult {
+    let form = OrderForm {
+        region_code: q.region,
+        ..Default::default()
+    };
+    new_order_page(&ctx, form, FormErrors::default(), StatusCode::OK).await
+}
+
+fn opt_f64(s: &str) -> Option<f64> {
+    s.trim().parse().ok()
+}
+
+pub(crate) async fn create(ctx: Ctx, Form(form): Form<OrderForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let input = OrderInput {
+        item_id: form.item_id.trim().parse().unwrap_or(-1),
+        region_code: form.region_code.trim().to_owned(),
+        address: form.address.clone(),
+        lat: opt_f64(&form.lat),
+        lon: opt_f64(&form.lon),
+        window_start: form.window_start.clone(),
+        window_end: form.window_end.clone(),
+        people: form.people.trim().parse().unwrap_or(0),
+        notes: form.notes.clone(),
+        contact_name: form.contact_name.clone(),
+        contact_phone: form.contact_phone.clone(),
+    };
+    match ctx.app.submit_order(caller, &input).await {
+        Ok(o) => Ok(see_other(&format!("/orders/{}?done=submitted", o.id))),
+        Err(e) if is_input_error(&e) => {
+            let errors = FormErrors::from_app(&e);
+            new_order_page(&ctx, form, errors, form_status(&e)).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders_mine.html")]
+struct MyOrdersPage {
+    nav: Nav,
+    orders: Vec<OrderView>,
+}
+
+pub(crate) async fn mine(ctx: Ctx) -> PageResult {
+    let caller = ctx.require_login()?;
+    let p = ctx
+        .app
+        .my_orders(caller, PageRequest::new(None, Some(100)))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ok(&MyOrdersPage {
+        nav: ctx.nav(),
+        orders: p.items,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// One order, with the actions the caller may take
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    nav: Nav,
+    o: OrderView,
+    notice: Option<String>,
+    /// For the completion form: volunteers to enter minutes for.
+    candidates: Vec<(i64, String)>,
+}
+
+async fn completion_candidates(ctx: &Ctx, o: &OrderView) -> Vec<(i64, String)> {
+    let Some(caller) = &ctx.caller else {
+        return Vec::new();
+    };
+    match o.assignee_kind.as_deref() {
+        Some("volunteers") => o
+            .offers
+            .iter()
+            .filter(|f| f.current && f.status == "accepted")
+            .map(|f| (f.target_id, f.target_name.clone()))
+            .collect(),
+        Some("team") => match o.team_id {
+            Some(t) => ctx
+                .app
+                .org_memberships(caller, t, Some("approved"))
+                .await
+                .map(|ms| {
+                    ms.into_iter()
+                        .map(|m| (m.volunteer_id, m.volunteer_name))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let id = parse_id(&ctx, &id)?;
+    let o = ctx.app.order(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let candidates = if o.can_do("complete") {
+        completion_candidates(&ctx, &o).await
+    } else {
+        Vec::new()
+    };
+    ok(&OrderPage {
+        nav: ctx.nav(),
+        notice: done_text(&q.done),
+        o,
+        candidates,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ReasonForm {
+    reason: String,
+    next: String,
+}
+
+fn back(next: &str, fallback: &str) -> String {
+    let n = super::local_path(next);
+    if next.is_empty() || n == "/" {
+        fallback.to_owned()
+    } else {
+        n.to_owned()
+    }
+}
+
+fn with_done(path: &str, done: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}done={done}")
+}
+
+pub(crate) async fn reject(ctx: Ctx, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    ctx.app
+        .reject_order(caller, id, &f.reason)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other(&format!("/orders/{id}?done=rejected")))
+}
+
+pub(crate) async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    ctx.app
+        .cancel_order(caller, id, &f.reason)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other(&with_done(
+        &back(&f.next, &format!("/orders/{id}")),
+        "cancelled",
+    )))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RateForm {
+    rating: String,
+    comment: String,
+}
+
+pub(crate) async fn rate(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RateForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    let input = RatingInput {
+        rating: f.rating.trim().parse().unwrap_or(0),
+        comment: f.comment,
+    };
+    ctx.app
+        .rate_order(caller, id, &input)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other("/orders/mine?done=rated"))
+}
+
+/// The completion form: `report`, `m_<volunteer id>` minutes for the listed volunteers, and
+/// `extra` lines "志愿者ID 分钟数" for others.
+pub(crate) async fn complete(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    let mut lines = Vec::new();
+    for (k, v) in &f {
+        if let Some(vid) = k.strip_prefix("m_").and_then(|x| x.parse::<i64>().ok()) {
+            let v = v.trim();
+            if !v.is_empty() {
+                lines.push(ServedLine {
+                    volunteer_id: vid,
+                    minutes: v.parse().unwrap_or(-1),
+                });
+            }
+        }
+    }
+    for line in f.get("extra").map(String::as_str).unwrap_or("").lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.is_empty() {
+            continue;
+        }
+        lines.push(ServedLine {
+            volunteer_id: parts[0].parse().unwrap_or(-1),
+            minutes: parts.get(1).and_then(|m| m.parse().ok()).unwrap_or(-1),
+        });
+    }
+    lines.sort_by_key(|l| l.volunteer_id);
+    let input = CompletionInput {
+        report: f.get("report").cloned().unwrap_or_default(),
+        minutes: lines,
+    };
+    ctx.app
+        .complete_order(caller, id, &input)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other(&format!("/orders/{id}?done=completed")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The office: queue and dispatch screen
+
+#[derive(Template)]
+#[template(path = "orders_queue.html")]
+struct QueuePage {
+    nav: Nav,
+    orders: Vec<OrderView>,
+    /// A site admin's own site, for the menu editor link.
+    menu_site: Option<i64>,
+    filter: String,
+    filters: Vec<Choice>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct QueueQuery {
+    status: String,
+}
+
+pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let filter = if q.status.is_empty() {
+        "open".to_owned()
+    } else {
+        q.status.clone()
+    };
+    let statuses: Vec<String> = match filter.as_str() {
+        "open" => vec!["submitted".into(), "dispatched".into(), "accepted".into()],
+        "all" => Vec::new(),
+        s => vec![s.to_owned()],
+    };
+    let p = ctx
+        .app
+        .order_queue(caller, &statuses, PageRequest::new(None, Some(200)))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let filters = [
+        ("open", "待处理"),
+        ("submitted", "待派单"),
+        ("dispatched", "已派单"),
+        ("accepted", "已接单"),
+        ("completed", "已完成"),
+        ("rated", "已评价"),
+        ("all", "全部"),
+    ]
+    .iter()
+    .map(|(v, l)| Choice {
+        value: (*v).to_owned(),
+        label: (*l).to_owned(),
+        selected: *v == filter,
+    })
+    .collect();
+    ok(&QueuePage {
+        nav: ctx.nav(),
+        orders: p.items,
+        menu_site: own_site(&caller.scope),
+        filter,
+        filters,
+    })
+}
+
+/// The dispatch screen (派单): the order, the manual choices (teams, stations, volunteers found
+/// by a search) and, beside them, the suggested volunteers from `DispatchOptions::suggested`.
+#[derive(Template)]
+#[template(path = "order_dispatch.html")]
+struct DispatchPage {
+    nav: Nav,
+    d: DispatchOptions,
+    q: String,
+    found: Vec<VolunteerView>,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DispatchQuery {
+    q: String,
+}
+
+async fn dispatch_page(ctx: &Ctx, id: i64, q: &str, errors: FormErrors, status: StatusCode) -> PageResult {
+    let caller = ctx.require_login()?;
+    let d = ctx
+        .app
+        .dispatch_options(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let found = if q.trim().is_empty() {
+        Vec::new()
+    } else {
+        ctx.app
+            .search_volunteers(caller, Some(q), None, PageRequest::new(None, Some(20)))
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .items
+    };
+    Ok(render(
+        status,
+        &DispatchPage {
+            nav: ctx.nav(),
+            d,
+            q: q.to_owned(),
+            found,
+            errors,
+        },
+    ))
+}
+
+pub(crate) async fn dispatch_form(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<DispatchQuery>,
+) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    dispatch_page(&ctx, id, &q.q, FormErrors::default(), StatusCode::OK).await
+}
+
+/// `target`, `team_id` (repeated), `site_id`, `volunteer_id` (repeated), `note`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DispatchForm {
+    target: String,
+    team_id: Vec<String>,
+    site_id: String,
+    volunteer_id: Vec<String>,
+    note: String,
+}
+
+pub(crate) async fn dispatch(ctx: Ctx, Path(id): Path<String>, Form(f): Form<DispatchForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    let ids = |v: &[String]| {
+        v.iter()
+            .filter_map(|x| x.trim().parse().ok())
+            .collect::<Vec<i64>>()
+    };
+    let input = DispatchInput {
+        target: f.target.clone(),
+        team_ids: ids(&f.team_id),
+        site_id: f.site_id.trim().parse().ok(),
+        volunteer_ids: ids(&f.volunteer_id),
+        note: f.note.clone(),
+    };
+    match ctx.app.dispatch_order(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/orders/{id}?done=dispatched"))),
+        Err(e) if is_input_error(&e) => {
+            dispatch_page(&ctx, id, "", FormErrors::from_app(&e), form_status(&e)).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders for me: accept, decline
+
+#[derive(Template)]
+#[template(path = "orders_for_me.html")]
+struct ForMePage {
+    nav: Nav,
+    tasks: Vec<OfferTask>,
+    notice: Option<String>,
+}
+
+pub(crate) async fn for_me(ctx: Ctx, Query(q): Query<DoneQuery>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let tasks = ctx.app.orders_for_me(caller).await.map_err(|e| ctx.fail(e))?;
+    ok(&ForMePage {
+        nav: ctx.nav(),
+        tasks,
+        notice: done_text(&q.done),
+    })
+}
+
+pub(crate) async fn accept(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    let o = ctx.app.accept_offer(caller, id).await.map_err(|e| ctx.fail(e))?;
+    Ok(see_other(&format!("/orders/{}?done=accepted", o.id)))
+}
+
+pub(crate) async fn decline(ctx: Ctx, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    ctx.app
+        .decline_offer(caller, id, &f.reason)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other("/orders/for-me?done=declined"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notices
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct NoticesPage {
+    nav: Nav,
+    items: Vec<NoticeView>,
+    unread: i64,
+}
+
+pub(crate) async fn notices(ctx: Ctx) -> PageResult {
+    let caller = ctx.require_login()?;
+    let n = ctx.app.notices(caller).await.map_err(|e| ctx.fail(e))?;
+    ok(&NoticesPage {
+        nav: ctx.nav(),
+        items: n.items,
+        unread: n.unread,
+    })
+}
+
+pub(crate) async fn read_notice(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    ctx.app.read_notice(caller, id).await.map_err(|e| ctx.fail(e))?;
+    Ok(see_other("/notices"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The menu editor
+
+#[derive(Template)]
+#[template(path = "site_menu.html")]
+struct MenuPage {
+    nav: Nav,
+    m: MenuView,
+    may_edit: bool,
+    categories: Vec<Choice>,
+    notice: Option<String>,
+    errors: FormErrors,
+}
+
+async fn menu_page(
+    ctx: &Ctx,
+    site_id: i64,
+    notice: Option<String>,
+    errors: FormErrors,
+    status: StatusCode,
+) -> PageResult {
+    let m = ctx.app.site_menu(site_id).await.map_err(|e| ctx.fail(e))?;
+    let site = ctx.app.site(site_id).await.map_err(|e| ctx.fail(e))?;
+    let may_edit = ctx
+        .caller
+        .as_ref()
+        .is_some_and(|c| c.is_admin() && c.covers_region(&site.region_code));
+    let categories = zhiyuan_domain::tags::SERVICE_CATEGORIES
+        .iter()
+        .map(|c| Choice {
+            value: c.code.to_owned(),
+            label: c.label.to_owned(),
+            selected: false,
+        })
+        .collect();
+    Ok(render(
+        status,
+        &MenuPage {
+            nav: ctx.nav(),
+            m,
+            may_edit,
+            categories,
+            notice,
+            errors,
+        },
+    ))
+}
+
+pub(crate) async fn site_menu(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    menu_page(
+        &ctx,
+        id,
+        done_text(&q.done),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct MenuForm {
+    category: String,
+    name: String,
+    description: String,
+    skills: String,
+    active: String,
+    site_id: String,
+}
+
+impl MenuForm {
+    fn input(&self) -> MenuItemInput {
+        MenuItemInput {
+            category: self.category.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            skills: vec![self.skills.clone()],
+            active: Some(self.active != "0"),
+            position: None,
+        }
+    }
+}
+
+async fn menu_result(ctx: &Ctx, site_id: i64, r: Result<(), AppError>) -> PageResult {
+    match r {
+        Ok(()) => Ok(see_other(&format!("/sites/{site_id}/menu?done=saved"))),
+        Err(e) if is_input_error(&e) => {
+            menu_page(ctx, site_id, None, FormErrors::from_app(&e), form_status(&e)).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn add_menu_item(ctx: Ctx, Path(id): Path<String>, Form(f): Form<MenuForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    let r = ctx.app.add_menu_item(caller, id, &f.input()).await.map(|_| ());
+    menu_result(&ctx, id, r).await
+}
+
+pub(crate) async fn customize_menu(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    let r = ctx.app.customize_menu(caller, id).await.map(|_| ());
+    menu_result(&ctx, id, r).await
+}
+
+pub(crate) async fn update_menu_item(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<MenuForm>,
+) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    let id = parse_id(&ctx, &id)?;
+    let site_id: i64 = f.site_id.trim().parse().map_err(|_| ctx.not_found())?;
+    let r = ctx.app.update_menu_item(caller, id, &f.input()).await.map(|_| ());
+    menu_result(&ctx, site_id, r).await
+}
+
+/// The site a site admin's menu link points at.
+pub(crate) fn own_site(scope: &Scope) -> Option<i64> {
+    match scope {
+        Scope::Site { site_id, .. } => Some(*site_id),
+        _ => None,
+    }
+}

@@ -1,0 +1,250 @@
+//! Residents' needs in headless Chromium: a resident orders from the local menu, the 建外 office
+//! dispatches the order to a volunteer, the volunteer accepts and completes it with the minutes
+//! served, the resident rates it, and the volunteer's hours page shows the new record.
+//!
+//! Skips itself when Chromium is not installed, unless `ZHIYUAN_REQUIRE_BROWSER` is set:
+//! `ZHIYUAN_REQUIRE_BROWSER=1 cargo test -p zhiyuan-web --test browser_orders`.
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use fantoccini::{Client, Locator};
+use zhiyuan_app::demo::{DemoSize, DEMO_PASSWORD};
+use zhiyuan_app::{App, Settings};
+
+/// A 建外 community: the demo gives it a station below the 建外 institute.
+const PLACE: &str = "110105001001";
+
+async fn start_server(dir: &Path) -> Result<(String, App)> {
+    let app = App::open(&Settings::sqlite_in(dir))
+        .await
+        .context("opening the app")?;
+    app.load_demo(DemoSize::SMALL)
+        .await
+        .context("loading demo data")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let served = app.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, zhiyuan_web::router(served))
+            .await
+            .expect("server runs");
+    });
+    Ok((format!("http://{addr}"), app))
+}
+
+fn css(s: &str) -> Locator<'_> {
+    Locator::Css(s)
+}
+
+async fn wait_for(c: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(css(selector))
+        .await
+        .with_context(|| format!("waiting for {selector}"))
+}
+
+async fn wait_for_path(c: &Client, prefix: &str) -> Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = c.current_url().await?;
+        if url.path().starts_with(prefix) {
+            return Ok(format!("{}?{}", url.path(), url.query().unwrap_or("")));
+        }
+        if Instant::now() > deadline {
+            bail!("still at {url}, expected a path starting with {prefix}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn fill(c: &Client, selector: &str, text: &str) -> Result<()> {
+    let e = c
+        .find(css(selector))
+        .await
+        .with_context(|| format!("finding {selector}"))?;
+    e.clear().await?;
+    e.send_keys(text).await?;
+    Ok(())
+}
+
+async fn set_value(c: &Client, selector: &str, value: &str) -> Result<()> {
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![selector.into(), value.into()],
+    )
+    .await
+    .with_context(|| format!("setting {selector}"))?;
+    Ok(())
+}
+
+async fn click(c: &Client, selector: &str) -> Result<()> {
+    c.find(css(selector))
+        .await
+        .with_context(|| format!("finding {selector}"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn log_in(c: &Client, base: &str, user: &str, next: &str) -> Result<()> {
+    c.goto(&format!("{base}/login?next={next}")).await?;
+    fill(c, "#username", user).await?;
+    fill(c, "#password", DEMO_PASSWORD).await?;
+    click(c, "main form button[type=submit]").await?;
+    wait_for_path(c, next.split('?').next().unwrap_or(next)).await?;
+    Ok(())
+}
+
+async fn log_out(c: &Client, base: &str) -> Result<()> {
+    c.goto(&format!("{base}/")).await?;
+    click(c, "form[action='/logout'] button").await?;
+    wait_for(c, "a.who-login").await?;
+    Ok(())
+}
+
+async fn main_text(c: &Client) -> Result<String> {
+    Ok(c.find(css("main")).await?.text().await?)
+}
+
+fn local_in(minutes: i64) -> String {
+    (Utc::now().with_timezone(&zhiyuan_app::TZ) + chrono::Duration::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_order_is_dispatched_served_and_rated_in_a_browser() -> Result<()> {
+    let Some(resident) = browser::Browser::start().await? else {
+        return Ok(());
+    };
+    let Some(staff) = browser::Browser::start().await? else {
+        return Ok(());
+    };
+    let result = run(&resident.client, &staff.client).await;
+    if result.is_err() {
+        for (name, b) in [("resident", &resident), ("staff", &staff)] {
+            let _ = b
+                .screenshot(&std::env::temp_dir().join(format!("zhiyuan-orders-failure-{name}.png")))
+                .await;
+            if let Ok(src) = b.client.source().await {
+                eprintln!("{name} page at failure:\n{src}");
+            }
+        }
+    }
+    resident.close().await?;
+    staff.close().await?;
+    result
+}
+
+async fn run(r: &Client, s: &Client) -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let (base, app) = start_server(data.path()).await?;
+    // The demo volunteer, to find on the dispatch screen.
+    let (vid, vno) = {
+        let mut c = app.store.read().await?;
+        let acc = zhiyuan_store::accounts::by_username(&mut c, "volunteer")
+            .await?
+            .context("demo volunteer")?;
+        let vid = acc.volunteer_id.context("volunteer record")?;
+        let v = zhiyuan_store::volunteers::get(&mut c, vid)
+            .await?
+            .context("volunteer row")?;
+        (vid, v.volunteer_no.context("volunteer number")?)
+    };
+
+    // The resident chooses the place, sees its menu and orders.
+    log_in(r, &base, "resident", "/orders/new").await?;
+    r.find(css("#region")).await?.select_by_value(PLACE).await?;
+    click(r, "form[action='/orders/new'] button[type=submit]").await?;
+    wait_for(r, "#order-form").await?;
+    let site = r.find(css("#covering-site")).await?.text().await?;
+    assert!(
+        site.contains("新时代文明实践站"),
+        "the community's station takes it: {site}"
+    );
+    // a window in the past is refused beside the field, the input kept
+    r.find(css("input[name=item_id]")).await?.click().await?;
+    fill(r, "#address", "建外测试小区3号楼2单元501").await?;
+    set_value(r, "#window_start", &local_in(-120)).await?;
+    set_value(r, "#window_end", &local_in(-60)).await?;
+    click(r, "#submit-order").await?;
+    let err = wait_for(r, "#error-window").await?.text().await?;
+    assert!(err.contains("不能早于现在"), "{err}");
+    set_value(r, "#window_start", &local_in(120)).await?;
+    set_value(r, "#window_end", &local_in(240)).await?;
+    fill(r, "#notes", "老人独居，需要陪同就医").await?;
+    fill(r, "#contact_phone", "13800138000").await?;
+    click(r, "#submit-order").await?;
+    let at = wait_for_path(r, "/orders/").await?;
+    let id: i64 = at
+        .trim_start_matches("/orders/")
+        .split('?')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .with_context(|| format!("order id in {at}"))?;
+    assert_eq!(wait_for(r, "#order-status").await?.text().await?, "待派单");
+    let item = r.find(css("main h1")).await?.text().await?;
+
+    // The 建外 office finds it in its queue and dispatches it to the volunteer.
+    log_in(s, &base, "jianwai", "/orders/queue").await?;
+    wait_for(s, &format!("#order-{id}")).await?;
+    s.goto(&format!("{base}/orders/{id}/dispatch?q={vno}")).await?;
+    wait_for(s, "#volunteers-form").await?;
+    click(s, &format!("#volunteers-form input[value='{vid}']")).await?;
+    click(s, "#dispatch-volunteers").await?;
+    wait_for_path(s, &format!("/orders/{id}")).await?;
+    assert_eq!(wait_for(s, "#order-status").await?.text().await?, "已派单");
+    log_out(s, &base).await?;
+
+    // The volunteer accepts, then completes with the minutes served.
+    log_in(s, &base, "volunteer", "/orders/for-me").await?;
+    let offer = wait_for(s, "li[id^=offer-]").await?;
+    offer
+        .find(css("form[action$='/accept'] button"))
+        .await?
+        .click()
+        .await?;
+    wait_for_path(s, &format!("/orders/{id}")).await?;
+    assert_eq!(wait_for(s, "#order-status").await?.text().await?, "已接单");
+    fill(s, "#report", "陪同老人到社区卫生服务站复诊").await?;
+    fill(s, &format!("#m_{vid}"), "150").await?;
+    click(s, "#complete-button").await?;
+    wait_for(s, "#notice").await?;
+    assert_eq!(wait_for(s, "#order-status").await?.text().await?, "已完成");
+
+    // The resident sees it done and rates it.
+    r.goto(&format!("{base}/orders/mine")).await?;
+    let form = wait_for(r, &format!("#order-{id} .rate-form")).await?;
+    form.find(css("input[value='4']")).await?.click().await?;
+    form.find(css("input[name=comment]"))
+        .await?
+        .send_keys("志愿者很耐心")
+        .await?;
+    form.find(css("button")).await?.click().await?;
+    wait_for_path(r, "/orders/mine").await?;
+    let text = main_text(r).await?;
+    assert!(text.contains("我的评价：4 星 志愿者很耐心"), "{text}");
+    assert!(text.contains("已评价"));
+
+    // The volunteer's hours show the record made of the order: 150 minutes → 2.5 hours.
+    s.goto(&format!("{base}/me/hours")).await?;
+    wait_for(s, "#records").await?;
+    let hours = s.find(css("#records")).await?.text().await?;
+    let line = hours
+        .lines()
+        .find(|l| l.contains(&format!("点单服务：{item}")))
+        .with_context(|| format!("no record of {item} in {hours}"))?;
+    assert!(line.contains("2.5"), "{line}");
+    // and the notices page tells the volunteer about the dispatch
+    s.goto(&format!("{base}/notices")).await?;
+    let text = main_text(s).await?;
+    assert!(text.contains("新派单"), "{text}");
+    Ok(())
+}
