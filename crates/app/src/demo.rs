@@ -337,6 +337,7 @@ impl App {
         };
         self.demo_projects(&admin, team, first_in_jianwai, &mut rng)
             .await?;
+        self.rebuild_match_index().await?;
         Ok(true)
     }
 

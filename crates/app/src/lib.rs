@@ -9,6 +9,7 @@ pub mod auth;
 pub mod certificates;
 pub mod demo;
 pub mod error;
+pub mod matching;
 pub mod network;
 pub mod projects;
 pub mod records;
@@ -67,6 +68,8 @@ pub struct App {
     vault: Arc<vault::IdVault>,
     data_dir: PathBuf,
     rules: Rules,
+    /// Volunteers by position, skills and availability, for dispatch (see [`matching`]).
+    match_index: matching::SharedIndex,
 }
 
 /// The configurable rules of the field.
@@ -93,11 +96,13 @@ impl App {
         if seeded > 0 {
             tracing::info!(regions = seeded, "loaded reference regions");
         }
+        let match_index = matching::load_index(&store).await?;
         Ok(App {
             store,
             vault: Arc::new(vault),
             data_dir: settings.data_dir.clone(),
             rules: settings.rules.clone(),
+            match_index: Arc::new(std::sync::RwLock::new(match_index)),
         })
     }
 

@@ -376,6 +376,7 @@ impl App {
             )
             .await?;
         commit(tx).await?;
+        self.refresh_match_entry_after_write(id).await;
         self.volunteer(caller, id).await
     }
 
@@ -432,6 +433,7 @@ impl App {
             .await?;
         accounts::set_volunteer(&mut tx, account_id, id).await?;
         commit(tx).await?;
+        self.refresh_match_entry_after_write(id).await;
         let (token, caller) = self.login(&username, &input.password).await?;
         let view = self.volunteer(&caller, id).await?;
         Ok((token, view))

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod matching;
 pub mod memberships;
 pub mod orgs;
 pub mod projects;
