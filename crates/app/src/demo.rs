@@ -338,6 +338,7 @@ impl App {
         self.demo_projects(&admin, team, first_in_jianwai, &mut rng)
             .await?;
         self.demo_orders(team, first_in_jianwai).await?;
+        self.rebuild_match_index().await?;
         Ok(true)
     }
 

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod certificates;
 pub mod demo;
 pub mod error;
+pub mod matching;
 pub mod network;
 pub mod orders;
 pub mod projects;
@@ -70,6 +71,8 @@ pub struct App {
     rules: Rules,
     callers: Arc<auth::CallerCache>,
     attend_queue: Arc<attendance::AttendQueue>,
+    /// Volunteers by position, skills and availability, for dispatch (see [`matching`]).
+    match_index: matching::SharedIndex,
 }
 
 /// The configurable rules of the field.
@@ -99,6 +102,7 @@ impl App {
         if seeded > 0 {
             tracing::info!(regions = seeded, "loaded reference regions");
         }
+        let match_index = matching::load_index(&store).await?;
         let app = App {
             store,
             vault: Arc::new(vault),
@@ -106,6 +110,7 @@ impl App {
             rules: settings.rules.clone(),
             callers: Arc::default(),
             attend_queue: Arc::default(),
+            match_index: Arc::new(std::sync::RwLock::new(match_index)),
         };
         app.ensure_default_menu().await?;
         Ok(app)

@@ -376,6 +376,7 @@ impl App {
             )
             .await?;
         commit(tx).await?;
+        self.refresh_match_entry_after_write(id).await;
         self.volunteer(caller, id).await
     }
 
@@ -433,6 +434,7 @@ impl App {
         accounts::set_volunteer(&mut tx, account_id, id).await?;
         commit(tx).await?;
         self.forget_callers();
+        self.refresh_match_entry_after_write(id).await;
         let (token, caller) = self.login(&username, &input.password).await?;
         let view = self.volunteer(&caller, id).await?;
         Ok((token, view))

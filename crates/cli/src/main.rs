@@ -2,6 +2,7 @@
 //! records, run the benchmarks.
 
 mod bench;
+mod bench_match;
 mod verify;
 
 use std::net::SocketAddr;
@@ -67,6 +68,9 @@ enum BenchCommand {
     /// Check-in and check-out through the HTTP API from concurrent clients, then an audit of
     /// the records made.
     Checkin(bench::CheckinArgs),
+    /// The matching index over synthetic Beijing volunteers (build, memory, query latency), and
+    /// the same queries answered by PostgreSQL on the same data.
+    Match(bench_match::MatchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -139,6 +143,15 @@ async fn main() -> anyhow::Result<ExitCode> {
             let outcome = bench::checkin(&args).await?;
             outcome.print();
             if !outcome.passed() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Bench {
+            bench: BenchCommand::Match(args),
+        } => {
+            let report = bench_match::run(&args).await?;
+            report.print();
+            if !report.consistent() {
                 return Ok(ExitCode::FAILURE);
             }
         }
@@ -256,6 +269,36 @@ mod tests {
         );
         assert!(
             Cli::try_parse_from(["zhiyuan", "bench", "checkin", "--ops", "1", "--seconds", "2"]).is_err()
+        );
+    }
+
+    #[test]
+    fn match_bench_flags_parse() {
+        let cli = Cli::try_parse_from(["zhiyuan", "bench", "match"]).unwrap();
+        match cli.command {
+            Command::Bench {
+                bench: BenchCommand::Match(a),
+            } => {
+                assert_eq!((a.volunteers, a.queries, a.pg_queries), (4_500_000, 10_000, 300));
+                assert!(a.database.is_none() && a.pg_volunteers.is_none());
+            }
+            _ => panic!("wrong command"),
+        }
+        let cli = Cli::try_parse_from([
+            "zhiyuan",
+            "bench",
+            "match",
+            "--volunteers",
+            "1000",
+            "--seed",
+            "5",
+            "--database",
+            "postgres://p@h/postgres",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Command::Bench { bench: BenchCommand::Match(a) }
+            if a.volunteers == 1000 && a.seed == 5 && a.database.as_deref() == Some("postgres://p@h/postgres"))
         );
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod matching;
 pub mod memberships;
 pub mod orders;
 pub mod orgs;
