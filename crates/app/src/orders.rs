@@ -284,16 +284,36 @@ pub struct TargetChoice {
     pub note: String,
 }
 
-/// A volunteer suggested for an order, shown beside the manual choice on the dispatch screen.
-/// Filled by the matching engine (`App::match_volunteers`) once it is wired in; empty until then.
+/// A volunteer suggested for an order by the matching engine, shown beside the manual choice on
+/// the dispatch screen, with the figures that ranked them.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SuggestedVolunteer {
     pub volunteer_id: i64,
     pub name: String,
     pub volunteer_no: String,
-    /// Why (distance, skills, availability …), for people.
+    /// Why, for people: distance, skills, availability, current load, rating, last service.
     pub reason: String,
+    /// Metres from the place of the order.
+    pub distance_m: i64,
+    /// Orders accepted and not yet finished.
+    pub load: u32,
+    /// Prior-smoothed average rating, 1–5.
+    pub rating: f64,
+    pub rating_count: u32,
+    /// Whole days since the last service; none when never served.
+    pub days_since_served: Option<i64>,
+    /// The matching score (higher is better), see `zhiyuan_matching`.
+    pub score: f64,
 }
+
+/// Suggestions are sought within this radius of the place first (就近就便) …
+pub const SUGGEST_RADIUS_M: f64 = 5_000.0;
+/// … and within this one when nobody qualifies nearer.
+pub const SUGGEST_WIDE_RADIUS_M: f64 = 20_000.0;
+/// How many volunteers are suggested.
+pub const SUGGEST_COUNT: usize = 10;
+/// Volunteers already holding this many orders are not suggested.
+pub const SUGGEST_MAX_LOAD: u32 = 3;
 
 /// What the dispatch screen offers for one order.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -305,6 +325,8 @@ pub struct DispatchOptions {
     pub sites: Vec<TargetChoice>,
     /// Suggested volunteers (best matches first); see [`SuggestedVolunteer`].
     pub suggested: Vec<SuggestedVolunteer>,
+    /// How the suggestions were sought, or why there are none.
+    pub suggest_note: String,
 }
 
 /// An offer addressed to the caller, with its order.
@@ -1300,13 +1322,106 @@ impl App {
                 name: s.name,
             })
             .collect();
+        let (suggested, suggest_note) = self.suggest_volunteers(&mut conn, caller, &o).await?;
         let order = self.order_view(&mut conn, Some(caller), o).await?;
         Ok(DispatchOptions {
             order,
             teams,
             sites,
-            suggested: Vec::new(),
+            suggested,
+            suggest_note,
         })
+    }
+
+    /// The best volunteers for an order from the matching engine: within
+    /// [`SUGGEST_RADIUS_M`] of the place (else [`SUGGEST_WIDE_RADIUS_M`]), holding every skill
+    /// the item needs, available in every hour of the window, with fewer than
+    /// [`SUGGEST_MAX_LOAD`] open orders, and visible to the caller (so that they can be
+    /// dispatched). Returns the suggestions and a note for the screen.
+    async fn suggest_volunteers(
+        &self,
+        conn: &mut Conn,
+        caller: &Caller,
+        o: &OrderRow,
+    ) -> AppResult<(Vec<SuggestedVolunteer>, String)> {
+        let (Some(lat), Some(lon)) = (o.lat, o.lon) else {
+            return Ok((Vec::new(), "订单没有定位坐标，无法按距离推荐志愿者。".into()));
+        };
+        let skills: Vec<String> = o
+            .skills
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let vis = caller.volunteer_visibility();
+        let now = now_millis();
+        for radius in [SUGGEST_RADIUS_M, SUGGEST_WIDE_RADIUS_M] {
+            let query = crate::matching::Query {
+                lat,
+                lon,
+                radius_m: radius,
+                skills: skills.clone(),
+                window: crate::matching::window_cells(o.window_start, o.window_end),
+                max_load: Some(SUGGEST_MAX_LOAD),
+                // more than shown: some may lie outside the caller's view
+                k: SUGGEST_COUNT * 5,
+                now_ms: now,
+            };
+            let hits = self.match_volunteers(&query);
+            if hits.is_empty() {
+                continue;
+            }
+            let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+            let seen: std::collections::HashMap<i64, (String, String)> =
+                volunteers::visible_among(conn, &ids, &vis)
+                    .await?
+                    .into_iter()
+                    .map(|(id, name, no)| (id, (name, no)))
+                    .collect();
+            let out: Vec<SuggestedVolunteer> = hits
+                .iter()
+                .filter_map(|h| {
+                    let (name, no) = seen.get(&h.id)?;
+                    Some(suggestion(h, name, no, &skills))
+                })
+                .take(SUGGEST_COUNT)
+                .collect();
+            if !out.is_empty() {
+                let note = format!(
+                    "{} 公里内技能与时间都符合的志愿者，按距离、评分和公平（近来服务少者优先）综合排序。",
+                    radius / 1000.0
+                );
+                return Ok((out, note));
+            }
+        }
+        Ok((
+            Vec::new(),
+            format!(
+                "{} 公里内没有技能与时间都符合、且任务不满的志愿者；可派给队伍或实践站，或按姓名查找。",
+                SUGGEST_WIDE_RADIUS_M / 1000.0
+            ),
+        ))
+    }
+
+    /// Puts the volunteers an order involves (offered, holding or served) back into the
+    /// matching index after a write changed their load, rating or last service.
+    async fn refresh_order_volunteers(&self, order_id: i64) {
+        let ids = match self.conn().await {
+            Ok(mut conn) => store::volunteers_of_order(&mut conn, order_id).await,
+            Err(e) => {
+                tracing::warn!(order_id, error = %e, "matching index not refreshed");
+                return;
+            }
+        };
+        match ids {
+            Ok(ids) => {
+                for id in ids {
+                    self.refresh_match_entry_after_write(id).await;
+                }
+            }
+            Err(e) => tracing::warn!(order_id, error = %e, "matching index not refreshed"),
+        }
     }
 
     /// Dispatches (or re-dispatches) an order; live offers of the earlier round are withdrawn
@@ -1451,6 +1566,7 @@ impl App {
         let o = self.order_row(&mut tx, id).await?;
         let v = self.order_view(&mut tx, Some(caller), o).await?;
         commit(tx).await?;
+        self.refresh_order_volunteers(v.id).await;
         Ok(v)
     }
 
@@ -1581,6 +1697,7 @@ impl App {
         let o = self.order_row(&mut tx, id).await?;
         let v = self.order_view(&mut tx, Some(caller), o).await?;
         commit(tx).await?;
+        self.refresh_order_volunteers(v.id).await;
         Ok(v)
     }
 
@@ -1719,6 +1836,7 @@ impl App {
         let o = self.order_row(&mut tx, o.id).await?;
         let v = self.order_view(&mut tx, Some(caller), o).await?;
         commit(tx).await?;
+        self.refresh_order_volunteers(v.id).await;
         Ok(v)
     }
 
@@ -1967,6 +2085,7 @@ impl App {
         let o = self.order_row(&mut tx, id).await?;
         let v = self.order_view(&mut tx, Some(caller), o).await?;
         commit(tx).await?;
+        self.refresh_order_volunteers(v.id).await;
         Ok(v)
     }
 
@@ -2055,6 +2174,7 @@ impl App {
         let o = self.order_row(&mut tx, id).await?;
         let v = self.order_view(&mut tx, Some(caller), o).await?;
         commit(tx).await?;
+        self.refresh_order_volunteers(v.id).await;
         Ok(v)
     }
 
@@ -2272,4 +2392,38 @@ fn unknown_item() -> FieldError {
         "order_item_unknown",
         "所选服务项目不存在或不在当地服务菜单中",
     )
+}
+
+/// The screen's line for one match.
+fn suggestion(h: &crate::matching::Hit, name: &str, no: &str, skills: &[String]) -> SuggestedVolunteer {
+    let r = &h.reason;
+    let days = r.days_since_served.map(|d| d.floor() as i64);
+    let mut parts = vec![format!("距离 {:.1} 公里", r.distance_m / 1000.0)];
+    if !skills.is_empty() {
+        parts.push(format!("具备{}", skills.join("、")));
+    }
+    parts.push("该时段有空".into());
+    parts.push(format!("进行中 {} 单", r.load));
+    parts.push(if r.rating_count == 0 {
+        "暂无评价".into()
+    } else {
+        format!("评分 {:.1}（{} 次）", r.rating, r.rating_count)
+    });
+    parts.push(match days {
+        None => "尚无服务记录".into(),
+        Some(0) => "今天刚服务过".into(),
+        Some(d) => format!("{d} 天前服务过"),
+    });
+    SuggestedVolunteer {
+        volunteer_id: h.id,
+        name: name.to_owned(),
+        volunteer_no: no.to_owned(),
+        reason: parts.join(" · "),
+        distance_m: r.distance_m.round() as i64,
+        load: r.load,
+        rating: (r.rating * 10.0).round() / 10.0,
+        rating_count: r.rating_count,
+        days_since_served: days,
+        score: h.score,
+    }
 }

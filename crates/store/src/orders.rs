@@ -203,6 +203,11 @@ pub async fn insert(conn: &mut Conn, o: &NewOrder) -> Result<i64> {
     .bind(o.site_id)
     .bind(o.deadline_at)
     .bind(now)
+    // Unprepared: sqlx 0.8's Any driver declares a NULL double as float4 but a present one
+    // as float8 to PostgreSQL, so a statement prepared with a NULL place refuses a later
+    // present one ("incorrect binary data format"); unprepared, each execution declares
+    // what it binds. See docs/architecture.md.
+    .persistent(false)
     .fetch_one(conn)
     .await?;
     Ok(id)
@@ -746,6 +751,18 @@ pub async fn add_org_rating(conn: &mut Conn, org_id: i64, stars: i64) -> Result<
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Every volunteer an order involves: offered in any round, or served.
+pub async fn volunteers_of_order(conn: &mut Conn, order_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT volunteer_id FROM order_offers WHERE order_id = $1 AND volunteer_id IS NOT NULL \
+         UNION SELECT volunteer_id FROM order_service WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// (active_orders, last_served_at, rating_sum, rating_count) of a volunteer.

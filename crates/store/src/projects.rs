@@ -85,6 +85,11 @@ pub async fn insert(conn: &mut Conn, p: &NewProject) -> Result<i64> {
     .bind(&p.status)
     .bind(p.created_by)
     .bind(now)
+    // Unprepared: sqlx 0.8's Any driver declares a NULL double as float4 but a present one
+    // as float8 to PostgreSQL, so a statement prepared with a NULL place refuses a later
+    // present one ("incorrect binary data format"); unprepared, each execution declares
+    // what it binds. See docs/architecture.md.
+    .persistent(false)
     .fetch_one(conn)
     .await?;
     Ok(id)

@@ -122,6 +122,32 @@ pub async fn visible(conn: &mut Conn, id: i64, vis: &Visibility) -> Result<bool>
     Ok(n > 0)
 }
 
+/// Of the given volunteers, those `vis` lets its holder see: (id, name, volunteer number), in
+/// no particular order.
+pub async fn visible_among(
+    conn: &mut Conn,
+    ids: &[i64],
+    vis: &Visibility,
+) -> Result<Vec<(i64, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (cond, params) = visibility_sql(vis, ids.len() + 1);
+    let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT v.id, v.name, COALESCE(v.volunteer_no, '') FROM volunteers v WHERE v.id IN ({}) AND {cond}",
+        list.join(",")
+    );
+    let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    for p in params {
+        q = q.bind(p);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
 pub async fn by_id_hash(conn: &mut Conn, id_hash: &str) -> Result<Option<VolunteerRow>> {
     Ok(sqlx::query_as(&format!("{SELECT} WHERE v.id_hash = $1"))
         .bind(id_hash)
@@ -160,6 +186,11 @@ pub async fn insert(conn: &mut Conn, new: &NewVolunteer) -> Result<i64> {
     .bind(new.account_id)
     .bind(new.created_by)
     .bind(now)
+    // Unprepared: sqlx 0.8's Any driver declares a NULL double as float4 but a present one
+    // as float8 to PostgreSQL, so a statement prepared with a NULL place refuses a later
+    // present one ("incorrect binary data format"); unprepared, each execution declares
+    // what it binds. See docs/architecture.md.
+    .persistent(false)
     .fetch_one(conn)
     .await?;
     Ok(id)

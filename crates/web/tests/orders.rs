@@ -1111,6 +1111,136 @@ async fn site_menus_are_edited_by_their_admins(t: TestApp) {
     assert_eq!(r.code(), "menu_item_not_own");
 }
 
+/// Registers a volunteer in 建外 through the district office, at `north_km` north of the place.
+async fn placed(t: &TestApp, token: &str, region: &str, north_km: f64, skills: &[&str], when: &str) -> i64 {
+    let mut body = world::volunteer_body("推荐测试", region, None);
+    body["lat"] = json!(39.9087 + north_km / 111.2);
+    body["lon"] = json!(116.45);
+    body["skills"] = json!(skills);
+    body["availability"] = json!(when);
+    world::created(t, "/api/v1/volunteers", token, body).await
+}
+
+async fn suggested(t: &TestApp, w: &World, id: i64) -> (Vec<i64>, Value) {
+    let r = t
+        .get(&format!("/api/v1/orders/{id}/dispatch"), Some(&w.jw_site_admin))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ids = r.body["suggested"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["volunteer_id"].as_i64().unwrap())
+        .collect();
+    (ids, r.body)
+}
+
+/// The dispatch screen suggests, from the matching engine, the volunteers near the place who
+/// have the item's skills, are free in its window, are not overloaded and whom the office may
+/// dispatch; nearest first, each with the reason; the index follows their load.
+async fn dispatch_suggests_the_best_matches(t: TestApp) {
+    let w = world::build(&t).await;
+    let always = "每天 全天";
+    // self-registered, so that they can accept: 1 km away, drives
+    let r = t
+        .post(
+            "/api/v1/register",
+            None,
+            json!({"name": "近处司机", "resident_id": support::app::new_resident_id("110105"), "phone": "13600000077",
+                   "region_code": "110105001000", "password": PW, "skills": ["驾驶", "急救"],
+                   "availability": always, "lat": 39.9087 + 1.0 / 111.2, "lon": 116.45}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (near_token, near) = (
+        r.body["token"].as_str().unwrap().to_owned(),
+        r.body["volunteer"]["id"].as_i64().unwrap(),
+    );
+    let far = placed(&t, &w.chaoyang, "110105001000", 3.0, &["驾驶"], always).await;
+    let _no_skill = placed(&t, &w.chaoyang, "110105001000", 0.5, &["急救"], always).await;
+    let _not_free = placed(&t, &w.chaoyang, "110105001000", 0.5, &["驾驶"], "").await;
+    let _out_of_view = placed(&t, &w.haidian, "110108001000", 0.2, &["驾驶"], always).await;
+    let _too_far = placed(&t, &w.chaoyang, "110105001000", 8.0, &["驾驶"], always).await;
+    let barber = placed(&t, &w.chaoyang, "110105001000", 12.0, &["理发"], always).await;
+
+    let delivery = item(&t, "爱心物资配送").await;
+    let r = t
+        .post("/api/v1/orders", Some(&w.resident), order_body(delivery, 1))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let (ids, body) = suggested(&t, &w, id).await;
+    assert_eq!(ids, vec![near, far], "{body}");
+    let first = &body["suggested"][0];
+    assert!(
+        (900..=1100).contains(&first["distance_m"].as_i64().unwrap()),
+        "{first}"
+    );
+    assert_eq!(first["load"], 0);
+    let reason = first["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("距离 1.0 公里") && reason.contains("驾驶") && reason.contains("暂无评价"),
+        "{reason}"
+    );
+    assert!(
+        body["suggest_note"].as_str().unwrap().contains("5 公里"),
+        "{body}"
+    );
+
+    // dispatched from the suggestions and accepted: the index now counts the open order
+    ok(
+        &t,
+        &format!("/api/v1/orders/{id}/dispatch"),
+        &w.jw_site_admin,
+        json!({"target": "volunteers", "volunteer_ids": [near]}),
+    )
+    .await;
+    let offer = offer_for(&t, &near_token, id).await;
+    ok(
+        &t,
+        &format!("/api/v1/order-offers/{offer}/accept"),
+        &near_token,
+        json!({}),
+    )
+    .await;
+    let r = t
+        .post("/api/v1/orders", Some(&w.resident), order_body(delivery, 1))
+        .await;
+    let second = r.body["id"].as_i64().unwrap();
+    let (ids, body) = suggested(&t, &w, second).await;
+    assert_eq!(ids.len(), 2, "{body}");
+    let near_now = body["suggested"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["volunteer_id"] == near)
+        .unwrap();
+    assert_eq!(near_now["load"], 1, "{body}");
+    assert!(near_now["reason"].as_str().unwrap().contains("进行中 1 单"));
+
+    // nobody with the skill within 5 km: the wider ring finds the barber 12 km away
+    let haircut = item(&t, "上门理发").await;
+    let r = t
+        .post("/api/v1/orders", Some(&w.resident), order_body(haircut, 1))
+        .await;
+    let third = r.body["id"].as_i64().unwrap();
+    let (ids, body) = suggested(&t, &w, third).await;
+    assert_eq!(ids, vec![barber], "{body}");
+    assert!(
+        body["suggest_note"].as_str().unwrap().contains("20 公里"),
+        "{body}"
+    );
+    // an order without coordinates gets no suggestions, and says why
+    let mut no_place = order_body(haircut, 1);
+    no_place["lat"] = Value::Null;
+    no_place["lon"] = Value::Null;
+    let r = t.post("/api/v1/orders", Some(&w.resident), no_place).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (ids, body) = suggested(&t, &w, r.body["id"].as_i64().unwrap()).await;
+    assert!(ids.is_empty());
+    assert!(body["suggest_note"].as_str().unwrap().contains("定位"), "{body}");
+}
+
 both_backends!(
     whole_loop_to_a_volunteer_and_to_a_team,
     bad_input_is_refused_cleanly,
@@ -1119,4 +1249,5 @@ both_backends!(
     redispatch_decline_and_cancel,
     concurrent_accepts,
     site_menus_are_edited_by_their_admins,
+    dispatch_suggests_the_best_matches,
 );
