@@ -8,69 +8,13 @@
 mod browser;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use browser::{css, fill, start_server, wait_for, wait_for_path};
 use chrono::NaiveDate;
-use fantoccini::{Client, Locator};
-use zhiyuan_app::demo::{DemoSize, DEMO_PASSWORD};
-use zhiyuan_app::{App, Settings};
+use fantoccini::Client;
+use zhiyuan_app::demo::DEMO_PASSWORD;
 use zhiyuan_domain::resident_id::ResidentId;
-
-/// The real application with the small demo data, served on a free local port.
-async fn start_server(dir: &Path) -> Result<String> {
-    let app = App::open(&Settings::sqlite_in(dir))
-        .await
-        .context("opening the app")?;
-    app.load_demo(DemoSize::SMALL)
-        .await
-        .context("loading demo data")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        axum::serve(listener, zhiyuan_web::router(app))
-            .await
-            .expect("server runs");
-    });
-    Ok(format!("http://{addr}"))
-}
-
-fn css(s: &str) -> Locator<'_> {
-    Locator::Css(s)
-}
-
-/// Waits until the browser's path starts with `prefix`.
-async fn wait_for_path(c: &Client, prefix: &str) -> Result<String> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let url = c.current_url().await?;
-        if url.path().starts_with(prefix) {
-            return Ok(url.path().to_owned());
-        }
-        if Instant::now() > deadline {
-            bail!("still at {url}, expected a path starting with {prefix}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_for(c: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(css(selector))
-        .await
-        .with_context(|| format!("waiting for {selector}"))
-}
-
-async fn fill(c: &Client, selector: &str, text: &str) -> Result<()> {
-    let e = c
-        .find(css(selector))
-        .await
-        .with_context(|| format!("finding {selector}"))?;
-    e.clear().await?;
-    e.send_keys(text).await?;
-    Ok(())
-}
 
 async fn submit(c: &Client) -> Result<()> {
     c.find(css("main form button[type=submit]"))
@@ -107,7 +51,7 @@ async fn registration_pages_work_in_a_browser() -> Result<()> {
 
 async fn run(c: &Client) -> Result<()> {
     let data = tempfile::tempdir()?;
-    let base = start_server(data.path()).await?;
+    let (base, _app) = start_server(data.path()).await?;
 
     // Log in as the team admin through the form; the page asked for comes back.
     c.goto(&format!("{base}/volunteers/new")).await?;

@@ -8,115 +8,20 @@
 #[path = "support/browser.rs"]
 mod browser;
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-use anyhow::{bail, Context, Result};
-use chrono::Utc;
-use fantoccini::{Client, Locator};
-use zhiyuan_app::demo::{DemoSize, DEMO_PASSWORD};
-use zhiyuan_app::{App, Settings};
+use anyhow::{Context, Result};
+use browser::{
+    click, css, fill, local_in, log_in, main_text, set_value, start_server, wait_for, wait_for_path,
+};
+use fantoccini::Client;
 
 /// A 建外 community: the demo gives it a station below the 建外 institute.
 const PLACE: &str = "110105001001";
-
-async fn start_server(dir: &Path) -> Result<(String, App)> {
-    let app = App::open(&Settings::sqlite_in(dir))
-        .await
-        .context("opening the app")?;
-    app.load_demo(DemoSize::SMALL)
-        .await
-        .context("loading demo data")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let served = app.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, zhiyuan_web::router(served))
-            .await
-            .expect("server runs");
-    });
-    Ok((format!("http://{addr}"), app))
-}
-
-fn css(s: &str) -> Locator<'_> {
-    Locator::Css(s)
-}
-
-async fn wait_for(c: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(css(selector))
-        .await
-        .with_context(|| format!("waiting for {selector}"))
-}
-
-async fn wait_for_path(c: &Client, prefix: &str) -> Result<String> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let url = c.current_url().await?;
-        if url.path().starts_with(prefix) {
-            return Ok(format!("{}?{}", url.path(), url.query().unwrap_or("")));
-        }
-        if Instant::now() > deadline {
-            bail!("still at {url}, expected a path starting with {prefix}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn fill(c: &Client, selector: &str, text: &str) -> Result<()> {
-    let e = c
-        .find(css(selector))
-        .await
-        .with_context(|| format!("finding {selector}"))?;
-    e.clear().await?;
-    e.send_keys(text).await?;
-    Ok(())
-}
-
-async fn set_value(c: &Client, selector: &str, value: &str) -> Result<()> {
-    c.execute(
-        "document.querySelector(arguments[0]).value = arguments[1];",
-        vec![selector.into(), value.into()],
-    )
-    .await
-    .with_context(|| format!("setting {selector}"))?;
-    Ok(())
-}
-
-async fn click(c: &Client, selector: &str) -> Result<()> {
-    c.find(css(selector))
-        .await
-        .with_context(|| format!("finding {selector}"))?
-        .click()
-        .await?;
-    Ok(())
-}
-
-async fn log_in(c: &Client, base: &str, user: &str, next: &str) -> Result<()> {
-    c.goto(&format!("{base}/login?next={next}")).await?;
-    fill(c, "#username", user).await?;
-    fill(c, "#password", DEMO_PASSWORD).await?;
-    click(c, "main form button[type=submit]").await?;
-    wait_for_path(c, next.split('?').next().unwrap_or(next)).await?;
-    Ok(())
-}
 
 async fn log_out(c: &Client, base: &str) -> Result<()> {
     c.goto(&format!("{base}/")).await?;
     click(c, "form[action='/logout'] button").await?;
     wait_for(c, "a.who-login").await?;
     Ok(())
-}
-
-async fn main_text(c: &Client) -> Result<String> {
-    Ok(c.find(css("main")).await?.text().await?)
-}
-
-fn local_in(minutes: i64) -> String {
-    (Utc::now().with_timezone(&zhiyuan_app::TZ) + chrono::Duration::minutes(minutes))
-        .format("%Y-%m-%dT%H:%M")
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,9 +90,8 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
     let at = wait_for_path(r, "/orders/").await?;
     let id: i64 = at
         .trim_start_matches("/orders/")
-        .split('?')
-        .next()
-        .and_then(|x| x.parse().ok())
+        .parse()
+        .ok()
         .with_context(|| format!("order id in {at}"))?;
     assert_eq!(wait_for(r, "#order-status").await?.text().await?, "待派单");
     let item = r.find(css("main h1")).await?.text().await?;

@@ -9,118 +9,22 @@
 #[path = "support/browser.rs"]
 mod browser;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use chrono::Utc;
+use browser::{
+    click, css, fill, local_in, log_in, main_text, set_value, start_server, wait_for, wait_for_path,
+};
 use fantoccini::{Client, Locator};
-use zhiyuan_app::demo::{DemoSize, DEMO_PASSWORD};
-use zhiyuan_app::{App, Settings};
-
-/// The real application with the small demo data, served on a free local port.
-async fn start_server(dir: &Path) -> Result<String> {
-    let app = App::open(&Settings::sqlite_in(dir))
-        .await
-        .context("opening the app")?;
-    app.load_demo(DemoSize::SMALL)
-        .await
-        .context("loading demo data")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        axum::serve(listener, zhiyuan_web::router(app))
-            .await
-            .expect("server runs");
-    });
-    Ok(format!("http://{addr}"))
-}
-
-fn css(s: &str) -> Locator<'_> {
-    Locator::Css(s)
-}
-
-/// Waits until the browser's path starts with `prefix`.
-async fn wait_for_path(c: &Client, prefix: &str) -> Result<String> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let url = c.current_url().await?;
-        if url.path().starts_with(prefix) {
-            return Ok(url.path().to_owned());
-        }
-        if Instant::now() > deadline {
-            bail!("still at {url}, expected a path starting with {prefix}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_for(c: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(css(selector))
-        .await
-        .with_context(|| format!("waiting for {selector}"))
-}
 
 async fn text_of(c: &Client, selector: &str) -> Result<String> {
     Ok(wait_for(c, selector).await?.text().await?)
-}
-
-async fn fill(c: &Client, selector: &str, text: &str) -> Result<()> {
-    let e = c
-        .find(css(selector))
-        .await
-        .with_context(|| format!("finding {selector}"))?;
-    e.clear().await?;
-    e.send_keys(text).await?;
-    Ok(())
-}
-
-/// Sets an input's value directly (date and time pickers do not take typed text portably).
-async fn set_value(c: &Client, selector: &str, value: &str) -> Result<()> {
-    c.execute(
-        "document.querySelector(arguments[0]).value = arguments[1];",
-        vec![selector.into(), value.into()],
-    )
-    .await
-    .with_context(|| format!("setting {selector}"))?;
-    Ok(())
-}
-
-async fn click(c: &Client, selector: &str) -> Result<()> {
-    c.find(css(selector))
-        .await
-        .with_context(|| format!("finding {selector}"))?
-        .click()
-        .await?;
-    Ok(())
-}
-
-async fn log_in(c: &Client, base: &str, user: &str, next: &str) -> Result<()> {
-    c.goto(&format!("{base}/login?next={next}")).await?;
-    fill(c, "#username", user).await?;
-    fill(c, "#password", DEMO_PASSWORD).await?;
-    click(c, "main form button[type=submit]").await?;
-    wait_for_path(c, next.split('?').next().unwrap_or(next)).await?;
-    Ok(())
 }
 
 /// A screenshot to `/tmp/zhiyuan-<name>.png`, for looking at the pages.
 async fn shot(c: &Client, name: &str) -> Result<()> {
     std::fs::write(format!("/tmp/zhiyuan-{name}.png"), c.screenshot().await?)?;
     Ok(())
-}
-
-async fn main_text(c: &Client) -> Result<String> {
-    Ok(c.find(css("main")).await?.text().await?)
-}
-
-/// A Beijing `datetime-local` value `minutes` from now.
-fn local_in(minutes: i64) -> String {
-    (Utc::now().with_timezone(&zhiyuan_app::TZ) + chrono::Duration::minutes(minutes))
-        .format("%Y-%m-%dT%H:%M")
-        .to_string()
 }
 
 /// Waits until the browser is at `{prefix}{id}` and returns the id.
@@ -172,7 +76,7 @@ async fn projects_attendance_and_certificates_work_in_a_browser() -> Result<()> 
 
 async fn run(t: &Client, v: &Client) -> Result<()> {
     let data = tempfile::tempdir()?;
-    let base = start_server(data.path()).await?;
+    let (base, _app) = start_server(data.path()).await?;
 
     // The team admin publishes a project with one shift starting in five minutes.
     log_in(t, &base, "team", "/projects/new").await?;

@@ -14,6 +14,13 @@
 //! `ZHIYUAN_REQUIRE_BROWSER` is set (as `cargo xtask test` does), in which
 //! case it is an error. Every browser gets its own chromedriver port and its
 //! own fresh profile directory, so tests may run browsers concurrently.
+//!
+//! The second half holds what the browser tests share beyond the browser: the
+//! in-process app they drive ([`start_server`]) and small page helpers
+//! ([`css`], [`wait_for`], [`wait_for_path`], [`fill`], [`set_value`],
+//! [`click`], [`log_in`], [`main_text`], [`local_in`]).
+//!
+//! Every test binary includes this module on its own and uses only part of it.
 #![allow(dead_code)]
 
 use std::fs::File;
@@ -25,7 +32,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use chrono::Utc;
+use fantoccini::{Client, Locator};
 use serde_json::json;
+use zhiyuan_app::demo::{DemoSize, DEMO_PASSWORD};
+use zhiyuan_app::{App, Settings};
 
 const DEFAULT_CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
@@ -308,4 +319,113 @@ fn log_tail(path: &Path) -> String {
     }
     let start = log.char_indices().rev().nth(2000).map_or(0, |(i, _)| i);
     format!("chromedriver.log (last lines):\n{}", &log[start..])
+}
+
+// ---------------------------------------------------------------------------
+// The app under test and shared page helpers
+// ---------------------------------------------------------------------------
+
+/// How long the helpers below wait for an element or a page.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The real application with the small demo data in a SQLite database under `dir`,
+/// served on a free 127.0.0.1 port. Returns the base URL (`http://127.0.0.1:<port>`)
+/// and the app itself, for tests that look into the store.
+pub async fn start_server(dir: &Path) -> Result<(String, App)> {
+    let app = App::open(&Settings::sqlite_in(dir))
+        .await
+        .context("opening the app")?;
+    app.load_demo(DemoSize::SMALL)
+        .await
+        .context("loading demo data")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let served = app.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, zhiyuan_web::router(served))
+            .await
+            .expect("server runs");
+    });
+    Ok((format!("http://{addr}"), app))
+}
+
+pub fn css(s: &str) -> Locator<'_> {
+    Locator::Css(s)
+}
+
+/// Waits until an element matching `selector` is on the page.
+pub async fn wait_for(c: &Client, selector: &str) -> Result<fantoccini::elements::Element> {
+    c.wait()
+        .at_most(PAGE_TIMEOUT)
+        .for_element(css(selector))
+        .await
+        .with_context(|| format!("waiting for {selector}"))
+}
+
+/// Waits until the browser's path starts with `prefix` and returns the path (without the query).
+pub async fn wait_for_path(c: &Client, prefix: &str) -> Result<String> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    loop {
+        let url = c.current_url().await?;
+        if url.path().starts_with(prefix) {
+            return Ok(url.path().to_owned());
+        }
+        if Instant::now() > deadline {
+            bail!("still at {url}, expected a path starting with {prefix}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Replaces the text of the input matching `selector` by typing `text`.
+pub async fn fill(c: &Client, selector: &str, text: &str) -> Result<()> {
+    let e = c
+        .find(css(selector))
+        .await
+        .with_context(|| format!("finding {selector}"))?;
+    e.clear().await?;
+    e.send_keys(text).await?;
+    Ok(())
+}
+
+/// Sets an input's value directly (date and time pickers do not take typed text portably).
+pub async fn set_value(c: &Client, selector: &str, value: &str) -> Result<()> {
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![selector.into(), value.into()],
+    )
+    .await
+    .with_context(|| format!("setting {selector}"))?;
+    Ok(())
+}
+
+pub async fn click(c: &Client, selector: &str) -> Result<()> {
+    c.find(css(selector))
+        .await
+        .with_context(|| format!("finding {selector}"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Logs in as the demo user `user` through the login form and waits for the page `next`.
+pub async fn log_in(c: &Client, base: &str, user: &str, next: &str) -> Result<()> {
+    c.goto(&format!("{base}/login?next={next}")).await?;
+    fill(c, "#username", user).await?;
+    fill(c, "#password", DEMO_PASSWORD).await?;
+    click(c, "main form button[type=submit]").await?;
+    wait_for_path(c, next.split('?').next().unwrap_or(next)).await?;
+    Ok(())
+}
+
+/// The text of the page's `<main>`.
+pub async fn main_text(c: &Client) -> Result<String> {
+    Ok(c.find(css("main")).await?.text().await?)
+}
+
+/// A Beijing `datetime-local` value `minutes` from now.
+pub fn local_in(minutes: i64) -> String {
+    (Utc::now().with_timezone(&zhiyuan_app::TZ) + chrono::Duration::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
 }
