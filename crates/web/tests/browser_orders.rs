@@ -1,6 +1,7 @@
 //! Residents' needs in headless Chromium: a resident orders from the local menu, the 建外 office
-//! dispatches the order to a volunteer, the volunteer accepts and completes it with the minutes
-//! served, the resident rates it, and the volunteer's hours page shows the new record.
+//! dispatches the order to a volunteer from the matching engine's suggestions, the volunteer
+//! accepts and completes it with the minutes served, the resident rates it, and the volunteer's
+//! hours page shows the new record.
 //!
 //! Skips itself when Chromium is not installed, unless `ZHIYUAN_REQUIRE_BROWSER` is set:
 //! `ZHIYUAN_REQUIRE_BROWSER=1 cargo test -p zhiyuan-web --test browser_orders`.
@@ -51,8 +52,8 @@ async fn a_resident_order_is_dispatched_served_and_rated_in_a_browser() -> Resul
 async fn run(r: &Client, s: &Client) -> Result<()> {
     let data = tempfile::tempdir()?;
     let (base, app) = start_server(data.path()).await?;
-    // The demo volunteer, to find on the dispatch screen.
-    let (vid, vno) = {
+    // The demo volunteer, to find among the suggestions on the dispatch screen.
+    let (vid, _vno) = {
         let mut c = app.store.read().await?;
         let acc = zhiyuan_store::accounts::by_username(&mut c, "volunteer")
             .await?
@@ -63,6 +64,31 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
             .context("volunteer row")?;
         (vid, v.volunteer_no.context("volunteer number")?)
     };
+
+    // The demo volunteer lives at a known point and is free all week, so that the suggestion
+    // does not depend on the time of day the test runs; the index is told, as after an edit.
+    let (home_lat, home_lon) = (39.9075, 116.4410);
+    {
+        let mut tx = app.store.write().await?;
+        sqlx::query("UPDATE volunteers SET lat = $1, lon = $2, availability = $3 WHERE id = $4")
+            .bind(home_lat)
+            .bind(home_lon)
+            .bind(zhiyuan_domain::availability::WeeklyAvailability::all().to_hex())
+            .bind(vid)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    app.refresh_match_entry(vid).await?;
+    // an item that needs no particular skill
+    let item_id = app
+        .menu_for_region(PLACE)
+        .await?
+        .items
+        .into_iter()
+        .find(|i| i.skills.is_empty())
+        .context("an item without skills")?
+        .id;
 
     // The resident chooses the place, sees its menu and orders.
     log_in(r, &base, "resident", "/orders/new").await?;
@@ -75,8 +101,13 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
         "the community's station takes it: {site}"
     );
     // a window in the past is refused beside the field, the input kept
-    r.find(css("input[name=item_id]")).await?.click().await?;
+    r.find(css(&format!("input[name=item_id][value='{item_id}']")))
+        .await?
+        .click()
+        .await?;
     fill(r, "#address", "建外测试小区3号楼2单元501").await?;
+    fill(r, "#lat", &format!("{}", home_lat + 0.004)).await?;
+    fill(r, "#lon", &format!("{home_lon}")).await?;
     set_value(r, "#window_start", &local_in(-120)).await?;
     set_value(r, "#window_end", &local_in(-60)).await?;
     click(r, "#submit-order").await?;
@@ -96,13 +127,28 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
     assert_eq!(wait_for(r, "#order-status").await?.text().await?, "待派单");
     let item = r.find(css("main h1")).await?.text().await?;
 
-    // The 建外 office finds it in its queue and dispatches it to the volunteer.
+    // The 建外 office finds it in its queue and dispatches it to the volunteer the matching
+    // engine suggests, about 450 m away.
     log_in(s, &base, "jianwai", "/orders/queue").await?;
     wait_for(s, &format!("#order-{id}")).await?;
-    s.goto(&format!("{base}/orders/{id}/dispatch?q={vno}")).await?;
-    wait_for(s, "#volunteers-form").await?;
-    click(s, &format!("#volunteers-form input[value='{vid}']")).await?;
-    click(s, "#dispatch-volunteers").await?;
+    s.goto(&format!("{base}/orders/{id}/dispatch")).await?;
+    let suggested = wait_for(s, "#suggested").await?.text().await?;
+    assert!(suggested.contains("5 公里内"), "{suggested}");
+    let line = s
+        .find(css(&format!("#suggested input[value='{vid}']")))
+        .await
+        .with_context(|| format!("the demo volunteer among the suggestions: {suggested}"))?;
+    line.click().await?;
+    let label = s
+        .find(css(&format!("#suggested label:has(input[value='{vid}'])")))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        label.contains("距离 0.4 公里") && label.contains("该时段有空"),
+        "{label}"
+    );
+    click(s, "#dispatch-suggested").await?;
     wait_for_path(s, &format!("/orders/{id}")).await?;
     assert_eq!(wait_for(s, "#order-status").await?.text().await?, "已派单");
     log_out(s, &base).await?;
