@@ -17,7 +17,7 @@ use zhiyuan_domain::order::{
 use zhiyuan_domain::phone::Phone;
 use zhiyuan_domain::region::{RegionCode, RegionLevel};
 use zhiyuan_domain::roles::{Role, SiteLevel};
-use zhiyuan_domain::service::{check_minutes, format_hours, is_late_entry};
+use zhiyuan_domain::service::{format_hours, is_late_entry};
 use zhiyuan_domain::tags::{category_by_code, category_by_code_or_label, parse_skills};
 use zhiyuan_domain::DomainError;
 use zhiyuan_store::audit::{self, NewAudit};
@@ -1333,6 +1333,23 @@ impl App {
         })
     }
 
+    /// The end of every order write: the audit entry, the order as it now is, the commit, and
+    /// the volunteers it involves refreshed in the matching index.
+    async fn finish_order(
+        &self,
+        mut tx: zhiyuan_store::Tx,
+        caller: &Caller,
+        id: i64,
+        entry: NewAudit,
+    ) -> AppResult<OrderView> {
+        audit::append(&mut tx, &entry).await?;
+        let o = self.order_row(&mut tx, id).await?;
+        let v = self.order_view(&mut tx, Some(caller), o).await?;
+        commit(tx).await?;
+        self.refresh_order_volunteers(v.id).await;
+        Ok(v)
+    }
+
     /// The best volunteers for an order from the matching engine: within
     /// [`SUGGEST_RADIUS_M`] of the place (else [`SUGGEST_WIDE_RADIUS_M`]), holding every skill
     /// the item needs, available in every hour of the window, with fewer than
@@ -1552,22 +1569,14 @@ impl App {
             };
             store::notify(&mut tx, &to, &o.region_code, "dispatched", &text, Some(id)).await?;
         }
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.dispatch",
-                &o,
-                serde_json::json!({"status": "dispatched", "round": round, "target": kind.as_str(),
-                    "targets": targets.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>(), "released": released}),
-            ),
-        )
-        .await?;
-        let o = self.order_row(&mut tx, id).await?;
-        let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        self.refresh_order_volunteers(v.id).await;
-        Ok(v)
+        let entry = order_audit(
+            Some(caller),
+            "order.dispatch",
+            &o,
+            serde_json::json!({"status": "dispatched", "round": round, "target": kind.as_str(),
+                "targets": targets.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>(), "released": released}),
+        );
+        self.finish_order(tx, caller, id, entry).await
     }
 
     /// Rejects a submitted order with a reason the resident sees.
@@ -1609,20 +1618,13 @@ impl App {
             Some(id),
         )
         .await?;
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.reject",
-                &o,
-                serde_json::json!({"status": "rejected", "reason": reason}),
-            ),
-        )
-        .await?;
-        let o = self.order_row(&mut tx, id).await?;
-        let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        Ok(v)
+        let entry = order_audit(
+            Some(caller),
+            "order.reject",
+            &o,
+            serde_json::json!({"status": "rejected", "reason": reason}),
+        );
+        self.finish_order(tx, caller, id, entry).await
     }
 
     /// Cancels an order not yet completed: by its resident, or by the office handling it (with a
@@ -1684,21 +1686,13 @@ impl App {
             )
             .await?;
         }
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.cancel",
-                &o,
-                serde_json::json!({"status": "cancelled", "reason": reason, "released": released}),
-            ),
-        )
-        .await?;
-        let o = self.order_row(&mut tx, id).await?;
-        let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        self.refresh_order_volunteers(v.id).await;
-        Ok(v)
+        let entry = order_audit(
+            Some(caller),
+            "order.cancel",
+            &o,
+            serde_json::json!({"status": "cancelled", "reason": reason, "released": released}),
+        );
+        self.finish_order(tx, caller, id, entry).await
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1823,21 +1817,13 @@ impl App {
             Some(o.id),
         )
         .await?;
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.accept",
-                &o,
-                serde_json::json!({"status": "accepted", "offer_id": f.id, "kind": f.kind, "by": who}),
-            ),
-        )
-        .await?;
-        let o = self.order_row(&mut tx, o.id).await?;
-        let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        self.refresh_order_volunteers(v.id).await;
-        Ok(v)
+        let entry = order_audit(
+            Some(caller),
+            "order.accept",
+            &o,
+            serde_json::json!({"status": "accepted", "offer_id": f.id, "kind": f.kind, "by": who}),
+        );
+        self.finish_order(tx, caller, o.id, entry).await
     }
 
     /// Declines an offer; the office is told, and when nobody is left to accept it must
@@ -1881,20 +1867,13 @@ impl App {
             Some(o.id),
         )
         .await?;
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.decline",
-                &o,
-                serde_json::json!({"offer_id": f.id, "reason": reason.trim(), "live_offers": left}),
-            ),
-        )
-        .await?;
-        let o = self.order_row(&mut tx, o.id).await?;
-        let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        Ok(v)
+        let entry = order_audit(
+            Some(caller),
+            "order.decline",
+            &o,
+            serde_json::json!({"offer_id": f.id, "reason": reason.trim(), "live_offers": left}),
+        );
+        self.finish_order(tx, caller, o.id, entry).await
     }
 
     /// Completes an accepted order with a short report and the minutes each volunteer served;
@@ -1908,28 +1887,12 @@ impl App {
     ) -> AppResult<OrderView> {
         let mut errs = Vec::new();
         let report = text("report", "服务情况", &input.report, 1000, &mut errs);
-        if input.minutes.is_empty() || input.minutes.len() > 50 {
-            errs.push(FieldError::new(
-                "minutes",
-                "entries_invalid",
-                "请填写1至50名志愿者的服务时长",
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for line in &input.minutes {
-            if let Err(e) = check_minutes(line.minutes) {
-                errs.push(e.into());
-                break;
-            }
-            if !seen.insert(line.volunteer_id) {
-                errs.push(FieldError::new(
-                    "minutes",
-                    "entries_invalid",
-                    "同一志愿者不能重复填写",
-                ));
-                break;
-            }
-        }
+        crate::records::check_minute_lines(
+            "minutes",
+            input.minutes.iter().map(|l| (l.volunteer_id, l.minutes)),
+            50,
+            &mut errs,
+        );
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
@@ -2072,21 +2035,13 @@ impl App {
             Some(id),
         )
         .await?;
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.complete",
-                &o,
-                serde_json::json!({"status": "completed", "records": records, "report": report}),
-            ),
-        )
-        .await?;
-        let o = self.order_row(&mut tx, id).await?;
-        let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        self.refresh_order_volunteers(v.id).await;
-        Ok(v)
+        let entry = order_audit(
+            Some(caller),
+            "order.complete",
+            &o,
+            serde_json::json!({"status": "completed", "records": records, "report": report}),
+        );
+        self.finish_order(tx, caller, id, entry).await
     }
 
     // -----------------------------------------------------------------------------------------
@@ -2161,21 +2116,13 @@ impl App {
             )
             .await?;
         }
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.rate",
-                &o,
-                serde_json::json!({"status": "rated", "rating": input.rating, "comment": comment}),
-            ),
-        )
-        .await?;
-        let o = self.order_row(&mut tx, id).await?;
-        let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        self.refresh_order_volunteers(v.id).await;
-        Ok(v)
+        let entry = order_audit(
+            Some(caller),
+            "order.rate",
+            &o,
+            serde_json::json!({"status": "rated", "rating": input.rating, "comment": comment}),
+        );
+        self.finish_order(tx, caller, id, entry).await
     }
 
     // -----------------------------------------------------------------------------------------

@@ -400,28 +400,12 @@ impl App {
             Ok(_) => Vec::new(),
             Err(errs) => errs,
         };
-        if e.entries.is_empty() || e.entries.len() > 500 {
-            errs.push(FieldError::new(
-                "entries",
-                "entries_invalid",
-                "请录入1至500名志愿者的时长",
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for line in &e.entries {
-            if let Err(err) = check_minutes(line.minutes) {
-                errs.push(err.into());
-                break;
-            }
-            if !seen.insert(line.volunteer_id) {
-                errs.push(FieldError::new(
-                    "entries",
-                    "entries_invalid",
-                    "同一志愿者不能重复录入",
-                ));
-                break;
-            }
-        }
+        check_minute_lines(
+            "entries",
+            e.entries.iter().map(|l| (l.volunteer_id, l.minutes)),
+            500,
+            &mut errs,
+        );
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
@@ -851,5 +835,38 @@ impl App {
                 minutes: r.minutes,
             })
             .collect())
+    }
+}
+
+/// Checks lines of (volunteer, minutes) entered for several volunteers at once (团体录入, the
+/// completion of an order): 1 to `max` lines, each a valid number of minutes, no volunteer
+/// twice. Problems are added to `errs` under `field`.
+pub(crate) fn check_minute_lines(
+    field: &'static str,
+    lines: impl ExactSizeIterator<Item = (i64, i64)>,
+    max: usize,
+    errs: &mut Vec<FieldError>,
+) {
+    if lines.len() == 0 || lines.len() > max {
+        errs.push(FieldError::new(
+            field,
+            "entries_invalid",
+            format!("请填写1至{max}名志愿者的服务时长"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (volunteer_id, minutes) in lines {
+        if let Err(err) = check_minutes(minutes) {
+            errs.push(err.into());
+            break;
+        }
+        if !seen.insert(volunteer_id) {
+            errs.push(FieldError::new(
+                field,
+                "entries_invalid",
+                "同一志愿者不能重复填写",
+            ));
+            break;
+        }
     }
 }
