@@ -12,6 +12,7 @@ mod browser;
 use anyhow::{Context, Result};
 use browser::{
     click, css, fill, local_in, log_in, main_text, set_value, start_server, wait_for, wait_for_path,
+    wait_for_text,
 };
 use fantoccini::Client;
 
@@ -178,10 +179,9 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
         .send_keys("志愿者很耐心")
         .await?;
     form.find(css("button")).await?.click().await?;
-    wait_for_path(r, "/orders/mine").await?;
-    let text = main_text(r).await?;
-    assert!(text.contains("我的评价：4 星 志愿者很耐心"), "{text}");
-    assert!(text.contains("已评价"));
+    // the form posts back to this page: wait for the new one
+    let text = wait_for_text(r, "main", "我的评价：4 星 志愿者很耐心").await?;
+    assert!(text.contains("已评价"), "{text}");
 
     // The volunteer's hours show the record made of the order: 150 minutes → 2.5 hours.
     s.goto(&format!("{base}/me/hours")).await?;

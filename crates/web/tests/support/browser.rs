@@ -418,6 +418,28 @@ pub async fn log_in(c: &Client, base: &str, user: &str, next: &str) -> Result<()
     Ok(())
 }
 
+/// Waits until the text of `selector` contains `needle` and returns it. For a form that posts
+/// back to the page it is on: the path does not change, and the old page may be replaced
+/// while it is read (a stale element is tried again).
+pub async fn wait_for_text(c: &Client, selector: &str, needle: &str) -> Result<String> {
+    let deadline = Instant::now() + PAGE_TIMEOUT;
+    let mut last = String::new();
+    loop {
+        if let Ok(e) = c.find(css(selector)).await {
+            if let Ok(t) = e.text().await {
+                if t.contains(needle) {
+                    return Ok(t);
+                }
+                last = t;
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{selector} never showed {needle:?}; last text: {last}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The text of the page's `<main>`.
 pub async fn main_text(c: &Client) -> Result<String> {
     Ok(c.find(css("main")).await?.text().await?)
