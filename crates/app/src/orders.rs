@@ -1373,13 +1373,14 @@ impl App {
             .collect();
         let vis = caller.volunteer_visibility();
         let now = now_millis();
+        let window = crate::matching::window_cells(o.window_start, o.window_end);
         for radius in [SUGGEST_RADIUS_M, SUGGEST_WIDE_RADIUS_M] {
             let query = crate::matching::Query {
                 lat,
                 lon,
                 radius_m: radius,
                 skills: skills.clone(),
-                window: crate::matching::window_cells(o.window_start, o.window_end),
+                window,
                 max_load: Some(SUGGEST_MAX_LOAD),
                 // more than shown: some may lie outside the caller's view
                 k: SUGGEST_COUNT * 5,
