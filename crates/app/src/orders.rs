@@ -1295,7 +1295,7 @@ impl App {
     // 派单
 
     /// What the dispatch screen shows for an order: teams and stations to choose from, and the
-    /// suggested volunteers (empty until the matching engine is wired in here).
+    /// volunteers the matching engine suggests (`suggest_volunteers`).
     pub async fn dispatch_options(&self, caller: &Caller, id: i64) -> AppResult<DispatchOptions> {
         let mut conn = self.conn().await?;
         let o = self.order_row(&mut conn, id).await?;
