@@ -14,6 +14,7 @@ use zhiyuan_store::{now_millis, orgs, sessions, sites, Conn};
 
 use crate::access::{site_prefix, Caller, Scope};
 use crate::error::{AppError, AppResult};
+use crate::throttle::Attempt;
 use crate::{commit, App};
 
 /// How long a login lasts.
@@ -148,23 +149,45 @@ pub async fn caller_of(conn: &mut Conn, a: &AccountRow) -> AppResult<Caller> {
 impl App {
     /// Checks the password and opens a session; returns the token and the caller.
     pub async fn login(&self, username: &str, password: &str) -> AppResult<(String, Caller)> {
-        let mut conn = self.conn().await?;
-        let account = accounts::by_username(&mut conn, username.trim()).await?;
-        let Some(account) = account else {
-            // spend the same effort as a real check, so timing does not reveal usernames
-            let _ = verify_password(password, DUMMY_HASH);
-            return Err(AppError::LoginFailed);
+        self.login_from(username, password, None).await
+    }
+
+    /// [`login`](Self::login) from a client address: failures are throttled per account and
+    /// per address (see [`crate::throttle`]). No database connection is held while hashing, and
+    /// an unknown user or an account without a password costs the same check as a real one.
+    pub async fn login_from(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> AppResult<(String, Caller)> {
+        let attempt = Attempt::login(username, from);
+        self.throttle.admit(&attempt).await?;
+        let account = {
+            let mut conn = self.conn().await?;
+            accounts::by_username(&mut conn, username.trim()).await?
         };
-        let hash = account.password_hash.clone();
+        // accounts without a password (phone logins) and unknown names check the dummy hash
+        let own = account
+            .as_ref()
+            .map(|a| a.password_hash.clone())
+            .filter(|h| PasswordHash::new(h).is_ok());
+        let has_own = own.is_some();
+        let hash = own.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        if !ok {
-            return Err(AppError::LoginFailed);
-        }
-        let caller = caller_of(&mut conn, &account).await?;
-        drop(conn);
+        let verified = self.throttle.hash(move || verify_password(&pw, &hash)).await?;
+        let account = match account {
+            Some(a) if verified && has_own => a,
+            _ => {
+                self.throttle.failed(&attempt);
+                return Err(AppError::LoginFailed);
+            }
+        };
+        self.throttle.succeeded(&attempt);
+        let caller = {
+            let mut conn = self.conn().await?;
+            caller_of(&mut conn, &account).await?
+        };
         let token = new_token();
         let mut tx = self.store.write().await?;
         sessions::insert(
@@ -176,6 +199,34 @@ impl App {
         .await?;
         commit(tx).await?;
         Ok((token, caller))
+    }
+
+    /// Ends every session of the caller's account ("sign out everywhere").
+    pub async fn logout_everywhere(&self, caller: &Caller) -> AppResult<u64> {
+        let mut tx = self.store.write().await?;
+        let n = sessions::delete_for_account(&mut tx, caller.account_id).await?;
+        commit(tx).await?;
+        self.forget_callers();
+        Ok(n)
+    }
+
+    /// Hashes a password on a blocking thread, bounded like login checks.
+    pub async fn hash_password_bounded(&self, password: &str) -> AppResult<String> {
+        let pw = password.to_owned();
+        self.throttle.hash(move || hash_password(&pw)).await?
+    }
+
+    /// Admits a one-time-code attempt for a phone (throttled like passwords).
+    pub(crate) async fn admit_code_attempt(&self, a: &Attempt) -> AppResult<()> {
+        self.throttle.admit(a).await
+    }
+
+    pub(crate) fn code_attempt_failed(&self, a: &Attempt) {
+        self.throttle.failed(a);
+    }
+
+    pub(crate) fn code_attempt_succeeded(&self, a: &Attempt) {
+        self.throttle.succeeded(a);
     }
 
     pub async fn logout(&self, token: &str) -> AppResult<()> {
@@ -232,8 +283,8 @@ impl App {
         )
         .await?;
         let path = self.data_dir().join("initial-admin-password.txt");
-        std::fs::write(&path, format!("admin\n{password}\n"))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        write_private(&path, format!("admin\n{password}\n").as_bytes())
+            .map_err(|e| AppError::Internal(format!("{}: {e}", path.display())))?;
         Ok(Some(password))
     }
 
@@ -287,6 +338,20 @@ impl App {
         commit(tx).await?;
         Ok(id)
     }
+}
+
+/// Writes a file only its owner may read (mode 0600 on Unix), like `secret.key`.
+fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    // an older file keeps its mode on open: tighten it too
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    f.write_all(contents)
 }
 
 /// A valid argon2id hash of a random string, checked against when the username is unknown.

@@ -246,9 +246,9 @@ impl App {
             .ok_or(AppError::NotFound("证明"))
     }
 
-    /// The certificate as a PDF; `base_url` (e.g. `https://zhiyuan.example.org`) prefixes the
-    /// verification link in the QR code.
-    pub async fn certificate_pdf(&self, caller: &Caller, no: &str, base_url: &str) -> AppResult<Vec<u8>> {
+    /// The certificate as a PDF; the configured public URL prefixes the verification link in
+    /// its QR code (never a request's Host header, which the requester chooses).
+    pub async fn certificate_pdf(&self, caller: &Caller, no: &str) -> AppResult<Vec<u8>> {
         let row = self.certificate_row(no).await?;
         self.volunteer(caller, row.volunteer_id).await?;
         let p: CertificatePayload =
@@ -279,7 +279,7 @@ impl App {
             notes: p.notes.clone(),
             verify_url: format!(
                 "{}{}",
-                base_url.trim_end_matches('/'),
+                self.public_url(),
                 verify_path(&row.certificate_no, &row.signature)
             ),
             signature: row.signature.clone(),

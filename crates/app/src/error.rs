@@ -48,6 +48,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("用户名或密码错误")]
     LoginFailed,
+    /// Too many failed attempts: locked for a while (the message says how long).
+    #[error("{0}")]
+    Throttled(String),
     #[error("服务器内部错误，请稍后重试")]
     Store(#[from] StoreError),
     #[error("服务器内部错误，请稍后重试")]
@@ -63,6 +66,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::Unauthenticated => "unauthenticated",
             AppError::LoginFailed => "login_failed",
+            AppError::Throttled(_) => "too_many_attempts",
             AppError::Store(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -76,6 +80,31 @@ impl AppError {
                 message,
             } => vec![FieldError::new(field, code, message.clone())],
             _ => Vec::new(),
+        }
+    }
+
+    /// What went wrong inside, for the log: the store error's cause chain or the internal
+    /// message, never the user-facing text.
+    pub fn cause(&self) -> String {
+        let mut chain = match self {
+            AppError::Internal(m) => m.clone(),
+            _ => String::new(),
+        };
+        let mut cause: Option<&dyn std::error::Error> = match self {
+            AppError::Store(s) => Some(s),
+            _ => None,
+        };
+        while let Some(c) = cause {
+            if !chain.is_empty() {
+                chain.push_str(": ");
+            }
+            chain.push_str(&c.to_string());
+            cause = c.source();
+        }
+        if chain.is_empty() {
+            format!("{}: {self}", self.code())
+        } else {
+            chain
         }
     }
 

@@ -9,11 +9,13 @@ pub mod auth;
 pub mod certificates;
 pub mod demo;
 pub mod error;
+pub mod idempotency;
 pub mod matching;
 pub mod network;
 pub mod orders;
 pub mod projects;
 pub mod records;
+pub mod throttle;
 pub mod vault;
 pub mod volunteers;
 
@@ -49,7 +51,17 @@ pub struct Settings {
     /// 128 hex characters; generated into the data directory when absent.
     pub secret_key: Option<String>,
     pub rules: Rules,
+    /// Where people reach this server, e.g. `https://zhiyuan.example.org`: certificate and
+    /// check-in QR links point here. Never taken from a request's `Host` header.
+    pub public_url: String,
+    /// Whether the session cookie is `Secure`; by default, when the public URL is https.
+    pub secure_cookies: Option<bool>,
+    /// SQLite `synchronous = FULL` (every commit survives a power loss) instead of `NORMAL`.
+    pub sqlite_sync_full: bool,
 }
+
+/// The public URL when none is configured (the default bind address).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 impl Settings {
     pub fn sqlite_in(data_dir: &Path) -> Settings {
@@ -58,6 +70,9 @@ impl Settings {
             data_dir: data_dir.to_owned(),
             secret_key: None,
             rules: Rules::default(),
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            secure_cookies: None,
+            sqlite_sync_full: false,
         }
     }
 }
@@ -69,7 +84,10 @@ pub struct App {
     vault: Arc<vault::IdVault>,
     data_dir: PathBuf,
     rules: Rules,
+    public_url: String,
+    secure_cookies: bool,
     callers: Arc<auth::CallerCache>,
+    throttle: Arc<throttle::Throttle>,
     attend_queue: Arc<attendance::AttendQueue>,
     /// Volunteers by position, skills and availability, for dispatch (see [`matching`]).
     match_index: matching::SharedIndex,
@@ -94,7 +112,13 @@ impl App {
             Some(k) => vault::IdVault::from_hex(k)?,
             None => vault::IdVault::load_or_create(&settings.data_dir)?,
         };
-        let store = Store::connect(&settings.database_url).await?;
+        let store = Store::connect_with(
+            &settings.database_url,
+            zhiyuan_store::StoreOptions {
+                sqlite_sync_full: settings.sqlite_sync_full,
+            },
+        )
+        .await?;
         store.migrate().await?;
         let mut tx = store.write().await?;
         let seeded = zhiyuan_store::regions::seed_reference(&mut tx).await?;
@@ -108,7 +132,12 @@ impl App {
             vault: Arc::new(vault),
             data_dir: settings.data_dir.clone(),
             rules: settings.rules.clone(),
+            public_url: settings.public_url.trim().trim_end_matches('/').to_owned(),
+            secure_cookies: settings
+                .secure_cookies
+                .unwrap_or_else(|| settings.public_url.starts_with("https://")),
             callers: Arc::default(),
+            throttle: Arc::default(),
             attend_queue: Arc::default(),
             match_index: Arc::new(std::sync::RwLock::new(match_index)),
         };
@@ -122,6 +151,16 @@ impl App {
 
     pub fn vault(&self) -> &vault::IdVault {
         &self.vault
+    }
+
+    /// Where people reach this server, without a trailing slash (see [`Settings::public_url`]).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Whether the session cookie is marked `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
     }
 
     pub fn data_dir(&self) -> &Path {

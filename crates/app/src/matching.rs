@@ -101,7 +101,7 @@ impl App {
     /// refresh or rebuild).
     pub(crate) async fn refresh_match_entry_after_write(&self, volunteer_id: i64) {
         if let Err(e) = self.refresh_match_entry(volunteer_id).await {
-            tracing::warn!(volunteer_id, error = %e, "matching index not refreshed");
+            tracing::warn!(volunteer_id, cause = %e.cause(), "matching index not refreshed");
         }
     }
 

@@ -993,6 +993,29 @@ impl App {
     /// Logs a resident in with a phone number and its one-time code, creating their resident
     /// account (`phone:<number>`, no password) on first use.
     pub async fn phone_login(&self, phone: &str, code: &str) -> AppResult<(String, Caller)> {
+        self.phone_login_from(phone, code, None).await
+    }
+
+    /// [`phone_login`](Self::phone_login) from a client address: wrong codes are throttled per
+    /// phone and per address, like passwords.
+    pub async fn phone_login_from(
+        &self,
+        phone: &str,
+        code: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> AppResult<(String, Caller)> {
+        let attempt = crate::throttle::Attempt::phone(phone.trim(), from);
+        self.admit_code_attempt(&attempt).await?;
+        let result = self.check_phone_code(phone, code).await;
+        match &result {
+            Ok(_) => self.code_attempt_succeeded(&attempt),
+            Err(AppError::Invalid(_)) => self.code_attempt_failed(&attempt),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn check_phone_code(&self, phone: &str, code: &str) -> AppResult<(String, Caller)> {
         let phone = Phone::parse(phone)?;
         let invalid = || AppError::invalid("code", "one_time_code_invalid", "验证码错误或已过期，请重新获取");
         let code = code.trim();
@@ -1272,7 +1295,7 @@ impl App {
     pub async fn order_queue(
         &self,
         caller: &Caller,
-        statuses: &[String],
+        statuses: &[OrderStatus],
         page: PageRequest,
     ) -> AppResult<Page<OrderView>> {
         caller.require_admin()?;
@@ -1428,7 +1451,7 @@ impl App {
         let ids = match self.conn().await {
             Ok(mut conn) => store::volunteers_of_order(&mut conn, order_id).await,
             Err(e) => {
-                tracing::warn!(order_id, error = %e, "matching index not refreshed");
+                tracing::warn!(order_id, cause = %e.cause(), "matching index not refreshed");
                 return;
             }
         };
@@ -1438,7 +1461,9 @@ impl App {
                     self.refresh_match_entry_after_write(id).await;
                 }
             }
-            Err(e) => tracing::warn!(order_id, error = %e, "matching index not refreshed"),
+            Err(e) => {
+                tracing::warn!(order_id, cause = %AppError::from(e).cause(), "matching index not refreshed")
+            }
         }
     }
 

@@ -37,6 +37,13 @@ enum Command {
         /// Load demo data into an empty database before serving.
         #[arg(long, env = "ZHIYUAN_DEMO")]
         demo: bool,
+        /// Where people reach this server (certificate and check-in QR links point here), e.g.
+        /// `https://zhiyuan.example.org`; default `http://<bind>`.
+        #[arg(long, env = "ZHIYUAN_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Mark the session cookie `Secure` (default: when the public URL is https).
+        #[arg(long, env = "ZHIYUAN_SECURE_COOKIES")]
+        secure_cookies: Option<bool>,
     },
     /// Bring the database schema up to date and exit.
     Migrate {
@@ -81,6 +88,10 @@ struct DbArgs {
     /// Database URL: `sqlite://…` (default: zhiyuan.db in the data directory) or `postgres://…`.
     #[arg(long, env = "ZHIYUAN_DATABASE")]
     database: Option<String>,
+    /// SQLite only: `synchronous = FULL`, so that every commit also survives a power loss
+    /// (default `NORMAL`: survives a crash of the process, may lose the last commits on power loss).
+    #[arg(long, env = "ZHIYUAN_SQLITE_SYNC_FULL")]
+    sqlite_sync_full: bool,
 }
 
 impl DbArgs {
@@ -89,6 +100,7 @@ impl DbArgs {
         if let Some(url) = &self.database {
             s.database_url = url.clone();
         }
+        s.sqlite_sync_full = self.sqlite_sync_full;
         s.secret_key = std::env::var("ZHIYUAN_SECRET_KEY")
             .ok()
             .filter(|k| !k.trim().is_empty());
@@ -106,8 +118,18 @@ async fn main() -> anyhow::Result<ExitCode> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, bind, demo } => {
+        Command::Serve {
+            db,
+            bind,
+            demo,
+            public_url,
+            secure_cookies,
+        } => {
             let mut settings = db.settings();
+            settings.public_url = public_url
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| format!("http://{bind}"));
+            settings.secure_cookies = secure_cookies;
             // no SMS gateway yet: the demo shows one-time codes on the page
             settings.rules.show_codes = demo;
             let app = App::open(&settings)
@@ -116,7 +138,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             if demo {
                 load_demo(&app, DemoSize::FULL).await?;
             }
-            spawn_escalation(app.clone());
+            spawn_minute_jobs(app.clone());
             if let Some(pw) = app.ensure_admin().await? {
                 println!("已创建系统管理员账号 admin，初始密码：{pw}（同时写入数据目录 initial-admin-password.txt）");
             }
@@ -166,8 +188,9 @@ async fn open(db: &DbArgs) -> anyhow::Result<App> {
         .with_context(|| format!("cannot open the database {}", redact(&settings.database_url)))
 }
 
-/// Every minute, moves orders not dispatched or accepted in time one site level up.
-fn spawn_escalation(app: App) {
+/// Every minute, moves orders not dispatched or accepted in time one site level up and forgets
+/// idempotency keys older than a day.
+fn spawn_minute_jobs(app: App) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -176,7 +199,10 @@ fn spawn_escalation(app: App) {
             match app.escalate_overdue(chrono::Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(orders = n, "escalated overdue orders"),
-                Err(e) => tracing::warn!(error = %e, "escalating overdue orders failed"),
+                Err(e) => tracing::warn!(cause = %e.cause(), "escalating overdue orders failed"),
+            }
+            if let Err(e) = app.purge_expired_keys().await {
+                tracing::warn!(cause = %e.cause(), "purging idempotency keys failed");
             }
         }
     });
@@ -227,7 +253,7 @@ mod tests {
     fn flags_parse_with_defaults() {
         let cli = Cli::try_parse_from(["zhiyuan", "serve", "--demo"]).unwrap();
         match cli.command {
-            Command::Serve { db, bind, demo } => {
+            Command::Serve { db, bind, demo, .. } => {
                 assert!(demo);
                 assert_eq!(bind.to_string(), "127.0.0.1:8080");
                 assert_eq!(db.data_dir, PathBuf::from("./zhiyuan-data"));

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod idempotency;
 pub mod matching;
 pub mod memberships;
 pub mod orders;
@@ -90,9 +91,23 @@ pub struct Store {
     backend: Backend,
 }
 
+/// How to open the database.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StoreOptions {
+    /// SQLite `synchronous = FULL`: a commit survives power loss and an OS crash. The default,
+    /// `NORMAL` in WAL mode, survives a crash of the process (kill -9) but may lose the last
+    /// commits when the machine loses power; the database stays consistent either way.
+    pub sqlite_sync_full: bool,
+}
+
 impl Store {
     /// Connects to `sqlite://path` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with options.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         match backend {
@@ -103,17 +118,18 @@ impl Store {
                     format!("{url}?mode=rwc")
                 };
                 let opts = AnyConnectOptions::from_str(&url)?;
+                let pragmas: &'static str = if options.sqlite_sync_full {
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;"
+                } else {
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;"
+                };
                 let setup = |max: u32| {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(Duration::from_secs(30))
-                        .after_connect(|conn, _| {
+                        .after_connect(move |conn, _| {
                             Box::pin(async move {
-                                conn.execute(
-                                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                     PRAGMA synchronous = NORMAL;",
-                                )
-                                .await?;
+                                conn.execute(pragmas).await?;
                                 Ok(())
                             })
                         })
@@ -207,9 +223,13 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// The last page number a request may name; past it, the last page is shown.
+    pub const MAX_PAGE: i64 = 100_000;
+
+    /// Page 1 to [`Self::MAX_PAGE`], 1 to 200 a page (20 by default): the offset stays small.
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> PageRequest {
         PageRequest {
-            page: page.unwrap_or(1).max(1),
+            page: page.unwrap_or(1).clamp(1, Self::MAX_PAGE),
             per_page: per_page.unwrap_or(20).clamp(1, 200),
         }
     }
@@ -228,4 +248,18 @@ pub fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_requests_are_bounded() {
+        let p = PageRequest::new(Some(i64::MAX), Some(i64::MAX));
+        assert_eq!((p.page, p.per_page), (PageRequest::MAX_PAGE, 200));
+        assert_eq!(p.offset(), (PageRequest::MAX_PAGE - 1) * 200);
+        let p = PageRequest::new(Some(i64::MIN), Some(-5));
+        assert_eq!((p.page, p.per_page, p.offset()), (1, 1, 0));
+    }
 }

@@ -7,6 +7,8 @@
 
 use sqlx::FromRow;
 
+use zhiyuan_domain::order::OrderStatus;
+
 use crate::{now_millis, prefix_range, Conn, Page, PageRequest, Result};
 
 // ---------------------------------------------------------------------------------------------
@@ -257,39 +259,41 @@ pub async fn of_resident(conn: &mut Conn, account_id: i64, page: PageRequest) ->
 pub async fn queue(
     conn: &mut Conn,
     prefix: &str,
-    statuses: &[String],
+    statuses: &[OrderStatus],
     page: PageRequest,
 ) -> Result<Page<OrderRow>> {
     let (lo, hi) = prefix_range(prefix);
+    // one placeholder per state, bound like every other value
     let status_cond = if statuses.is_empty() {
         String::new()
     } else {
-        let list: Vec<String> = statuses
-            .iter()
-            .filter(|s| s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-            .map(|s| format!("'{s}'"))
-            .collect();
-        format!(" AND o.status IN ({})", list.join(","))
+        let marks: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 3)).collect();
+        format!(" AND o.status IN ({})", marks.join(", "))
     };
     let cond = format!(
         "o.region_code >= $1 AND o.region_code < $2 AND s.region_code >= $1 AND s.region_code < $2{status_cond}"
     );
-    let (total,): (i64,) = sqlx::query_as(&format!(
-        "SELECT COUNT(*) FROM orders o JOIN sites s ON s.id = o.site_id WHERE {cond}"
-    ))
-    .bind(&lo)
-    .bind(&hi)
-    .fetch_one(&mut *conn)
-    .await?;
-    let items = sqlx::query_as(&format!(
-        "{ORDER_SELECT} WHERE {cond} ORDER BY o.window_start, o.id LIMIT $3 OFFSET $4"
-    ))
-    .bind(&lo)
-    .bind(&hi)
-    .bind(page.per_page)
-    .bind(page.offset())
-    .fetch_all(conn)
-    .await?;
+    let count_sql = format!("SELECT COUNT(*) FROM orders o JOIN sites s ON s.id = o.site_id WHERE {cond}");
+    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql).bind(&lo).bind(&hi);
+    for st in statuses {
+        count = count.bind(st.as_str());
+    }
+    let (total,) = count.fetch_one(&mut *conn).await?;
+    let n = statuses.len();
+    let items_sql = format!(
+        "{ORDER_SELECT} WHERE {cond} ORDER BY o.window_start, o.id LIMIT ${} OFFSET ${}",
+        n + 3,
+        n + 4
+    );
+    let mut items = sqlx::query_as(&items_sql).bind(&lo).bind(&hi);
+    for st in statuses {
+        items = items.bind(st.as_str());
+    }
+    let items = items
+        .bind(page.per_page)
+        .bind(page.offset())
+        .fetch_all(conn)
+        .await?;
     Ok(Page {
         items,
         total,
@@ -1006,9 +1010,12 @@ enum NArg {
 /// A reader's notices, newest first, and how many are unread.
 pub async fn notices_for(conn: &mut Conn, s: &NoticeScope, limit: i64) -> Result<(Vec<NoticeRow>, i64)> {
     let (cond, args) = notice_cond(s);
+    // read state is the reader's own ($1 is the reader's account)
     let sql = format!(
         "SELECT n.id, n.recipient_kind, n.recipient_id, n.recipient_region, n.kind, n.text, n.order_id, \
-         n.created_at, n.read_at FROM notices n WHERE {cond} ORDER BY n.id DESC LIMIT {}",
+         n.created_at, r.read_at FROM notices n \
+         LEFT JOIN notice_reads r ON r.notice_id = n.id AND r.account_id = $1 \
+         WHERE {cond} ORDER BY n.id DESC LIMIT {}",
         limit.clamp(1, 500)
     );
     let mut q = sqlx::query_as::<_, NoticeRow>(&sql);
@@ -1019,7 +1026,10 @@ pub async fn notices_for(conn: &mut Conn, s: &NoticeScope, limit: i64) -> Result
         };
     }
     let items = q.fetch_all(&mut *conn).await?;
-    let sql = format!("SELECT COUNT(*) FROM notices n WHERE {cond} AND n.read_at IS NULL");
+    let sql = format!(
+        "SELECT COUNT(*) FROM notices n WHERE {cond} AND NOT EXISTS \
+         (SELECT 1 FROM notice_reads r WHERE r.notice_id = n.id AND r.account_id = $1)"
+    );
     let mut q = sqlx::query_as::<_, (i64,)>(&sql);
     for a in &args {
         q = match a {
@@ -1031,12 +1041,14 @@ pub async fn notices_for(conn: &mut Conn, s: &NoticeScope, limit: i64) -> Result
     Ok((items, unread))
 }
 
-/// Marks a notice read when it is one of the reader's; false when it is not (or was read).
+/// Marks a notice read for the reader when it is one of the reader's; false when it is not
+/// (or the reader had read it). Other readers of the same notice keep their own state.
 pub async fn mark_read(conn: &mut Conn, s: &NoticeScope, id: i64) -> Result<bool> {
     let (cond, args) = notice_cond(s);
     let sql = format!(
-        "UPDATE notices SET read_at = ${} WHERE id = ${} AND read_at IS NULL AND id IN \
-         (SELECT n.id FROM notices n WHERE {cond})",
+        "INSERT INTO notice_reads (notice_id, account_id, read_at) \
+         SELECT n.id, $1, ${} FROM notices n WHERE n.id = ${} AND {cond} \
+         ON CONFLICT (notice_id, account_id) DO NOTHING",
         args.len() + 1,
         args.len() + 2
     );

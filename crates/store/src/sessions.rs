@@ -34,6 +34,15 @@ pub async fn delete(conn: &mut Conn, token_hash: &str) -> Result<()> {
     Ok(())
 }
 
+/// Ends every session of an account; returns how many.
+pub async fn delete_for_account(conn: &mut Conn, account_id: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
 pub async fn purge_expired(conn: &mut Conn) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now_millis())

@@ -22,6 +22,9 @@ pub struct ErrorDetail {
     /// Every field's problem, when the input was invalid.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// The request's id (also the `x-request-id` header), to quote when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// An error on its way out of a JSON endpoint.
@@ -51,6 +54,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
+        AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -59,7 +63,7 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         let status = status_of(&e);
         if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = ?e, "internal error");
+            log_internal(&e);
         }
         ApiError {
             status,
@@ -77,6 +81,7 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 message: self.message,
                 fields: self.fields,
+                request_id: crate::edge::request_id(),
             },
         };
         (self.status, Json(body)).into_response()
@@ -84,3 +89,12 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Logs an internal error by its cause chain (never its user-facing message).
+pub fn log_internal(e: &AppError) {
+    tracing::error!(
+        request_id = crate::edge::request_id().unwrap_or_default(),
+        cause = %e.cause(),
+        "internal error"
+    );
+}

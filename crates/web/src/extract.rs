@@ -4,7 +4,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 use zhiyuan_app::{AppError, Caller};
@@ -17,17 +17,43 @@ pub const SESSION_COOKIE: &str = "zy_session";
 
 /// The session token of a request: `Authorization: Bearer …` or the session cookie.
 pub fn token_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    token_and_source(headers).map(|(t, _)| t)
+}
+
+/// The token and whether it came from the cookie (which a browser also sends cross-site).
+fn token_and_source(headers: &axum::http::HeaderMap) -> Option<(String, bool)> {
     if let Some(h) = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
         if let Some(t) = h.strip_prefix("Bearer ") {
-            return Some(t.trim().to_owned());
+            return Some((t.trim().to_owned(), false));
         }
     }
     CookieJar::from_headers(headers)
         .get(SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
+        .map(|c| (c.value().to_owned(), true))
+}
+
+/// Whether the request names this server as its origin: its `Origin` header, or when a browser
+/// sent none, its `Referer`. A request with neither is not known to be ours.
+pub fn from_own_origin(headers: &axum::http::HeaderMap, authority: Option<&str>) -> bool {
+    use axum::http::header;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or(authority);
+    let named = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .map(|v| v.to_str().ok());
+    let Some(Some(named)) = named else {
+        return false;
+    };
+    let named_host = named
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    matches!((named_host, host), (Some(a), Some(b)) if !a.is_empty() && a.eq_ignore_ascii_case(b))
 }
 
 /// A logged-in caller, or nobody.
@@ -41,10 +67,32 @@ impl FromRequestParts<AppState> for MaybeCaller {
         if let Some(c) = parts.extensions.get::<MaybeCaller>() {
             return Ok(c.clone());
         }
-        let caller = match token_of(&parts.headers) {
-            Some(t) => state.app.authenticate(&t).await?,
+        let caller = match token_and_source(&parts.headers) {
+            Some((t, from_cookie)) => {
+                let caller = state.app.authenticate(&t).await?;
+                // The API takes the session cookie too (pages' scripts may call it), but a
+                // browser attaches the cookie to cross-site requests: a cookie-borne API write
+                // must come from our own pages.
+                let write = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                if caller.is_some()
+                    && from_cookie
+                    && write
+                    && parts.uri.path().starts_with("/api/")
+                    && !from_own_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str()))
+                {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "cross_site_refused",
+                        "该请求来自其他网站，已被拒绝；接口写操作请使用 Authorization: Bearer 令牌",
+                    ));
+                }
+                caller
+            }
             None => None,
         };
+        if let Some(c) = &caller {
+            crate::edge::note_account(c.account_id);
+        }
         let found = MaybeCaller(caller);
         parts.extensions.insert(found.clone());
         Ok(found)
@@ -105,5 +153,23 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "request_invalid",
             format!("请求无法读取：{}", other.body_text()),
         ),
+    }
+}
+
+/// The client's address as the connection shows it (`None` when the server was started without
+/// connection info, as in some tests). Behind a reverse proxy this is the proxy.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }

@@ -2,18 +2,19 @@
 //! generated from the same route list), zh-CN server-rendered pages, embedded assets.
 
 pub mod api;
+pub mod edge;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod pages;
 
 use std::net::SocketAddr;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use tower_http::set_header::SetResponseHeaderLayer;
 use zhiyuan_app::App;
 
 /// Requests larger than this are refused with 413.
@@ -28,6 +29,10 @@ pub struct AppState {
 pub fn router(app: App) -> Router {
     let state = AppState { app };
     let (api, openapi) = api::router();
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::idempotent,
+    ));
     let openapi_json = serde_json::to_value(&openapi).expect("OpenAPI document serializes");
     Router::new()
         .merge(api)
@@ -39,16 +44,9 @@ pub fn router(app: App) -> Router {
         .route("/assets/app.css", get(css))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(api_or_page_not_found)
+        .route("/assets/app.js", get(js))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(edge::observe))
         .with_state(state)
 }
 
@@ -59,6 +57,16 @@ async fn css() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/app.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/app.js"),
     )
 }
 
@@ -74,9 +82,12 @@ async fn api_or_page_not_found(uri: axum::http::Uri) -> axum::response::Response
 pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown())
-        .await
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
 }
 
 async fn shutdown() {

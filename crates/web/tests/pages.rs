@@ -7,13 +7,22 @@ use reqwest::redirect::Policy;
 use support::app::{new_resident_id, spawn_app, Db, TestApp};
 use support::world::{self, PW};
 
-/// A browser-like client (cookie jar, no automatic redirects) logged in through the form.
-async fn session(t: &TestApp, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
+/// A browser-like client: a cookie jar, no automatic redirects, and the `Origin` a browser
+/// sends with every form post.
+fn browser(t: &TestApp) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("origin", t.base.parse().unwrap());
+    reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
+        .default_headers(h)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// A browser-like client logged in through the form.
+async fn session(t: &TestApp, user: &str) -> reqwest::Client {
+    let c = browser(t);
     let r = c
         .post(t.url("/login"))
         .form(&[("username", user), ("password", PW), ("next", "/")])
@@ -138,11 +147,7 @@ async fn forms_keep_input_and_show_errors_beside_fields(t: TestApp) {
     assert!(body.contains(&format!("{}********{}", &good[..6], &good[14..])));
     assert!(!body.contains(&good));
     // self-registration: errors beside fields, then success shows the full number to its holder
-    let anon = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let anon = browser(&t);
     let own = new_resident_id("110108");
     let reg = |id: String, phone: &'static str| {
         vec![

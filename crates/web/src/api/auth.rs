@@ -7,7 +7,7 @@ use zhiyuan_app::volunteers::VolunteerView;
 use zhiyuan_app::Caller;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{token_of, ApiCaller, ApiJson};
+use crate::extract::{token_of, ApiCaller, ApiJson, ClientAddr};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -32,12 +32,13 @@ pub struct Me {
 
 /// Log in with a password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput,
-    responses((status = 200, body = LoginOutput), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginOutput), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
+    ClientAddr(from): ClientAddr,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> ApiResult<Json<LoginOutput>> {
-    let (token, account) = s.app.login(&input.username, &input.password).await?;
+    let (token, account) = s.app.login_from(&input.username, &input.password, from).await?;
     Ok(Json(LoginOutput { token, account }))
 }
 
@@ -52,6 +53,17 @@ pub async fn logout(
     if let Some(t) = token_of(&headers) {
         s.app.logout(&t).await?;
     }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// End every session of the caller's account, on every device ("sign out everywhere").
+#[utoipa::path(post, path = "/api/v1/auth/logout-everywhere", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout_everywhere(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<axum::http::StatusCode> {
+    s.app.logout_everywhere(&c).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

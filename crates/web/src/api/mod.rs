@@ -42,6 +42,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_everywhere))
         .routes(routes!(auth::me))
         .routes(routes!(people::register_self))
         .routes(routes!(network::list_regions))

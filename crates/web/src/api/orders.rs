@@ -13,8 +13,11 @@ use zhiyuan_app::orders::{
 
 use super::auth::LoginOutput;
 use super::{PageOf, Paging};
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiCaller, ApiJson};
+use zhiyuan_app::FieldError;
+use zhiyuan_domain::order::OrderStatus;
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiCaller, ApiJson, ClientAddr};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -105,12 +108,14 @@ pub async fn phone_code(
 
 /// Log in as a resident with a phone number and its one-time code.
 #[utoipa::path(post, path = "/api/v1/auth/phone-login", tag = "auth", request_body = PhoneLoginInput,
-    responses((status = 200, body = LoginOutput), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LoginOutput), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn phone_login(
     State(s): State<AppState>,
+    ClientAddr(from): ClientAddr,
     ApiJson(input): ApiJson<PhoneLoginInput>,
 ) -> ApiResult<Json<LoginOutput>> {
-    let (token, account) = s.app.phone_login(&input.phone, &input.code).await?;
+    let (token, account) = s.app.phone_login_from(&input.phone, &input.code, from).await?;
     Ok(Json(LoginOutput { token, account }))
 }
 
@@ -138,28 +143,45 @@ pub async fn my_orders(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct QueueQuery {
-    /// Comma-separated states (submitted, dispatched, accepted, …); all when absent.
+    /// Comma-separated states (submitted, dispatched, accepted, completed, rated, rejected,
+    /// cancelled); all when absent. An unknown state is a 400 `status_invalid`.
     pub status: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
 
+/// Comma-separated order states; an unknown one is a 400 that names the known ones.
+fn parse_statuses(raw: &str) -> Result<Vec<OrderStatus>, ApiError> {
+    let mut out = Vec::new();
+    for x in raw.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        match OrderStatus::parse(x) {
+            Some(st) if !out.contains(&st) => out.push(st),
+            Some(_) => {}
+            None => {
+                let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+                let mut e = ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "status_invalid",
+                    format!("未知的点单状态“{x}”，可选：{}", known.join("、")),
+                );
+                e.fields = vec![FieldError::new("status", "status_invalid", e.message.clone())];
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The office's queue: orders in its region that it handles.
 #[utoipa::path(get, path = "/api/v1/orders/queue", tag = "orders", params(QueueQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<OrderView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = PageOf<OrderView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn order_queue(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     Query(q): Query<QueueQuery>,
 ) -> ApiResult<Json<PageOf<OrderView>>> {
-    let statuses: Vec<String> = q
-        .status
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(|x| x.trim().to_owned())
-        .filter(|x| !x.is_empty())
-        .collect();
+    let statuses = parse_statuses(q.status.as_deref().unwrap_or(""))?;
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,

@@ -1,7 +1,7 @@
 //! Projects, shifts, sign-ups, attendance, service records and certificates.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
@@ -487,20 +487,6 @@ pub async fn list_certificates(
     Ok(Json(s.app.certificates_of(&c, id).await?))
 }
 
-/// The external base URL: `ZHIYUAN_PUBLIC_URL`, else from the request's Host header.
-pub(crate) fn base_url(headers: &HeaderMap) -> String {
-    if let Ok(u) = std::env::var("ZHIYUAN_PUBLIC_URL") {
-        if !u.trim().is_empty() {
-            return u.trim().trim_end_matches('/').to_owned();
-        }
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    format!("http://{host}")
-}
-
 /// The certificate as a PDF (the holder or an administrator in scope).
 #[utoipa::path(get, path = "/api/v1/certificates/{no}/pdf", tag = "certificates", params(("no" = String, Path)),
     security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody)))]
@@ -508,9 +494,8 @@ pub async fn certificate_pdf(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     Path(no): Path<String>,
-    headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    let pdf = s.app.certificate_pdf(&c, &no, &base_url(&headers)).await?;
+    let pdf = s.app.certificate_pdf(&c, &no).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),

@@ -12,6 +12,7 @@ use super::{
     clear_cookie, local_path, ok, redirect_with_cookie, render, session_cookie, Ctx, FormErrors, Nav,
     PageResult,
 };
+use crate::extract::ClientAddr;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct NextQuery {
@@ -79,12 +80,17 @@ pub(crate) async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> PageResu
     })
 }
 
-pub(crate) async fn login(ctx: Ctx, Form(f): Form<LoginForm>) -> PageResult {
+pub(crate) async fn login(ctx: Ctx, ClientAddr(from): ClientAddr, Form(f): Form<LoginForm>) -> PageResult {
     ctx.guard_post()?;
     let next = local_path(&f.next).to_owned();
-    match ctx.app.login(&f.username, &f.password).await {
-        Ok((token, _)) => Ok(redirect_with_cookie(&next, session_cookie(&token))),
-        Err(e @ (AppError::LoginFailed | AppError::Invalid(_))) => {
+    match ctx.app.login_from(&f.username, &f.password, from).await {
+        Ok((token, _)) => Ok(redirect_with_cookie(&next, session_cookie(&ctx.app, &token))),
+        Err(e @ (AppError::LoginFailed | AppError::Invalid(_) | AppError::Throttled(_))) => {
+            let status = if matches!(e, AppError::Throttled(_)) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
             let page = LoginPage {
                 nav: ctx.nav(),
                 username: f.username.trim().to_owned(),
@@ -93,10 +99,17 @@ pub(crate) async fn login(ctx: Ctx, Form(f): Form<LoginForm>) -> PageResult {
                 demo: demo_logins(&ctx.app).await,
                 demo_password: DEMO_PASSWORD,
             };
-            Ok(render(StatusCode::UNAUTHORIZED, &page))
+            Ok(render(status, &page))
         }
         Err(e) => Err(ctx.fail(e)),
     }
+}
+
+/// 在所有设备上退出: ends every session of the account, this one included.
+pub(crate) async fn logout_everywhere(ctx: Ctx) -> PageResult {
+    let caller = ctx.require_login()?;
+    ctx.app.logout_everywhere(caller).await.map_err(|e| ctx.fail(e))?;
+    Ok(redirect_with_cookie("/login", clear_cookie()))
 }
 
 pub(crate) async fn logout(ctx: Ctx, headers: HeaderMap) -> PageResult {

@@ -19,7 +19,7 @@ mod volunteers;
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/logout-everywhere", post(auth::logout_everywhere))
         .route("/me", get(home::me))
         .route(
             "/register",
@@ -128,7 +129,7 @@ pub(crate) struct Ctx {
     pub caller: Option<Caller>,
     /// Path and query of the request, e.g. `/volunteers?q=张`.
     pub uri: String,
-    /// False when a cross-site `Origin` came with the request.
+    /// True when the request's `Origin` (or, without one, its `Referer`) is this server.
     origin_ok: bool,
 }
 
@@ -148,13 +149,19 @@ impl FromRequestParts<AppState> for Ctx {
                 return Err(error_page(&nav, e.status, "出错了", &e.message).into_response());
             }
         };
-        let origin_ok = same_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str()));
-        Ok(Ctx {
+        let origin_ok =
+            crate::extract::from_own_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str()));
+        let ctx = Ctx {
             app: state.app.clone(),
             caller,
             uri,
             origin_ok,
-        })
+        };
+        // every form post, whichever handler serves it
+        if parts.method == axum::http::Method::POST {
+            ctx.guard_post()?;
+        }
+        Ok(ctx)
     }
 }
 
@@ -178,7 +185,8 @@ impl Ctx {
         self.caller.as_ref().ok_or_else(|| login_redirect(&self.uri))
     }
 
-    /// Refuses a POST whose `Origin` names another site.
+    /// Refuses a POST that does not come from our own pages (foreign or missing `Origin` and
+    /// `Referer`): a cross-site form cannot act with the user's cookie.
     pub fn guard_post(&self) -> Result<(), Response> {
         if self.origin_ok {
             Ok(())
@@ -200,7 +208,7 @@ impl Ctx {
             AppError::Forbidden => error_page(&nav, StatusCode::FORBIDDEN, "无权访问", &e.to_string()),
             AppError::NotFound(_) => error_page(&nav, StatusCode::NOT_FOUND, "内容不存在", &e.to_string()),
             AppError::Store(_) | AppError::Internal(_) => {
-                tracing::error!(error = ?e, "page failed");
+                crate::error::log_internal(&e);
                 error_page(
                     &nav,
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -284,22 +292,6 @@ fn section_of(uri: &str) -> &'static str {
     }
 }
 
-/// Whether a request's `Origin` (when present) is this server's own host.
-fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or(authority);
-    let origin_host = origin.split_once("://").map(|(_, h)| h.trim_end_matches('/'));
-    matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
-}
-
 /// `/login?next=<uri>`.
 pub(crate) fn login_redirect(uri: &str) -> Response {
     let next = if uri.is_empty() || uri == "/" {
@@ -359,6 +351,7 @@ struct ErrorPage<'a> {
     status: u16,
     title: &'a str,
     message: &'a str,
+    request_id: String,
 }
 
 pub(crate) fn error_page(nav: &Nav, status: StatusCode, title: &str, message: &str) -> Response {
@@ -369,8 +362,21 @@ pub(crate) fn error_page(nav: &Nav, status: StatusCode, title: &str, message: &s
             status: status.as_u16(),
             title,
             message,
+            request_id: crate::edge::request_id().unwrap_or_default(),
         },
     )
+}
+
+/// The error page for a request the framework refused before any handler ran (a malformed
+/// path or query, a wrong method, a body too large).
+pub(crate) fn plain_error(status: StatusCode, message: &str) -> Response {
+    let title = match status {
+        StatusCode::NOT_FOUND => "页面不存在",
+        StatusCode::PAYLOAD_TOO_LARGE => "提交的内容过大",
+        s if s.is_server_error() => "服务器内部错误",
+        _ => "请求有误",
+    };
+    error_page(&Nav::anonymous(""), status, title, message)
 }
 
 /// A numeric path id, or the 404 page.
@@ -508,14 +514,19 @@ pub(crate) fn form_status(e: &AppError) -> StatusCode {
 
 /// Whether an error is about the submitted input (and the form should be shown again).
 pub(crate) fn is_input_error(e: &AppError) -> bool {
-    matches!(e, AppError::Invalid(_) | AppError::Conflict { .. })
+    matches!(
+        e,
+        AppError::Invalid(_) | AppError::Conflict { .. } | AppError::Throttled(_)
+    )
 }
 
-/// The session cookie (HttpOnly, SameSite=Lax, for the whole site) holding `token`.
-pub(crate) fn session_cookie(token: &str) -> HeaderValue {
+/// The session cookie (HttpOnly, SameSite=Lax, for the whole site, as long as the session;
+/// `Secure` when the server is reached over https) holding `token`.
+pub(crate) fn session_cookie(app: &App, token: &str) -> HeaderValue {
     let max_age = zhiyuan_app::auth::SESSION_DAYS * 86_400;
+    let secure = if app.secure_cookies() { "; Secure" } else { "" };
     let v = format!(
-        "{}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax",
+        "{}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
         crate::extract::SESSION_COOKIE
     );
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("zy_session=; Path=/; Max-Age=0"))
@@ -590,6 +601,7 @@ pub(crate) fn county_prefix(code: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderMap;
 
     #[test]
     fn only_local_paths_are_followed() {
@@ -601,16 +613,27 @@ mod tests {
     }
 
     #[test]
-    fn cross_site_origins_are_refused() {
+    fn only_requests_naming_our_origin_are_ours() {
+        use crate::extract::from_own_origin as ours;
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("zy.example:8080"));
-        assert!(same_origin(&h, None));
+        assert!(!ours(&h, None), "neither Origin nor Referer");
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_static("http://zy.example:8080/orders/3?x=1"),
+        );
+        assert!(ours(&h, None));
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_static("https://evil.example/zy.example:8080"),
+        );
+        assert!(!ours(&h, None), "foreign Referer");
         h.insert(header::ORIGIN, HeaderValue::from_static("http://zy.example:8080"));
-        assert!(same_origin(&h, None));
+        assert!(ours(&h, None), "Origin decides when present");
         h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(!same_origin(&h, None));
+        assert!(!ours(&h, None));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&h, None));
+        assert!(!ours(&h, None));
     }
 
     #[test]

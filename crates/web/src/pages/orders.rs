@@ -19,8 +19,11 @@ use zhiyuan_store::PageRequest;
 
 use super::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
-    Choice, Ctx, FormErrors, Nav, PageResult,
+    Choice, Ctx, FormErrors, Nav, PageResult, Pager,
 };
+use zhiyuan_domain::order::OrderStatus;
+
+use crate::extract::ClientAddr;
 
 /// `?done=…` notices shown after a successful POST.
 #[derive(Deserialize, Default)]
@@ -106,10 +109,17 @@ pub(crate) async fn phone_code(ctx: Ctx, Form(f): Form<PhoneForm>) -> PageResult
     }
 }
 
-pub(crate) async fn phone_verify(ctx: Ctx, Form(f): Form<PhoneForm>) -> PageResult {
+pub(crate) async fn phone_verify(
+    ctx: Ctx,
+    ClientAddr(from): ClientAddr,
+    Form(f): Form<PhoneForm>,
+) -> PageResult {
     ctx.guard_post()?;
-    match ctx.app.phone_login(&f.phone, &f.code).await {
-        Ok((token, _)) => Ok(redirect_with_cookie("/orders/new", session_cookie(&token))),
+    match ctx.app.phone_login_from(&f.phone, &f.code, from).await {
+        Ok((token, _)) => Ok(redirect_with_cookie(
+            "/orders/new",
+            session_cookie(&ctx.app, &token),
+        )),
         Err(e) if is_input_error(&e) => Ok(render(
             form_status(&e),
             &PhonePage {
@@ -451,13 +461,18 @@ struct QueuePage {
     menu_site: Option<i64>,
     filter: String,
     filters: Vec<Choice>,
+    pager: Pager,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct QueueQuery {
     status: String,
+    page: Option<i64>,
 }
+
+/// Orders on one page of the office's queue.
+const QUEUE_PAGE: i64 = 50;
 
 pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
     let caller = ctx.require_login()?;
@@ -466,16 +481,24 @@ pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
     } else {
         q.status.clone()
     };
-    let statuses: Vec<String> = match filter.as_str() {
-        "open" => vec!["submitted".into(), "dispatched".into(), "accepted".into()],
+    let statuses: Vec<OrderStatus> = match filter.as_str() {
+        "open" => vec![
+            OrderStatus::Submitted,
+            OrderStatus::Dispatched,
+            OrderStatus::Accepted,
+        ],
         "all" => Vec::new(),
-        s => vec![s.to_owned()],
+        s => match OrderStatus::parse(s) {
+            Some(st) => vec![st],
+            None => return Err(ctx.not_found()),
+        },
     };
     let p = ctx
         .app
-        .order_queue(caller, &statuses, PageRequest::new(None, Some(200)))
+        .order_queue(caller, &statuses, PageRequest::new(q.page, Some(QUEUE_PAGE)))
         .await
         .map_err(|e| ctx.fail(e))?;
+    let pager = Pager::of(&p, "/orders/queue", &[("status", &filter)]);
     let filters = [
         ("open", "待处理"),
         ("submitted", "待派单"),
@@ -498,6 +521,7 @@ pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
         menu_site: own_site(&caller.scope),
         filter,
         filters,
+        pager,
     })
 }
 

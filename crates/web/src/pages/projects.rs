@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::{DateTime, TimeZone, Utc};
@@ -64,8 +64,6 @@ pub(crate) async fn manages_org(app: &App, caller: Option<&Caller>, org_id: i64)
         None => Ok(false),
     }
 }
-
-pub(crate) use crate::api::service::base_url;
 
 /// `★★☆☆☆` for a star level out of five.
 pub(crate) fn stars(level: u8) -> String {
@@ -1080,7 +1078,7 @@ fn qr_svg(text: &str) -> Result<String, String> {
     ))
 }
 
-pub(crate) async fn poster(ctx: Ctx, Path(id): Path<String>, headers: HeaderMap) -> PageResult {
+pub(crate) async fn poster(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let caller = ctx.require_login()?;
     let shift_id = parse_id(&ctx, &id)?;
     let (p, s) = shift_for_admin(&ctx, caller, shift_id).await?;
@@ -1089,7 +1087,7 @@ pub(crate) async fn poster(ctx: Ctx, Path(id): Path<String>, headers: HeaderMap)
         .shift_qr(caller, shift_id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let url = format!("{}{}", base_url(&headers), qr.path);
+    let url = format!("{}{}", ctx.app.public_url(), qr.path);
     let svg = qr_svg(&url).map_err(|e| ctx.fail(AppError::Internal(e)))?;
     let now = Utc::now().timestamp();
     let valid_until = zhiyuan_app::TZ

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -20,7 +20,7 @@ use zhiyuan_app::{App, AppError, AppResult, Caller, FieldError};
 use zhiyuan_domain::service::{format_hours, star_level};
 use zhiyuan_store::PageRequest;
 
-use super::projects::{base_url, manages_org, stars, team_choices, with_param};
+use super::projects::{manages_org, stars, team_choices, with_param};
 use super::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
     render, see_other, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
@@ -771,7 +771,7 @@ pub(crate) async fn issue_certificate(ctx: Ctx, Form(f): Form<IssueForm>) -> Pag
 }
 
 /// `/certificates/{no}.pdf`: the certificate as a PDF download.
-pub(crate) async fn certificate_pdf(ctx: Ctx, Path(file): Path<String>, headers: HeaderMap) -> PageResult {
+pub(crate) async fn certificate_pdf(ctx: Ctx, Path(file): Path<String>) -> PageResult {
     let Some(no) = file.strip_suffix(".pdf").filter(|n| !n.is_empty()) else {
         return Err(ctx.not_found());
     };
@@ -780,7 +780,7 @@ pub(crate) async fn certificate_pdf(ctx: Ctx, Path(file): Path<String>, headers:
     };
     let pdf = ctx
         .app
-        .certificate_pdf(caller, no, &base_url(&headers))
+        .certificate_pdf(caller, no)
         .await
         .map_err(|e| ctx.fail(e))?;
     let safe: String = no

@@ -213,7 +213,10 @@ pub(crate) async fn register(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageR
         password: form.password.clone(),
     };
     match ctx.app.register_self(&reg).await {
-        Ok((token, _)) => Ok(redirect_with_cookie("/me?registered=1", session_cookie(&token))),
+        Ok((token, _)) => Ok(redirect_with_cookie(
+            "/me?registered=1",
+            session_cookie(&ctx.app, &token),
+        )),
         Err(e) if is_input_error(&e) => {
             let vf = form_view(&ctx.app, form, FormErrors::from_app(&e), None)
                 .await

@@ -47,7 +47,11 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
                 if std::env::var("ZHIYUAN_REQUIRE_PG").is_ok() {
                     panic!("PostgreSQL required but unreachable at {admin}: {e}");
                 }
-                eprintln!("skipping PostgreSQL test: {e}");
+                super::skip::skip_loudly(
+                    "PostgreSQL",
+                    &format!("no server at {admin}: {e}"),
+                    "start PostgreSQL on 127.0.0.1:5432 (or set ZHIYUAN_TEST_PG_URL), or run `cargo xtask test`, which starts it and requires these tests",
+                );
                 return None;
             }
         };
@@ -65,7 +69,12 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
     let addr = listener.local_addr().unwrap();
     let router = zhiyuan_web::router(app.clone());
     let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.expect("serve");
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
     let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
     Some(TestApp {
@@ -118,6 +127,7 @@ impl Drop for TestApp {
 pub struct Resp {
     pub status: StatusCode,
     pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Resp {
@@ -135,22 +145,45 @@ impl TestApp {
     }
 
     pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        self.send_with(method, path, token, &[], body).await
+    }
+
+    /// [`send`](Self::send) with extra request headers.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Resp {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         // a client without the cookie jar, so only the bearer token counts
         let mut req = reqwest::Client::new().request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }
         let r = req.send().await.expect("request");
         let status = r.status();
+        let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
         Resp {
             status,
             body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            headers,
         }
+    }
+
+    /// A POST with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, token: Option<&str>, key: &str, body: Value) -> Resp {
+        self.send_with("POST", path, token, &[("Idempotency-Key", key)], Some(body))
+            .await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {

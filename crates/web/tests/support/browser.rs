@@ -21,7 +21,11 @@
 //! [`click`], [`log_in`], [`main_text`], [`local_in`]).
 //!
 //! Every test binary includes this module on its own and uses only part of it.
+
 #![allow(dead_code)]
+
+#[path = "skip.rs"]
+mod skip;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -79,7 +83,11 @@ impl Browser {
             if browser_required() {
                 bail!("ZHIYUAN_REQUIRE_BROWSER is set but {why}");
             }
-            eprintln!("skipping browser test: {why}");
+            skip::skip_loudly(
+                "browser",
+                &why.to_string(),
+                "apt-get install chromium chromium-driver fonts-wqy-microhei, or run `cargo xtask test`, which installs them and requires these tests",
+            );
             return Ok(None);
         }
 

@@ -1,2 +1,3 @@
 pub mod app;
+pub mod skip;
 pub mod world;
