@@ -8,6 +8,7 @@ use zhiyuan_domain::geo::{haversine_m, valid_point};
 use zhiyuan_domain::project::{
     age_on, check_headcount, check_min_age, missing_skills, ProjectStatus, ShiftTimes, SignUpStatus,
 };
+use zhiyuan_domain::resident_id::ResidentId;
 use zhiyuan_domain::tags::{category_by_code_or_label, parse_skills};
 use zhiyuan_store::audit::{self, NewAudit};
 use zhiyuan_store::projects::{self, NewProject, ProjectFilter, ProjectRow, ShiftRow};
@@ -706,8 +707,11 @@ impl App {
         let v = volunteers::get(&mut tx, vid)
             .await?
             .ok_or(AppError::NotFound("志愿者"))?;
-        let birth = chrono::NaiveDate::parse_from_str(&v.birth_date, "%Y-%m-%d")
-            .map_err(|_| AppError::Internal("bad birth date".into()))?;
+        // The birth date is stored only inside the encrypted number.
+        let clear = self.vault().decrypt(&v.id_cipher)?;
+        let birth = ResidentId::parse(&clear, today())
+            .map_err(|_| AppError::Internal("bad stored resident ID".into()))?
+            .birth_date();
         let shift_day = TZ
             .timestamp_millis_opt(shift.starts_at)
             .single()

@@ -45,8 +45,11 @@ async fn registration_masks_the_id_except_for_the_holder(t: TestApp) {
     let masked = r.body["resident_id"].as_str().unwrap();
     assert_eq!(
         masked,
-        format!("{}********{}", &w.v_self_id[..6], &w.v_self_id[14..])
+        format!("{}***********{}", &w.v_self_id[..3], &w.v_self_id[14..])
     );
+    // and the birth year, never the birth date
+    assert!(r.body.get("birth_date").is_none(), "{}", r.body);
+    assert_eq!(r.body["birth_year"], w.v_self_id[6..10].parse::<i64>().unwrap());
     let no = r.body["volunteer_no"].as_str().unwrap();
     assert_eq!(no.len(), 15);
     assert!(!w.v_self_id.contains(no) && !no.contains(&w.v_self_id[..]));
