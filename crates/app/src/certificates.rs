@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zhiyuan_domain::chain::{certificate_no, certificate_signature, link_hash, verify_certificate_signature};
+use zhiyuan_domain::chain::{
+    certificate_signature, link_hash, random_certificate_no, verify_certificate_signature,
+};
 use zhiyuan_domain::service::format_hours;
 use zhiyuan_store::audit::{self, NewAudit};
 use zhiyuan_store::records::{self, CertificateRow};
@@ -59,11 +62,19 @@ pub struct CertificateView {
     pub verify_path: String,
 }
 
-/// The public answer to "is this certificate genuine?" (masked details only).
+/// The public answer to "is this certificate genuine?". The contents (name, masked ID,
+/// records) are shown only to someone who holds the certificate's signature fragment (the `s`
+/// of its QR link); without it, or with a wrong one, nothing but "cannot be verified".
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Verification {
     pub certificate_no: String,
     pub genuine: bool,
+    /// Why it is not genuine: `signature_missing` (no fragment given), `signature_mismatch` (no
+    /// certificate with this number and fragment — an unknown number answers the same, so
+    /// numbers cannot be probed), `tampered`, `inconsistent`, `records_changed`; absent when
+    /// genuine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub message: String,
     pub payload: Option<CertificatePayload>,
     pub total_hours: Option<String>,
@@ -93,8 +104,16 @@ fn cn_date(d: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The fewest hex characters of the signature a verification must bring (64 bits); the QR
+/// link carries exactly this many.
+pub const MIN_SIGNATURE_FRAGMENT: usize = 16;
+
 fn verify_path(no: &str, sig: &str) -> String {
-    format!("/verify/{no}?s={}", &sig[..16.min(sig.len())])
+    format!("/verify/{no}?s={}", &sig[..MIN_SIGNATURE_FRAGMENT.min(sig.len())])
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl App {
@@ -152,8 +171,16 @@ impl App {
         let org = orgs::get(&mut tx, main_org)
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
-        let seq = records::next_certificate_seq(&mut tx).await?;
-        let no = certificate_no(today().year_ce().1 as i32, &v.region_code[..6], seq as u64);
+        // Readable prefix, random tail: numbers cannot be listed by counting.
+        let mut no = String::new();
+        for _ in 0..8 {
+            let mut random = [0u8; 5];
+            rand::rngs::OsRng.fill_bytes(&mut random);
+            no = random_certificate_no(today().year_ce().1 as i32, &v.region_code[..6], random);
+            if records::certificate(&mut tx, &no).await?.is_none() {
+                break;
+            }
+        }
         let total: i64 = rows.iter().map(|r| r.minutes).sum();
         let person = rows
             .iter()
@@ -290,42 +317,61 @@ impl App {
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 
-    /// Anyone may ask whether a certificate is genuine. It is when its signature checks over
-    /// what it certifies, the signature fragment from the QR code matches, and every record it
-    /// names is still stored with the same chained hash.
+    /// Anyone holding the certificate may ask whether it is genuine: the number and the
+    /// signature fragment printed in its QR link (at least [`MIN_SIGNATURE_FRAGMENT`] hex
+    /// characters). It is when the fragment matches, the signature checks over what it
+    /// certifies, and every record it names is still stored with the same chained hash. Without
+    /// a matching fragment the answer says only that it cannot be verified — no contents, and the
+    /// same answer for an unknown number.
     pub async fn verify_certificate(&self, no: &str, sig_prefix: Option<&str>) -> AppResult<Verification> {
-        let fail = |message: &str, payload: Option<CertificatePayload>| Verification {
+        let fail = |reason: &str, message: &str, payload: Option<CertificatePayload>| Verification {
             certificate_no: no.to_owned(),
             genuine: false,
+            reason: Some(reason.to_owned()),
             message: message.to_owned(),
             total_hours: payload.as_ref().map(|p| format_hours(p.total_minutes)),
             payload,
         };
+        let Some(fragment) = sig_prefix.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(fail(
+                "signature_missing",
+                "缺少防伪签名，无法验证：请扫描证明上的二维码，或输入证明上印的防伪码",
+                None,
+            ));
+        };
+        let mismatch = || {
+            fail(
+                "signature_mismatch",
+                "无法验证：证明编号与防伪签名不符，该证明不是本平台出具的或已被改动",
+                None,
+            )
+        };
+        if fragment.len() < MIN_SIGNATURE_FRAGMENT || !fragment.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(mismatch());
+        }
         let row = match self.certificate_row(no).await {
             Ok(r) => r,
-            Err(AppError::NotFound(_)) => return Ok(fail("查无此证明编号，该证明不是本平台出具的", None)),
+            Err(AppError::NotFound(_)) => return Ok(mismatch()),
             Err(e) => return Err(e),
         };
+        let stored = row.signature.to_ascii_lowercase();
+        let given = fragment.to_ascii_lowercase();
+        if given.len() > stored.len()
+            || !constant_time_eq(&stored.as_bytes()[..given.len()], given.as_bytes())
+        {
+            return Ok(mismatch());
+        }
         let payload: Option<CertificatePayload> = serde_json::from_str(&row.payload).ok();
         if !verify_certificate_signature(&self.certificate_key(), &row.payload, &row.signature)
             || payload.is_none()
         {
-            return Ok(fail("证明内容与签名不符，可能已被篡改", None));
+            return Ok(fail("tampered", "证明内容与签名不符，可能已被篡改", None));
         }
         let payload = payload.expect("checked");
-        if let Some(s) = sig_prefix.map(str::trim).filter(|s| !s.is_empty()) {
-            if !row
-                .signature
-                .to_ascii_lowercase()
-                .starts_with(&s.to_ascii_lowercase())
-            {
-                return Ok(fail("二维码中的防伪签名与证明不符", Some(payload)));
-            }
-        }
         if payload.certificate_no != row.certificate_no
             || payload.records.iter().map(|r| r.minutes).sum::<i64>() != payload.total_minutes
         {
-            return Ok(fail("证明中的数字前后不一致", Some(payload)));
+            return Ok(fail("inconsistent", "证明中的数字前后不一致", Some(payload)));
         }
         let mut conn = self.conn().await?;
         for r in &payload.records {
@@ -334,12 +380,17 @@ impl App {
                 s.hash == r.hash && s.minutes == r.minutes && link_hash(&s.prev_hash, &facts(s)) == s.hash
             });
             if !ok {
-                return Ok(fail("证明所依据的服务记录与存档不符", Some(payload)));
+                return Ok(fail(
+                    "records_changed",
+                    "证明所依据的服务记录与存档不符",
+                    Some(payload),
+                ));
             }
         }
         Ok(Verification {
             certificate_no: row.certificate_no.clone(),
             genuine: true,
+            reason: None,
             message: "真实有效：该证明由本平台出具，内容与服务记录存档一致".into(),
             total_hours: Some(format_hours(payload.total_minutes)),
             payload: Some(payload),

@@ -162,6 +162,101 @@ pub(crate) fn text(
     v.to_owned()
 }
 
+/// A name (of a site, an organization, a project, a person): [`text`] and no `<` or `>`, so
+/// nothing that looks like markup ends up in pages, PDFs or exports.
+pub(crate) fn name_text(
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+    errs: &mut Vec<FieldError>,
+) -> String {
+    let before = errs.len();
+    let v = text(field, label, value, max, errs);
+    if errs.len() == before && has_markup(&v) {
+        errs.push(markup_error(field, label));
+    }
+    v
+}
+
+/// An optional one-line text (empty is fine): at most `max` characters, no control characters,
+/// and — being a name — no `<` or `>`.
+pub(crate) fn optional_name(
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+    errs: &mut Vec<FieldError>,
+) -> String {
+    let v = value.trim();
+    if v.chars().count() > max {
+        errs.push(FieldError::new(
+            field,
+            "text_invalid",
+            format!("{label}不超过{max}个字"),
+        ));
+    } else if v.chars().any(char::is_control) {
+        errs.push(control_error(field, label));
+    } else if has_markup(v) {
+        errs.push(markup_error(field, label));
+    }
+    v.to_owned()
+}
+
+/// An optional longer text (a description, risk notes): at most `max` characters; line breaks
+/// and tabs are fine, other control characters are not.
+pub(crate) fn optional_prose(
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+    errs: &mut Vec<FieldError>,
+) -> String {
+    let v = value.trim();
+    if v.chars().count() > max {
+        errs.push(FieldError::new(
+            field,
+            "text_invalid",
+            format!("{label}不超过{max}个字"),
+        ));
+    } else if v
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        errs.push(control_error(field, label));
+    }
+    v.to_owned()
+}
+
+/// An optional contact telephone in free form (a landline with area code and extension is
+/// fine): at most 30 characters of digits, spaces and `+ - ( ) #` or "转".
+pub(crate) fn optional_contact_phone(field: &'static str, value: &str, errs: &mut Vec<FieldError>) -> String {
+    let v = value.trim();
+    let ok = v.chars().count() <= 30
+        && v.chars().all(|c| c.is_ascii_digit() || " +-()#转".contains(c))
+        && (v.is_empty() || v.chars().any(|c| c.is_ascii_digit()));
+    if !ok {
+        errs.push(FieldError::new(
+            field,
+            "text_invalid",
+            "联系电话只能包含数字、空格和 + - ( ) # 转，不超过30个字符",
+        ));
+    }
+    v.to_owned()
+}
+
+fn has_markup(v: &str) -> bool {
+    v.contains(['<', '>'])
+}
+
+fn markup_error(field: &'static str, label: &str) -> FieldError {
+    FieldError::new(field, "text_invalid", format!("{label}不能包含 < 或 >"))
+}
+
+fn control_error(field: &'static str, label: &str) -> FieldError {
+    FieldError::new(field, "text_invalid", format!("{label}不能包含控制字符"))
+}
+
 /// An optional phone: empty is fine, otherwise a mainland mobile number.
 fn optional_phone(field: &'static str, value: &str, errs: &mut Vec<FieldError>) -> String {
     if value.trim().is_empty() {
@@ -232,8 +327,8 @@ impl App {
     pub async fn create_site(&self, caller: &Caller, input: &SiteInput) -> AppResult<SiteView> {
         caller.require_admin()?;
         let mut errs = Vec::new();
-        let name = text("name", "名称", &input.name, 60, &mut errs);
-        let address = input.address.trim().to_owned();
+        let name = name_text("name", "名称", &input.name, 60, &mut errs);
+        let address = optional_name("address", "地址", &input.address, 200, &mut errs);
         let contact_phone = optional_phone("contact_phone", &input.contact_phone, &mut errs);
         let level = SiteLevel::parse(&input.level);
         if level.is_none() {
@@ -389,7 +484,8 @@ impl App {
     pub async fn create_org(&self, caller: &Caller, input: &OrgInput) -> AppResult<OrgView> {
         caller.require_admin()?;
         let mut errs = Vec::new();
-        let name = text("name", "名称", &input.name, 60, &mut errs);
+        let name = name_text("name", "名称", &input.name, 60, &mut errs);
+        let contact_name = optional_name("contact_name", "联系人", &input.contact_name, 30, &mut errs);
         let contact_phone = optional_phone("contact_phone", &input.contact_phone, &mut errs);
         let kind = OrgKind::parse(&input.kind);
         if kind.is_none() {
@@ -399,9 +495,7 @@ impl App {
                 "类型应为志愿服务组织或志愿服务队",
             ));
         }
-        if input.description.chars().count() > 2000 {
-            errs.push(FieldError::new("description", "text_invalid", "简介不超过2000字"));
-        }
+        let description = optional_prose("description", "简介", &input.description, 2000, &mut errs);
         let explicit_region = match input
             .region_code
             .as_deref()
@@ -504,9 +598,9 @@ impl App {
                 .map(|s| s.id)
                 .or(parent.as_ref().and_then(|p| p.site_id)),
             region_code: region,
-            contact_name: input.contact_name.trim().to_owned(),
+            contact_name,
             contact_phone,
-            description: input.description.trim().to_owned(),
+            description,
         };
         let (id, path) = orgs::insert(&mut tx, &new).await?;
         let row = orgs::get(&mut tx, id).await?.ok_or(AppError::NotFound("队伍"))?;

@@ -8,6 +8,7 @@ use zhiyuan_domain::geo::{haversine_m, valid_point};
 use zhiyuan_domain::project::{
     age_on, check_headcount, check_min_age, missing_skills, ProjectStatus, ShiftTimes, SignUpStatus,
 };
+use zhiyuan_domain::resident_id::ResidentId;
 use zhiyuan_domain::tags::{category_by_code_or_label, parse_skills};
 use zhiyuan_store::audit::{self, NewAudit};
 use zhiyuan_store::projects::{self, NewProject, ProjectFilter, ProjectRow, ShiftRow};
@@ -16,7 +17,7 @@ use zhiyuan_store::{now_millis, orgs, volunteers, Page, PageRequest};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::network::text;
+use crate::network::{name_text, optional_contact_phone, optional_prose};
 use crate::{commit, on_unique, show_time, today, App, TZ};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -244,9 +245,9 @@ impl App {
             .map_err(|_| AppError::invalid("organization_id", "team_invalid", "组织单位不存在"))?;
         caller.require_org(&org)?;
         let mut errs = Vec::new();
-        let title = text("title", "项目名称", &input.title, 80, &mut errs);
-        let address = text("address", "服务地点", &input.address, 200, &mut errs);
-        let person = text(
+        let title = name_text("title", "项目名称", &input.title, 80, &mut errs);
+        let address = name_text("address", "服务地点", &input.address, 200, &mut errs);
+        let person = name_text(
             "person_in_charge",
             "负责人",
             &input.person_in_charge,
@@ -261,13 +262,9 @@ impl App {
                 "请选择服务类别",
             ));
         }
-        if input.description.chars().count() > 5000 || input.risk_notes.chars().count() > 2000 {
-            errs.push(FieldError::new(
-                "description",
-                "text_invalid",
-                "项目介绍不超过5000字，风险提示不超过2000字",
-            ));
-        }
+        let description = optional_prose("description", "项目介绍", &input.description, 5000, &mut errs);
+        let risk_notes = optional_prose("risk_notes", "风险提示", &input.risk_notes, 2000, &mut errs);
+        let contact_phone = optional_contact_phone("contact_phone", &input.contact_phone, &mut errs);
         let location = match (input.lat, input.lon) {
             (None, None) => None,
             (Some(a), Some(b)) if valid_point(a, b) => Some((a, b)),
@@ -326,7 +323,7 @@ impl App {
             &NewProject {
                 title,
                 category: category.expect("checked").code.to_owned(),
-                description: input.description.trim().to_owned(),
+                description,
                 organization_id: org.id,
                 region_code: org.region_code.clone(),
                 address,
@@ -334,8 +331,8 @@ impl App {
                 lon: location.map(|l| l.1),
                 checkin_radius_m: input.checkin_radius_m,
                 person_in_charge: person,
-                contact_phone: input.contact_phone.trim().to_owned(),
-                risk_notes: input.risk_notes.trim().to_owned(),
+                contact_phone,
+                risk_notes,
                 auto_approve: input.auto_approve,
                 status: status.as_str().to_owned(),
                 created_by: Some(caller.account_id),
@@ -706,8 +703,11 @@ impl App {
         let v = volunteers::get(&mut tx, vid)
             .await?
             .ok_or(AppError::NotFound("志愿者"))?;
-        let birth = chrono::NaiveDate::parse_from_str(&v.birth_date, "%Y-%m-%d")
-            .map_err(|_| AppError::Internal("bad birth date".into()))?;
+        // The birth date is stored only inside the encrypted number.
+        let clear = self.vault().decrypt(&v.id_cipher)?;
+        let birth = ResidentId::parse(&clear, today())
+            .map_err(|_| AppError::Internal("bad stored resident ID".into()))?
+            .birth_date();
         let shift_day = TZ
             .timestamp_millis_opt(shift.starts_at)
             .single()

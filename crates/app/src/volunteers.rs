@@ -1,6 +1,7 @@
 //! Real-name volunteers: registration (by themselves or by a team admin), reading within
 //! scope, and joining teams (request → approve / decline).
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhiyuan_domain::availability::WeeklyAvailability;
@@ -28,10 +29,18 @@ pub struct VolunteerView {
     pub name: String,
     pub gender: String,
     pub gender_label: String,
-    pub birth_date: String,
+    /// The birth year, shown to everyone who may see the record.
+    pub birth_year: i32,
+    /// The full birth date (`YYYY-MM-DD`), only for the volunteer themself: beside the masked
+    /// number it would give the whole number back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    /// For the volunteer themself the age in completed years; for anyone else the age reached in
+    /// the current calendar year (this year − birth year), which does not tell whether the
+    /// birthday has passed.
     pub age: u32,
     pub id_type: String,
-    /// Masked (`110105********123X`) except for the volunteer themself.
+    /// Masked (`110***********123X`) except for the volunteer themself.
     pub resident_id: String,
     pub resident_id_masked: bool,
     pub phone: String,
@@ -201,13 +210,18 @@ const DUPLICATE_ID: &str = "该身份证号码已注册为志愿者，不能重�
 
 impl App {
     fn volunteer_view(&self, row: VolunteerRow, reveal: bool) -> AppResult<VolunteerView> {
-        let resident_id = if reveal {
-            self.vault().decrypt(&row.id_cipher)?
+        let (resident_id, birth_date) = if reveal {
+            let clear = self.vault().decrypt(&row.id_cipher)?;
+            let birth = ResidentId::parse(&clear, today()).ok().map(|id| id.birth_date());
+            (clear, birth)
         } else {
-            row.id_masked.clone()
+            (row.id_masked.clone(), None)
         };
-        let birth = chrono::NaiveDate::parse_from_str(&row.birth_date, "%Y-%m-%d").ok();
-        let age = birth.map(|b| today().years_since(b).unwrap_or(0)).unwrap_or(0);
+        let birth_year = row.birth_year as i32;
+        let age = match birth_date {
+            Some(b) => today().years_since(b).unwrap_or(0),
+            None => u32::try_from(today().year() - birth_year).unwrap_or(0),
+        };
         let gender_label = Gender::parse(&row.gender).map(|g| g.label_zh()).unwrap_or("");
         Ok(VolunteerView {
             id: row.id,
@@ -215,7 +229,8 @@ impl App {
             name: row.name,
             gender_label: gender_label.to_owned(),
             gender: row.gender,
-            birth_date: row.birth_date,
+            birth_year,
+            birth_date: birth_date.map(|b| b.format("%Y-%m-%d").to_string()),
             age,
             id_type: row.id_type,
             resident_id,
@@ -276,7 +291,7 @@ impl App {
         let new = NewVolunteer {
             name: c.name.as_str().to_owned(),
             gender: c.id.gender().as_str().to_owned(),
-            birth_date: c.id.birth_date().format("%Y-%m-%d").to_string(),
+            birth_year: i64::from(c.id.birth_year()),
             id_cipher: self.vault().encrypt(c.id.as_str()),
             id_hash,
             id_masked: c.id.masked(),
@@ -309,10 +324,10 @@ impl App {
                 region_code: Some(new.region_code.clone()),
                 org_path: team.map(|t| t.path.clone()),
                 before: None,
-                // never the clear resident ID
+                // never the clear resident ID nor the birth date: with the mask they would give it back
                 after: Some(serde_json::json!({
                     "volunteer_no": no.as_str(), "name": new.name, "gender": new.gender,
-                    "birth_date": new.birth_date, "resident_id": new.id_masked, "phone": new.phone,
+                    "birth_year": new.birth_year, "resident_id": new.id_masked, "phone": new.phone,
                     "region_code": new.region_code, "skills": new.skills, "categories": new.categories,
                     "team_id": team.map(|t| t.id),
                 })),

@@ -157,6 +157,27 @@ pub fn certificate_no(year: i32, county6: &str, seq: u64) -> String {
     format!("ZY{:04}{county}{seq:07}", year.rem_euclid(10_000))
 }
 
+/// Crockford's base-32 alphabet (no I, L, O, U: nothing to misread on paper).
+const BASE32: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Length of the random part of an unguessable certificate number (8 × 5 = 40 bits).
+pub const CERTIFICATE_RANDOM_LEN: usize = 8;
+
+/// An unguessable certificate number: the readable prefix "ZY" + 4-digit year + 6-digit county,
+/// a hyphen, and 8 base-32 characters from `random` (40 bits), e.g.
+/// `ZY2026110105-7K3QH9MX`. The old numbers (a city-wide sequence, [`certificate_no`]) let
+/// anyone walk through every certificate; these cannot be listed by counting.
+pub fn random_certificate_no(year: i32, county6: &str, random: [u8; 5]) -> String {
+    let legacy = certificate_no(year, county6, 0);
+    let prefix = &legacy[..12];
+    let bits = random.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let tail: String = (0..CERTIFICATE_RANDOM_LEN)
+        .rev()
+        .map(|i| char::from(BASE32[((bits >> (5 * i)) & 31) as usize]))
+        .collect();
+    format!("{prefix}-{tail}")
+}
+
 /// The parts of a certificate number — (year, county code, sequence) — when `s` (surrounding
 /// whitespace ignored, "zy" accepted) is one.
 pub fn parse_certificate_no(s: &str) -> Option<(i32, String, u64)> {
@@ -398,6 +419,18 @@ mod tests {
         );
         assert_eq!(certificate_no(2026, "110105", 12_345_678), "ZY202611010512345678");
         assert_eq!(certificate_no(-1, "x", 0), "ZY99990000000000000");
+        assert_eq!(
+            random_certificate_no(2026, "110105", [0; 5]),
+            "ZY2026110105-00000000"
+        );
+        assert_eq!(
+            random_certificate_no(2026, "110105", [0xff; 5]),
+            "ZY2026110105-ZZZZZZZZ"
+        );
+        assert_eq!(
+            random_certificate_no(2026, "1101", [0x08, 0x86, 0x42, 0x98, 0xe8]),
+            "ZY2026110100-12345678"
+        );
         assert_eq!(
             parse_certificate_no("ZY20261101050000123"),
             Some((2026, "110105".into(), 123))

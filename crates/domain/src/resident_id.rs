@@ -129,9 +129,20 @@ impl ResidentId {
         self.0[14..17].parse().unwrap_or(0)
     }
 
-    /// Masked form for display: first 6, eight `*`, last 4 (`110105********123X`).
+    /// Masked form for display and for storing in clear: first 3, eleven `*`, last 4
+    /// (`110***********123X`). Only the province and the first prefecture digit stay, so the
+    /// mask together with the birth year (the most shown or stored in clear beside it) still
+    /// leaves the prefecture, county and birthday unknown — thousands of candidates, not one.
+    /// Masking only the birth date (`110105********123X`) gave the whole number back to
+    /// anyone who also saw the birth date.
     pub fn masked(&self) -> String {
-        format!("{}********{}", &self.0[..6], &self.0[14..])
+        format!("{}***********{}", &self.0[..3], &self.0[14..])
+    }
+
+    /// The birth year (characters 7–10), the part of the birth date that may be shown or
+    /// stored in clear.
+    pub fn birth_year(&self) -> i32 {
+        self.birth_date().year()
     }
 
     /// Age in whole years on `today` (0 if `today` is before the birth date).
@@ -196,14 +207,15 @@ mod tests {
         assert_eq!(id.gender(), Gender::Female);
         assert_eq!(id.region6(), "110105");
         assert_eq!(id.sequence(), 2);
-        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(id.masked(), "110***********002X");
+        assert_eq!(id.birth_year(), 1949);
         assert_eq!(id.age_on(today()), 75);
 
         let id = ResidentId::parse("440524188001010014", today()).unwrap();
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1880, 1, 1).unwrap());
         assert_eq!(id.gender(), Gender::Male);
         assert_eq!(id.region6(), "440524");
-        assert_eq!(id.masked(), "440524********0014");
+        assert_eq!(id.masked(), "440***********0014");
     }
 
     #[test]
@@ -230,7 +242,7 @@ mod tests {
     fn debug_is_masked() {
         let id = ResidentId::parse("11010519491231002X", today()).unwrap();
         let dbg = format!("{id:?}");
-        assert_eq!(dbg, "ResidentId(\"110105********002X\")");
+        assert_eq!(dbg, "ResidentId(\"110***********002X\")");
         assert!(!dbg.contains("19491231"));
         let dbg = format!("{:?}", Some(&id));
         assert!(!dbg.contains("19491231"));
@@ -358,11 +370,14 @@ mod tests {
             let id = ResidentId::compose(&format!("{prov}{rest:04}"), birth, seq).unwrap();
             let masked = id.masked();
             prop_assert_eq!(masked.len(), 18);
-            prop_assert_eq!(&masked[..6], &id.as_str()[..6]);
-            prop_assert_eq!(&masked[6..14], "********");
+            prop_assert_eq!(&masked[..3], &id.as_str()[..3]);
+            prop_assert_eq!(&masked[3..14], "***********");
             prop_assert_eq!(&masked[14..], &id.as_str()[14..]);
+            // exactly 3 + 4 characters of the number are shown
+            prop_assert_eq!(masked.chars().filter(|c| *c != '*').count(), 7);
             let dbg = format!("{id:?}");
             prop_assert!(!dbg.contains(&id.as_str()[6..14]));
+            prop_assert_eq!(dbg, format!("ResidentId({masked:?})"));
         }
 
         #[test]

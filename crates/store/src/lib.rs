@@ -164,6 +164,24 @@ impl Store {
         Ok(())
     }
 
+    /// Applies only the migrations up to and including `version`: for tests that build an old
+    /// schema, fill it, and then check what [`Store::migrate`] makes of it.
+    pub async fn migrate_to(&self, version: i64) -> Result<()> {
+        let mut m = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        m.migrations = m
+            .migrations
+            .iter()
+            .filter(|x| x.version <= version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        m.run(&self.write).await?;
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

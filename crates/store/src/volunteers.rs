@@ -1,6 +1,8 @@
 //! Real-name volunteers. The resident ID is stored only encrypted (`id_cipher`), found through
 //! a keyed hash (`id_hash`) and shown through its masked form (`id_masked`); this module never
-//! sees the clear number.
+//! sees the clear number. Only the birth year is stored in clear (`birth_year`); the birth date
+//! lives inside the encrypted number, so the mask plus what is stored in clear never narrows the
+//! number down to a few candidates.
 
 use sqlx::FromRow;
 
@@ -12,7 +14,7 @@ pub struct VolunteerRow {
     pub volunteer_no: Option<String>,
     pub name: String,
     pub gender: String,
-    pub birth_date: String,
+    pub birth_year: i64,
     pub id_type: String,
     pub id_cipher: String,
     pub id_masked: String,
@@ -33,7 +35,7 @@ pub struct VolunteerRow {
 pub struct NewVolunteer {
     pub name: String,
     pub gender: String,
-    pub birth_date: String,
+    pub birth_year: i64,
     pub id_cipher: String,
     pub id_hash: String,
     pub id_masked: String,
@@ -61,7 +63,7 @@ pub enum Visibility {
     Nothing,
 }
 
-const SELECT: &str = "SELECT v.id, v.volunteer_no, v.name, v.gender, v.birth_date, v.id_type, v.id_cipher, \
+const SELECT: &str = "SELECT v.id, v.volunteer_no, v.name, v.gender, v.birth_year, v.id_type, v.id_cipher, \
      v.id_masked, v.phone, v.region_code, r.name AS region_name, v.skills, v.categories, v.lat, v.lon, \
      v.availability, v.account_id, v.created_at, v.updated_at \
      FROM volunteers v JOIN regions r ON r.code = v.region_code";
@@ -166,13 +168,13 @@ pub async fn by_account(conn: &mut Conn, account_id: i64) -> Result<Option<Volun
 pub async fn insert(conn: &mut Conn, new: &NewVolunteer) -> Result<i64> {
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO volunteers (name, gender, birth_date, id_cipher, id_hash, id_masked, phone, region_code, \
+        "INSERT INTO volunteers (name, gender, birth_year, id_cipher, id_hash, id_masked, phone, region_code, \
          skills, categories, lat, lon, availability, account_id, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
     )
     .bind(&new.name)
     .bind(&new.gender)
-    .bind(&new.birth_date)
+    .bind(new.birth_year)
     .bind(&new.id_cipher)
     .bind(&new.id_hash)
     .bind(&new.id_masked)

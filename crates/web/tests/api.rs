@@ -45,8 +45,11 @@ async fn registration_masks_the_id_except_for_the_holder(t: TestApp) {
     let masked = r.body["resident_id"].as_str().unwrap();
     assert_eq!(
         masked,
-        format!("{}********{}", &w.v_self_id[..6], &w.v_self_id[14..])
+        format!("{}***********{}", &w.v_self_id[..3], &w.v_self_id[14..])
     );
+    // and the birth year, never the birth date
+    assert!(r.body.get("birth_date").is_none(), "{}", r.body);
+    assert_eq!(r.body["birth_year"], w.v_self_id[6..10].parse::<i64>().unwrap());
     let no = r.body["volunteer_no"].as_str().unwrap();
     assert_eq!(no.len(), 15);
     assert!(!w.v_self_id.contains(no) && !no.contains(&w.v_self_id[..]));
@@ -555,7 +558,135 @@ async fn regions_and_the_network_are_public(t: TestApp) {
     assert_eq!((dup.status.as_u16(), dup.code()), (409, "site_duplicate"));
 }
 
+/// Free-text fields of sites, organizations and projects are bounded, free of control
+/// characters, and names carry no markup; every bad field is named in the error.
+async fn free_text_fields_are_bounded_and_plain(t: TestApp) {
+    let w = world::build(&t).await;
+    let huge = "长".repeat(200_000 / 3);
+    let fields_of = |r: &support::app::Resp| -> Vec<String> {
+        r.body["error"]["fields"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| f["field"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let org = |extra: serde_json::Value| {
+        let mut b = json!({"name": "新队伍", "kind": "team", "parent_id": w.team_a});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    // an organization: huge contact name, markup in the name, control characters in the description
+    let r = t
+        .post(
+            "/api/v1/organizations",
+            Some(&w.team_a_admin),
+            org(json!({"name": "<script>alert(1)</script>", "contact_name": huge, "description": "简介\u{0007}"})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.code(), "text_invalid", "{}", r.body);
+    let fields = fields_of(&r);
+    for f in ["name", "contact_name", "description"] {
+        assert!(fields.contains(&f.to_owned()), "{f} missing from {fields:?}");
+    }
+    assert!(r.body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !f["message"].as_str().unwrap().is_empty() && f["code"] == "text_invalid"));
+    for extra in [
+        json!({"contact_name": "王<b>队长</b>"}),
+        json!({"contact_name": "王\u{0000}"}),
+        json!({"description": "长".repeat(2001)}),
+    ] {
+        let r = t
+            .post("/api/v1/organizations", Some(&w.team_a_admin), org(extra.clone()))
+            .await;
+        assert_eq!(r.status, 422, "{extra}: {}", r.body);
+    }
+    // line breaks in a description are fine, and a plain contact name
+    let r = t
+        .post(
+            "/api/v1/organizations",
+            Some(&w.team_a_admin),
+            org(json!({"contact_name": "王队长", "description": "第一行\n第二行\t缩进"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["contact_name"], "王队长");
+
+    // a project: huge contact phone, markup in the title and the person in charge, control
+    // characters in the risk notes
+    let project = |extra: serde_json::Value| {
+        let mut b = json!({
+            "title": "社区敬老助餐", "category": "elderly_disabled", "organization_id": w.team_a,
+            "address": "北京市朝阳区建外街道永安里", "person_in_charge": "王队长", "description": "送餐",
+            "shifts": [],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let r = t
+        .post(
+            "/api/v1/projects",
+            Some(&w.team_a_admin),
+            project(
+                json!({"contact_phone": "1".repeat(200_000), "title": "<img src=x>",
+                "person_in_charge": "王>", "risk_notes": "注意\u{001b}[31m"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let fields = fields_of(&r);
+    for f in ["contact_phone", "title", "person_in_charge", "risk_notes"] {
+        assert!(fields.contains(&f.to_owned()), "{f} missing from {fields:?}");
+    }
+    for extra in [
+        json!({"contact_phone": "<a>"}),
+        json!({"address": "永安里<br>"}),
+        json!({"description": "长".repeat(5001)}),
+        json!({"risk_notes": "长".repeat(2001)}),
+    ] {
+        let r = t
+            .post("/api/v1/projects", Some(&w.team_a_admin), project(extra.clone()))
+            .await;
+        assert_eq!(r.status, 422, "{extra}: {}", r.body);
+    }
+    let r = t
+        .post(
+            "/api/v1/projects",
+            Some(&w.team_a_admin),
+            project(json!({"contact_phone": "010-6500 1234转8", "risk_notes": "防暑\n穿运动鞋"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // a site: markup in the name, a huge address
+    let r = t
+        .post(
+            "/api/v1/sites",
+            Some(&w.chaoyang),
+            json!({"name": "<i>站</i>", "level": "station", "region_code": "110105001001",
+                "parent_id": w.jw, "address": huge}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let fields = fields_of(&r);
+    assert!(
+        fields.contains(&"name".to_owned()) && fields.contains(&"address".to_owned()),
+        "{fields:?}"
+    );
+}
+
 both_backends!(
+    free_text_fields_are_bounded_and_plain,
     registration_masks_the_id_except_for_the_holder,
     bad_input_is_refused_with_a_code_and_a_chinese_message,
     joining_a_team_is_requested_then_decided_once,

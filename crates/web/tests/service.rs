@@ -1048,6 +1048,13 @@ async fn certificates_are_printable_and_verifiable(t: TestApp) {
     assert_eq!(c.status, 201, "{}", c.body);
     assert_eq!(c.body["total_hours"], "10.0");
     let no = c.body["certificate_no"].as_str().unwrap().to_owned();
+    // a readable prefix and a random part: ZY + year + county, "-", 8 base-32 characters
+    let (prefix, random) = no.split_once('-').expect("ZY…-XXXXXXXX");
+    assert_eq!(prefix, format!("ZY{}110105", &today[..4]));
+    assert_eq!(random.len(), 8);
+    assert!(random
+        .bytes()
+        .all(|b| b"0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(&b)));
     let verify = c.body["verify_path"].as_str().unwrap().to_owned();
     assert!(verify.starts_with(&format!("/verify/{no}?s=")));
     let sig = verify.split("?s=").nth(1).unwrap().to_owned();
@@ -1061,17 +1068,63 @@ async fn certificates_are_printable_and_verifiable(t: TestApp) {
         .as_str()
         .unwrap()
         .contains("********"));
+    // without the signature, or with a wrong or too short one, nothing but "cannot verify"
+    let name = v.body["payload"]["volunteer_name"].as_str().unwrap().to_owned();
+    let vno = v.body["payload"]["volunteer_no"].as_str().unwrap().to_owned();
+    let masked = v.body["payload"]["id_masked"].as_str().unwrap().to_owned();
+    let bare = |r: &support::app::Resp, reason: &str| {
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["genuine"], false, "{}", r.body);
+        assert_eq!(r.body["reason"], reason, "{}", r.body);
+        assert!(r.body["payload"].is_null() && r.body["total_hours"].is_null());
+        let text = r.body.to_string();
+        assert!(!text.contains(&name) && !text.contains(&vno) && !text.contains(&masked));
+        assert!(!text.contains("冬奥"), "no records: {text}");
+    };
+    let missing = t.get(&format!("/api/v1/certificates/{no}/verify"), None).await;
+    bare(&missing, "signature_missing");
+    assert!(missing.body["message"].as_str().unwrap().contains("防伪签名"));
+    bare(
+        &t.get(&format!("/api/v1/certificates/{no}/verify?s="), None).await,
+        "signature_missing",
+    );
     let wrong = t
         .get(
             &format!("/api/v1/certificates/{no}/verify?s=0000000000000000"),
             None,
         )
         .await;
-    assert_eq!(wrong.body["genuine"], false);
+    bare(&wrong, "signature_mismatch");
+    bare(
+        &t.get(&format!("/api/v1/certificates/{no}/verify?s={}", &sig[..4]), None)
+            .await,
+        "signature_mismatch",
+    );
+    // an unknown number answers exactly like a wrong signature: numbers cannot be probed
     let unknown = t
-        .get("/api/v1/certificates/ZY20261101059999999/verify", None)
+        .get(
+            &format!("/api/v1/certificates/ZY20261101059999999/verify?s={sig}"),
+            None,
+        )
         .await;
-    assert_eq!(unknown.body["genuine"], false);
+    bare(&unknown, "signature_mismatch");
+    assert_eq!(unknown.body["message"], wrong.body["message"]);
+    // the page likewise
+    for path in [
+        format!("/verify/{no}"),
+        format!("/verify/{no}?s=0000000000000000"),
+    ] {
+        let page = reqwest::get(t.url(&path)).await.unwrap().text().await.unwrap();
+        assert!(page.contains("无法验证"), "{path}");
+        assert!(
+            !page.contains(&name) && !page.contains(&vno) && !page.contains(&masked),
+            "{path}: {page}"
+        );
+        assert!(!page.contains("冬奥"), "{path}");
+        assert!(page.contains("name=\"s\""), "{path}: a field for the signature");
+    }
+    let page = reqwest::get(t.url(&verify)).await.unwrap().text().await.unwrap();
+    assert!(page.contains("真实有效") && page.contains(&name) && page.contains("冬奥"));
     // the PDF: for the holder's admins, not for others
     let pdf = reqwest::Client::new()
         .get(t.url(&format!("/api/v1/certificates/{no}/pdf")))
