@@ -5,32 +5,10 @@ mod support;
 
 use reqwest::redirect::Policy;
 use support::app::{new_resident_id, spawn_app, Db, TestApp};
-use support::world::{self, PW};
+use support::world;
 
-/// A browser-like client: a cookie jar, no automatic redirects, and the `Origin` a browser
-/// sends with every form post.
-fn browser(t: &TestApp) -> reqwest::Client {
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert("origin", t.base.parse().unwrap());
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .default_headers(h)
-        .build()
-        .unwrap()
-}
-
-/// A browser-like client logged in through the form.
 async fn session(t: &TestApp, user: &str) -> reqwest::Client {
-    let c = browser(t);
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("username", user), ("password", PW), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login {user}");
-    c
+    support::app::page_session(t, user).await
 }
 
 async fn page(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
@@ -147,7 +125,7 @@ async fn forms_keep_input_and_show_errors_beside_fields(t: TestApp) {
     assert!(body.contains(&format!("{}***********{}", &good[..3], &good[14..])));
     assert!(!body.contains(&good));
     // self-registration: errors beside fields, then success shows the full number to its holder
-    let anon = browser(&t);
+    let anon = support::app::browser_client(&t);
     let own = new_resident_id("110108");
     let reg = |id: String, phone: &'static str| {
         vec![

@@ -5,10 +5,9 @@
 mod support;
 
 use chrono::{Datelike, NaiveDate};
-use reqwest::redirect::Policy;
 use serde_json::json;
 use support::app::{spawn_app, Db, TestApp};
-use support::world::{self, created, PW};
+use support::world::{self, created};
 use zhiyuan_domain::resident_id::{check_char, ResidentId};
 
 /// Volunteers registered with known numbers: issued in the county they live in (the worst case:
@@ -33,21 +32,8 @@ fn known_people() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// A browser-like client logged in through the form.
 async fn session(t: &TestApp, user: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("username", user), ("password", PW), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login {user}");
-    c
+    support::app::page_session(t, user).await
 }
 
 async fn page(c: &reqwest::Client, t: &TestApp, path: &str) -> String {

@@ -242,3 +242,29 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// A browser-like client: a cookie jar, no automatic redirects, and the `Origin` a browser
+/// sends with every form post.
+pub fn browser_client(t: &TestApp) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("origin", t.base.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+/// A browser-like client logged in through the login form.
+pub async fn page_session(t: &TestApp, user: &str) -> reqwest::Client {
+    let c = browser_client(t);
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("username", user), ("password", super::world::PW), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "login {user}");
+    c
+}

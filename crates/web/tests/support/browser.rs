@@ -340,19 +340,23 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
 /// served on a free 127.0.0.1 port. Returns the base URL (`http://127.0.0.1:<port>`)
 /// and the app itself, for tests that look into the store.
 pub async fn start_server(dir: &Path) -> Result<(String, App)> {
-    let app = App::open(&Settings::sqlite_in(dir))
-        .await
-        .context("opening the app")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let mut settings = Settings::sqlite_in(dir);
+    // QR links point where this server really is, as `--public-url` would say
+    settings.public_url = format!("http://{addr}");
+    let app = App::open(&settings).await.context("opening the app")?;
     app.load_demo(DemoSize::SMALL)
         .await
         .context("loading demo data")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
     let served = app.clone();
     tokio::spawn(async move {
-        axum::serve(listener, zhiyuan_web::router(served))
-            .await
-            .expect("server runs");
+        axum::serve(
+            listener,
+            zhiyuan_web::router(served).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("server runs");
     });
     Ok((format!("http://{addr}"), app))
 }
