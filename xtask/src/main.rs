@@ -110,6 +110,7 @@ fn test(args: &[String]) -> Result<()> {
 
     for (i, step) in steps.iter().enumerate() {
         let n = i + 1;
+        let step_started = Instant::now();
         let result = match *step {
             "postgres" => {
                 println!("xtask: [{n}/{total}] postgres: making sure PostgreSQL accepts connections on {PG_HOST}:{PG_PORT}");
@@ -136,7 +137,12 @@ fn test(args: &[String]) -> Result<()> {
             "test" => run_tests(&root, &opts.cargo_test_args, n, total),
             _ => unreachable!("unknown step {step}"),
         };
-        result.with_context(|| format!("step `{step}` failed"))?;
+        let secs = step_started.elapsed().as_secs();
+        println!(
+            "xtask: [{n}/{total}] {step}: {} in {secs}s",
+            if result.is_ok() { "done" } else { "FAILED" }
+        );
+        result.with_context(|| format!("step `{step}` failed after {secs}s"))?;
     }
 
     let skipped = if opts.quick {
