@@ -596,12 +596,10 @@ impl App {
                 message: "该服务记录已确认或已驳回".into(),
             });
         }
-        if !confirm && reason.trim().is_empty() {
-            return Err(AppError::invalid("reason", "reason_required", "驳回时请填写原因"));
-        }
+        let reason = parse_reason(reason, !confirm, "驳回时请填写原因")?;
         let mut d = Draft::from_row(&row);
         d.status = if confirm { "confirmed" } else { "rejected" };
-        d.reason = reason.trim().chars().take(500).collect();
+        d.reason = reason;
         d.created_by = Some(caller.account_id);
         let new_id = append(self, &mut tx, &d).await?;
         audit::append(
@@ -629,14 +627,8 @@ impl App {
 
     /// A correction by the organizing team: a new version pointing at the old, with a reason.
     pub async fn correct_record(&self, caller: &Caller, id: i64, c: &Correction) -> AppResult<RecordView> {
-        let reason = c.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 {
-            return Err(AppError::invalid(
-                "reason",
-                "reason_required",
-                "更正服务记录须填写原因（不超过500字）",
-            ));
-        }
+        let reason = parse_reason(&c.reason, true, "更正服务记录须填写原因")?;
+        let reason = reason.as_str();
         let mut tx = self.store.write().await?;
         let (row, org) = self.record_for_team(caller, &mut tx, id).await?;
         let mut d = Draft::from_row(&row);
@@ -868,5 +860,46 @@ pub(crate) fn check_minute_lines(
             ));
             break;
         }
+    }
+}
+
+/// The longest reason a record decision or correction may give.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// A decision's reason, trimmed: required or not, and never longer than [`MAX_REASON_CHARS`]
+/// (a longer one is refused, not cut short).
+fn parse_reason(raw: &str, required: bool, missing: &str) -> AppResult<String> {
+    let r = raw.trim();
+    if required && r.is_empty() {
+        return Err(AppError::invalid("reason", "reason_required", missing));
+    }
+    if r.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::invalid(
+            "reason",
+            "reason_too_long",
+            format!("原因不能超过{MAX_REASON_CHARS}字"),
+        ));
+    }
+    Ok(r.to_owned())
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_refused_when_missing_or_too_long_never_cut() {
+        assert_eq!(parse_reason("  迟到  ", true, "x").unwrap(), "迟到");
+        assert_eq!(parse_reason("", false, "x").unwrap(), "");
+        assert_eq!(
+            parse_reason(" ", true, "x").unwrap_err().code(),
+            "reason_required"
+        );
+        let long = "长".repeat(MAX_REASON_CHARS + 1);
+        assert_eq!(
+            parse_reason(&long, false, "x").unwrap_err().code(),
+            "reason_too_long"
+        );
+        assert!(parse_reason(&"长".repeat(MAX_REASON_CHARS), true, "x").is_ok());
     }
 }

@@ -284,7 +284,57 @@ async fn notices_are_read_per_account(t: TestApp) {
     assert_eq!(other.body["items"][0]["read"], false);
 }
 
+/// A too-long reason is refused with a field error, never stored cut short.
+async fn a_long_rejection_reason_is_refused_not_truncated(t: TestApp) {
+    let w = world::build(&t).await;
+    let join = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    t.post(
+        &format!("/api/v1/join-requests/{}/approve", join.body["id"]),
+        Some(&w.team_a_admin),
+        json!({}),
+    )
+    .await;
+    let d = t
+        .post(
+            "/api/v1/records/declare",
+            Some(&w.volunteer),
+            json!({"organization_id": w.team_a, "activity": "助老", "service_date": zhiyuan_app::today().to_string(),
+                   "place": "永安里", "content": "陪伴老人", "person_in_charge": "王队长", "minutes": 60}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let path = format!("/api/v1/records/{}/reject", d.body["id"]);
+    let long = "不".repeat(501);
+    let r = t
+        .post(&path, Some(&w.team_a_admin), json!({"reason": long}))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (422, "reason_too_long"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["error"]["fields"][0]["field"], "reason");
+    // nothing was decided: a proper reason still works
+    let r = t
+        .post(
+            &path,
+            Some(&w.team_a_admin),
+            json!({"reason": "时长与签到记录不符"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["reason"], "时长与签到记录不符");
+}
+
 both_backends!(
+    a_long_rejection_reason_is_refused_not_truncated,
     rejections_answer_in_our_error_shape,
     every_response_has_security_headers_and_a_request_id,
     cookie_borne_api_writes_need_our_origin,
