@@ -2,15 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::region::is_valid_prefix;
 use zhiyuan_domain::roles::Role;
-use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::{accounts, orgs, sites};
 
 use crate::access::{may_grant, site_prefix, Caller, Scope};
 use crate::auth::{caller_of, check_password, hash_password};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::{commit, on_unique, App};
+use crate::{on_unique, App};
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct AccountInput {
@@ -70,7 +71,7 @@ impl App {
         if !may_grant(caller.role, role) {
             return Err(AppError::Forbidden);
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         // Resolve and check the scope being granted: it must lie within the caller's own.
         let (scope_region, scope_site_id, scope_org_id) = match role {
             Role::CityAdmin | Role::DistrictAdmin => {
@@ -148,24 +149,20 @@ impl App {
             }
             Scope::Own => (caller.region_prefix().map(|p| format!("{p:0<12}")), None),
         };
-        audit::append(
-            &mut tx,
-            &NewAudit {
-                actor_id: Some(caller.account_id),
-                actor_name: caller.display_name.clone(),
-                action: "account.create".into(),
-                entity_type: "account".into(),
-                entity_id: id.to_string(),
-                region_code,
-                org_path,
-                before: None,
-                after: Some(
-                    serde_json::json!({"username": username, "role": role.as_str(), "scope": granted.scope}),
-                ),
-            },
-        )
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::AccountCreate,
+            entity_id: id.to_string(),
+            region_code,
+            org_path,
+            before: None,
+            after: Some(
+                serde_json::json!({"username": username, "role": role.as_str(), "scope": granted.scope}),
+            ),
+        })
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(AccountView {
             id,
             username,

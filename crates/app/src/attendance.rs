@@ -5,9 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::checkin::QrSigner;
 use zhiyuan_domain::geo::check_within;
-use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::projects;
 use zhiyuan_store::signups::{self, AttendanceContext};
 use zhiyuan_store::{now_millis, records};
@@ -16,7 +17,8 @@ use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::projects::SignUpView;
 use crate::records::{append_row, Draft, RecordView};
-use crate::{commit, App, TZ};
+use crate::work::Bookkeeping;
+use crate::{App, TZ};
 use zhiyuan_store::Backend;
 
 /// Check-in opens this long before a shift starts.
@@ -265,9 +267,9 @@ impl App {
                 return result;
             }
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let view = self.attend_in_tx(&mut tx, &job, client_key).await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(view)
     }
 
@@ -275,7 +277,10 @@ impl App {
     /// written nothing ([`App::attend_in_tx`]) and is answered at once; the others are answered
     /// after the commit. A storage error fails the whole group, and nothing of it is written.
     async fn attend_group(&self, jobs: Vec<(Attend, Reply)>) {
-        let mut tx = match self.store.write().await {
+        if jobs.is_empty() {
+            return;
+        }
+        let mut tx = match self.begin().await {
             Ok(tx) => tx,
             Err(e) => {
                 let msg = e.to_string();
@@ -305,7 +310,9 @@ impl App {
         }
         let outcome = match failed {
             Some(msg) => Err(msg),
-            None => commit(tx).await.map_err(|e| e.to_string()),
+            // every tap was refused: nothing was written, nothing to commit
+            None if done.is_empty() => Ok(()),
+            None => tx.commit(self).await.map_err(|e| e.to_string()),
         };
         for (reply, view) in done {
             let _ = reply.send(match &outcome {
@@ -322,7 +329,7 @@ impl App {
     /// organizing team (roster and offline batch).
     async fn attend_in_tx(
         &self,
-        tx: &mut zhiyuan_store::Tx,
+        tx: &mut crate::work::Work,
         job: &Attend,
         client_key: Option<&str>,
     ) -> AppResult<AttendanceView> {
@@ -411,14 +418,13 @@ impl App {
                 }
             })?;
         }
-        if !replay {
-            audit::append(
-                tx,
-                &NewAudit {
+        if replay {
+            tx.excuse(Bookkeeping::AttendanceReplay);
+        } else {
+            tx.audit(NewAudit {
                     actor_id: Some(caller.account_id),
                     actor_name: caller.display_name.clone(),
-                    action: if dir == Direction::In { "attendance.check_in" } else { "attendance.check_out" }.into(),
-                    entity_type: "sign_up".into(),
+                    action: if dir == Direction::In { AuditAction::CheckIn } else { AuditAction::CheckOut },
                     entity_id: row.id.to_string(),
                     region_code: Some(ctx.org_region.clone()),
                     org_path: Some(ctx.org_path.clone()),
@@ -440,7 +446,7 @@ impl App {
 
     async fn record_of_sign_up(
         &self,
-        tx: &mut zhiyuan_store::Tx,
+        tx: &mut crate::work::Work,
         sign_up_id: i64,
     ) -> AppResult<Option<RecordView>> {
         match records::first_of_sign_up(tx, sign_up_id).await? {
@@ -452,7 +458,7 @@ impl App {
     /// The record for a finished attendance: the time inside the shift, rounded.
     async fn record_from_attendance(
         &self,
-        tx: &mut zhiyuan_store::Tx,
+        tx: &mut crate::work::Work,
         ctx: &AttendanceContext,
         checkin_at: i64,
         checkout_at: i64,

@@ -2,8 +2,11 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use zhiyuan_store::audit::{self, AuditFilter, AuditRow};
+use zhiyuan_store::audit::{self, AuditRow};
 use zhiyuan_store::{Page, PageRequest};
+
+pub use zhiyuan_domain::audit::{AuditAction, Entity};
+pub use zhiyuan_store::audit::AuditFilter;
 
 use crate::access::Caller;
 use crate::error::AppResult;
@@ -15,39 +18,21 @@ pub struct AuditView {
     pub at: String,
     pub actor_id: Option<i64>,
     pub actor_name: String,
+    /// The action's code, e.g. `order.dispatch`.
     pub action: String,
     pub action_label: String,
     pub entity_type: String,
+    pub entity_label: String,
     pub entity_id: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
 }
 
-/// What an action is called in Chinese.
-pub fn action_label(action: &str) -> &'static str {
-    match action {
-        "volunteer.register" => "登记志愿者",
-        "membership.request" => "申请加入队伍",
-        "membership.approve" => "批准入队",
-        "membership.decline" => "拒绝入队",
-        "site.create" => "新建阵地",
-        "org.create" => "新建组织/队伍",
-        "account.create" => "新建账号",
-        "order.submit" => "居民点单",
-        "order.dispatch" => "派单",
-        "order.reject" => "驳回点单",
-        "order.cancel" => "取消点单",
-        "order.accept" => "接单",
-        "order.decline" => "谢绝派单",
-        "order.complete" => "完成点单服务",
-        "order.rate" => "评单",
-        "order.escalate" => "点单超时上报",
-        "menu.customize" | "menu.add" | "menu.update" => "编辑服务菜单",
-        "phone_code.issue" => "发送点单验证码",
-        _ => "其他操作",
-    }
+/// The Chinese name of an action code as stored (an unknown code is shown as such).
+pub fn action_label(code: &str) -> &'static str {
+    AuditAction::parse(code).map_or("其他操作", AuditAction::label)
 }
 
 impl From<AuditRow> for AuditView {
@@ -60,6 +45,8 @@ impl From<AuditRow> for AuditView {
             actor_name: r.actor_name,
             action_label: action_label(&r.action).to_owned(),
             action: r.action,
+            entity_label: Entity::parse(&r.entity_type)
+                .map_or_else(|| r.entity_type.clone(), |e| e.label().to_owned()),
             entity_type: r.entity_type,
             entity_id: r.entity_id,
             before: parse(r.before_json),
@@ -85,5 +72,18 @@ impl App {
             page: p.page,
             per_page: p.per_page,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_recorded_action_has_a_label_of_its_own() {
+        for a in AuditAction::ALL {
+            assert_eq!(action_label(a.as_str()), a.label());
+        }
+        assert_eq!(action_label("legacy.thing"), "其他操作");
     }
 }

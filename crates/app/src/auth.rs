@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::roles::Role;
 use zhiyuan_store::accounts::{self, AccountRow};
 use zhiyuan_store::{now_millis, orgs, sessions, sites, Conn};
@@ -15,7 +16,8 @@ use zhiyuan_store::{now_millis, orgs, sessions, sites, Conn};
 use crate::access::{site_prefix, Caller, Scope};
 use crate::error::{AppError, AppResult};
 use crate::throttle::Attempt;
-use crate::{commit, App};
+use crate::work::{AfterCommit, Bookkeeping};
+use crate::App;
 
 /// How long a login lasts.
 pub const SESSION_DAYS: i64 = 7;
@@ -189,7 +191,7 @@ impl App {
             caller_of(&mut conn, &account).await?
         };
         let token = new_token();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::Session).await?;
         sessions::insert(
             &mut tx,
             &token_hash(&token),
@@ -197,16 +199,16 @@ impl App {
             now_millis() + SESSION_DAYS * 86_400_000,
         )
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok((token, caller))
     }
 
     /// Ends every session of the caller's account ("sign out everywhere").
     pub async fn logout_everywhere(&self, caller: &Caller) -> AppResult<u64> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::Session).await?;
         let n = sessions::delete_for_account(&mut tx, caller.account_id).await?;
-        commit(tx).await?;
-        self.forget_callers();
+        tx.after_commit(AfterCommit::ForgetCallers);
+        tx.commit(self).await?;
         Ok(n)
     }
 
@@ -231,9 +233,9 @@ impl App {
 
     pub async fn logout(&self, token: &str) -> AppResult<()> {
         let hash = token_hash(token);
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::Session).await?;
         sessions::delete(&mut tx, &hash).await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         self.callers.forget(&hash);
         Ok(())
     }
@@ -302,7 +304,7 @@ impl App {
         volunteer_id: Option<i64>,
     ) -> AppResult<i64> {
         let hash = hash_password(password)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let id = accounts::insert(
             &mut tx,
             &accounts::NewAccount {
@@ -320,22 +322,18 @@ impl App {
         if let Some(v) = volunteer_id {
             zhiyuan_store::volunteers::set_account(&mut tx, v, id).await?;
         }
-        zhiyuan_store::audit::append(
-            &mut tx,
-            &zhiyuan_store::audit::NewAudit {
-                actor_id: None,
-                actor_name: "系统".into(),
-                action: "account.create".into(),
-                entity_type: "account".into(),
-                entity_id: id.to_string(),
-                region_code: scope_region.map(|p| format!("{p:0<12}")),
-                org_path: None,
-                before: None,
-                after: Some(serde_json::json!({"username": username, "role": role.as_str()})),
-            },
-        )
+        tx.audit(zhiyuan_store::audit::NewAudit {
+            actor_id: None,
+            actor_name: "系统".into(),
+            action: AuditAction::AccountCreate,
+            entity_id: id.to_string(),
+            region_code: scope_region.map(|p| format!("{p:0<12}")),
+            org_path: None,
+            before: None,
+            after: Some(serde_json::json!({"username": username, "role": role.as_str()})),
+        })
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(id)
     }
 }

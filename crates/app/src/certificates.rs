@@ -6,18 +6,19 @@ use std::collections::BTreeMap;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::chain::{
     certificate_signature, link_hash, random_certificate_no, verify_certificate_signature,
 };
 use zhiyuan_domain::service::format_hours;
-use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::records::{self, CertificateRow};
 use zhiyuan_store::{now_millis, orgs, volunteers};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::records::facts;
-use crate::{commit, show_time, today, App};
+use crate::{show_time, today, App};
 
 /// What a certificate certifies; signed as its JSON text.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -145,7 +146,7 @@ impl App {
                 "起始日期不能晚于截止日期",
             ));
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let v = volunteers::get(&mut tx, volunteer_id)
             .await?
             .ok_or(AppError::NotFound("志愿者"))?;
@@ -228,13 +229,10 @@ impl App {
         let sig = certificate_signature(&self.certificate_key(), &text);
         let at = now_millis();
         records::insert_certificate(&mut tx, &no, volunteer_id, &text, &sig, at).await?;
-        audit::append(
-            &mut tx,
-            &NewAudit {
+        tx.audit(NewAudit {
                 actor_id: Some(caller.account_id),
                 actor_name: caller.display_name.clone(),
-                action: "certificate.issue".into(),
-                entity_type: "certificate".into(),
+                action: AuditAction::CertificateIssue,
                 entity_id: no.clone(),
                 region_code: Some(v.region_code.clone()),
                 org_path: Some(org.path.clone()),
@@ -243,7 +241,7 @@ impl App {
             },
         )
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(CertificateView {
             verify_path: verify_path(&no, &sig),
             certificate_no: no,

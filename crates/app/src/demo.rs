@@ -3,16 +3,17 @@
 //! communities with stations, a few hundred teams and a few thousand volunteers with valid
 //! generated resident IDs and Chinese names, plus one login for every role.
 
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::roles::Role;
 use zhiyuan_domain::synth::Synth;
-use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::orgs::{self, NewOrg};
 use zhiyuan_store::regions::{self, RegionRow};
 use zhiyuan_store::sites::{self, NewSite};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
-use crate::{commit, today, App};
+use crate::{today, App};
 
 /// How much to generate.
 #[derive(Clone, Copy, Debug)]
@@ -74,15 +75,29 @@ const COMMUNITY_ROOTS: &[&str] = &[
 /// practice center of its own.
 pub const ETDZ_CODE: &str = "110115403000";
 
-fn actor() -> NewAudit {
+/// An audit entry of the demo data's own making.
+fn demo_entry(action: AuditAction, entity_id: i64) -> NewAudit {
     NewAudit {
         actor_id: None,
         actor_name: "演示数据".into(),
-        ..Default::default()
+        action,
+        entity_id: entity_id.to_string(),
+        region_code: None,
+        org_path: None,
+        before: None,
+        after: None,
     }
 }
 
 impl App {
+    /// Whether the demo data (and its `volunteer` login) is loaded.
+    pub async fn demo_loaded(&self) -> AppResult<bool> {
+        let mut conn = self.conn().await?;
+        Ok(zhiyuan_store::accounts::by_username(&mut conn, "volunteer")
+            .await?
+            .is_some())
+    }
+
     /// Loads demo data into a database that has no sites yet; returns false (and does
     /// nothing) when there is data already.
     pub async fn load_demo(&self, size: DemoSize) -> AppResult<bool> {
@@ -94,7 +109,7 @@ impl App {
         drop(conn);
         let mut rng = Synth::new(20261122);
         let today = today();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
 
         // Centers: one per district and one for the development area.
         let mut centers = Vec::new();
@@ -225,7 +240,7 @@ impl App {
                 first_in_jianwai = Some(vid);
             }
         }
-        commit(tx).await?;
+        tx.commit(self).await?;
 
         // One login per role.
         let mut conn = self.conn().await?;
@@ -368,15 +383,23 @@ impl App {
             ("community", "楼门院治理议事"),
         ];
         if let Some(v) = volunteer {
-            let mut tx = self.store.write().await?;
+            let mut tx = self.begin().await?;
             if zhiyuan_store::memberships::active(&mut tx, v, demo_team)
                 .await?
                 .is_none()
             {
-                zhiyuan_store::memberships::insert(&mut tx, v, demo_team, "approved", "演示数据", None)
-                    .await?;
+                let id =
+                    zhiyuan_store::memberships::insert(&mut tx, v, demo_team, "approved", "演示数据", None)
+                        .await?;
+                tx.audit(NewAudit {
+                    after: Some(
+                        serde_json::json!({"volunteer_id": v, "org_id": demo_team, "status": "approved"}),
+                    ),
+                    ..demo_entry(AuditAction::MembershipApprove, id)
+                })
+                .await?;
+                tx.commit(self).await?;
             }
-            commit(tx).await?;
         }
         let mut conn = self.conn().await?;
         let mut teams: Vec<_> = orgs::list(
@@ -626,7 +649,7 @@ impl App {
 }
 
 async fn insert_site(
-    tx: &mut zhiyuan_store::Tx,
+    tx: &mut crate::work::Work,
     name: &str,
     level: &str,
     region: &str,
@@ -644,24 +667,18 @@ async fn insert_site(
         },
     )
     .await?;
-    audit::append(
-        tx,
-        &NewAudit {
-            action: "site.create".into(),
-            entity_type: "site".into(),
-            entity_id: id.to_string(),
-            region_code: Some(region.into()),
-            after: Some(serde_json::json!({"name": name, "level": level})),
-            ..actor()
-        },
-    )
+    tx.audit(NewAudit {
+        region_code: Some(region.into()),
+        after: Some(serde_json::json!({"name": name, "level": level})),
+        ..demo_entry(AuditAction::SiteCreate, id)
+    })
     .await?;
     Ok(id)
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn insert_org(
-    tx: &mut zhiyuan_store::Tx,
+    tx: &mut crate::work::Work,
     name: &str,
     kind: &str,
     parent: Option<i64>,
@@ -684,18 +701,12 @@ async fn insert_org(
         },
     )
     .await?;
-    audit::append(
-        tx,
-        &NewAudit {
-            action: "org.create".into(),
-            entity_type: "organization".into(),
-            entity_id: id.to_string(),
-            region_code: Some(region.into()),
-            org_path: Some(path.clone()),
-            after: Some(serde_json::json!({"name": name, "kind": kind})),
-            ..actor()
-        },
-    )
+    tx.audit(NewAudit {
+        region_code: Some(region.into()),
+        org_path: Some(path.clone()),
+        after: Some(serde_json::json!({"name": name, "kind": kind})),
+        ..demo_entry(AuditAction::OrgCreate, id)
+    })
     .await?;
     Ok((id, path))
 }

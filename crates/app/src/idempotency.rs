@@ -8,7 +8,8 @@
 use zhiyuan_store::{idempotency, now_millis};
 
 use crate::error::{AppError, AppResult};
-use crate::{commit, App};
+use crate::work::Bookkeeping;
+use crate::App;
 
 /// How long a key and its response are kept: 24 hours.
 pub const KEY_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -61,7 +62,7 @@ impl App {
     /// Claims `key` for `actor`'s request whose method, path and body hash to `fingerprint`.
     pub async fn claim_key(&self, actor: &str, key: &IdempotencyKey, fingerprint: &str) -> AppResult<Claim> {
         let now = now_millis();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::IdempotencyKey).await?;
         let mut found = idempotency::get(&mut tx, actor, key.as_str()).await?;
         if found.as_ref().is_some_and(|r| r.created_at < now - KEY_TTL_MS) {
             idempotency::release(&mut tx, actor, key.as_str()).await?;
@@ -86,13 +87,13 @@ impl App {
                 }
             }
         };
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(claim)
     }
 
     /// Saves the response of a request whose key was [`Claim::Fresh`].
     pub async fn save_response(&self, actor: &str, key: &IdempotencyKey, r: &SavedResponse) -> AppResult<()> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::IdempotencyKey).await?;
         idempotency::complete(
             &mut tx,
             actor,
@@ -102,21 +103,21 @@ impl App {
             &r.body,
         )
         .await?;
-        commit(tx).await
+        tx.commit(self).await
     }
 
     /// Releases a fresh key whose request failed, so that a retry runs it again.
     pub async fn release_key(&self, actor: &str, key: &IdempotencyKey) -> AppResult<()> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::IdempotencyKey).await?;
         idempotency::release(&mut tx, actor, key.as_str()).await?;
-        commit(tx).await
+        tx.commit(self).await
     }
 
     /// Deletes keys older than [`KEY_TTL_MS`]; `zhiyuan serve` calls it every minute.
     pub async fn purge_expired_keys(&self) -> AppResult<u64> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::IdempotencyKey).await?;
         let n = idempotency::purge_before(&mut tx, now_millis() - KEY_TTL_MS).await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(n)
     }
 }

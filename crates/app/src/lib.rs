@@ -12,12 +12,15 @@ pub mod error;
 pub mod idempotency;
 pub mod matching;
 pub mod network;
+pub mod notices;
 pub mod orders;
 pub mod projects;
 pub mod records;
+pub(crate) mod text;
 pub mod throttle;
 pub mod vault;
 pub mod volunteers;
+pub(crate) mod work;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +30,8 @@ use zhiyuan_store::Store;
 
 pub use access::{Caller, Scope};
 pub use error::{AppError, AppResult, FieldError};
+/// Paging, as the store answers it (the web edge names these through the app only).
+pub use zhiyuan_store::{Page, PageRequest};
 
 /// The time zone everything is shown and reasoned in.
 pub const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
@@ -120,6 +125,7 @@ impl App {
         )
         .await?;
         store.migrate().await?;
+        #[allow(clippy::disallowed_methods)] // before there is an App: reference data, not a change
         let mut tx = store.write().await?;
         let seeded = zhiyuan_store::regions::seed_reference(&mut tx).await?;
         tx.commit().await.map_err(zhiyuan_store::StoreError::from)?;
@@ -171,12 +177,6 @@ impl App {
     pub async fn conn(&self) -> AppResult<zhiyuan_store::PooledConn> {
         Ok(self.store.read().await?)
     }
-}
-
-/// Commits a write transaction, mapping the error.
-pub(crate) async fn commit(tx: zhiyuan_store::Tx) -> AppResult<()> {
-    tx.commit().await.map_err(zhiyuan_store::StoreError::from)?;
-    Ok(())
 }
 
 /// Maps a store error, turning a unique-constraint violation into the given conflict.

@@ -2,18 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::phone::Phone;
 use zhiyuan_domain::region::RegionCode;
 use zhiyuan_domain::roles::{OrgKind, SiteLevel};
-use zhiyuan_store::audit::{self, NewAudit};
-use zhiyuan_store::orgs::{self, NewOrg, OrgFilter, OrgRow};
+use zhiyuan_store::audit::NewAudit;
+pub use zhiyuan_store::orgs::OrgFilter;
+use zhiyuan_store::orgs::{self, NewOrg, OrgRow};
 use zhiyuan_store::regions::{self, RegionRow};
-use zhiyuan_store::sites::{self, NewSite, SiteFilter, SiteRow};
+pub use zhiyuan_store::sites::SiteFilter;
+use zhiyuan_store::sites::{self, NewSite, SiteRow};
 use zhiyuan_store::{Page, PageRequest};
 
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::{commit, on_unique, show_time, App};
+pub(crate) use crate::text::{name_text, optional_contact_phone, optional_name, optional_prose, text};
+use crate::{on_unique, show_time, App};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RegionView {
@@ -143,120 +147,6 @@ pub struct OrgInput {
     pub description: String,
 }
 
-/// A trimmed, non-empty text of at most `max` characters.
-pub(crate) fn text(
-    field: &'static str,
-    label: &str,
-    value: &str,
-    max: usize,
-    errs: &mut Vec<FieldError>,
-) -> String {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        errs.push(FieldError::new(
-            field,
-            "text_invalid",
-            format!("{label}不能为空，且不超过{max}个字"),
-        ));
-    }
-    v.to_owned()
-}
-
-/// A name (of a site, an organization, a project, a person): [`text`] and no `<` or `>`, so
-/// nothing that looks like markup ends up in pages, PDFs or exports.
-pub(crate) fn name_text(
-    field: &'static str,
-    label: &str,
-    value: &str,
-    max: usize,
-    errs: &mut Vec<FieldError>,
-) -> String {
-    let before = errs.len();
-    let v = text(field, label, value, max, errs);
-    if errs.len() == before && has_markup(&v) {
-        errs.push(markup_error(field, label));
-    }
-    v
-}
-
-/// An optional one-line text (empty is fine): at most `max` characters, no control characters,
-/// and — being a name — no `<` or `>`.
-pub(crate) fn optional_name(
-    field: &'static str,
-    label: &str,
-    value: &str,
-    max: usize,
-    errs: &mut Vec<FieldError>,
-) -> String {
-    let v = value.trim();
-    if v.chars().count() > max {
-        errs.push(FieldError::new(
-            field,
-            "text_invalid",
-            format!("{label}不超过{max}个字"),
-        ));
-    } else if v.chars().any(char::is_control) {
-        errs.push(control_error(field, label));
-    } else if has_markup(v) {
-        errs.push(markup_error(field, label));
-    }
-    v.to_owned()
-}
-
-/// An optional longer text (a description, risk notes): at most `max` characters; line breaks
-/// and tabs are fine, other control characters are not.
-pub(crate) fn optional_prose(
-    field: &'static str,
-    label: &str,
-    value: &str,
-    max: usize,
-    errs: &mut Vec<FieldError>,
-) -> String {
-    let v = value.trim();
-    if v.chars().count() > max {
-        errs.push(FieldError::new(
-            field,
-            "text_invalid",
-            format!("{label}不超过{max}个字"),
-        ));
-    } else if v
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        errs.push(control_error(field, label));
-    }
-    v.to_owned()
-}
-
-/// An optional contact telephone in free form (a landline with area code and extension is
-/// fine): at most 30 characters of digits, spaces and `+ - ( ) #` or "转".
-pub(crate) fn optional_contact_phone(field: &'static str, value: &str, errs: &mut Vec<FieldError>) -> String {
-    let v = value.trim();
-    let ok = v.chars().count() <= 30
-        && v.chars().all(|c| c.is_ascii_digit() || " +-()#转".contains(c))
-        && (v.is_empty() || v.chars().any(|c| c.is_ascii_digit()));
-    if !ok {
-        errs.push(FieldError::new(
-            field,
-            "text_invalid",
-            "联系电话只能包含数字、空格和 + - ( ) # 转，不超过30个字符",
-        ));
-    }
-    v.to_owned()
-}
-
-fn has_markup(v: &str) -> bool {
-    v.contains(['<', '>'])
-}
-
-fn markup_error(field: &'static str, label: &str) -> FieldError {
-    FieldError::new(field, "text_invalid", format!("{label}不能包含 < 或 >"))
-}
-
-fn control_error(field: &'static str, label: &str) -> FieldError {
-    FieldError::new(field, "text_invalid", format!("{label}不能包含控制字符"))
-}
-
 /// An optional phone: empty is fine, otherwise a mainland mobile number.
 fn optional_phone(field: &'static str, value: &str, errs: &mut Vec<FieldError>) -> String {
     if value.trim().is_empty() {
@@ -354,7 +244,7 @@ impl App {
         {
             return Err(AppError::Forbidden);
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         if regions::get(&mut tx, code.as_str()).await?.is_none() {
             return Err(AppError::invalid(
                 "region_code",
@@ -430,22 +320,18 @@ impl App {
             .map_err(|e| on_unique(e, "site_duplicate", Some("name"), "该行政区划下已有同名阵地"))?;
         let row = sites::get(&mut tx, id).await?.ok_or(AppError::NotFound("阵地"))?;
         let view = SiteView::from(row);
-        audit::append(
-            &mut tx,
-            &NewAudit {
-                actor_id: Some(caller.account_id),
-                actor_name: caller.display_name.clone(),
-                action: "site.create".into(),
-                entity_type: "site".into(),
-                entity_id: id.to_string(),
-                region_code: Some(view.region_code.clone()),
-                org_path: None,
-                before: None,
-                after: Some(serde_json::to_value(&view).unwrap_or_default()),
-            },
-        )
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::SiteCreate,
+            entity_id: id.to_string(),
+            region_code: Some(view.region_code.clone()),
+            org_path: None,
+            before: None,
+            after: Some(serde_json::to_value(&view).unwrap_or_default()),
+        })
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(view)
     }
 
@@ -514,7 +400,7 @@ impl App {
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let parent = match input.parent_id {
             Some(pid) => Some(
                 orgs::get(&mut tx, pid)
@@ -605,22 +491,18 @@ impl App {
         let (id, path) = orgs::insert(&mut tx, &new).await?;
         let row = orgs::get(&mut tx, id).await?.ok_or(AppError::NotFound("队伍"))?;
         let view = OrgView::from(row);
-        audit::append(
-            &mut tx,
-            &NewAudit {
-                actor_id: Some(caller.account_id),
-                actor_name: caller.display_name.clone(),
-                action: "org.create".into(),
-                entity_type: "organization".into(),
-                entity_id: id.to_string(),
-                region_code: Some(view.region_code.clone()),
-                org_path: Some(path),
-                before: None,
-                after: Some(serde_json::to_value(&view).unwrap_or_default()),
-            },
-        )
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::OrgCreate,
+            entity_id: id.to_string(),
+            region_code: Some(view.region_code.clone()),
+            org_path: Some(path),
+            before: None,
+            after: Some(serde_json::to_value(&view).unwrap_or_default()),
+        })
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(view)
     }
 }

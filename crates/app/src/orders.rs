@@ -9,7 +9,9 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::geo::valid_point;
+use zhiyuan_domain::notice::NoticeKind;
 use zhiyuan_domain::order::{
     self as rules, check_people, check_rating, is_code_format, AssigneeKind, OfferStatus, OrderAction,
     OrderStatus, Satisfaction, ServiceWindow, ACCEPT_WITHIN,
@@ -20,11 +22,12 @@ use zhiyuan_domain::roles::{Role, SiteLevel};
 use zhiyuan_domain::service::{format_hours, is_late_entry};
 use zhiyuan_domain::tags::{category_by_code, category_by_code_or_label, parse_skills};
 use zhiyuan_domain::DomainError;
-use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::audit::NewAudit;
+use zhiyuan_store::notices::Recipient;
 use zhiyuan_store::orders::{
-    self as store, NewMenuItem, NewOrder, NoticeScope, OfferRow, OfferScope, OrderChange, OrderRow,
-    Recipient, Target,
+    self as store, NewMenuItem, NewOrder, OfferRow, OfferScope, OrderChange, OrderRow, Target,
 };
+use zhiyuan_store::phone_codes;
 use zhiyuan_store::signups::lock_volunteer;
 use zhiyuan_store::sites::{self, SiteRow};
 use zhiyuan_store::volunteers::{self, Visibility};
@@ -32,10 +35,11 @@ use zhiyuan_store::{accounts, now_millis, orgs, regions, sessions, Conn, Page, P
 
 use crate::access::{site_prefix, Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::network::text;
 use crate::projects::{iso, parse_instant};
 use crate::records::{append, Draft};
-use crate::{commit, show_time, App, TZ};
+use crate::text::{name_text, optional_prose, prose, text};
+use crate::work::{AfterCommit, Bookkeeping};
+use crate::{show_time, App, TZ};
 
 // ---------------------------------------------------------------------------------------------
 // Views and inputs
@@ -358,23 +362,6 @@ pub struct OrderStats {
     pub good_percent: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct NoticeView {
-    pub id: i64,
-    pub kind: String,
-    pub kind_label: String,
-    pub text: String,
-    pub order_id: Option<i64>,
-    pub created_at: String,
-    pub read: bool,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct NoticeList {
-    pub items: Vec<NoticeView>,
-    pub unread: i64,
-}
-
 /// A one-time code was issued.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PhoneCodeIssued {
@@ -409,22 +396,6 @@ fn state_err(e: DomainError) -> AppError {
 
 fn status_of(o: &OrderRow) -> AppResult<OrderStatus> {
     OrderStatus::parse(&o.status).ok_or_else(|| AppError::Internal(format!("order {} has bad status", o.id)))
-}
-
-fn notice_label(kind: &str) -> &'static str {
-    match kind {
-        "submitted" => "新点单",
-        "dispatched" => "新派单",
-        "accepted" => "已接单",
-        "declined" => "谢绝派单",
-        "rejected" => "点单驳回",
-        "cancelled" => "点单取消",
-        "completed" => "服务完成",
-        "rated" => "居民评价",
-        "escalated" => "超时上报",
-        "overdue" => "超时督办",
-        _ => "通知",
-    }
 }
 
 /// Whether the caller's office handles the order: a region admin covering the place, or a site
@@ -462,14 +433,18 @@ fn beijing_date(ms: i64) -> chrono::NaiveDate {
         .date_naive()
 }
 
-fn order_audit(caller: Option<&Caller>, action: &str, o: &OrderRow, after: serde_json::Value) -> NewAudit {
+fn order_audit(
+    caller: Option<&Caller>,
+    action: AuditAction,
+    o: &OrderRow,
+    after: serde_json::Value,
+) -> NewAudit {
     NewAudit {
         actor_id: caller.map(|c| c.account_id),
         actor_name: caller
             .map(|c| c.display_name.clone())
             .unwrap_or_else(|| "系统".into()),
-        action: action.into(),
-        entity_type: "order".into(),
+        action,
         entity_id: o.id.to_string(),
         region_code: Some(o.region_code.clone()),
         org_path: o.team_path.clone(),
@@ -702,7 +677,7 @@ impl App {
             return Ok(0);
         }
         drop(conn);
-        let mut tx = self.store.write().await?;
+        let mut tx = self.bookkeeping(Bookkeeping::ReferenceData).await?;
         if !store::menu_of(&mut tx, None).await?.is_empty() {
             return Ok(0);
         }
@@ -721,7 +696,7 @@ impl App {
             )
             .await?;
         }
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(rules::DEFAULT_MENU.len())
     }
 
@@ -808,18 +783,25 @@ impl App {
 
     /// Gives a site a menu of its own, copied from the one it uses now (no-op when it has one).
     pub async fn customize_menu(&self, caller: &Caller, site_id: i64) -> AppResult<MenuView> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let site = self.menu_site_for_admin(&mut tx, caller, site_id).await?;
-        self.copy_menu(&mut tx, caller, &site).await?;
+        let copied = self.copy_menu(&mut tx, caller, &site).await?;
         let m = effective_menu(&mut tx, &site).await?;
-        commit(tx).await?;
+        if copied {
+            tx.commit(self).await?;
+        }
         Ok(m)
     }
 
-    async fn copy_menu(&self, tx: &mut Conn, caller: &Caller, site: &SiteRow) -> AppResult<()> {
+    async fn copy_menu(
+        &self,
+        tx: &mut crate::work::Work,
+        caller: &Caller,
+        site: &SiteRow,
+    ) -> AppResult<bool> {
         let current = effective_menu(tx, site).await?;
         if current.own {
-            return Ok(());
+            return Ok(false);
         }
         for (i, item) in current.items.iter().enumerate() {
             store::insert_menu_item(
@@ -836,22 +818,18 @@ impl App {
             )
             .await?;
         }
-        audit::append(
-            tx,
-            &NewAudit {
-                actor_id: Some(caller.account_id),
-                actor_name: caller.display_name.clone(),
-                action: "menu.customize".into(),
-                entity_type: "site".into(),
-                entity_id: site.id.to_string(),
-                region_code: Some(site.region_code.clone()),
-                org_path: None,
-                before: Some(serde_json::json!({"source": current.source_name})),
-                after: Some(serde_json::json!({"items": current.items.len()})),
-            },
-        )
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::MenuCustomize,
+            entity_id: site.id.to_string(),
+            region_code: Some(site.region_code.clone()),
+            org_path: None,
+            before: Some(serde_json::json!({"source": current.source_name})),
+            after: Some(serde_json::json!({"items": current.items.len()})),
+        })
         .await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Adds an item to a site's own menu (copying the inherited menu first).
@@ -862,7 +840,7 @@ impl App {
         input: &MenuItemInput,
     ) -> AppResult<MenuItemView> {
         let mut new = Self::check_menu_input(input)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let site = self.menu_site_for_admin(&mut tx, caller, site_id).await?;
         self.copy_menu(&mut tx, caller, &site).await?;
         new.site_id = Some(site.id);
@@ -877,11 +855,12 @@ impl App {
                 "本阵地菜单中已有同名服务项目",
             )
         })?;
-        audit::append(&mut tx, &menu_audit(caller, &site, "menu.add", id, &new)).await?;
+        tx.audit(menu_audit(caller, &site, AuditAction::MenuAdd, id, &new))
+            .await?;
         let row = store::menu_item(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("服务项目"))?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(row.into())
     }
 
@@ -894,7 +873,7 @@ impl App {
         input: &MenuItemInput,
     ) -> AppResult<MenuItemView> {
         let mut new = Self::check_menu_input(input)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let item = store::menu_item(&mut tx, item_id)
             .await?
             .ok_or(AppError::NotFound("服务项目"))?;
@@ -919,11 +898,12 @@ impl App {
                     "本阵地菜单中已有同名服务项目",
                 )
             })?;
-        audit::append(&mut tx, &menu_audit(caller, &site, "menu.update", item_id, &new)).await?;
+        tx.audit(menu_audit(caller, &site, AuditAction::MenuUpdate, item_id, &new))
+            .await?;
         let row = store::menu_item(&mut tx, item_id)
             .await?
             .ok_or(AppError::NotFound("服务项目"))?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(row.into())
     }
 
@@ -951,8 +931,8 @@ impl App {
             ));
         }
         let now = now_millis();
-        let mut tx = self.store.write().await?;
-        if let Some(last) = store::latest_code(&mut tx, phone.as_str()).await? {
+        let mut tx = self.begin().await?;
+        if let Some(last) = phone_codes::latest_code(&mut tx, phone.as_str()).await? {
             if last.used_at.is_none() && now - last.created_at < 60_000 {
                 return Err(conflict(
                     "one_time_code_too_soon",
@@ -962,27 +942,25 @@ impl App {
         }
         let code = rules::new_code(&mut rand::rngs::OsRng);
         let expires = now + rules::CODE_TTL.num_milliseconds();
-        store::insert_code(
+        phone_codes::insert_code(
             &mut tx,
             phone.as_str(),
             &self.code_hash(phone.as_str(), &code),
             expires,
         )
         .await?;
-        audit::append(
-            &mut tx,
-            &NewAudit {
-                actor_id: None,
-                actor_name: phone.masked(),
-                action: "phone_code.issue".into(),
-                entity_type: "phone_code".into(),
-                entity_id: phone.masked(),
-                after: Some(serde_json::json!({"expires_at": expires})),
-                ..Default::default()
-            },
-        )
+        tx.audit(NewAudit {
+            actor_id: None,
+            actor_name: phone.masked(),
+            action: AuditAction::PhoneCodeIssue,
+            entity_id: phone.masked(),
+            region_code: None,
+            org_path: None,
+            before: None,
+            after: Some(serde_json::json!({"expires_at": expires})),
+        })
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(PhoneCodeIssued {
             phone_masked: phone.masked(),
             expires_at: show_time(expires),
@@ -1023,8 +1001,8 @@ impl App {
             return Err(invalid());
         }
         let now = now_millis();
-        let mut tx = self.store.write().await?;
-        let Some(row) = store::latest_code(&mut tx, phone.as_str()).await? else {
+        let mut tx = self.begin().await?;
+        let Some(row) = phone_codes::latest_code(&mut tx, phone.as_str()).await? else {
             return Err(invalid());
         };
         if row.used_at.is_some() || row.expires_at <= now {
@@ -1043,11 +1021,12 @@ impl App {
         mac.update(code.as_bytes());
         let good = hex::decode(&row.code_hash).is_ok_and(|h| mac.verify_slice(&h).is_ok());
         if !good {
-            store::count_attempt(&mut tx, row.id, rules::CODE_MAX_ATTEMPTS).await?;
-            commit(tx).await?;
+            phone_codes::count_attempt(&mut tx, row.id, rules::CODE_MAX_ATTEMPTS).await?;
+            tx.excuse(Bookkeeping::CodeAttempt);
+            tx.commit(self).await?;
             return Err(invalid());
         }
-        if !store::use_code(&mut tx, row.id, rules::CODE_MAX_ATTEMPTS).await? {
+        if !phone_codes::use_code(&mut tx, row.id, rules::CODE_MAX_ATTEMPTS).await? {
             return Err(invalid());
         }
         let username = format!("phone:{}", phone.as_str());
@@ -1069,16 +1048,15 @@ impl App {
                     },
                 )
                 .await?;
-                audit::append(
-                    &mut tx,
-                    &NewAudit {
+                tx.audit(NewAudit {
                         actor_id: None,
                         actor_name: phone.masked(),
-                        action: "account.create".into(),
-                        entity_type: "account".into(),
+                        action: AuditAction::AccountCreate,
                         entity_id: id.to_string(),
+                        region_code: None,
+                        org_path: None,
+                        before: None,
                         after: Some(serde_json::json!({"username": format!("phone:{}", phone.masked()), "role": "resident"})),
-                        ..Default::default()
                     },
                 )
                 .await?;
@@ -1096,7 +1074,9 @@ impl App {
             now + crate::auth::SESSION_DAYS * 86_400_000,
         )
         .await?;
-        commit(tx).await?;
+        // using the code and opening the session are bookkeeping; a new account was audited
+        tx.excuse(Bookkeeping::Session);
+        tx.commit(self).await?;
         Ok((token, caller))
     }
 
@@ -1183,13 +1163,11 @@ impl App {
         if let Err(e) = check_people(input.people) {
             errs.push(e.into());
         }
-        if input.notes.chars().count() > 500 {
-            errs.push(FieldError::new("notes", "text_invalid", "备注不超过500字"));
-        }
+        let notes = optional_prose("notes", "备注", &input.notes, 500, &mut errs);
         let contact_name = if input.contact_name.trim().is_empty() {
             caller.display_name.clone()
         } else {
-            text("contact_name", "联系人", &input.contact_name, 30, &mut errs)
+            name_text("contact_name", "联系人", &input.contact_name, 30, &mut errs)
         };
         let phone_in = if input.contact_phone.trim().is_empty() {
             caller.username.strip_prefix("phone:").unwrap_or("").to_owned()
@@ -1226,29 +1204,25 @@ impl App {
             window_start: window.start.timestamp_millis(),
             window_end: window.end.timestamp_millis(),
             people: input.people,
-            notes: input.notes.trim().to_owned(),
+            notes,
             site_id: site.id,
             deadline_at: now.timestamp_millis() + ACCEPT_WITHIN.num_milliseconds(),
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let id = store::insert(&mut tx, &new).await?;
         let o = self.order_row(&mut tx, id).await?;
-        audit::append(
-            &mut tx,
-            &order_audit(
-                Some(caller),
-                "order.submit",
-                &o,
-                serde_json::json!({"status": "submitted", "item": o.item_name, "site_id": o.site_id}),
-            ),
-        )
+        tx.audit(order_audit(
+            Some(caller),
+            AuditAction::OrderSubmit,
+            &o,
+            serde_json::json!({"status": "submitted", "item": o.item_name, "site_id": o.site_id}),
+        ))
         .await?;
-        store::notify(
-            &mut tx,
-            &Recipient::Site(o.site_id),
+        tx.notify(
+            Recipient::Site(o.site_id),
             &o.region_code,
-            "submitted",
-            &format!(
+            NoticeKind::Submitted,
+            format!(
                 "新点单 #{}：{}（{}，{}）",
                 o.id,
                 o.item_name,
@@ -1256,10 +1230,9 @@ impl App {
                 show_time(o.window_start)
             ),
             Some(o.id),
-        )
-        .await?;
+        );
         let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(v)
     }
 
@@ -1360,16 +1333,16 @@ impl App {
     /// the volunteers it involves refreshed in the matching index.
     async fn finish_order(
         &self,
-        mut tx: zhiyuan_store::Tx,
+        mut tx: crate::work::Work,
         caller: &Caller,
         id: i64,
         entry: NewAudit,
     ) -> AppResult<OrderView> {
-        audit::append(&mut tx, &entry).await?;
+        tx.audit(entry).await?;
         let o = self.order_row(&mut tx, id).await?;
         let v = self.order_view(&mut tx, Some(caller), o).await?;
-        commit(tx).await?;
-        self.refresh_order_volunteers(v.id).await;
+        tx.after_commit(AfterCommit::RefreshOrderVolunteers(v.id));
+        tx.commit(self).await?;
         Ok(v)
     }
 
@@ -1447,7 +1420,7 @@ impl App {
 
     /// Puts the volunteers an order involves (offered, holding or served) back into the
     /// matching index after a write changed their load, rating or last service.
-    async fn refresh_order_volunteers(&self, order_id: i64) {
+    pub(crate) async fn refresh_order_volunteers(&self, order_id: i64) {
         let ids = match self.conn().await {
             Ok(mut conn) => store::volunteers_of_order(&mut conn, order_id).await,
             Err(e) => {
@@ -1479,10 +1452,8 @@ impl App {
         let bad = |m: &str| AppError::invalid("target", "dispatch_target_invalid", m);
         let kind = AssigneeKind::parse(input.target.trim())
             .ok_or_else(|| bad("请选择派单对象：志愿服务队、实践站或志愿者"))?;
-        if input.note.chars().count() > 200 {
-            return Err(AppError::invalid("note", "text_invalid", "派单说明不超过200字"));
-        }
-        let mut tx = self.store.write().await?;
+        let note = crate::text::note("note", "派单说明", &input.note, 200)?;
+        let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
         if !may_handle(caller, &o) {
@@ -1587,17 +1558,17 @@ impl App {
             show_time(deadline)
         );
         for t in &targets {
-            store::insert_offer(&mut tx, id, round, *t, input.note.trim()).await?;
+            store::insert_offer(&mut tx, id, round, *t, &note).await?;
             let to = match t {
                 Target::Team(x) => Recipient::Team(*x),
                 Target::Site(x) => Recipient::Site(*x),
                 Target::Volunteer(x) => Recipient::Volunteer(*x),
             };
-            store::notify(&mut tx, &to, &o.region_code, "dispatched", &text, Some(id)).await?;
+            tx.notify(to, &o.region_code, NoticeKind::Dispatched, &text, Some(id));
         }
         let entry = order_audit(
             Some(caller),
-            "order.dispatch",
+            AuditAction::OrderDispatch,
             &o,
             serde_json::json!({"status": "dispatched", "round": round, "target": kind.as_str(),
                 "targets": targets.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>(), "released": released}),
@@ -1613,7 +1584,7 @@ impl App {
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
         if !may_handle(caller, &o) {
@@ -1635,18 +1606,16 @@ impl App {
             },
         )
         .await?;
-        store::notify(
-            &mut tx,
-            &Recipient::Account(o.resident_account_id),
+        tx.notify(
+            Recipient::Account(o.resident_account_id),
             &o.region_code,
-            "rejected",
-            &format!("您的点单 #{}（{}）未被受理：{}", o.id, o.item_name, reason),
+            NoticeKind::Rejected,
+            format!("您的点单 #{}（{}）未被受理：{}", o.id, o.item_name, reason),
             Some(id),
-        )
-        .await?;
+        );
         let entry = order_audit(
             Some(caller),
-            "order.reject",
+            AuditAction::OrderReject,
             &o,
             serde_json::json!({"status": "rejected", "reason": reason}),
         );
@@ -1656,17 +1625,15 @@ impl App {
     /// Cancels an order not yet completed: by its resident, or by the office handling it (with a
     /// reason). Volunteers who had taken a seat are released.
     pub async fn cancel_order(&self, caller: &Caller, id: i64, reason: &str) -> AppResult<OrderView> {
-        if reason.chars().count() > 200 {
-            return Err(AppError::invalid("reason", "text_invalid", "取消原因不超过200字"));
-        }
-        let mut tx = self.store.write().await?;
+        let reason = crate::text::note("reason", "取消原因", reason, 200)?;
+        let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
         let mine = caller.account_id == o.resident_account_id;
         if !mine && !may_handle(caller, &o) {
             return Err(AppError::Forbidden);
         }
-        let reason = reason.trim();
+        let reason = reason.as_str();
         if !mine && reason.is_empty() {
             return Err(AppError::invalid("reason", "text_invalid", "请填写取消原因"));
         }
@@ -1692,29 +1659,25 @@ impl App {
         .await?;
         let text = format!("点单 #{}（{}）已取消：{}", o.id, o.item_name, reason);
         if mine {
-            store::notify(
-                &mut tx,
-                &Recipient::Site(o.site_id),
+            tx.notify(
+                Recipient::Site(o.site_id),
                 &o.region_code,
-                "cancelled",
+                NoticeKind::Cancelled,
                 &text,
                 Some(id),
-            )
-            .await?;
+            );
         } else {
-            store::notify(
-                &mut tx,
-                &Recipient::Account(o.resident_account_id),
+            tx.notify(
+                Recipient::Account(o.resident_account_id),
                 &o.region_code,
-                "cancelled",
+                NoticeKind::Cancelled,
                 &text,
                 Some(id),
-            )
-            .await?;
+            );
         }
         let entry = order_audit(
             Some(caller),
-            "order.cancel",
+            AuditAction::OrderCancel,
             &o,
             serde_json::json!({"status": "cancelled", "reason": reason, "released": released}),
         );
@@ -1756,7 +1719,7 @@ impl App {
     /// (the loser of a race gets `order_taken`); a volunteer takes one of its seats
     /// (`order_full` when none is left).
     pub async fn accept_offer(&self, caller: &Caller, offer_id: i64) -> AppResult<OrderView> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let f = store::offer(&mut tx, offer_id)
             .await?
             .ok_or(AppError::NotFound("派单"))?;
@@ -1834,18 +1797,16 @@ impl App {
             "site" => f.site_name.clone().unwrap_or_default(),
             _ => f.volunteer_name.clone().unwrap_or_default(),
         };
-        store::notify(
-            &mut tx,
-            &Recipient::Account(o.resident_account_id),
+        tx.notify(
+            Recipient::Account(o.resident_account_id),
             &o.region_code,
-            "accepted",
-            &format!("您的点单 #{}（{}）已由{}接单", o.id, o.item_name, who),
+            NoticeKind::Accepted,
+            format!("您的点单 #{}（{}）已由{}接单", o.id, o.item_name, who),
             Some(o.id),
-        )
-        .await?;
+        );
         let entry = order_audit(
             Some(caller),
-            "order.accept",
+            AuditAction::OrderAccept,
             &o,
             serde_json::json!({"status": "accepted", "offer_id": f.id, "kind": f.kind, "by": who}),
         );
@@ -1855,10 +1816,9 @@ impl App {
     /// Declines an offer; the office is told, and when nobody is left to accept it must
     /// dispatch again.
     pub async fn decline_offer(&self, caller: &Caller, offer_id: i64, reason: &str) -> AppResult<OrderView> {
-        if reason.chars().count() > 200 {
-            return Err(AppError::invalid("reason", "text_invalid", "谢绝原因不超过200字"));
-        }
-        let mut tx = self.store.write().await?;
+        let reason = crate::text::note("reason", "谢绝原因", reason, 200)?;
+        let reason = reason.as_str();
+        let mut tx = self.begin().await?;
         let f = store::offer(&mut tx, offer_id)
             .await?
             .ok_or(AppError::NotFound("派单"))?;
@@ -1884,18 +1844,16 @@ impl App {
         if left == 0 {
             text.push_str("。已无待接单对象，请重新派单");
         }
-        store::notify(
-            &mut tx,
-            &Recipient::Site(o.site_id),
+        tx.notify(
+            Recipient::Site(o.site_id),
             &o.region_code,
-            "declined",
+            NoticeKind::Declined,
             &text,
             Some(o.id),
-        )
-        .await?;
+        );
         let entry = order_audit(
             Some(caller),
-            "order.decline",
+            AuditAction::OrderDecline,
             &o,
             serde_json::json!({"offer_id": f.id, "reason": reason.trim(), "live_offers": left}),
         );
@@ -1912,7 +1870,7 @@ impl App {
         input: &CompletionInput,
     ) -> AppResult<OrderView> {
         let mut errs = Vec::new();
-        let report = text("report", "服务情况", &input.report, 1000, &mut errs);
+        let report = prose("report", "服务情况", &input.report, 1000, &mut errs);
         crate::records::check_minute_lines(
             "minutes",
             input.minutes.iter().map(|l| (l.volunteer_id, l.minutes)),
@@ -1922,7 +1880,7 @@ impl App {
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
         let offers = store::offers_of(&mut tx, id).await?;
@@ -2034,13 +1992,10 @@ impl App {
             let rid = append(self, &mut tx, &d).await?;
             store::insert_service(&mut tx, id, line.volunteer_id, line.minutes, rid).await?;
             store::mark_served(&mut tx, line.volunteer_id, served_until).await?;
-            audit::append(
-                &mut tx,
-                &NewAudit {
+            tx.audit(NewAudit {
                     actor_id: Some(caller.account_id),
                     actor_name: caller.display_name.clone(),
-                    action: "record.enter".into(),
-                    entity_type: "service_record".into(),
+                    action: AuditAction::RecordEnter,
                     entity_id: rid.to_string(),
                     region_code: Some(org.region_code.clone()),
                     org_path: Some(org.path.clone()),
@@ -2052,18 +2007,16 @@ impl App {
             .await?;
             records.push(rid);
         }
-        store::notify(
-            &mut tx,
-            &Recipient::Account(o.resident_account_id),
+        tx.notify(
+            Recipient::Account(o.resident_account_id),
             &o.region_code,
-            "completed",
-            &format!("您的点单 #{}（{}）已完成服务，欢迎评价", o.id, o.item_name),
+            NoticeKind::Completed,
+            format!("您的点单 #{}（{}）已完成服务，欢迎评价", o.id, o.item_name),
             Some(id),
-        )
-        .await?;
+        );
         let entry = order_audit(
             Some(caller),
-            "order.complete",
+            AuditAction::OrderComplete,
             &o,
             serde_json::json!({"status": "completed", "records": records, "report": report}),
         );
@@ -2080,20 +2033,17 @@ impl App {
         if let Err(e) = check_rating(input.rating) {
             errs.push(e.into());
         }
-        if input.comment.chars().count() > 500 {
-            errs.push(FieldError::new("comment", "text_invalid", "评价内容不超过500字"));
-        }
+        let comment = optional_prose("comment", "评价内容", &input.comment, 500, &mut errs);
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
         if caller.account_id != o.resident_account_id {
             return Err(AppError::Forbidden);
         }
         status_of(&o)?.after(OrderAction::Rate).map_err(state_err)?;
-        let comment = input.comment.trim().to_owned();
         if !store::change(
             &mut tx,
             id,
@@ -2122,29 +2072,25 @@ impl App {
             "居民评价了点单 #{}（{}）：{}星 {}",
             o.id, o.item_name, input.rating, comment
         );
-        store::notify(
-            &mut tx,
-            &Recipient::Site(o.site_id),
+        tx.notify(
+            Recipient::Site(o.site_id),
             &o.region_code,
-            "rated",
+            NoticeKind::Rated,
             &text,
             Some(id),
-        )
-        .await?;
+        );
         if let Some(t) = o.team_id {
-            store::notify(
-                &mut tx,
-                &Recipient::Team(t),
+            tx.notify(
+                Recipient::Team(t),
                 &o.region_code,
-                "rated",
+                NoticeKind::Rated,
                 &text,
                 Some(id),
-            )
-            .await?;
+            );
         }
         let entry = order_audit(
             Some(caller),
-            "order.rate",
+            AuditAction::OrderRate,
             &o,
             serde_json::json!({"status": "rated", "rating": input.rating, "comment": comment}),
         );
@@ -2175,7 +2121,7 @@ impl App {
                     continue;
                 }
                 let Some(deadline) = o.deadline_at else { continue };
-                let mut tx = self.store.write().await?;
+                let mut tx = self.begin().await?;
                 let site = sites::get(&mut tx, o.site_id)
                     .await?
                     .ok_or(AppError::NotFound("阵地"))?;
@@ -2204,7 +2150,7 @@ impl App {
                                 site.name,
                                 show_time(next)
                             ),
-                            "escalated",
+                            NoticeKind::Escalated,
                         )
                     }
                     None => {
@@ -2216,26 +2162,24 @@ impl App {
                                 "点单 #{}（{}，{}）在{}超时未{}，请督办",
                                 o.id, o.item_name, o.region_name, site.name, waiting
                             ),
-                            "overdue",
+                            NoticeKind::Overdue,
                         )
                     }
                 };
                 if !ok {
                     continue;
                 }
-                store::notify(&mut tx, &to, &o.region_code, kind, &text, Some(o.id)).await?;
-                audit::append(
-                    &mut tx,
-                    &order_audit(
+                tx.notify(to, &o.region_code, kind, text, Some(o.id));
+                tx.audit(order_audit(
                         None,
-                        "order.escalate",
+                        AuditAction::OrderEscalate,
                         &o,
                         serde_json::json!({"status": o.status, "from_site": site.id,
                             "to_site": parent.as_ref().map(|p| p.id), "level": parent.as_ref().map(|p| p.level.clone())}),
                     ),
                 )
                 .await?;
-                commit(tx).await?;
+                tx.commit(self).await?;
                 done += 1;
                 moved_any = true;
             }
@@ -2283,59 +2227,13 @@ impl App {
             good_percent: s.good_percent,
         })
     }
-
-    fn notice_scope(caller: &Caller) -> NoticeScope {
-        let mut s = NoticeScope {
-            account_id: caller.account_id,
-            volunteer_id: caller.volunteer_id,
-            ..Default::default()
-        };
-        match &caller.scope {
-            Scope::Site { site_id, .. } => s.site_id = Some(*site_id),
-            Scope::Team { path, .. } => s.team_path = Some(path.clone()),
-            Scope::Region { prefix } => s.region_prefix = Some(prefix.clone()),
-            Scope::Own => {}
-        }
-        s
-    }
-
-    /// The caller's notices, newest first, with the unread count.
-    pub async fn notices(&self, caller: &Caller) -> AppResult<NoticeList> {
-        let mut conn = self.conn().await?;
-        let (rows, unread) = store::notices_for(&mut conn, &Self::notice_scope(caller), 200).await?;
-        Ok(NoticeList {
-            items: rows
-                .into_iter()
-                .map(|n| NoticeView {
-                    id: n.id,
-                    kind_label: notice_label(&n.kind).to_owned(),
-                    kind: n.kind,
-                    text: n.text,
-                    order_id: n.order_id,
-                    created_at: show_time(n.created_at),
-                    read: n.read_at.is_some(),
-                })
-                .collect(),
-            unread,
-        })
-    }
-
-    /// Marks one of the caller's notices read.
-    pub async fn read_notice(&self, caller: &Caller, id: i64) -> AppResult<()> {
-        let mut tx = self.store.write().await?;
-        if !store::mark_read(&mut tx, &Self::notice_scope(caller), id).await? {
-            return Err(AppError::NotFound("通知"));
-        }
-        commit(tx).await
-    }
 }
 
-fn menu_audit(caller: &Caller, site: &SiteRow, action: &str, id: i64, m: &NewMenuItem) -> NewAudit {
+fn menu_audit(caller: &Caller, site: &SiteRow, action: AuditAction, id: i64, m: &NewMenuItem) -> NewAudit {
     NewAudit {
         actor_id: Some(caller.account_id),
         actor_name: caller.display_name.clone(),
-        action: action.into(),
-        entity_type: "menu_item".into(),
+        action,
         entity_id: id.to_string(),
         region_code: Some(site.region_code.clone()),
         org_path: None,

@@ -4,21 +4,23 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::geo::{haversine_m, valid_point};
 use zhiyuan_domain::project::{
     age_on, check_headcount, check_min_age, missing_skills, ProjectStatus, ShiftTimes, SignUpStatus,
 };
 use zhiyuan_domain::resident_id::ResidentId;
 use zhiyuan_domain::tags::{category_by_code_or_label, parse_skills};
-use zhiyuan_store::audit::{self, NewAudit};
-use zhiyuan_store::projects::{self, NewProject, ProjectFilter, ProjectRow, ShiftRow};
+use zhiyuan_store::audit::NewAudit;
+pub use zhiyuan_store::projects::ProjectFilter;
+use zhiyuan_store::projects::{self, NewProject, ProjectRow, ShiftRow};
 use zhiyuan_store::signups::{self, SignUpRow};
 use zhiyuan_store::{now_millis, orgs, volunteers, Page, PageRequest};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::network::{name_text, optional_contact_phone, optional_prose};
-use crate::{commit, on_unique, show_time, today, App, TZ};
+use crate::{on_unique, show_time, today, App, TZ};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ShiftView {
@@ -317,7 +319,7 @@ impl App {
         } else {
             ProjectStatus::Draft
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let id = projects::insert(
             &mut tx,
             &NewProject {
@@ -357,12 +359,9 @@ impl App {
                 .ok_or(AppError::NotFound("项目"))?,
             projects::shifts_of(&mut tx, id).await?,
         );
-        audit::append(
-            &mut tx,
-            &self.project_audit(caller, &org, "project.create", id, None, Some(&view)),
-        )
-        .await?;
-        commit(tx).await?;
+        tx.audit(self.project_audit(caller, &org, AuditAction::ProjectCreate, id, None, Some(&view)))
+            .await?;
+        tx.commit(self).await?;
         Ok(view)
     }
 
@@ -370,7 +369,7 @@ impl App {
         &self,
         caller: &Caller,
         org: &zhiyuan_store::orgs::OrgRow,
-        action: &str,
+        action: AuditAction,
         id: i64,
         before: Option<serde_json::Value>,
         after: Option<&impl Serialize>,
@@ -378,8 +377,7 @@ impl App {
         NewAudit {
             actor_id: Some(caller.account_id),
             actor_name: caller.display_name.clone(),
-            action: action.into(),
-            entity_type: "project".into(),
+            action,
             entity_id: id.to_string(),
             region_code: Some(org.region_code.clone()),
             org_path: Some(org.path.clone()),
@@ -409,7 +407,7 @@ impl App {
         }
         let mut errs = Vec::new();
         let s = check_shift(input, &mut errs).ok_or(AppError::Invalid(errs))?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let id = projects::insert_shift(
             &mut tx,
             project_id,
@@ -425,12 +423,16 @@ impl App {
                 .await?
                 .ok_or(AppError::NotFound("班次"))?,
         );
-        audit::append(
-            &mut tx,
-            &self.project_audit(caller, &org, "shift.create", project_id, None, Some(&view)),
-        )
+        tx.audit(self.project_audit(
+            caller,
+            &org,
+            AuditAction::ShiftCreate,
+            project_id,
+            None,
+            Some(&view),
+        ))
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(view)
     }
 
@@ -441,6 +443,22 @@ impl App {
             .await?
             .map(|s| s.project_id)
             .ok_or(AppError::NotFound("班次"))
+    }
+
+    /// The project of a sign-up the caller may act on: their own, or one in a team they
+    /// administer. Anyone else learns nothing (not found).
+    pub async fn sign_up_project(&self, caller: &Caller, sign_up_id: i64) -> AppResult<i64> {
+        let mut conn = self.conn().await?;
+        let row = signups::get(&mut conn, sign_up_id)
+            .await?
+            .ok_or(AppError::NotFound("报名"))?;
+        let (_, org) = project_and_team(&mut conn, row.project_id).await?;
+        let own = caller.volunteer_id == Some(row.volunteer_id);
+        if own || (caller.is_admin() && caller.covers_org(&org)) {
+            Ok(row.project_id)
+        } else {
+            Err(AppError::NotFound("报名"))
+        }
     }
 
     /// Whether the caller administers the organization (and so manages its projects and records).
@@ -471,7 +489,7 @@ impl App {
         let from =
             ProjectStatus::parse(&p.status).ok_or_else(|| AppError::Internal("bad project status".into()))?;
         from.transition(to)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         if to == ProjectStatus::Recruiting && projects::shifts_of(&mut tx, id).await?.is_empty() {
             return Err(AppError::invalid(
                 "shift",
@@ -492,19 +510,16 @@ impl App {
                 .ok_or(AppError::NotFound("项目"))?,
             projects::shifts_of(&mut tx, id).await?,
         );
-        audit::append(
-            &mut tx,
-            &self.project_audit(
-                caller,
-                &org,
-                "project.status",
-                id,
-                Some(serde_json::json!({"status": from.as_str()})),
-                Some(&serde_json::json!({"status": to.as_str()})),
-            ),
-        )
+        tx.audit(self.project_audit(
+            caller,
+            &org,
+            AuditAction::ProjectStatus,
+            id,
+            Some(serde_json::json!({"status": from.as_str()})),
+            Some(&serde_json::json!({"status": to.as_str()})),
+        ))
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(view)
     }
 
@@ -670,10 +685,8 @@ impl App {
         let Some(vid) = caller.volunteer_id else {
             return Err(conflict("not_a_volunteer", "只有注册志愿者可以报名"));
         };
-        if note.chars().count() > 200 {
-            return Err(AppError::invalid("note", "text_invalid", "报名备注不超过200字"));
-        }
-        let mut tx = self.store.write().await?;
+        let note = crate::text::note("note", "报名备注", note, 200)?;
+        let mut tx = self.begin().await?;
         signups::lock_volunteer(&mut tx, vid).await?;
         let shift = projects::shift(&mut tx, shift_id)
             .await?
@@ -761,7 +774,7 @@ impl App {
         } else {
             SignUpStatus::Pending
         };
-        let id = signups::insert(&mut tx, shift_id, vid, status.as_str(), note.trim())
+        let id = signups::insert(&mut tx, shift_id, vid, status.as_str(), &note)
             .await
             .map_err(|e| on_unique(e, "sign_up_exists", None, "您已报名该班次"))?;
         let row = signups::get(&mut tx, id)
@@ -770,12 +783,9 @@ impl App {
         let org = orgs::get(&mut tx, p.organization_id)
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
-        audit::append(
-            &mut tx,
-            &self.signup_audit(caller, &org, "sign_up.create", &row, None),
-        )
-        .await?;
-        commit(tx).await?;
+        tx.audit(self.signup_audit(caller, &org, AuditAction::SignUpCreate, &row, None))
+            .await?;
+        tx.commit(self).await?;
         Ok(row.into())
     }
 
@@ -783,15 +793,14 @@ impl App {
         &self,
         caller: &Caller,
         org: &zhiyuan_store::orgs::OrgRow,
-        action: &str,
+        action: AuditAction,
         row: &SignUpRow,
         before: Option<&str>,
     ) -> NewAudit {
         NewAudit {
             actor_id: Some(caller.account_id),
             actor_name: caller.display_name.clone(),
-            action: action.into(),
-            entity_type: "sign_up".into(),
+            action,
             entity_id: row.id.to_string(),
             region_code: Some(org.region_code.clone()),
             org_path: Some(org.path.clone()),
@@ -806,7 +815,7 @@ impl App {
     async fn sign_up_for_admin(
         &self,
         caller: &Caller,
-        tx: &mut zhiyuan_store::Tx,
+        tx: &mut crate::work::Work,
         id: i64,
     ) -> AppResult<(SignUpRow, zhiyuan_store::orgs::OrgRow)> {
         let row = signups::get(tx, id).await?.ok_or(AppError::NotFound("报名"))?;
@@ -826,7 +835,7 @@ impl App {
     }
 
     async fn decide_sign_up(&self, caller: &Caller, id: i64, want: SignUpStatus) -> AppResult<SignUpView> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let (row, org) = self.sign_up_for_admin(caller, &mut tx, id).await?;
         let from = SignUpStatus::parse(&row.status).ok_or_else(|| AppError::Internal("bad status".into()))?;
         from.transition(want)?;
@@ -846,23 +855,20 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("报名"))?;
         let action = if want == SignUpStatus::Approved {
-            "sign_up.approve"
+            AuditAction::SignUpApprove
         } else {
-            "sign_up.decline"
+            AuditAction::SignUpDecline
         };
-        audit::append(
-            &mut tx,
-            &self.signup_audit(caller, &org, action, &after, Some(from.as_str())),
-        )
-        .await?;
-        commit(tx).await?;
+        tx.audit(self.signup_audit(caller, &org, action, &after, Some(from.as_str())))
+            .await?;
+        tx.commit(self).await?;
         Ok(after.into())
     }
 
     /// The volunteer (or the team) cancels a sign-up before the shift starts. A freed seat
     /// goes to the first volunteer on the waitlist.
     pub async fn cancel_sign_up(&self, caller: &Caller, id: i64) -> AppResult<SignUpView> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let row = signups::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("报名"))?;
@@ -888,10 +894,13 @@ impl App {
                     let promoted = signups::get(&mut tx, next.id)
                         .await?
                         .ok_or(AppError::NotFound("报名"))?;
-                    audit::append(
-                        &mut tx,
-                        &self.signup_audit(caller, &org, "sign_up.promote", &promoted, Some("waitlisted")),
-                    )
+                    tx.audit(self.signup_audit(
+                        caller,
+                        &org,
+                        AuditAction::SignUpPromote,
+                        &promoted,
+                        Some("waitlisted"),
+                    ))
                     .await?;
                 }
             }
@@ -899,12 +908,15 @@ impl App {
         let after = signups::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("报名"))?;
-        audit::append(
-            &mut tx,
-            &self.signup_audit(caller, &org, "sign_up.cancel", &after, Some(from.as_str())),
-        )
+        tx.audit(self.signup_audit(
+            caller,
+            &org,
+            AuditAction::SignUpCancel,
+            &after,
+            Some(from.as_str()),
+        ))
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(after.into())
     }
 

@@ -5,11 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::chain::{link_hash, verify_chain, RecordFacts, GENESIS};
 use zhiyuan_domain::service::{
     check_minutes, format_hours, is_late_entry, minutes_to_next_star, star_label, star_level,
 };
-use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::records::{self, NewRecord, RecordRow};
 use zhiyuan_store::signups::lock_volunteer;
 use zhiyuan_store::{memberships, now_millis, orgs, volunteers, Page, PageRequest};
@@ -17,7 +18,7 @@ use zhiyuan_store::{memberships, now_millis, orgs, volunteers, Page, PageRequest
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::network::text;
-use crate::{commit, show_time, today, App};
+use crate::{show_time, today, App};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RecordView {
@@ -180,12 +181,12 @@ pub(crate) fn facts(r: &RecordRow) -> RecordFacts<'_> {
 }
 
 /// Appends a record to the volunteer's chain inside `tx` (the caller holds the volunteer lock).
-pub(crate) async fn append(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> AppResult<i64> {
+pub(crate) async fn append(app: &App, tx: &mut crate::work::Work, d: &Draft) -> AppResult<i64> {
     Ok(append_row(app, tx, d).await?.id)
 }
 
 /// [`append`], returning the stored row.
-pub(crate) async fn append_row(app: &App, tx: &mut zhiyuan_store::Tx, d: &Draft) -> AppResult<RecordRow> {
+pub(crate) async fn append_row(app: &App, tx: &mut crate::work::Work, d: &Draft) -> AppResult<RecordRow> {
     let (tip, id) = records::chain_tip_and_next_id(tx, app.store.backend(), d.volunteer_id).await?;
     let (seq, prev) = match tip {
         Some((seq, hash)) => (seq + 1, hash),
@@ -275,7 +276,7 @@ fn late(service_date: &str) -> bool {
 fn record_audit(
     caller: &Caller,
     org: &zhiyuan_store::orgs::OrgRow,
-    action: &str,
+    action: AuditAction,
     id: i64,
     before: Option<&RecordRow>,
     after: &Draft,
@@ -283,8 +284,7 @@ fn record_audit(
     NewAudit {
         actor_id: Some(caller.account_id),
         actor_name: caller.display_name.clone(),
-        action: action.into(),
-        entity_type: "service_record".into(),
+        action,
         entity_id: id.to_string(),
         region_code: Some(org.region_code.clone()),
         org_path: Some(org.path.clone()),
@@ -355,11 +355,11 @@ fn check_texts(
 ) -> Result<Texts, Vec<FieldError>> {
     let mut errs = Vec::new();
     let t = Texts {
-        activity: text("activity", "活动名称", activity, 100, &mut errs),
+        activity: crate::text::name_text("activity", "活动名称", activity, 100, &mut errs),
         date: date.trim().to_owned(),
         place: text("place", "服务地点", place, 200, &mut errs),
-        content: text("content", "服务内容", content, 1000, &mut errs),
-        person: text("person_in_charge", "负责人", person, 30, &mut errs),
+        content: crate::text::prose("content", "服务内容", content, 1000, &mut errs),
+        person: crate::text::name_text("person_in_charge", "负责人", person, 30, &mut errs),
     };
     match chrono::NaiveDate::parse_from_str(&t.date, "%Y-%m-%d") {
         Ok(d) if d <= today() && d >= today() - chrono::Duration::days(366 * 5) => {}
@@ -418,7 +418,7 @@ impl App {
         )
         .map_err(AppError::Invalid)?;
         let vis = caller.volunteer_visibility();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let mut ids = Vec::new();
         for line in &e.entries {
             volunteers::get(&mut tx, line.volunteer_id)
@@ -452,7 +452,8 @@ impl App {
                 created_by: Some(caller.account_id),
             };
             let id = append(self, &mut tx, &d).await?;
-            audit::append(&mut tx, &record_audit(caller, &org, "record.enter", id, None, &d)).await?;
+            tx.audit(record_audit(caller, &org, AuditAction::RecordEnter, id, None, &d))
+                .await?;
             ids.push(id);
         }
         let mut out = Vec::new();
@@ -464,7 +465,7 @@ impl App {
                     .into(),
             );
         }
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(out)
     }
 
@@ -501,7 +502,7 @@ impl App {
             &d.person_in_charge,
         )
         .map_err(AppError::Invalid)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let org = orgs::get(&mut tx, d.organization_id)
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
@@ -540,15 +541,19 @@ impl App {
             created_by: Some(caller.account_id),
         };
         let id = append(self, &mut tx, &draft).await?;
-        audit::append(
-            &mut tx,
-            &record_audit(caller, &org, "record.declare", id, None, &draft),
-        )
+        tx.audit(record_audit(
+            caller,
+            &org,
+            AuditAction::RecordDeclare,
+            id,
+            None,
+            &draft,
+        ))
         .await?;
         let row = records::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("服务记录"))?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(row.into())
     }
 
@@ -556,7 +561,7 @@ impl App {
     async fn record_for_team(
         &self,
         caller: &Caller,
-        tx: &mut zhiyuan_store::Tx,
+        tx: &mut crate::work::Work,
         id: i64,
     ) -> AppResult<(RecordRow, zhiyuan_store::orgs::OrgRow)> {
         let row = records::get(tx, id)
@@ -587,7 +592,7 @@ impl App {
         confirm: bool,
         reason: &str,
     ) -> AppResult<RecordView> {
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let (row, org) = self.record_for_team(caller, &mut tx, id).await?;
         if row.status != "pending" {
             return Err(AppError::Conflict {
@@ -602,26 +607,23 @@ impl App {
         d.reason = reason;
         d.created_by = Some(caller.account_id);
         let new_id = append(self, &mut tx, &d).await?;
-        audit::append(
-            &mut tx,
-            &record_audit(
-                caller,
-                &org,
-                if confirm {
-                    "record.confirm"
-                } else {
-                    "record.reject"
-                },
-                new_id,
-                Some(&row),
-                &d,
-            ),
-        )
+        tx.audit(record_audit(
+            caller,
+            &org,
+            if confirm {
+                AuditAction::RecordConfirm
+            } else {
+                AuditAction::RecordReject
+            },
+            new_id,
+            Some(&row),
+            &d,
+        ))
         .await?;
         let out = records::get(&mut tx, new_id)
             .await?
             .ok_or(AppError::NotFound("服务记录"))?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(out.into())
     }
 
@@ -629,7 +631,7 @@ impl App {
     pub async fn correct_record(&self, caller: &Caller, id: i64, c: &Correction) -> AppResult<RecordView> {
         let reason = parse_reason(&c.reason, true, "更正服务记录须填写原因")?;
         let reason = reason.as_str();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let (row, org) = self.record_for_team(caller, &mut tx, id).await?;
         let mut d = Draft::from_row(&row);
         let t = check_texts(
@@ -652,15 +654,19 @@ impl App {
         d.reason = reason.to_owned();
         d.created_by = Some(caller.account_id);
         let new_id = append(self, &mut tx, &d).await?;
-        audit::append(
-            &mut tx,
-            &record_audit(caller, &org, "record.correct", new_id, Some(&row), &d),
-        )
+        tx.audit(record_audit(
+            caller,
+            &org,
+            AuditAction::RecordCorrect,
+            new_id,
+            Some(&row),
+            &d,
+        ))
         .await?;
         let out = records::get(&mut tx, new_id)
             .await?
             .ok_or(AppError::NotFound("服务记录"))?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(out.into())
     }
 

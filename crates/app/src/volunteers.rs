@@ -4,6 +4,7 @@
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::availability::WeeklyAvailability;
 use zhiyuan_domain::person::{Gender, PersonName};
 use zhiyuan_domain::phone::Phone;
@@ -12,14 +13,15 @@ use zhiyuan_domain::resident_id::ResidentId;
 use zhiyuan_domain::roles::{MembershipStatus, Role};
 use zhiyuan_domain::tags::{category_by_code, parse_categories, parse_skills};
 use zhiyuan_domain::volunteer_no::VolunteerNo;
-use zhiyuan_store::audit::{self, NewAudit};
+use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::memberships::{self, MembershipRow};
 use zhiyuan_store::volunteers::{self, NewVolunteer, VolunteerRow, VolunteerSearch};
 use zhiyuan_store::{accounts, orgs, regions, Page, PageRequest};
 
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::{commit, on_unique, show_time, today, App};
+use crate::work::AfterCommit;
+use crate::{on_unique, show_time, today, App};
 
 /// What a volunteer's record says; the resident ID is masked unless the reader is the holder.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -267,7 +269,7 @@ impl App {
     /// approved membership, and the audit entry. Returns the new id.
     async fn insert_volunteer(
         &self,
-        tx: &mut zhiyuan_store::Tx,
+        tx: &mut crate::work::Work,
         c: &Checked,
         actor: (Option<i64>, &str),
         account_id: Option<i64>,
@@ -313,26 +315,22 @@ impl App {
         if let Some(team) = team {
             memberships::insert(tx, id, team.id, "approved", "由队伍管理员登记", actor.0).await?;
         }
-        audit::append(
-            tx,
-            &NewAudit {
-                actor_id: actor.0,
-                actor_name: actor.1.to_owned(),
-                action: "volunteer.register".into(),
-                entity_type: "volunteer".into(),
-                entity_id: id.to_string(),
-                region_code: Some(new.region_code.clone()),
-                org_path: team.map(|t| t.path.clone()),
-                before: None,
-                // never the clear resident ID nor the birth date: with the mask they would give it back
-                after: Some(serde_json::json!({
-                    "volunteer_no": no.as_str(), "name": new.name, "gender": new.gender,
-                    "birth_year": new.birth_year, "resident_id": new.id_masked, "phone": new.phone,
-                    "region_code": new.region_code, "skills": new.skills, "categories": new.categories,
-                    "team_id": team.map(|t| t.id),
-                })),
-            },
-        )
+        tx.audit(NewAudit {
+            actor_id: actor.0,
+            actor_name: actor.1.to_owned(),
+            action: AuditAction::VolunteerRegister,
+            entity_id: id.to_string(),
+            region_code: Some(new.region_code.clone()),
+            org_path: team.map(|t| t.path.clone()),
+            before: None,
+            // never the clear resident ID nor the birth date: with the mask they would give it back
+            after: Some(serde_json::json!({
+                "volunteer_no": no.as_str(), "name": new.name, "gender": new.gender,
+                "birth_year": new.birth_year, "resident_id": new.id_masked, "phone": new.phone,
+                "region_code": new.region_code, "skills": new.skills, "categories": new.categories,
+                "team_id": team.map(|t| t.id),
+            })),
+        })
         .await?;
         Ok(id)
     }
@@ -340,7 +338,7 @@ impl App {
     /// Demo data: a checked person stored as if registered by the system.
     pub(crate) async fn insert_volunteer_demo(
         &self,
-        tx: &mut zhiyuan_store::Tx,
+        tx: &mut crate::work::Work,
         c: &Checked,
         team: Option<&zhiyuan_store::orgs::OrgRow>,
     ) -> AppResult<i64> {
@@ -380,7 +378,7 @@ impl App {
                 }
             }
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let id = self
             .insert_volunteer(
                 &mut tx,
@@ -390,8 +388,8 @@ impl App {
                 team.as_ref(),
             )
             .await?;
-        commit(tx).await?;
-        self.refresh_match_entry_after_write(id).await;
+        tx.after_commit(AfterCommit::RefreshVolunteer(id));
+        tx.commit(self).await?;
         self.volunteer(caller, id).await
     }
 
@@ -414,7 +412,7 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(e.to_string()))??;
         let username = c.phone.as_str().to_owned();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         if accounts::by_username(&mut tx, &username).await?.is_some() {
             return Err(AppError::Conflict {
                 code: "phone_taken",
@@ -447,9 +445,9 @@ impl App {
             )
             .await?;
         accounts::set_volunteer(&mut tx, account_id, id).await?;
-        commit(tx).await?;
-        self.forget_callers();
-        self.refresh_match_entry_after_write(id).await;
+        tx.after_commit(AfterCommit::ForgetCallers);
+        tx.after_commit(AfterCommit::RefreshVolunteer(id));
+        tx.commit(self).await?;
         let (token, caller) = self.login(&username, &input.password).await?;
         let view = self.volunteer(&caller, id).await?;
         Ok((token, view))
@@ -533,10 +531,8 @@ impl App {
                 message: "只有注册志愿者可以申请加入队伍".into(),
             });
         };
-        if note.chars().count() > 200 {
-            return Err(AppError::invalid("note", "text_invalid", "申请说明不超过200字"));
-        }
-        let mut tx = self.store.write().await?;
+        let note = crate::text::note("note", "申请说明", note, 200)?;
+        let mut tx = self.begin().await?;
         let org = orgs::get(&mut tx, org_id)
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
@@ -552,30 +548,26 @@ impl App {
                 message: msg.into(),
             });
         }
-        let id = memberships::insert(&mut tx, vid, org_id, "pending", note.trim(), None)
+        let id = memberships::insert(&mut tx, vid, org_id, "pending", &note, None)
             .await
             .map_err(|e| on_unique(e, "membership_exists", None, "您已提交过申请，请等待队伍审核"))?;
         let row = memberships::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("申请"))?;
-        audit::append(
-            &mut tx,
-            &NewAudit {
-                actor_id: Some(caller.account_id),
-                actor_name: caller.display_name.clone(),
-                action: "membership.request".into(),
-                entity_type: "membership".into(),
-                entity_id: id.to_string(),
-                region_code: Some(org.region_code.clone()),
-                org_path: Some(org.path.clone()),
-                before: None,
-                after: Some(
-                    serde_json::json!({"volunteer_id": vid, "organization_id": org_id, "status": "pending"}),
-                ),
-            },
-        )
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::MembershipRequest,
+            entity_id: id.to_string(),
+            region_code: Some(org.region_code.clone()),
+            org_path: Some(org.path.clone()),
+            before: None,
+            after: Some(
+                serde_json::json!({"volunteer_id": vid, "organization_id": org_id, "status": "pending"}),
+            ),
+        })
         .await?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(row.into())
     }
 
@@ -587,7 +579,7 @@ impl App {
         approve: bool,
     ) -> AppResult<MembershipView> {
         caller.require_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.begin().await?;
         let m = memberships::get(&mut tx, membership_id)
             .await?
             .ok_or(AppError::NotFound("申请"))?;
@@ -605,30 +597,25 @@ impl App {
                 message: "该申请已处理，不能重复审核".into(),
             });
         }
-        audit::append(
-            &mut tx,
-            &NewAudit {
-                actor_id: Some(caller.account_id),
-                actor_name: caller.display_name.clone(),
-                action: if approve {
-                    "membership.approve"
-                } else {
-                    "membership.decline"
-                }
-                .into(),
-                entity_type: "membership".into(),
-                entity_id: membership_id.to_string(),
-                region_code: Some(org.region_code.clone()),
-                org_path: Some(org.path.clone()),
-                before: Some(serde_json::json!({"status": m.status})),
-                after: Some(serde_json::json!({"status": to})),
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: if approve {
+                AuditAction::MembershipApprove
+            } else {
+                AuditAction::MembershipDecline
             },
-        )
+            entity_id: membership_id.to_string(),
+            region_code: Some(org.region_code.clone()),
+            org_path: Some(org.path.clone()),
+            before: Some(serde_json::json!({"status": m.status})),
+            after: Some(serde_json::json!({"status": to})),
+        })
         .await?;
         let row = memberships::get(&mut tx, membership_id)
             .await?
             .ok_or(AppError::NotFound("申请"))?;
-        commit(tx).await?;
+        tx.commit(self).await?;
         Ok(row.into())
     }
 

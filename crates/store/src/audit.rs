@@ -2,6 +2,7 @@
 //! The database refuses UPDATE and DELETE on the table (triggers in the migrations).
 
 use sqlx::FromRow;
+use zhiyuan_domain::audit::{AuditAction, Entity};
 
 use crate::{now_millis, prefix_range, Conn, Page, PageRequest, Result};
 
@@ -20,12 +21,12 @@ pub struct AuditRow {
     pub after_json: Option<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NewAudit {
     pub actor_id: Option<i64>,
     pub actor_name: String,
-    pub action: String,
-    pub entity_type: String,
+    /// What was done; the entity type is the action's [`AuditAction::entity`].
+    pub action: AuditAction,
     pub entity_id: String,
     /// The region the entity belongs to, for region-scoped reading.
     pub region_code: Option<String>,
@@ -43,8 +44,8 @@ pub async fn append(conn: &mut Conn, e: &NewAudit) -> Result<i64> {
     .bind(now_millis())
     .bind(e.actor_id)
     .bind(&e.actor_name)
-    .bind(&e.action)
-    .bind(&e.entity_type)
+    .bind(e.action.as_str())
+    .bind(e.action.entity().as_str())
     .bind(&e.entity_id)
     .bind(&e.region_code)
     .bind(&e.org_path)
@@ -64,9 +65,9 @@ pub enum AuditScope {
 
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
-    pub entity_type: Option<String>,
+    pub entity: Option<Entity>,
     pub entity_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
 }
 
 pub async fn list(
@@ -87,9 +88,9 @@ pub async fn list(
     let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_log WHERE {cond}"))
         .bind(&lo)
         .bind(&hi)
-        .bind(&f.entity_type)
+        .bind(f.entity.map(Entity::as_str))
         .bind(&f.entity_id)
-        .bind(&f.action)
+        .bind(f.action.map(AuditAction::as_str))
         .fetch_one(&mut *conn)
         .await?;
     let items = sqlx::query_as(&format!(
@@ -98,9 +99,9 @@ pub async fn list(
     ))
     .bind(&lo)
     .bind(&hi)
-    .bind(&f.entity_type)
+    .bind(f.entity.map(Entity::as_str))
     .bind(&f.entity_id)
-    .bind(&f.action)
+    .bind(f.action.map(AuditAction::as_str))
     .bind(page.per_page)
     .bind(page.offset())
     .fetch_all(conn)

@@ -1241,8 +1241,230 @@ async fn dispatch_suggests_the_best_matches(t: TestApp) {
     assert!(body["suggest_note"].as_str().unwrap().contains("定位"), "{body}");
 }
 
+/// Every write of an order's loop is in the audit log under its own Chinese name, and the log
+/// can be filtered by any action; an unknown action or entity is a 400.
+async fn every_write_of_the_loop_is_named_in_the_audit_log(t: TestApp) {
+    let w = world::build(&t).await;
+    let id = order(&t, &w, 1).await;
+    ok(
+        &t,
+        &format!("/api/v1/orders/{id}/dispatch"),
+        &w.jw_site_admin,
+        json!({"target": "volunteers", "volunteer_ids": [w.v_self]}),
+    )
+    .await;
+    let offer = offer_for(&t, &w.volunteer, id).await;
+    ok(
+        &t,
+        &format!("/api/v1/order-offers/{offer}/accept"),
+        &w.volunteer,
+        json!({}),
+    )
+    .await;
+    ok(
+        &t,
+        &format!("/api/v1/orders/{id}/complete"),
+        &w.volunteer,
+        json!({"report": "陪老人聊天", "minutes": [{"volunteer_id": w.v_self, "minutes": 60}]}),
+    )
+    .await;
+    ok(
+        &t,
+        &format!("/api/v1/orders/{id}/rate"),
+        &w.resident,
+        json!({"rating": 4}),
+    )
+    .await;
+
+    let log = t.get("/api/v1/audit?per_page=200", Some(&w.city)).await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let items = log.body["items"].as_array().unwrap();
+    assert!(items.len() > 10, "{}", log.body);
+    for e in items {
+        assert_ne!(e["action_label"], "其他操作", "unnamed action: {e}");
+        assert_ne!(e["entity_label"], e["entity_type"], "unnamed entity: {e}");
+    }
+    let actions: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in [
+        "order.submit",
+        "order.dispatch",
+        "order.accept",
+        "order.complete",
+        "order.rate",
+        "record.enter",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+
+    // filter by one action
+    let only = t.get("/api/v1/audit?action=order.dispatch", Some(&w.city)).await;
+    assert_eq!(only.status, 200, "{}", only.body);
+    let only = only.body["items"].as_array().unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0]["entity_id"], id.to_string());
+    assert_eq!(only[0]["action_label"], "派单");
+    // unknown values are refused, naming the field
+    let bad = t.get("/api/v1/audit?action=order.explode", Some(&w.city)).await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.code()),
+        (400, "action_invalid"),
+        "{}",
+        bad.body
+    );
+    assert_eq!(bad.body["error"]["fields"][0]["field"], "action");
+    let bad = t.get("/api/v1/audit?entity_type=orderz", Some(&w.city)).await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.code()),
+        (400, "entity_type_invalid"),
+        "{}",
+        bad.body
+    );
+
+    // the page offers every action, grouped by entity, and filters by it
+    let c = support::app::page_session(&t, "city").await;
+    let html = c
+        .get(t.url("/audit?action=order.rate"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for a in [
+        "order.dispatch",
+        "record.correct",
+        "sign_up.promote",
+        "attendance.check_in",
+        "menu.update",
+    ] {
+        assert!(
+            html.contains(&format!("<option value=\"{a}\"")),
+            "{a} not offered"
+        );
+    }
+    assert!(html.contains("<optgroup label=\"点单\">"), "grouped by entity");
+    assert!(html.contains("<option value=\"order.rate\" selected>评单</option>"));
+    assert_eq!(
+        html.matches("<li class=\"audit-entry\">").count(),
+        1,
+        "only the rating"
+    );
+}
+
+/// Free text on orders, dispatches, reports, ratings and join requests is checked like every
+/// other input: length, control characters, markup in names; a report keeps its line breaks.
+async fn free_text_is_checked_on_every_order_write(t: TestApp) {
+    let w = world::build(&t).await;
+    let it = item(&t, "助老陪伴").await;
+    let field_of = |r: &support::app::Resp| {
+        r.body["error"]["fields"][0]["field"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    for (k, v) in [
+        ("notes", json!("x".repeat(501))),
+        ("notes", json!("请按门铃\u{7}")),
+        ("contact_name", json!("<script>张</script>")),
+        ("address", json!("建外\n3号楼")),
+    ] {
+        let mut b = order_body(it, 1);
+        b[k] = v;
+        let r = t.post("/api/v1/orders", Some(&w.resident), b).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (422, "text_invalid"),
+            "{k}: {}",
+            r.body
+        );
+        assert_eq!(field_of(&r), k);
+    }
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM orders").await, 0);
+
+    let id = order(&t, &w, 1).await;
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{id}/dispatch"),
+            Some(&w.jw_site_admin),
+            json!({"target": "volunteers", "volunteer_ids": [w.v_self], "note": "y".repeat(201)}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), field_of(&r).as_str()),
+        (422, "note"),
+        "{}",
+        r.body
+    );
+    ok(
+        &t,
+        &format!("/api/v1/orders/{id}/dispatch"),
+        &w.jw_site_admin,
+        json!({"target": "volunteers", "volunteer_ids": [w.v_self], "note": "请带上血压计"}),
+    )
+    .await;
+    let offer = offer_for(&t, &w.volunteer, id).await;
+    ok(
+        &t,
+        &format!("/api/v1/order-offers/{offer}/accept"),
+        &w.volunteer,
+        json!({}),
+    )
+    .await;
+    let path = format!("/api/v1/orders/{id}/complete");
+    let minutes = json!([{"volunteer_id": w.v_self, "minutes": 60}]);
+    let r = t
+        .post(
+            &path,
+            Some(&w.volunteer),
+            json!({"report": "整理\u{0}房间", "minutes": minutes}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), field_of(&r).as_str()),
+        (422, "report"),
+        "{}",
+        r.body
+    );
+    let done = ok(
+        &t,
+        &path,
+        &w.volunteer,
+        json!({"report": "1. 陪老人聊天\n2. 整理房间", "minutes": minutes}),
+    )
+    .await;
+    assert_eq!(
+        done["report"], "1. 陪老人聊天\n2. 整理房间",
+        "a report keeps its lines"
+    );
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{id}/rate"),
+            Some(&w.resident),
+            json!({"rating": 5, "comment": "好\u{1b}[31m"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), field_of(&r).as_str()),
+        (422, "comment"),
+        "{}",
+        r.body
+    );
+
+    // a join request's note
+    let r = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_b),
+            Some(&w.volunteer),
+            json!({"note": "z".repeat(201)}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "text_invalid"), "{}", r.body);
+}
+
 both_backends!(
     whole_loop_to_a_volunteer_and_to_a_team,
+    free_text_is_checked_on_every_order_write,
+    every_write_of_the_loop_is_named_in_the_audit_log,
     bad_input_is_refused_cleanly,
     one_time_codes,
     overdue_orders_escalate,

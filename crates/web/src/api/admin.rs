@@ -4,10 +4,9 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use zhiyuan_app::accounts::{AccountInput, AccountView};
-use zhiyuan_app::audit::AuditView;
-use zhiyuan_store::audit::AuditFilter;
+use zhiyuan_app::audit::{AuditAction, AuditFilter, AuditView, Entity};
 
-use super::{PageOf, Paging};
+use super::{query_enum, PageOf, Paging};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson};
 use crate::AppState;
@@ -26,8 +25,10 @@ pub async fn create_account(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
+    /// One kind of entity (e.g. `order`); an unknown one is a 400 `entity_type_invalid`.
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
+    /// One action (e.g. `order.dispatch`); an unknown one is a 400 `action_invalid`.
     pub action: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -35,16 +36,30 @@ pub struct AuditQuery {
 
 /// The audit log within the caller's scope (administrators only).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<AuditView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = PageOf<AuditView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn audit_log(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<PageOf<AuditView>>> {
+    let entities = Entity::ALL.map(Entity::as_str);
+    let actions = AuditAction::ALL.map(AuditAction::as_str);
     let f = AuditFilter {
-        entity_type: q.entity_type.clone(),
-        entity_id: q.entity_id.clone(),
-        action: q.action.clone(),
+        entity: query_enum(
+            "entity_type",
+            "entity_type_invalid",
+            q.entity_type.as_deref(),
+            Entity::parse,
+            &entities,
+        )?,
+        entity_id: q.entity_id.clone().filter(|s| !s.trim().is_empty()),
+        action: query_enum(
+            "action",
+            "action_invalid",
+            q.action.as_deref(),
+            AuditAction::parse,
+            &actions,
+        )?,
     };
     let paging = Paging {
         page: q.page,

@@ -123,8 +123,8 @@ pub struct PageOf<T> {
     pub per_page: i64,
 }
 
-impl<T> From<zhiyuan_store::Page<T>> for PageOf<T> {
-    fn from(p: zhiyuan_store::Page<T>) -> Self {
+impl<T> From<zhiyuan_app::Page<T>> for PageOf<T> {
+    fn from(p: zhiyuan_app::Page<T>) -> Self {
         PageOf {
             items: p.items,
             total: p.total,
@@ -142,7 +142,33 @@ pub struct Paging {
 }
 
 impl Paging {
-    pub fn request(&self) -> zhiyuan_store::PageRequest {
-        zhiyuan_store::PageRequest::new(self.page, self.per_page)
+    pub fn request(&self) -> zhiyuan_app::PageRequest {
+        zhiyuan_app::PageRequest::new(self.page, self.per_page)
+    }
+}
+
+/// Reads a query parameter that names one value of a domain enum. An unknown value is a 400
+/// with `code` beside `field`, naming the known values; empty or absent is no filter.
+pub(crate) fn query_enum<T>(
+    field: &'static str,
+    code: &'static str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    known: &[&str],
+) -> Result<Option<T>, crate::error::ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    match parse(raw) {
+        Some(v) => Ok(Some(v)),
+        None => {
+            let mut e = crate::error::ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                code,
+                format!("未知的取值“{raw}”，可选：{}", known.join("、")),
+            );
+            e.fields = vec![zhiyuan_app::FieldError::new(field, code, e.message.clone())];
+            Err(e)
+        }
     }
 }

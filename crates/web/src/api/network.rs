@@ -3,9 +3,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use zhiyuan_app::network::OrgFilter;
+use zhiyuan_app::network::SiteFilter;
 use zhiyuan_app::network::{OrgInput, OrgView, RegionView, SiteInput, SiteView};
-use zhiyuan_store::orgs::OrgFilter;
-use zhiyuan_store::sites::SiteFilter;
 
 use super::{PageOf, Paging};
 use crate::error::{ApiResult, ErrorBody};

@@ -6,9 +6,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use zhiyuan_app::notices::NoticeList;
 use zhiyuan_app::orders::{
-    CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuItemView, MenuView, NoticeList,
-    OfferTask, OrderInput, OrderStats, OrderView, PhoneCodeIssued, RatingInput, ReasonInput,
+    CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuItemView, MenuView, OfferTask,
+    OrderInput, OrderStats, OrderView, PhoneCodeIssued, RatingInput, ReasonInput,
 };
 
 use super::auth::LoginOutput;

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use zhiyuan_app::attendance::{AttendanceView, Direction, OfflineEvent, OfflineOutcome, QrView};
 use zhiyuan_app::certificates::{CertificateRequest, CertificateView, Verification};
+use zhiyuan_app::projects::ProjectFilter;
 use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
 use zhiyuan_app::records::{Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry};
-use zhiyuan_store::projects::ProjectFilter;
 
 use super::{PageOf, Paging};
 use crate::error::{ApiError, ApiResult, ErrorBody};

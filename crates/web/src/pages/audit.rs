@@ -3,36 +3,15 @@
 use askama::Template;
 use axum::extract::Query;
 use serde::Deserialize;
-use zhiyuan_app::audit::action_label;
-use zhiyuan_store::audit::AuditFilter;
-use zhiyuan_store::PageRequest;
+use zhiyuan_app::audit::{AuditAction, AuditFilter, Entity};
+use zhiyuan_app::PageRequest;
 
 use super::{ok, page_no, Choice, Ctx, Nav, PageResult, Pager};
 
-const ACTIONS: &[&str] = &[
-    "volunteer.register",
-    "membership.request",
-    "membership.approve",
-    "membership.decline",
-    "site.create",
-    "org.create",
-    "account.create",
-];
-
-const ENTITIES: &[(&str, &str)] = &[
-    ("volunteer", "志愿者"),
-    ("membership", "入队申请"),
-    ("site", "阵地"),
-    ("organization", "组织/队伍"),
-    ("account", "账号"),
-];
-
-fn entity_label(code: &str) -> &str {
-    ENTITIES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, l)| *l)
-        .unwrap_or(code)
+/// The actions about one kind of entity, for one `<optgroup>` of the filter.
+pub(crate) struct ActionGroup {
+    pub label: &'static str,
+    pub actions: Vec<Choice>,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,7 +40,7 @@ pub(crate) struct AuditEntry {
 #[template(path = "audit.html")]
 struct AuditPage {
     nav: Nav,
-    actions: Vec<Choice>,
+    action_groups: Vec<ActionGroup>,
     entities: Vec<Choice>,
     entity_id: String,
     items: Vec<AuditEntry>,
@@ -70,32 +49,30 @@ struct AuditPage {
 
 pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
     let caller = ctx.require_login()?;
-    let action = ACTIONS
-        .iter()
-        .find(|a| **a == q.action.trim())
-        .map(|a| (*a).to_owned());
-    let entity = ENTITIES
-        .iter()
-        .find(|(c, _)| *c == q.entity.trim())
-        .map(|(c, _)| (*c).to_owned());
+    // an unknown value (an old bookmark) is no filter, and the select shows 全部
+    let action = AuditAction::parse(q.action.trim());
+    let entity = Entity::parse(q.entity.trim());
     let entity_id = q.entity_id.trim().to_owned();
     let filter = AuditFilter {
-        entity_type: entity.clone(),
+        entity,
         entity_id: (!entity_id.is_empty()).then(|| entity_id.clone()),
-        action: action.clone(),
+        action,
     };
     let page = ctx
         .app
         .audit_log(caller, &filter, PageRequest::new(page_no(&q.page), Some(30)))
         .await
         .map_err(|e| ctx.fail(e))?;
-    let (action, entity) = (action.unwrap_or_default(), entity.unwrap_or_default());
+    let (action_code, entity_code) = (
+        action.map(AuditAction::as_str).unwrap_or_default(),
+        entity.map(Entity::as_str).unwrap_or_default(),
+    );
     let pager = Pager::of(
         &page,
         "/audit",
         &[
-            ("action", &action),
-            ("entity", &entity),
+            ("action", action_code),
+            ("entity", entity_code),
             ("entity_id", &entity_id),
         ],
     );
@@ -105,10 +82,12 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
         .items
         .into_iter()
         .map(|a| {
-            let entity_url = match a.entity_type.as_str() {
-                "volunteer" => Some(format!("/volunteers/{}", a.entity_id)),
-                "site" => Some(format!("/sites/{}", a.entity_id)),
-                "organization" => Some(format!("/orgs/{}", a.entity_id)),
+            let entity_url = match Entity::parse(&a.entity_type) {
+                Some(Entity::Volunteer) => Some(format!("/volunteers/{}", a.entity_id)),
+                Some(Entity::Site) => Some(format!("/sites/{}", a.entity_id)),
+                Some(Entity::Organization) => Some(format!("/orgs/{}", a.entity_id)),
+                Some(Entity::Project) => Some(format!("/projects/{}", a.entity_id)),
+                Some(Entity::Order) => Some(format!("/orders/{}", a.entity_id)),
                 _ => None,
             };
             AuditEntry {
@@ -116,7 +95,7 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
                 actor_name: a.actor_name,
                 action_label: a.action_label,
                 action: a.action,
-                entity_label: entity_label(&a.entity_type).to_owned(),
+                entity_label: a.entity_label,
                 entity_id: a.entity_id,
                 entity_url,
                 before: pretty(a.before),
@@ -124,25 +103,30 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
             }
         })
         .collect();
-    let actions = ACTIONS
-        .iter()
-        .map(|a| Choice {
-            value: (*a).into(),
-            label: action_label(a).into(),
-            selected: *a == action,
+    let action_groups = Entity::ALL
+        .into_iter()
+        .map(|e| ActionGroup {
+            label: e.label(),
+            actions: AuditAction::of(e)
+                .map(|a| Choice {
+                    value: a.as_str().into(),
+                    label: a.label().into(),
+                    selected: Some(a) == action,
+                })
+                .collect(),
         })
         .collect();
-    let entities = ENTITIES
-        .iter()
-        .map(|(c, l)| Choice {
-            value: (*c).into(),
-            label: (*l).into(),
-            selected: *c == entity,
+    let entities = Entity::ALL
+        .into_iter()
+        .map(|e| Choice {
+            value: e.as_str().into(),
+            label: e.label().into(),
+            selected: Some(e) == entity,
         })
         .collect();
     ok(&AuditPage {
         nav: ctx.nav(),
-        actions,
+        action_groups,
         entities,
         entity_id,
         items,

@@ -49,12 +49,7 @@ struct LoginPage {
 
 /// Demo logins are shown only when the demo data (and its `volunteer` login) is loaded.
 async fn demo_logins(app: &App) -> Vec<DemoLogin> {
-    let loaded = async {
-        let mut conn = app.conn().await?;
-        let account = zhiyuan_store::accounts::by_username(&mut conn, "volunteer").await?;
-        Ok::<bool, AppError>(account.is_some())
-    };
-    if loaded.await.unwrap_or(false) {
+    if app.demo_loaded().await.unwrap_or(false) {
         DEMO_LOGINS
             .iter()
             .map(|(username, role, scope)| DemoLogin {

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::Query;
 use zhiyuan_app::volunteers::{MembershipView, VolunteerView};
-use zhiyuan_store::PageRequest;
+use zhiyuan_app::PageRequest;
 
 use super::{ok, scope_label, Ctx, Nav, PageResult};
 

@@ -23,8 +23,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use zhiyuan_app::Page;
 use zhiyuan_app::{App, AppError, Caller, FieldError};
-use zhiyuan_store::Page;
 
 use crate::extract::MaybeCaller;
 use crate::AppState;

@@ -4,12 +4,12 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum_extra::extract::Form;
 use serde::Deserialize;
+use zhiyuan_app::network::OrgFilter;
+use zhiyuan_app::network::SiteFilter;
 use zhiyuan_app::network::{OrgInput, OrgView, SiteView};
 use zhiyuan_app::volunteers::MembershipView;
 use zhiyuan_app::AppError;
-use zhiyuan_store::orgs::OrgFilter;
-use zhiyuan_store::sites::SiteFilter;
-use zhiyuan_store::PageRequest;
+use zhiyuan_app::PageRequest;
 
 use super::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,

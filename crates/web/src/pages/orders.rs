@@ -9,13 +9,14 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum_extra::extract::Form;
 use serde::Deserialize;
+use zhiyuan_app::notices::NoticeView;
 use zhiyuan_app::orders::{
-    CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuView, NoticeView, OfferTask,
-    OrderInput, OrderView, RatingInput, ServedLine,
+    CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuView, OfferTask, OrderInput,
+    OrderView, RatingInput, ServedLine,
 };
 use zhiyuan_app::volunteers::VolunteerView;
+use zhiyuan_app::PageRequest;
 use zhiyuan_app::{AppError, Scope};
-use zhiyuan_store::PageRequest;
 
 use super::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,

@@ -10,14 +10,14 @@ use axum_extra::extract::Form;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use zhiyuan_app::attendance::{AttendanceView, Direction};
+use zhiyuan_app::network::OrgFilter;
+use zhiyuan_app::projects::ProjectFilter;
 use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
 use zhiyuan_app::records::RecordView;
+use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::project::ProjectStatus;
 use zhiyuan_domain::tags::SERVICE_CATEGORIES;
-use zhiyuan_store::orgs::OrgFilter;
-use zhiyuan_store::projects::ProjectFilter;
-use zhiyuan_store::PageRequest;
 
 use super::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
@@ -777,14 +777,10 @@ pub(crate) async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(f): Form<BackF
             Ok(see_other(&with_param(&back, "done", "cancelled")))
         }
         Err(e) if shown_on_page(&e) => {
-            let mut conn = ctx.app.conn().await.map_err(|e| ctx.fail(e))?;
-            let row = zhiyuan_store::signups::get(&mut conn, id)
-                .await
-                .map_err(|e| ctx.fail(e.into()))?;
-            drop(conn);
-            match row {
-                Some(r) => project_with_error(&ctx, r.project_id, e).await,
-                None => Err(ctx.fail(e)),
+            // the project page with the error, when the caller may see this sign-up at all
+            match ctx.app.sign_up_project(caller, id).await {
+                Ok(project_id) => project_with_error(&ctx, project_id, e).await,
+                Err(_) => Err(ctx.fail(e)),
             }
         }
         Err(e) => Err(ctx.fail(e)),

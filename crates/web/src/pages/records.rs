@@ -16,9 +16,9 @@ use zhiyuan_app::records::{
     Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry, TeamEntryLine,
 };
 use zhiyuan_app::volunteers::VolunteerView;
+use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, FieldError};
 use zhiyuan_domain::service::{format_hours, star_level};
-use zhiyuan_store::PageRequest;
 
 use super::projects::{manages_org, stars, team_choices, with_param};
 use super::{
@@ -129,12 +129,11 @@ async fn entry_from(app: &App, caller: &Caller, q: &EntryQuery) -> AppResult<Ent
     };
     let shift_id = q.shift.trim().parse::<i64>().ok();
     let project_id = match shift_id {
-        Some(s) => {
-            let mut conn = app.conn().await?;
-            zhiyuan_store::projects::shift(&mut conn, s)
-                .await?
-                .map(|s| s.project_id)
-        }
+        Some(s) => match app.shift_project(s).await {
+            Ok(p) => Some(p),
+            Err(AppError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        },
         None => q.project.trim().parse::<i64>().ok(),
     };
     let Some(project_id) = project_id else {

@@ -5,11 +5,11 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum_extra::extract::Form;
 use serde::Deserialize;
+use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::volunteers::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
-use zhiyuan_store::orgs::OrgFilter;
-use zhiyuan_store::PageRequest;
 
 use super::{
     form_status, is_input_error, ok, page_no, parse_id, redirect_with_cookie, render, see_other,
