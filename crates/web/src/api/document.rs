@@ -290,6 +290,27 @@ fn domain_values(doc: &mut OpenApi) {
             ],
         ),
     ];
+    // query values the server refuses outside a set
+    let params: Vec<(&str, &str, Vec<&str>)> =
+        vec![("/api/v1/organizations/{id}/members", "status", membership.clone())];
+    for (path, name, values) in params {
+        let op = doc
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.get.as_mut())
+            .unwrap_or_else(|| panic!("OpenAPI: no GET {path}"));
+        let param = op
+            .parameters
+            .iter_mut()
+            .flatten()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("OpenAPI: GET {path} has no {name}"));
+        match param.schema.as_mut() {
+            Some(RefOr::T(Schema::Object(f))) => set_enum(f, &values),
+            _ => panic!("OpenAPI: GET {path} {name} is not a plain schema"),
+        }
+    }
     let schemas = &mut doc.components.as_mut().expect("components").schemas;
     for (schema, field, values) in fields {
         let Some(RefOr::T(Schema::Object(o))) = schemas.get_mut(schema) else {
