@@ -16,6 +16,7 @@ use crate::{on_unique, App};
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct AccountInput {
     pub username: String,
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
     pub display_name: String,
     /// city_admin / district_admin / site_admin / team_admin / resident

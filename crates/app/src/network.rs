@@ -119,12 +119,14 @@ impl From<OrgRow> for OrgView {
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct SiteInput {
+    #[schema(min_length = 1, max_length = 60)]
     pub name: String,
     /// center / institute / station
     pub level: String,
     pub region_code: String,
     pub parent_id: Option<i64>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub address: String,
     #[serde(default)]
     pub contact_phone: String,
@@ -132,6 +134,7 @@ pub struct SiteInput {
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct OrgInput {
+    #[schema(min_length = 1, max_length = 60)]
     pub name: String,
     /// organization / team
     pub kind: String,
@@ -140,10 +143,12 @@ pub struct OrgInput {
     /// Defaults to the parent's or the site's region.
     pub region_code: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub contact_name: String,
     #[serde(default)]
     pub contact_phone: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
 }
 

@@ -109,13 +109,17 @@ pub struct OrderInput {
     /// The 12-digit code of the community (or township) where the service is wanted.
     pub region_code: String,
     pub address: String,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
     /// RFC 3339, or Beijing local `YYYY-MM-DDTHH:MM`.
     pub window_start: String,
     pub window_end: String,
+    #[schema(minimum = 1, maximum = 50)]
     pub people: i64,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub notes: String,
     /// Defaults to the caller's name.
     #[serde(default)]
@@ -217,6 +221,7 @@ pub struct OrderView {
     pub reject_reason: String,
     pub cancel_reason: String,
     pub report: String,
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
     pub rating_comment: String,
     pub submitted_at: String,
@@ -256,6 +261,7 @@ pub struct DispatchInput {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct ReasonInput {
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reason: String,
 }
 
@@ -263,11 +269,13 @@ pub struct ReasonInput {
 pub struct ServedLine {
     pub volunteer_id: i64,
     /// Minutes actually served (travel excluded); rounded by the configured rule.
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: i64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct CompletionInput {
+    #[schema(max_length = 1000)]
     pub report: String,
     #[serde(default)]
     pub minutes: Vec<ServedLine>,
@@ -275,8 +283,10 @@ pub struct CompletionInput {
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct RatingInput {
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i64,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub comment: String,
 }
 

@@ -135,32 +135,43 @@ pub struct ShiftInput {
     /// RFC 3339, e.g. `2026-12-01T09:00:00+08:00`.
     pub starts_at: String,
     pub ends_at: String,
+    #[schema(minimum = 1, maximum = 10000)]
     pub headcount: i64,
     #[serde(default)]
     pub required_skills: Vec<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub min_age: i64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct ProjectInput {
+    #[schema(min_length = 1, max_length = 80)]
     pub title: String,
     /// A service category code or label.
     pub category: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
     /// The organizing team.
     pub organization_id: i64,
+    #[schema(min_length = 1, max_length = 200)]
     pub address: String,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
     /// Check-in by QR code must happen within this many metres of the place (0: no check).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 50000)]
     pub checkin_radius_m: i64,
+    #[schema(min_length = 1, max_length = 30)]
     pub person_in_charge: String,
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub contact_phone: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub risk_notes: String,
     #[serde(default)]
     pub auto_approve: bool,

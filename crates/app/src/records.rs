@@ -94,6 +94,7 @@ pub struct HoursSummary {
     pub volunteer_id: i64,
     pub confirmed_minutes: i64,
     pub hours: String,
+    #[schema(minimum = 0, maximum = 5)]
     pub star_level: u8,
     pub star_label: String,
     /// Hours still needed for the next star.
@@ -298,6 +299,7 @@ fn record_audit(
 pub struct TeamEntryLine {
     pub volunteer_id: i64,
     /// Minutes actually served (travel excluded); rounded by the configured rule.
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: i64,
 }
 
@@ -324,17 +326,20 @@ pub struct Declaration {
     pub place: String,
     pub content: String,
     pub person_in_charge: String,
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: i64,
 }
 
 /// A correction: the new figures and the reason.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct Correction {
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: Option<i64>,
     pub activity: Option<String>,
     pub service_date: Option<String>,
     pub place: Option<String>,
     pub content: Option<String>,
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 

@@ -114,7 +114,9 @@ pub struct VolunteerInput {
     /// Service category codes or Chinese labels.
     #[serde(default)]
     pub categories: Vec<String>,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
     /// Weekly availability in words, e.g. `工作日 18-21；周末 9-17`.
     #[serde(default)]
@@ -128,6 +130,7 @@ pub struct VolunteerInput {
 pub struct SelfRegistration {
     #[serde(flatten)]
     pub volunteer: VolunteerInput,
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
 }
 

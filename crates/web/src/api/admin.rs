@@ -13,8 +13,7 @@ use crate::AppState;
 
 /// Create an account within the caller's scope (never a role above the caller's).
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "admin", request_body = AccountInput, security(("bearer" = [])),
-    responses((status = 201, body = AccountView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = AccountView)))]
 pub async fn create_account(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -30,7 +29,11 @@ pub struct AuditQuery {
     pub entity_id: Option<String>,
     /// One action (e.g. `order.dispatch`); an unknown one is a 400 `action_invalid`.
     pub action: Option<String>,
+    /// 1-based; values past 100 000 are read as 100 000.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
+    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 

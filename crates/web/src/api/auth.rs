@@ -44,7 +44,7 @@ pub async fn login(
 
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "Signed out")))]
 pub async fn logout(
     State(s): State<AppState>,
     _c: ApiCaller,
@@ -58,7 +58,7 @@ pub async fn logout(
 
 /// End every session of the caller's account, on every device ("sign out everywhere").
 #[utoipa::path(post, path = "/api/v1/auth/logout-everywhere", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "Every session ended")))]
 pub async fn logout_everywhere(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -69,7 +69,7 @@ pub async fn logout_everywhere(
 
 /// Who am I.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Me)))]
 pub async fn me(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<Me>> {
     let volunteer = s.app.my_volunteer(&c).await?;
     Ok(Json(Me {

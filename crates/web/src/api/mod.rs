@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod document;
 mod network;
 mod orders;
 mod people;
@@ -39,7 +40,7 @@ impl Modify for BearerAuth {
 
 /// The API routes and their OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::logout_everywhere))
@@ -111,15 +112,20 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::decline_offer))
         .routes(routes!(orders::notices))
         .routes(routes!(orders::read_notice))
-        .split_for_parts()
+        .split_for_parts();
+    document::complete(&mut doc);
+    (router, doc)
 }
 
 /// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PageOf<T> {
     pub items: Vec<T>,
+    #[schema(minimum = 0)]
     pub total: i64,
+    #[schema(minimum = 1, maximum = 100000)]
     pub page: i64,
+    #[schema(minimum = 1, maximum = 200)]
     pub per_page: i64,
 }
 
@@ -137,7 +143,11 @@ impl<T> From<zhiyuan_app::Page<T>> for PageOf<T> {
 /// `?page=&per_page=` (1-based; at most 200 a page).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct Paging {
+    /// 1-based; values past 100 000 are read as 100 000.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
+    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 

@@ -44,7 +44,11 @@ pub struct SiteQuery {
     pub parent_id: Option<i64>,
     /// Name contains.
     pub q: Option<String>,
+    /// 1-based; values past 100 000 are read as 100 000.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
+    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 
@@ -70,7 +74,7 @@ pub async fn list_sites(
 
 /// Open a practice site within the caller's region.
 #[utoipa::path(post, path = "/api/v1/sites", tag = "network", request_body = SiteInput, security(("bearer" = [])),
-    responses((status = 201, body = SiteView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = SiteView)))]
 pub async fn create_site(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -95,7 +99,11 @@ pub struct OrgQuery {
     /// Only top-level organizations.
     pub roots: Option<bool>,
     pub q: Option<String>,
+    /// 1-based; values past 100 000 are read as 100 000.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
+    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 
@@ -123,7 +131,7 @@ pub async fn list_orgs(
 
 /// Create an organization or a (sub-)team.
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "network", request_body = OrgInput, security(("bearer" = [])),
-    responses((status = 201, body = OrgView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = OrgView)))]
 pub async fn create_org(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,

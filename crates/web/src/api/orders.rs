@@ -47,8 +47,7 @@ pub async fn site_menu(State(s): State<AppState>, Path(id): Path<i64>) -> ApiRes
 /// Add an item to a site's own menu (the inherited menu is copied first).
 #[utoipa::path(post, path = "/api/v1/sites/{id}/menu", tag = "orders", params(("id" = i64, Path)),
     request_body = MenuItemInput, security(("bearer" = [])),
-    responses((status = 201, body = MenuItemView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = MenuItemView), (status = 404, body = ErrorBody)))]
 pub async fn add_menu_item(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -63,7 +62,7 @@ pub async fn add_menu_item(
 
 /// Give a site a menu of its own, copied from the one it uses now.
 #[utoipa::path(post, path = "/api/v1/sites/{id}/menu/customize", tag = "orders", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = MenuView), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = MenuView), (status = 404, body = ErrorBody)))]
 pub async fn customize_menu(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -75,8 +74,7 @@ pub async fn customize_menu(
 /// Change an item of a site's own menu (name, category, skills, on or off the menu).
 #[utoipa::path(post, path = "/api/v1/menu-items/{id}", tag = "orders", params(("id" = i64, Path)),
     request_body = MenuItemInput, security(("bearer" = [])),
-    responses((status = 200, body = MenuItemView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = MenuItemView), (status = 404, body = ErrorBody)))]
 pub async fn update_menu_item(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -99,7 +97,7 @@ pub struct PhoneLoginInput {
 
 /// Ask for a one-time code to order by phone (demo mode returns the code instead of an SMS).
 #[utoipa::path(post, path = "/api/v1/auth/phone-code", tag = "auth", request_body = PhoneInput,
-    responses((status = 200, body = PhoneCodeIssued), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PhoneCodeIssued)))]
 pub async fn phone_code(
     State(s): State<AppState>,
     ApiJson(input): ApiJson<PhoneInput>,
@@ -109,8 +107,7 @@ pub async fn phone_code(
 
 /// Log in as a resident with a phone number and its one-time code.
 #[utoipa::path(post, path = "/api/v1/auth/phone-login", tag = "auth", request_body = PhoneLoginInput,
-    responses((status = 200, body = LoginOutput), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginOutput), (status = 429, body = ErrorBody)))]
 pub async fn phone_login(
     State(s): State<AppState>,
     ClientAddr(from): ClientAddr,
@@ -122,7 +119,7 @@ pub async fn phone_login(
 
 /// 点单: a resident orders an item of the local menu.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderInput, security(("bearer" = [])),
-    responses((status = 201, body = OrderView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = OrderView)))]
 pub async fn submit_order(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -147,7 +144,11 @@ pub struct QueueQuery {
     /// Comma-separated states (submitted, dispatched, accepted, completed, rated, rejected,
     /// cancelled); all when absent. An unknown state is a 400 `status_invalid`.
     pub status: Option<String>,
+    /// 1-based; values past 100 000 are read as 100 000.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
+    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 
@@ -175,8 +176,7 @@ fn parse_statuses(raw: &str) -> Result<Vec<OrderStatus>, ApiError> {
 
 /// The office's queue: orders in its region that it handles.
 #[utoipa::path(get, path = "/api/v1/orders/queue", tag = "orders", params(QueueQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<OrderView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = PageOf<OrderView>), (status = 403, body = ErrorBody)))]
 pub async fn order_queue(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -210,7 +210,7 @@ pub struct StatsQuery {
 
 /// Counts per state, average rating and the share rated 4 or more.
 #[utoipa::path(get, path = "/api/v1/orders/stats", tag = "orders", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = OrderStats), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = OrderStats), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn order_stats(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -234,7 +234,7 @@ pub async fn get_order(
 
 /// The dispatch screen's choices: teams, stations and suggested volunteers.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/dispatch", tag = "orders", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = DispatchOptions), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = DispatchOptions), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn dispatch_options(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -246,8 +246,7 @@ pub async fn dispatch_options(
 /// 派单 (or re-dispatch) to teams, a station or volunteers.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/dispatch", tag = "orders", params(("id" = i64, Path)),
     request_body = DispatchInput, security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn dispatch_order(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -260,7 +259,7 @@ pub async fn dispatch_order(
 /// Reject a submitted order with a reason the resident sees.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/reject", tag = "orders", params(("id" = i64, Path)),
     request_body = ReasonInput, security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn reject_order(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -273,7 +272,7 @@ pub async fn reject_order(
 /// Cancel an order (its resident, or the office with a reason).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path)),
     request_body = ReasonInput, security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn cancel_order(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -286,8 +285,7 @@ pub async fn cancel_order(
 /// Complete an accepted order: a short report and the minutes each volunteer served.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/complete", tag = "orders", params(("id" = i64, Path)),
     request_body = CompletionInput, security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn complete_order(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -300,8 +298,7 @@ pub async fn complete_order(
 /// 评单: the resident rates a completed order 1–5, once.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/rate", tag = "orders", params(("id" = i64, Path)),
     request_body = RatingInput, security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn rate_order(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -314,7 +311,7 @@ pub async fn rate_order(
 /// 接单: accept an offer (a team or site takes the whole order; a volunteer one seat).
 #[utoipa::path(post, path = "/api/v1/order-offers/{id}/accept", tag = "orders", params(("id" = i64, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn accept_offer(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -326,7 +323,7 @@ pub async fn accept_offer(
 /// Decline an offer, with an optional reason.
 #[utoipa::path(post, path = "/api/v1/order-offers/{id}/decline", tag = "orders", params(("id" = i64, Path)),
     request_body = ReasonInput, security(("bearer" = [])),
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
 pub async fn decline_offer(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -345,7 +342,7 @@ pub async fn notices(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiR
 
 /// Mark one of the caller's notices read.
 #[utoipa::path(post, path = "/api/v1/notices/{id}/read", tag = "orders", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 204), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 204, description = "Marked read"), (status = 404, body = ErrorBody)))]
 pub async fn read_notice(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,

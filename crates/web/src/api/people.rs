@@ -20,7 +20,7 @@ pub struct Registered {
 
 /// Register oneself as a volunteer (real name); creates a login whose name is the phone number.
 #[utoipa::path(post, path = "/api/v1/register", tag = "volunteers", request_body = SelfRegistration,
-    responses((status = 201, body = Registered), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Registered), (status = 409, body = ErrorBody)))]
 pub async fn register_self(
     State(s): State<AppState>,
     ApiJson(input): ApiJson<SelfRegistration>,
@@ -35,13 +35,17 @@ pub struct VolunteerQuery {
     pub q: Option<String>,
     /// Only members (or applicants) of this team.
     pub org_id: Option<i64>,
+    /// 1-based; values past 100 000 are read as 100 000.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
+    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 
 /// Volunteers within the caller's scope; resident IDs masked.
 #[utoipa::path(get, path = "/api/v1/volunteers", tag = "volunteers", params(VolunteerQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<VolunteerView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = PageOf<VolunteerView>)))]
 pub async fn list_volunteers(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -61,8 +65,7 @@ pub async fn list_volunteers(
 
 /// Register a volunteer as an administrator (a team admin names their team).
 #[utoipa::path(post, path = "/api/v1/volunteers", tag = "volunteers", request_body = VolunteerInput, security(("bearer" = [])),
-    responses((status = 201, body = VolunteerView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = VolunteerView)))]
 pub async fn create_volunteer(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -88,7 +91,7 @@ pub async fn get_volunteer(
 /// A volunteer's teams and requests.
 #[utoipa::path(get, path = "/api/v1/volunteers/{id}/memberships", tag = "volunteers", params(("id" = i64, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn volunteer_memberships(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -106,7 +109,7 @@ pub struct MemberQuery {
 /// Members and join requests of a team, for its administrators.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/members", tag = "volunteers", params(("id" = i64, Path), MemberQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn org_members(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -124,8 +127,8 @@ pub struct JoinInput {
 
 /// Ask to join a team (volunteers).
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/join-requests", tag = "volunteers", params(("id" = i64, Path)),
-    request_body = JoinInput, security(("bearer" = [])),
-    responses((status = 201, body = MembershipView), (status = 409, body = ErrorBody)))]
+    request_body = Option<JoinInput>, security(("bearer" = [])),
+    responses((status = 201, body = MembershipView), (status = 404, body = ErrorBody)))]
 pub async fn request_join(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -165,7 +168,7 @@ pub async fn pending_requests(
 /// Approve a join request.
 #[utoipa::path(post, path = "/api/v1/join-requests/{id}/approve", tag = "volunteers", params(("id" = i64, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = MembershipView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = MembershipView), (status = 404, body = ErrorBody)))]
 pub async fn approve_request(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -177,7 +180,7 @@ pub async fn approve_request(
 /// Decline a join request.
 #[utoipa::path(post, path = "/api/v1/join-requests/{id}/decline", tag = "volunteers", params(("id" = i64, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = MembershipView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = MembershipView), (status = 404, body = ErrorBody)))]
 pub async fn decline_request(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,

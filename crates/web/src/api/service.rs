@@ -30,7 +30,11 @@ pub struct ProjectQuery {
     /// recruiting / running / finished (comma-separated)
     pub status: Option<String>,
     pub q: Option<String>,
+    /// 1-based; values past 100 000 are read as 100 000.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
+    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
 }
 
@@ -53,7 +57,7 @@ fn day_start(d: &str, plus_days: i64) -> ApiResult<i64> {
 
 /// Published volunteer projects (public), filtered by category, region and date.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery),
-    responses((status = 200, body = PageOf<ProjectView>)))]
+    responses((status = 200, body = PageOf<ProjectView>), (status = 422, body = ErrorBody)))]
 pub async fn list_projects(
     State(s): State<AppState>,
     Query(q): Query<ProjectQuery>,
@@ -95,10 +99,15 @@ pub async fn list_projects(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct NearbyQuery {
+    #[param(minimum = -90, maximum = 90)]
     pub lat: f64,
+    #[param(minimum = -180, maximum = 180)]
     pub lon: f64,
     /// Metres (default 5000).
+    #[param(minimum = 1, maximum = 100000)]
     pub radius_m: Option<f64>,
+    /// At most this many (default 20); values outside 1–200 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -118,7 +127,7 @@ pub async fn nearby_projects(
 
 /// Publish (or draft) a project with its shifts.
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = ProjectInput, security(("bearer" = [])),
-    responses((status = 201, body = ProjectView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ProjectView)))]
 pub async fn create_project(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -129,7 +138,7 @@ pub async fn create_project(
 
 /// One project (drafts only for the organizing team).
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = i64, Path)),
-    responses((status = 200, body = ProjectView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ProjectView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_project(
     State(s): State<AppState>,
     MaybeCaller(c): MaybeCaller,
@@ -147,7 +156,7 @@ pub struct StatusInput {
 /// Move a project to another state.
 #[utoipa::path(post, path = "/api/v1/projects/{id}/status", tag = "projects", params(("id" = i64, Path)),
     request_body = StatusInput, security(("bearer" = [])),
-    responses((status = 200, body = ProjectView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ProjectView), (status = 404, body = ErrorBody)))]
 pub async fn set_project_status(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -160,7 +169,7 @@ pub async fn set_project_status(
 /// Add a shift.
 #[utoipa::path(post, path = "/api/v1/projects/{id}/shifts", tag = "projects", params(("id" = i64, Path)),
     request_body = ShiftInput, security(("bearer" = [])),
-    responses((status = 201, body = ShiftView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ShiftView), (status = 404, body = ErrorBody)))]
 pub async fn add_shift(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -191,8 +200,8 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiRe
 
 /// Sign up for a shift (volunteers).
 #[utoipa::path(post, path = "/api/v1/shifts/{id}/sign-ups", tag = "projects", params(("id" = i64, Path)),
-    request_body = NoteInput, security(("bearer" = [])),
-    responses((status = 201, body = SignUpView), (status = 409, body = ErrorBody)))]
+    request_body = Option<NoteInput>, security(("bearer" = [])),
+    responses((status = 201, body = SignUpView), (status = 404, body = ErrorBody)))]
 pub async fn sign_up(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -208,7 +217,7 @@ pub async fn sign_up(
 
 /// The roster of a shift (organizing team).
 #[utoipa::path(get, path = "/api/v1/shifts/{id}/roster", tag = "attendance", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = Vec<SignUpView>), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = Vec<SignUpView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn roster(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -219,7 +228,7 @@ pub async fn roster(
 
 /// The shift's current check-in QR token (rotates every two minutes).
 #[utoipa::path(get, path = "/api/v1/shifts/{id}/qr", tag = "attendance", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = QrView), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = QrView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn shift_qr(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -230,7 +239,7 @@ pub async fn shift_qr(
 
 /// Approve a sign-up (a full shift waitlists it).
 #[utoipa::path(post, path = "/api/v1/sign-ups/{id}/approve", tag = "projects", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 404, body = ErrorBody)))]
 pub async fn approve_sign_up(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -241,7 +250,7 @@ pub async fn approve_sign_up(
 
 /// Decline a sign-up.
 #[utoipa::path(post, path = "/api/v1/sign-ups/{id}/decline", tag = "projects", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 404, body = ErrorBody)))]
 pub async fn decline_sign_up(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -252,7 +261,7 @@ pub async fn decline_sign_up(
 
 /// Cancel a sign-up (the volunteer or the team); the first on the waitlist moves up.
 #[utoipa::path(post, path = "/api/v1/sign-ups/{id}/cancel", tag = "projects", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = SignUpView), (status = 404, body = ErrorBody)))]
 pub async fn cancel_sign_up(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -269,8 +278,8 @@ pub struct AtInput {
 
 /// The leader checks a volunteer in from the roster.
 #[utoipa::path(post, path = "/api/v1/sign-ups/{id}/check-in", tag = "attendance", params(("id" = i64, Path)),
-    request_body = AtInput, security(("bearer" = [])),
-    responses((status = 200, body = AttendanceView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    request_body = Option<AtInput>, security(("bearer" = [])),
+    responses((status = 200, body = AttendanceView), (status = 404, body = ErrorBody)))]
 pub async fn roster_check_in(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -287,8 +296,8 @@ pub async fn roster_check_in(
 
 /// The leader checks a volunteer out from the roster; makes the service record.
 #[utoipa::path(post, path = "/api/v1/sign-ups/{id}/check-out", tag = "attendance", params(("id" = i64, Path)),
-    request_body = AtInput, security(("bearer" = [])),
-    responses((status = 200, body = AttendanceView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    request_body = Option<AtInput>, security(("bearer" = [])),
+    responses((status = 200, body = AttendanceView), (status = 404, body = ErrorBody)))]
 pub async fn roster_check_out(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -314,7 +323,7 @@ pub struct ScanInput {
 
 /// The volunteer scanned a shift's QR code.
 #[utoipa::path(post, path = "/api/v1/checkin/scan", tag = "attendance", request_body = ScanInput, security(("bearer" = [])),
-    responses((status = 200, body = AttendanceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AttendanceView), (status = 404, body = ErrorBody)))]
 pub async fn scan(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -331,7 +340,7 @@ pub struct BatchInput {
 
 /// Upload check-ins and check-outs recorded offline; each client key is accepted once.
 #[utoipa::path(post, path = "/api/v1/attendance/batch", tag = "attendance", request_body = BatchInput, security(("bearer" = [])),
-    responses((status = 200, body = Vec<OfflineOutcome>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<OfflineOutcome>)))]
 pub async fn attendance_batch(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -352,7 +361,7 @@ pub async fn my_sign_ups(
 
 /// 团体录入: the organizing team enters records for several volunteers (confirmed at once).
 #[utoipa::path(post, path = "/api/v1/records/team-entry", tag = "records", request_body = TeamEntry, security(("bearer" = [])),
-    responses((status = 201, body = Vec<RecordView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Vec<RecordView>), (status = 404, body = ErrorBody)))]
 pub async fn team_entry(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -363,7 +372,7 @@ pub async fn team_entry(
 
 /// A volunteer declares service for their team to confirm.
 #[utoipa::path(post, path = "/api/v1/records/declare", tag = "records", request_body = Declaration, security(("bearer" = [])),
-    responses((status = 201, body = RecordView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RecordView), (status = 404, body = ErrorBody)))]
 pub async fn declare(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -384,13 +393,15 @@ pub async fn pending_records(
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ReasonInput {
+    /// Required to reject; at most 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: String,
 }
 
 /// Confirm a pending record (a new version).
 #[utoipa::path(post, path = "/api/v1/records/{id}/confirm", tag = "records", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = RecordView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RecordView), (status = 404, body = ErrorBody)))]
 pub async fn confirm_record(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -402,7 +413,7 @@ pub async fn confirm_record(
 /// Reject a pending record, with a reason.
 #[utoipa::path(post, path = "/api/v1/records/{id}/reject", tag = "records", params(("id" = i64, Path)), request_body = ReasonInput,
     security(("bearer" = [])),
-    responses((status = 200, body = RecordView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RecordView), (status = 404, body = ErrorBody)))]
 pub async fn reject_record(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -415,7 +426,7 @@ pub async fn reject_record(
 /// Correct a record: a new version pointing at the old, with a reason (organizing team only).
 #[utoipa::path(post, path = "/api/v1/records/{id}/correct", tag = "records", params(("id" = i64, Path)), request_body = Correction,
     security(("bearer" = [])),
-    responses((status = 200, body = RecordView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RecordView), (status = 404, body = ErrorBody)))]
 pub async fn correct_record(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -427,7 +438,7 @@ pub async fn correct_record(
 
 /// Every version of a record, oldest first.
 #[utoipa::path(get, path = "/api/v1/records/{id}/history", tag = "records", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<RecordView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn record_history(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -438,7 +449,7 @@ pub async fn record_history(
 
 /// A volunteer's current service records.
 #[utoipa::path(get, path = "/api/v1/volunteers/{id}/records", tag = "records", params(("id" = i64, Path), Paging),
-    security(("bearer" = [])), responses((status = 200, body = PageOf<RecordView>), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = PageOf<RecordView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn volunteer_records(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -450,7 +461,7 @@ pub async fn volunteer_records(
 
 /// Confirmed hours and star level.
 #[utoipa::path(get, path = "/api/v1/volunteers/{id}/hours", tag = "records", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = HoursSummary), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = HoursSummary), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn hours(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -461,8 +472,8 @@ pub async fn hours(
 
 /// Issue a certificate of confirmed service.
 #[utoipa::path(post, path = "/api/v1/volunteers/{id}/certificates", tag = "certificates", params(("id" = i64, Path)),
-    request_body = CertificateRequest, security(("bearer" = [])),
-    responses((status = 201, body = CertificateView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    request_body = Option<CertificateRequest>, security(("bearer" = [])),
+    responses((status = 201, body = CertificateView), (status = 404, body = ErrorBody)))]
 pub async fn issue_certificate(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -478,7 +489,7 @@ pub async fn issue_certificate(
 
 /// A volunteer's certificates.
 #[utoipa::path(get, path = "/api/v1/volunteers/{id}/certificates", tag = "certificates", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = Vec<CertificateView>), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = Vec<CertificateView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_certificates(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -489,7 +500,7 @@ pub async fn list_certificates(
 
 /// The certificate as a PDF (the holder or an administrator in scope).
 #[utoipa::path(get, path = "/api/v1/certificates/{no}/pdf", tag = "certificates", params(("no" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, content_type = "application/pdf"), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, content_type = "application/pdf", description = "The certificate as a PDF"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn certificate_pdf(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -533,11 +544,13 @@ pub struct HonorQuery {
     pub from: Option<String>,
     /// YYYY-MM-DD (default: today)
     pub to: Option<String>,
+    /// At most this many (default 20); values outside 1–100 are read as the nearest bound.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
 /// 光荣榜: volunteers ranked by confirmed hours in a region and period (public).
-#[utoipa::path(get, path = "/api/v1/honor-roll", tag = "records", params(HonorQuery), responses((status = 200, body = Vec<HonorView>)))]
+#[utoipa::path(get, path = "/api/v1/honor-roll", tag = "records", params(HonorQuery), responses((status = 200, body = Vec<HonorView>), (status = 422, body = ErrorBody)))]
 pub async fn honor_roll(
     State(s): State<AppState>,
     Query(q): Query<HonorQuery>,
