@@ -17,6 +17,7 @@ use zhiyuan_domain::project::ProjectStatus;
 use zhiyuan_domain::tags::SERVICE_CATEGORIES;
 use zhiyuan_store::orgs::OrgFilter;
 use zhiyuan_store::projects::ProjectFilter;
+use zhiyuan_store::seek::SeekRequest;
 use zhiyuan_store::PageRequest;
 
 use super::{
@@ -906,7 +907,7 @@ async fn roster_page(
     let mut lines = Vec::with_capacity(roster.len());
     for u in roster {
         let record = if u.checkout_at.is_some() {
-            app.volunteer_records(caller, u.volunteer_id, PageRequest::new(None, Some(100)))
+            app.volunteer_records(caller, u.volunteer_id, &SeekRequest::first(100))
                 .await
                 .map(|page| {
                     page.items.into_iter().find(|r| {
