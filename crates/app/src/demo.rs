@@ -603,8 +603,9 @@ impl App {
             )
             .await?;
             let task = self
-                .orders_for_me(vol_ref)
+                .orders_for_me(vol_ref, &zhiyuan_store::seek::SeekRequest::first(200))
                 .await?
+                .items
                 .into_iter()
                 .find(|t| t.order.id == oid && t.open)
                 .ok_or_else(|| AppError::Internal("demo: no offer".into()))?;

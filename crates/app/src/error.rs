@@ -51,8 +51,11 @@ pub enum AppError {
     /// Too many failed attempts: locked for a while (the message says how long).
     #[error("{0}")]
     Throttled(String),
+    /// A request the server cannot read, e.g. a pagination cursor it did not hand out (400).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
     #[error("服务器内部错误，请稍后重试")]
-    Store(#[from] StoreError),
+    Store(#[source] StoreError),
     #[error("服务器内部错误，请稍后重试")]
     Internal(String),
 }
@@ -67,6 +70,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::LoginFailed => "login_failed",
             AppError::Throttled(_) => "too_many_attempts",
+            AppError::BadRequest { code, .. } => code,
             AppError::Store(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -110,6 +114,18 @@ impl AppError {
 
     pub fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> AppError {
         AppError::Invalid(vec![FieldError::new(field, code, message)])
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::CursorInvalid => AppError::BadRequest {
+                code: "cursor_invalid",
+                message: "分页位置无效或已过期，请从第一页重新浏览".into(),
+            },
+            e => AppError::Store(e),
+        }
     }
 }
 

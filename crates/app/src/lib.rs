@@ -31,7 +31,7 @@ use zhiyuan_store::Store;
 pub use access::{Caller, Scope};
 pub use error::{AppError, AppResult, FieldError};
 /// Paging, as the store answers it (the web edge names these through the app only).
-pub use zhiyuan_store::{Page, PageRequest};
+pub use zhiyuan_store::{seek, Page, PageRequest};
 
 /// The time zone everything is shown and reasoned in.
 pub const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;

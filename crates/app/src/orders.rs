@@ -4,6 +4,8 @@
 //! headcount; completion turns the minutes served into service records on the volunteers'
 //! chains; the resident rates it. Overdue orders go one site level up with a notice.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -25,13 +27,14 @@ use zhiyuan_domain::DomainError;
 use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::notices::Recipient;
 use zhiyuan_store::orders::{
-    self as store, NewMenuItem, NewOrder, OfferRow, OfferScope, OrderChange, OrderRow, Target,
+    self as store, NewMenuItem, NewOrder, OfferRow, OfferScope, OrderChange, OrderRow, ServiceRow, Target,
 };
 use zhiyuan_store::phone_codes;
+use zhiyuan_store::seek::{Seek, SeekRequest};
 use zhiyuan_store::signups::lock_volunteer;
 use zhiyuan_store::sites::{self, SiteRow};
 use zhiyuan_store::volunteers::{self, Visibility};
-use zhiyuan_store::{accounts, now_millis, orgs, regions, sessions, Conn, Page, PageRequest};
+use zhiyuan_store::{accounts, now_millis, orgs, regions, sessions, Conn};
 
 use crate::access::{site_prefix, Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
@@ -551,6 +554,46 @@ impl App {
     ) -> AppResult<OrderView> {
         let offers = store::offers_of(conn, o.id).await?;
         let served = store::service_of(conn, o.id).await?;
+        self.build_order_view(caller, o, offers, served)
+    }
+
+    /// The views of a page of orders in two queries whatever its length: the offers and the
+    /// service of all its orders at once (one by one they cost two queries per order).
+    async fn order_views(
+        &self,
+        conn: &mut Conn,
+        caller: Option<&Caller>,
+        rows: Vec<OrderRow>,
+    ) -> AppResult<Vec<OrderView>> {
+        let mut ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut offers: HashMap<i64, Vec<OfferRow>> = HashMap::new();
+        for f in store::offers_of_orders(conn, &ids).await? {
+            offers.entry(f.order_id).or_default().push(f);
+        }
+        let mut served: HashMap<i64, Vec<ServiceRow>> = HashMap::new();
+        for x in store::service_of_orders(conn, &ids).await? {
+            served.entry(x.order_id).or_default().push(x);
+        }
+        rows.into_iter()
+            .map(|o| {
+                let (f, x) = (offers.get(&o.id), served.get(&o.id));
+                let (f, x) = (f.cloned().unwrap_or_default(), x.cloned().unwrap_or_default());
+                self.build_order_view(caller, o, f, x)
+            })
+            .collect()
+    }
+
+    /// An order's view from its row, its offers (newest round first) and its service (by
+    /// volunteer).
+    fn build_order_view(
+        &self,
+        caller: Option<&Caller>,
+        o: OrderRow,
+        offers: Vec<OfferRow>,
+        served: Vec<ServiceRow>,
+    ) -> AppResult<OrderView> {
         let status = status_of(&o)?;
         let mut can = Vec::new();
         if let Some(c) = caller {
@@ -1246,20 +1289,14 @@ impl App {
         Ok(v)
     }
 
-    /// The caller's own orders, newest first.
-    pub async fn my_orders(&self, caller: &Caller, page: PageRequest) -> AppResult<Page<OrderView>> {
+    /// The caller's own orders, newest first (a keyset page).
+    pub async fn my_orders(&self, caller: &Caller, page: &SeekRequest) -> AppResult<Seek<OrderView>> {
         let mut conn = self.conn().await?;
-        let p = store::of_resident(&mut conn, caller.account_id, page).await?;
-        let mut items = Vec::new();
-        for o in p.items {
-            items.push(self.order_view(&mut conn, Some(caller), o).await?);
-        }
-        Ok(Page {
-            items,
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        })
+        let mut p = store::of_resident(&mut conn, caller.account_id, page).await?;
+        let items = self
+            .order_views(&mut conn, Some(caller), std::mem::take(&mut p.items))
+            .await?;
+        Ok(p.with_items(items))
     }
 
     /// One order, for its resident, the offices handling it and those it was dispatched to.
@@ -1274,27 +1311,21 @@ impl App {
     }
 
     /// An office's queue: orders in its region that it handles, in the given states (all when
-    /// empty).
+    /// empty), earliest window first (a keyset page).
     pub async fn order_queue(
         &self,
         caller: &Caller,
         statuses: &[OrderStatus],
-        page: PageRequest,
-    ) -> AppResult<Page<OrderView>> {
+        page: &SeekRequest,
+    ) -> AppResult<Seek<OrderView>> {
         caller.require_admin()?;
         let prefix = caller.region_prefix().ok_or(AppError::Forbidden)?.to_owned();
         let mut conn = self.conn().await?;
-        let p = store::queue(&mut conn, &prefix, statuses, page).await?;
-        let mut items = Vec::new();
-        for o in p.items {
-            items.push(self.order_view(&mut conn, Some(caller), o).await?);
-        }
-        Ok(Page {
-            items,
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        })
+        let mut p = store::queue(&mut conn, &prefix, statuses, page).await?;
+        let items = self
+            .order_views(&mut conn, Some(caller), std::mem::take(&mut p.items))
+            .await?;
+        Ok(p.with_items(items))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1697,8 +1728,9 @@ impl App {
     // -----------------------------------------------------------------------------------------
     // 接单
 
-    /// The offers addressed to the caller (their teams, their site, themselves), with orders.
-    pub async fn orders_for_me(&self, caller: &Caller) -> AppResult<Vec<OfferTask>> {
+    /// The offers addressed to the caller (their teams, their site, themselves), with orders:
+    /// a keyset page, live offers first, in a constant number of queries.
+    pub async fn orders_for_me(&self, caller: &Caller, page: &SeekRequest) -> AppResult<Seek<OfferTask>> {
         let mut scopes = Vec::new();
         match &caller.scope {
             Scope::Team { path, .. } => scopes.push(OfferScope::Teams(path.clone())),
@@ -1709,20 +1741,31 @@ impl App {
             scopes.push(OfferScope::Volunteer(v));
         }
         let mut conn = self.conn().await?;
-        let mut out = Vec::new();
-        for s in scopes {
-            for f in store::offers_for(&mut conn, &s, 100).await? {
-                let o = self.order_row(&mut conn, f.order_id).await?;
-                let open = f.status == "offered" && f.round == o.round;
-                let round = o.round;
-                out.push(OfferTask {
-                    offer: offer_view(f, round),
-                    order: self.order_view(&mut conn, Some(caller), o).await?,
-                    open,
-                });
-            }
+        let mut p = store::offers_for(&mut conn, &scopes, page).await?;
+        let mut ids: Vec<i64> = p.items.iter().map(|f| f.order_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let rows = store::get_many(&mut conn, &ids).await?;
+        let views: HashMap<i64, OrderView> = self
+            .order_views(&mut conn, Some(caller), rows)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        let mut items = Vec::new();
+        for f in std::mem::take(&mut p.items) {
+            let order = views
+                .get(&f.order_id)
+                .cloned()
+                .ok_or(AppError::NotFound("点单"))?;
+            let open = f.status == "offered" && f.round == order.round;
+            items.push(OfferTask {
+                offer: offer_view(f, order.round),
+                order,
+                open,
+            });
         }
-        Ok(out)
+        Ok(p.with_items(items))
     }
 
     /// Accepts an offer. A team or site takes the whole order, decided by one conditional update

@@ -12,8 +12,9 @@ use zhiyuan_domain::service::{
 };
 use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::records::{self, NewRecord, RecordRow};
+use zhiyuan_store::seek::{Seek, SeekRequest};
 use zhiyuan_store::signups::lock_volunteer;
-use zhiyuan_store::{memberships, now_millis, orgs, volunteers, Page, PageRequest};
+use zhiyuan_store::{memberships, now_millis, orgs, volunteers};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
@@ -81,7 +82,7 @@ impl From<RecordRow> for RecordView {
             }
             .to_owned(),
             status: r.status,
-            late: r.late != 0,
+            late: r.late,
             reason: r.reason,
             created_at: show_time(r.created_at),
         }
@@ -156,7 +157,7 @@ impl Draft {
                 "rejected" => "rejected",
                 _ => "pending",
             },
-            late: r.late != 0,
+            late: r.late,
             reason: String::new(),
             created_by: None,
         }
@@ -214,7 +215,7 @@ pub(crate) async fn append_row(app: &App, tx: &mut crate::work::Work, d: &Draft)
         person_in_charge: d.person_in_charge.clone(),
         source: d.source.to_owned(),
         status: d.status.to_owned(),
-        late: d.late as i64,
+        late: d.late,
         reason: d.reason.clone(),
         created_by: d.created_by,
         created_at,
@@ -680,17 +681,12 @@ impl App {
         &self,
         caller: &Caller,
         volunteer_id: i64,
-        page: PageRequest,
-    ) -> AppResult<Page<RecordView>> {
+        page: &SeekRequest,
+    ) -> AppResult<Seek<RecordView>> {
         self.volunteer(caller, volunteer_id).await?;
         let mut conn = self.conn().await?;
         let p = records::current_of(&mut conn, volunteer_id, page).await?;
-        Ok(Page {
-            items: p.items.into_iter().map(Into::into).collect(),
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        })
+        Ok(p.map(Into::into))
     }
 
     /// Every version of a record, oldest first.
@@ -725,7 +721,7 @@ impl App {
                         roots_only: true,
                         ..Default::default()
                     },
-                    PageRequest::new(None, Some(200)),
+                    zhiyuan_store::PageRequest::new(None, Some(200)),
                 )
                 .await?;
                 let mut out = Vec::new();

@@ -15,8 +15,9 @@ use zhiyuan_domain::tags::{category_by_code, parse_categories, parse_skills};
 use zhiyuan_domain::volunteer_no::VolunteerNo;
 use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::memberships::{self, MembershipRow};
+use zhiyuan_store::seek::{Seek, SeekRequest};
 use zhiyuan_store::volunteers::{self, NewVolunteer, VolunteerRow, VolunteerSearch};
-use zhiyuan_store::{accounts, orgs, regions, Page, PageRequest};
+use zhiyuan_store::{accounts, orgs, regions};
 
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
@@ -470,40 +471,45 @@ impl App {
     }
 
     /// Volunteers the caller may see, searched by name, volunteer number, phone or the full
-    /// resident ID (matched through its keyed hash).
+    /// resident ID (matched through its keyed hash); a keyset page, newest first.
     pub async fn search_volunteers(
         &self,
         caller: &Caller,
         q: Option<&str>,
         org_id: Option<i64>,
-        page: PageRequest,
-    ) -> AppResult<Page<VolunteerView>> {
-        let q = q.map(str::trim).filter(|s| !s.is_empty());
-        let id_hash = q
-            .and_then(|q| ResidentId::parse(q, today()).ok())
-            .map(|id| self.vault().lookup_hash(id.as_str()));
-        let search = VolunteerSearch {
-            q: q.map(str::to_owned),
-            id_hash,
-            region_prefix: None,
-            org_id,
-        };
+        page: &SeekRequest,
+    ) -> AppResult<Seek<VolunteerView>> {
+        let search = self.volunteer_search(q, org_id);
         let mut conn = self.conn().await?;
-        let p = volunteers::search(&mut conn, &caller.volunteer_visibility(), &search, page).await?;
-        let items = p
-            .items
+        let mut p = volunteers::search(&mut conn, &caller.volunteer_visibility(), &search, page).await?;
+        let items = std::mem::take(&mut p.items)
             .into_iter()
             .map(|r| {
                 let reveal = caller.volunteer_id == Some(r.id);
                 self.volunteer_view(r, reveal)
             })
             .collect::<AppResult<Vec<_>>>()?;
-        Ok(Page {
-            items,
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        })
+        Ok(p.with_items(items))
+    }
+
+    /// How many volunteers the caller may see (for the overview).
+    pub async fn count_volunteers(&self, caller: &Caller) -> AppResult<i64> {
+        let search = self.volunteer_search(None, None);
+        let mut conn = self.conn().await?;
+        Ok(volunteers::count_found(&mut conn, &caller.volunteer_visibility(), &search).await?)
+    }
+
+    fn volunteer_search(&self, q: Option<&str>, org_id: Option<i64>) -> VolunteerSearch {
+        let q = q.map(str::trim).filter(|s| !s.is_empty());
+        let id_hash = q
+            .and_then(|q| ResidentId::parse(q, today()).ok())
+            .map(|id| self.vault().lookup_hash(id.as_str()));
+        VolunteerSearch {
+            q: q.map(str::to_owned),
+            id_hash,
+            region_prefix: None,
+            org_id,
+        }
     }
 
     /// The caller's own volunteer record, if they have one.

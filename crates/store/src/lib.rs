@@ -18,6 +18,7 @@ pub mod phone_codes;
 pub mod projects;
 pub mod records;
 pub mod regions;
+pub mod seek;
 pub mod sessions;
 pub mod signups;
 pub mod sites;
@@ -45,6 +46,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A pagination cursor that this list did not hand out.
+    #[error("invalid pagination cursor")]
+    CursorInvalid,
 }
 
 impl StoreError {
@@ -219,6 +223,41 @@ impl Store {
 /// stored with byte ordering).
 pub fn prefix_range(prefix: &str) -> (String, String) {
     (prefix.to_owned(), format!("{prefix}~"))
+}
+
+/// A yes/no column. The schema has no booleans (SQLite and PostgreSQL decode them differently
+/// through `Any`): flags are BIGINT 0/1, read with `#[sqlx(try_from = "Flag")]` into a `bool`
+/// and written as `flag as i64`, so the integer never leaves the store.
+#[derive(Clone, Copy, Debug)]
+pub struct Flag(i64);
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0 != 0
+    }
+}
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Flag, sqlx::error::BoxDynError> {
+        Ok(Flag(<i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value)?))
+    }
+}
+
+/// `$first, $first+1, …` for `n` values bound into an `IN (…)` list.
+pub fn in_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Milliseconds since the Unix epoch.

@@ -9,7 +9,8 @@ use sqlx::FromRow;
 
 use zhiyuan_domain::order::OrderStatus;
 
-use crate::{now_millis, prefix_range, Conn, Page, PageRequest, Result};
+use crate::seek::{self, KeyKind, KeyValue, Seek, SeekRequest};
+use crate::{in_list, now_millis, prefix_range, Conn, Result};
 
 // ---------------------------------------------------------------------------------------------
 // Menus
@@ -232,74 +233,68 @@ pub async fn lock(conn: &mut Conn, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// A resident's orders, newest first.
-pub async fn of_resident(conn: &mut Conn, account_id: i64, page: PageRequest) -> Result<Page<OrderRow>> {
-    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders WHERE resident_account_id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{ORDER_SELECT} WHERE o.resident_account_id = $1 ORDER BY o.id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(account_id)
-    .bind(page.per_page)
-    .bind(page.offset())
-    .fetch_all(conn)
-    .await?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+/// Several orders by id, in no particular order (ids not found are missing).
+pub async fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<OrderRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{ORDER_SELECT} WHERE o.id IN ({})", in_list(1, ids.len()));
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
-/// The queue of an office: orders placed in `prefix` whose handling site lies in `prefix` too,
-/// in the given states (all when empty), oldest first.
+/// A page of a resident's orders, newest first (keyset on the id, served by `orders_resident`).
+pub async fn of_resident(conn: &mut Conn, account_id: i64, page: &SeekRequest) -> Result<Seek<OrderRow>> {
+    let plan = seek::plan(page, KeyKind::Id, "", "o.id", true, 2)?;
+    let sql = format!(
+        "{ORDER_SELECT} WHERE o.resident_account_id = $1{}{}",
+        plan.cond, plan.order
+    );
+    let rows: Vec<OrderRow> = plan
+        .bind(sqlx::query_as(&sql).bind(account_id))
+        .fetch_all(conn)
+        .await?;
+    Ok(plan.finish(rows, |o| (KeyValue::Int(o.id), o.id)))
+}
+
+/// A page of the queue of an office: orders placed in `prefix` whose handling site lies in
+/// `prefix` too, in the given states (all when empty), earliest window first (keyset on the
+/// window's start and the id, served by `orders_window`).
 pub async fn queue(
     conn: &mut Conn,
     prefix: &str,
     statuses: &[OrderStatus],
-    page: PageRequest,
-) -> Result<Page<OrderRow>> {
+    page: &SeekRequest,
+) -> Result<Seek<OrderRow>> {
     let (lo, hi) = prefix_range(prefix);
     // one placeholder per state, bound like every other value
     let status_cond = if statuses.is_empty() {
         String::new()
     } else {
-        let marks: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 3)).collect();
-        format!(" AND o.status IN ({})", marks.join(", "))
+        format!(" AND o.status IN ({})", in_list(3, statuses.len()))
     };
-    let cond = format!(
-        "o.region_code >= $1 AND o.region_code < $2 AND s.region_code >= $1 AND s.region_code < $2{status_cond}"
+    let plan = seek::plan(
+        page,
+        KeyKind::Int,
+        "o.window_start",
+        "o.id",
+        false,
+        3 + statuses.len(),
+    )?;
+    let sql = format!(
+        "{ORDER_SELECT} WHERE o.region_code >= $1 AND o.region_code < $2 AND s.region_code >= $1 \
+         AND s.region_code < $2{status_cond}{}{}",
+        plan.cond, plan.order
     );
-    let count_sql = format!("SELECT COUNT(*) FROM orders o JOIN sites s ON s.id = o.site_id WHERE {cond}");
-    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql).bind(&lo).bind(&hi);
+    let mut q = sqlx::query_as(&sql).bind(&lo).bind(&hi);
     for st in statuses {
-        count = count.bind(st.as_str());
+        q = q.bind(st.as_str());
     }
-    let (total,) = count.fetch_one(&mut *conn).await?;
-    let n = statuses.len();
-    let items_sql = format!(
-        "{ORDER_SELECT} WHERE {cond} ORDER BY o.window_start, o.id LIMIT ${} OFFSET ${}",
-        n + 3,
-        n + 4
-    );
-    let mut items = sqlx::query_as(&items_sql).bind(&lo).bind(&hi);
-    for st in statuses {
-        items = items.bind(st.as_str());
-    }
-    let items = items
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(conn)
-        .await?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let rows: Vec<OrderRow> = plan.bind(q).fetch_all(conn).await?;
+    Ok(plan.finish(rows, |o| (KeyValue::Int(o.window_start), o.id)))
 }
 
 /// What a state change writes; `None` leaves a column as it is.
@@ -564,6 +559,22 @@ pub async fn offers_of(conn: &mut Conn, order_id: i64) -> Result<Vec<OfferRow>> 
     .await?)
 }
 
+/// Every offer of several orders (a page of them), each order's newest round first.
+pub async fn offers_of_orders(conn: &mut Conn, order_ids: &[i64]) -> Result<Vec<OfferRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{OFFER_SELECT} WHERE f.order_id IN ({}) ORDER BY f.order_id, f.round DESC, f.id",
+        in_list(1, order_ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in order_ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
 /// Moves an offer from `from` to `to`; false when it was no longer in `from`.
 pub async fn set_offer(conn: &mut Conn, id: i64, from: &str, to: &str, by: Option<i64>) -> Result<bool> {
     let n = sqlx::query(
@@ -633,42 +644,85 @@ pub enum OfferScope {
     Volunteer(i64),
 }
 
-/// Offers addressed to a team subtree, a site or a volunteer, with their orders; live ones
-/// first, newest first.
-pub async fn offers_for(conn: &mut Conn, scope: &OfferScope, limit: i64) -> Result<Vec<OfferRow>> {
-    let order = "ORDER BY CASE WHEN f.status IN ('offered','accepted') THEN 0 ELSE 1 END, f.id DESC LIMIT";
-    let rows = match scope {
-        OfferScope::Teams(p) => {
-            let (lo, hi) = prefix_range(p);
-            sqlx::query_as(&format!(
-                "{OFFER_SELECT} WHERE f.kind = 'team' AND g.path >= $1 AND g.path < $2 {order} $3"
-            ))
-            .bind(lo)
-            .bind(hi)
-            .bind(limit)
-            .fetch_all(conn)
-            .await?
+/// A page of the offers addressed to any of `scopes` (team subtrees, a site, a volunteer), with
+/// their orders: live (offered or accepted) ones first, newest first within each (keyset on
+/// liveness and the id).
+pub async fn offers_for(
+    conn: &mut Conn,
+    scopes: &[OfferScope],
+    page: &SeekRequest,
+) -> Result<Seek<OfferRow>> {
+    const LIVE: &str = "CASE WHEN f.status IN ('offered','accepted') THEN 1 ELSE 0 END";
+    let mut conds = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut ints: Vec<i64> = Vec::new();
+    // texts first ($1…), then ints, then the page's own values
+    let n_texts: usize = scopes
+        .iter()
+        .map(|s| if matches!(s, OfferScope::Teams(_)) { 2 } else { 0 })
+        .sum();
+    for s in scopes {
+        match s {
+            OfferScope::Teams(p) => {
+                let (lo, hi) = prefix_range(p);
+                texts.push(lo);
+                texts.push(hi);
+                conds.push(format!(
+                    "(f.kind = 'team' AND g.path >= ${} AND g.path < ${})",
+                    texts.len() - 1,
+                    texts.len()
+                ));
+            }
+            OfferScope::Site(id) => {
+                ints.push(*id);
+                conds.push(format!(
+                    "(f.kind = 'site' AND f.site_id = ${})",
+                    n_texts + ints.len()
+                ));
+            }
+            OfferScope::Volunteer(id) => {
+                ints.push(*id);
+                conds.push(format!(
+                    "(f.kind = 'volunteer' AND f.volunteer_id = ${})",
+                    n_texts + ints.len()
+                ));
+            }
         }
-        OfferScope::Site(id) => {
-            sqlx::query_as(&format!(
-                "{OFFER_SELECT} WHERE f.kind = 'site' AND f.site_id = $1 {order} $2"
-            ))
-            .bind(id)
-            .bind(limit)
-            .fetch_all(conn)
-            .await?
-        }
-        OfferScope::Volunteer(id) => {
-            sqlx::query_as(&format!(
-                "{OFFER_SELECT} WHERE f.kind = 'volunteer' AND f.volunteer_id = $1 {order} $2"
-            ))
-            .bind(id)
-            .bind(limit)
-            .fetch_all(conn)
-            .await?
-        }
-    };
-    Ok(rows)
+    }
+    if conds.is_empty() {
+        return Ok(Seek {
+            items: Vec::new(),
+            per_page: page.per_page,
+            next: None,
+            prev: None,
+        });
+    }
+    let plan = seek::plan(
+        page,
+        KeyKind::Int,
+        LIVE,
+        "f.id",
+        true,
+        texts.len() + ints.len() + 1,
+    )?;
+    let sql = format!(
+        "{OFFER_SELECT} WHERE ({}){}{}",
+        conds.join(" OR "),
+        plan.cond,
+        plan.order
+    );
+    let mut q = sqlx::query_as(&sql);
+    for t in texts {
+        q = q.bind(t);
+    }
+    for i in ints {
+        q = q.bind(i);
+    }
+    let rows: Vec<OfferRow> = plan.bind(q).fetch_all(conn).await?;
+    Ok(plan.finish(rows, |f| {
+        let live = matches!(f.status.as_str(), "offered" | "accepted");
+        (KeyValue::Int(live as i64), f.id)
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,6 +764,23 @@ pub async fn service_of(conn: &mut Conn, order_id: i64) -> Result<Vec<ServiceRow
     .bind(order_id)
     .fetch_all(conn)
     .await?)
+}
+
+/// The service on several orders (a page of them), by order and volunteer.
+pub async fn service_of_orders(conn: &mut Conn, order_ids: &[i64]) -> Result<Vec<ServiceRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT s.order_id, s.volunteer_id, v.name AS volunteer_name, s.minutes, s.record_id FROM order_service s \
+         JOIN volunteers v ON v.id = s.volunteer_id WHERE s.order_id IN ({}) ORDER BY s.order_id, s.volunteer_id",
+        in_list(1, order_ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in order_ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
 /// Adds `delta` to a volunteer's count of orders accepted and not yet completed or cancelled.

@@ -274,10 +274,9 @@ pub async fn shifts_of_projects(conn: &mut Conn, project_ids: &[i64]) -> Result<
     if project_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let params: Vec<String> = (1..=project_ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "{SHIFT_SELECT} WHERE s.project_id IN ({}) ORDER BY s.starts_at, s.id",
-        params.join(",")
+        crate::in_list(1, project_ids.len())
     );
     let mut q = sqlx::query_as(&sql);
     for id in project_ids {

@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use crate::{Conn, Page, PageRequest, Result};
+use crate::seek::{self, KeyKind, KeyValue, Seek, SeekRequest};
+use crate::{Conn, Flag, Result};
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
 pub struct RecordRow {
@@ -25,7 +26,9 @@ pub struct RecordRow {
     pub person_in_charge: String,
     pub source: String,
     pub status: String,
-    pub late: i64,
+    /// Entered later than the deadline after the activity (stored 0/1).
+    #[sqlx(try_from = "Flag")]
+    pub late: bool,
     pub reason: String,
     pub created_by: Option<i64>,
     pub created_at: i64,
@@ -153,29 +156,19 @@ pub async fn insert(conn: &mut Conn, id: i64, r: &NewRecord) -> Result<i64> {
     Ok(id)
 }
 
-/// A volunteer's current records (newest first).
-pub async fn current_of(conn: &mut Conn, volunteer_id: i64, page: PageRequest) -> Result<Page<RecordRow>> {
-    let (total,): (i64,) = sqlx::query_as(&format!(
-        "SELECT COUNT(*) FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT}"
-    ))
-    .bind(volunteer_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let items = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT} \
-         ORDER BY r.service_date DESC, r.id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(volunteer_id)
-    .bind(page.per_page)
-    .bind(page.offset())
-    .fetch_all(conn)
-    .await?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+/// A page of a volunteer's current records, latest service date first (keyset on the date and
+/// the id, served by `service_records_volunteer_date`).
+pub async fn current_of(conn: &mut Conn, volunteer_id: i64, page: &SeekRequest) -> Result<Seek<RecordRow>> {
+    let plan = seek::plan(page, KeyKind::Date, "r.service_date", "r.id", true, 2)?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND {CURRENT}{}{}",
+        plan.cond, plan.order
+    );
+    let rows: Vec<RecordRow> = plan
+        .bind(sqlx::query_as(&sql).bind(volunteer_id))
+        .fetch_all(conn)
+        .await?;
+    Ok(plan.finish(rows, |r| (KeyValue::Text(r.service_date.clone()), r.id)))
 }
 
 /// Every version of a record's history, oldest first, following `supersedes` back from `id`.

@@ -6,7 +6,8 @@
 
 use sqlx::FromRow;
 
-use crate::{like_escape, now_millis, prefix_range, Conn, Page, PageRequest, Result};
+use crate::seek::{self, KeyKind, KeyValue, Seek, SeekRequest};
+use crate::{in_list, like_escape, now_millis, prefix_range, Conn, Result};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct VolunteerRow {
@@ -135,10 +136,9 @@ pub async fn visible_among(
         return Ok(Vec::new());
     }
     let (cond, params) = visibility_sql(vis, ids.len() + 1);
-    let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT v.id, v.name, COALESCE(v.volunteer_no, '') FROM volunteers v WHERE v.id IN ({}) AND {cond}",
-        list.join(",")
+        in_list(1, ids.len())
     );
     let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql);
     for id in ids {
@@ -227,12 +227,8 @@ pub struct VolunteerSearch {
     pub org_id: Option<i64>,
 }
 
-pub async fn search(
-    conn: &mut Conn,
-    vis: &Visibility,
-    s: &VolunteerSearch,
-    page: PageRequest,
-) -> Result<Page<VolunteerRow>> {
+/// The condition of a search and its values (`$1` to `$8`).
+fn search_sql(vis: &Visibility, s: &VolunteerSearch) -> (String, Vec<Option<String>>, Option<i64>) {
     let (vcond, vparams) = visibility_sql(vis, 1);
     let (rlo, rhi) = prefix_range(s.region_prefix.as_deref().unwrap_or(""));
     let q = s.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
@@ -252,36 +248,39 @@ pub async fn search(
     } else {
         (q_sub, q_pre)
     };
-    macro_rules! bind_all {
-        ($q:expr) => {{
-            let mut q = $q;
-            for p in &vparams {
-                q = q.bind(p.clone());
-            }
-            q.bind(&rlo)
-                .bind(&rhi)
-                .bind(&q_sub)
-                .bind(&q_pre)
-                .bind(&s.id_hash)
-                .bind(s.org_id)
-        }};
+    let mut texts: Vec<Option<String>> = vparams.into_iter().map(Some).collect();
+    texts.extend([Some(rlo), Some(rhi), q_sub, q_pre, s.id_hash.clone()]);
+    (cond, texts, s.org_id)
+}
+
+/// A page of the volunteers a search finds, newest first (keyset on the id).
+pub async fn search(
+    conn: &mut Conn,
+    vis: &Visibility,
+    s: &VolunteerSearch,
+    page: &SeekRequest,
+) -> Result<Seek<VolunteerRow>> {
+    let (cond, texts, org_id) = search_sql(vis, s);
+    let plan = seek::plan(page, KeyKind::Id, "", "v.id", true, 9)?;
+    let sql = format!("{SELECT} WHERE {cond}{}{}", plan.cond, plan.order);
+    let mut q = sqlx::query_as(&sql);
+    for t in texts {
+        q = q.bind(t);
     }
-    let count_sql = format!("SELECT COUNT(*) FROM volunteers v WHERE {cond}");
-    let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql))
-        .fetch_one(&mut *conn)
-        .await?;
-    let list_sql = format!("{SELECT} WHERE {cond} ORDER BY v.id DESC LIMIT $9 OFFSET $10");
-    let items = bind_all!(sqlx::query_as(&list_sql))
-        .bind(page.per_page)
-        .bind(page.offset())
-        .fetch_all(conn)
-        .await?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let rows: Vec<VolunteerRow> = plan.bind(q.bind(org_id)).fetch_all(conn).await?;
+    Ok(plan.finish(rows, |r| (KeyValue::Int(r.id), r.id)))
+}
+
+/// How many volunteers a search finds (for overviews; lists page with [`search`]).
+pub async fn count_found(conn: &mut Conn, vis: &Visibility, s: &VolunteerSearch) -> Result<i64> {
+    let (cond, texts, org_id) = search_sql(vis, s);
+    let sql = format!("SELECT COUNT(*) FROM volunteers v WHERE {cond}");
+    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+    for t in texts {
+        q = q.bind(t);
+    }
+    let (n,) = q.bind(org_id).fetch_one(conn).await?;
+    Ok(n)
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {

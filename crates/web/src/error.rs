@@ -50,6 +50,7 @@ impl ApiError {
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Forbidden => StatusCode::FORBIDDEN,

@@ -31,7 +31,7 @@ async fn rejections_answer_in_our_error_shape(t: TestApp) {
     // a path segment that is not a number, a query value of the wrong type, a wrong method
     for (method, path) in [
         ("GET", "/api/v1/orders/abc"),
-        ("GET", "/api/v1/volunteers?page=many"),
+        ("GET", "/api/v1/volunteers?per_page=many"),
         ("DELETE", "/api/v1/orders/queue"),
     ] {
         let r = t.send(method, path, Some(&w.chaoyang), None).await;
@@ -210,14 +210,18 @@ async fn links_use_the_configured_public_url_not_the_host_header(t: TestApp) {
 async fn paging_is_bounded_and_query_values_are_typed(t: TestApp) {
     let w = world::build(&t).await;
     for path in [
-        "/api/v1/volunteers?page=9223372036854775807&per_page=9223372036854775807",
+        "/api/v1/volunteers?after=0&per_page=9223372036854775807",
         "/api/v1/audit?page=9223372036854775807",
-        "/api/v1/orders/queue?page=9223372036854775807",
+        "/api/v1/orders/queue?after=9223372036854775807.9223372036854775807",
     ] {
         let r = t.get(path, Some(&w.city)).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
         assert_eq!(r.body["items"], json!([]), "{path}");
     }
+    let r = t
+        .get("/api/v1/volunteers?per_page=9223372036854775807", Some(&w.city))
+        .await;
+    assert_eq!(r.body["per_page"], 200, "{}", r.body);
     let r = t.get("/api/v1/orders/queue?status=Foo", Some(&w.city)).await;
     assert_eq!(
         (r.status.as_u16(), r.code()),

@@ -140,6 +140,45 @@ impl<T> From<zhiyuan_app::Page<T>> for PageOf<T> {
     }
 }
 
+/// A keyset page of a list (seek pagination): pass `next_cursor` as `?after=` for the next
+/// page and `prev_cursor` as `?before=` for the previous one. Cursors are opaque; rows added
+/// meanwhile never make a row repeat or go missing between pages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    pub per_page: i64,
+    /// Absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Absent on the first page.
+    pub prev_cursor: Option<String>,
+}
+
+impl<T> From<zhiyuan_app::seek::Seek<T>> for CursorPage<T> {
+    fn from(p: zhiyuan_app::seek::Seek<T>) -> Self {
+        CursorPage {
+            items: p.items,
+            per_page: p.per_page,
+            next_cursor: p.next,
+            prev_cursor: p.prev,
+        }
+    }
+}
+
+/// `?after=` or `?before=` a cursor of an earlier page, `&per_page=` (at most 200 a page). A
+/// cursor this list did not hand out is a 400 `cursor_invalid`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct Seeking {
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub per_page: Option<i64>,
+}
+
+impl Seeking {
+    pub fn request(&self) -> zhiyuan_app::seek::SeekRequest {
+        zhiyuan_app::seek::SeekRequest::new(self.after.clone(), self.before.clone(), self.per_page)
+    }
+}
+
 /// `?page=&per_page=` (1-based; at most 200 a page).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct Paging {

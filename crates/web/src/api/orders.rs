@@ -13,7 +13,7 @@ use zhiyuan_app::orders::{
 };
 
 use super::auth::LoginOutput;
-use super::{PageOf, Paging};
+use super::{CursorPage, Seeking};
 use zhiyuan_app::FieldError;
 use zhiyuan_domain::order::OrderStatus;
 
@@ -129,14 +129,14 @@ pub async fn submit_order(
 }
 
 /// The caller's own orders, newest first.
-#[utoipa::path(get, path = "/api/v1/orders/mine", tag = "orders", params(Paging), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<OrderView>)))]
+#[utoipa::path(get, path = "/api/v1/orders/mine", tag = "orders", params(Seeking), security(("bearer" = [])),
+    responses((status = 200, body = CursorPage<OrderView>), (status = 400, body = ErrorBody)))]
 pub async fn my_orders(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-    Query(p): Query<Paging>,
-) -> ApiResult<Json<PageOf<OrderView>>> {
-    Ok(Json(s.app.my_orders(&c, p.request()).await?.into()))
+    Query(p): Query<Seeking>,
+) -> ApiResult<Json<CursorPage<OrderView>>> {
+    Ok(Json(s.app.my_orders(&c, &p.request()).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -144,11 +144,10 @@ pub struct QueueQuery {
     /// Comma-separated states (submitted, dispatched, accepted, completed, rated, rejected,
     /// cancelled); all when absent. An unknown state is a 400 `status_invalid`.
     pub status: Option<String>,
-    /// 1-based; values past 100 000 are read as 100 000.
-    #[param(minimum = 1, maximum = 100000)]
-    pub page: Option<i64>,
-    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
-    #[param(minimum = 1, maximum = 200)]
+    /// `next_cursor` of the page before.
+    pub after: Option<String>,
+    /// `prev_cursor` of the page after.
+    pub before: Option<String>,
     pub per_page: Option<i64>,
 }
 
@@ -174,32 +173,36 @@ fn parse_statuses(raw: &str) -> Result<Vec<OrderStatus>, ApiError> {
     Ok(out)
 }
 
-/// The office's queue: orders in its region that it handles.
+/// The office's queue: orders in its region that it handles, earliest window first.
 #[utoipa::path(get, path = "/api/v1/orders/queue", tag = "orders", params(QueueQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<OrderView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = CursorPage<OrderView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn order_queue(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     Query(q): Query<QueueQuery>,
-) -> ApiResult<Json<PageOf<OrderView>>> {
+) -> ApiResult<Json<CursorPage<OrderView>>> {
     let statuses = parse_statuses(q.status.as_deref().unwrap_or(""))?;
-    let paging = Paging {
-        page: q.page,
+    let paging = Seeking {
+        after: q.after,
+        before: q.before,
         per_page: q.per_page,
     };
     Ok(Json(
-        s.app.order_queue(&c, &statuses, paging.request()).await?.into(),
+        s.app.order_queue(&c, &statuses, &paging.request()).await?.into(),
     ))
 }
 
-/// Orders dispatched to the caller's teams, site, or to the caller as a volunteer.
-#[utoipa::path(get, path = "/api/v1/orders/for-me", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = Vec<OfferTask>)))]
+/// Orders dispatched to the caller's teams, site, or to the caller as a volunteer: live offers
+/// first, newest first.
+#[utoipa::path(get, path = "/api/v1/orders/for-me", tag = "orders", params(Seeking), security(("bearer" = [])),
+    responses((status = 200, body = CursorPage<OfferTask>), (status = 400, body = ErrorBody)))]
 pub async fn orders_for_me(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
-) -> ApiResult<Json<Vec<OfferTask>>> {
-    Ok(Json(s.app.orders_for_me(&c).await?))
+    Query(p): Query<Seeking>,
+) -> ApiResult<Json<CursorPage<OfferTask>>> {
+    Ok(Json(s.app.orders_for_me(&c, &p.request()).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhiyuan_app::volunteers::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
 
-use super::{PageOf, Paging};
+use super::{CursorPage, Seeking};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson};
 
@@ -35,29 +35,30 @@ pub struct VolunteerQuery {
     pub q: Option<String>,
     /// Only members (or applicants) of this team.
     pub org_id: Option<i64>,
-    /// 1-based; values past 100 000 are read as 100 000.
-    #[param(minimum = 1, maximum = 100000)]
-    pub page: Option<i64>,
-    /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
-    #[param(minimum = 1, maximum = 200)]
+    /// `next_cursor` of the page before.
+    pub after: Option<String>,
+    /// `prev_cursor` of the page after.
+    pub before: Option<String>,
     pub per_page: Option<i64>,
 }
 
-/// Volunteers within the caller's scope; resident IDs masked.
+/// Volunteers within the caller's scope, newest first; resident IDs masked.
 #[utoipa::path(get, path = "/api/v1/volunteers", tag = "volunteers", params(VolunteerQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<VolunteerView>)))]
+    responses((status = 200, body = CursorPage<VolunteerView>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
 pub async fn list_volunteers(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     Query(q): Query<VolunteerQuery>,
-) -> ApiResult<Json<PageOf<VolunteerView>>> {
-    let paging = Paging {
-        page: q.page,
+) -> ApiResult<Json<CursorPage<VolunteerView>>> {
+    let paging = Seeking {
+        after: q.after,
+        before: q.before,
         per_page: q.per_page,
     };
     Ok(Json(
         s.app
-            .search_volunteers(&c, q.q.as_deref(), q.org_id, paging.request())
+            .search_volunteers(&c, q.q.as_deref(), q.org_id, &paging.request())
             .await?
             .into(),
     ))

@@ -12,7 +12,7 @@ use zhiyuan_app::projects::ProjectFilter;
 use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
 use zhiyuan_app::records::{Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry};
 
-use super::{PageOf, Paging};
+use super::{CursorPage, PageOf, Paging, Seeking};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson, MaybeCaller};
 use crate::AppState;
@@ -447,16 +447,17 @@ pub async fn record_history(
     Ok(Json(s.app.record_history(&c, id).await?))
 }
 
-/// A volunteer's current service records.
-#[utoipa::path(get, path = "/api/v1/volunteers/{id}/records", tag = "records", params(("id" = i64, Path), Paging),
-    security(("bearer" = [])), responses((status = 200, body = PageOf<RecordView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// A volunteer's current service records, latest service date first.
+#[utoipa::path(get, path = "/api/v1/volunteers/{id}/records", tag = "records", params(("id" = i64, Path), Seeking),
+    security(("bearer" = [])), responses((status = 200, body = CursorPage<RecordView>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn volunteer_records(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
-    Query(p): Query<Paging>,
-) -> ApiResult<Json<PageOf<RecordView>>> {
-    Ok(Json(s.app.volunteer_records(&c, id, p.request()).await?.into()))
+    Query(p): Query<Seeking>,
+) -> ApiResult<Json<CursorPage<RecordView>>> {
+    Ok(Json(s.app.volunteer_records(&c, id, &p.request()).await?.into()))
 }
 
 /// Confirmed hours and star level.

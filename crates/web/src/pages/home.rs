@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::Query;
 use zhiyuan_app::volunteers::{MembershipView, VolunteerView};
-use zhiyuan_app::PageRequest;
 
 use super::{ok, scope_label, Ctx, Nav, PageResult};
 
@@ -35,11 +34,7 @@ pub(crate) async fn home(ctx: Ctx) -> PageResult {
     };
     let app = &ctx.app;
     if caller.is_admin() {
-        let volunteers = app
-            .search_volunteers(caller, None, None, PageRequest::new(None, Some(1)))
-            .await
-            .map_err(|e| ctx.fail(e))?
-            .total;
+        let volunteers = app.count_volunteers(caller).await.map_err(|e| ctx.fail(e))?;
         let mut pending = app.pending_requests(caller).await.map_err(|e| ctx.fail(e))?;
         let pending_total = pending.len();
         pending.truncate(10);

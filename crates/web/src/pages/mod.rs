@@ -23,6 +23,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::Deserialize;
+use zhiyuan_app::seek::{Seek, SeekRequest};
 use zhiyuan_app::Page;
 use zhiyuan_app::{App, AppError, Caller, FieldError};
 
@@ -449,6 +451,52 @@ impl Pager {
             prev: (p.page > 1).then(|| link((p.page - 1).min(pages))),
             next: (p.page < pages).then(|| link(p.page + 1)),
         }
+    }
+}
+
+/// Links to the neighbours of a keyset page (`?after=` / `?before=` a cursor), and back to
+/// the first page once the reader has left it.
+pub(crate) struct SeekPager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub first: Option<String>,
+}
+
+impl SeekPager {
+    pub fn of<T>(p: &Seek<T>, base: &str, params: &[(&str, &str)]) -> SeekPager {
+        let link = |k: &'static str, cursor: &str| {
+            let mut all: Vec<(&str, &str)> = params.to_vec();
+            all.push((k, cursor));
+            url_with(base, &all)
+        };
+        SeekPager {
+            prev: p.prev.as_deref().map(|c| link("before", c)),
+            next: p.next.as_deref().map(|c| link("after", c)),
+            first: p.prev.is_some().then(|| url_with(base, params)),
+        }
+    }
+
+    /// Whether there is anywhere to go (a list that fits one page shows no pager).
+    pub fn any(&self) -> bool {
+        self.prev.is_some() || self.next.is_some()
+    }
+}
+
+/// `?after=` / `?before=` of a keyset-paged page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SeekQuery {
+    pub after: String,
+    pub before: String,
+}
+
+impl SeekQuery {
+    pub fn request(&self, per_page: i64) -> SeekRequest {
+        SeekRequest::new(
+            Some(self.after.clone()),
+            Some(self.before.clone()),
+            Some(per_page),
+        )
     }
 }
 

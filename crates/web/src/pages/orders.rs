@@ -14,13 +14,13 @@ use zhiyuan_app::orders::{
     CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuView, OfferTask, OrderInput,
     OrderView, RatingInput, ServedLine,
 };
+use zhiyuan_app::seek::SeekRequest;
 use zhiyuan_app::volunteers::VolunteerView;
-use zhiyuan_app::PageRequest;
 use zhiyuan_app::{AppError, Scope};
 
 use super::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
-    Choice, Ctx, FormErrors, Nav, PageResult, Pager,
+    Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
 use zhiyuan_domain::order::OrderStatus;
 
@@ -265,17 +265,22 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<OrderForm>) -> PageResult 
 struct MyOrdersPage {
     nav: Nav,
     orders: Vec<OrderView>,
+    pager: SeekPager,
 }
 
-pub(crate) async fn mine(ctx: Ctx) -> PageResult {
+/// Orders on one page of a resident's list and of the offers for a volunteer or team.
+const LIST_PAGE: i64 = 30;
+
+pub(crate) async fn mine(ctx: Ctx, Query(q): Query<SeekQuery>) -> PageResult {
     let caller = ctx.require_login()?;
     let p = ctx
         .app
-        .my_orders(caller, PageRequest::new(None, Some(100)))
+        .my_orders(caller, &q.request(LIST_PAGE))
         .await
         .map_err(|e| ctx.fail(e))?;
     ok(&MyOrdersPage {
         nav: ctx.nav(),
+        pager: SeekPager::of(&p, "/orders/mine", &[]),
         orders: p.items,
     })
 }
@@ -462,14 +467,15 @@ struct QueuePage {
     menu_site: Option<i64>,
     filter: String,
     filters: Vec<Choice>,
-    pager: Pager,
+    pager: SeekPager,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct QueueQuery {
     status: String,
-    page: Option<i64>,
+    after: String,
+    before: String,
 }
 
 /// Orders on one page of the office's queue.
@@ -496,10 +502,18 @@ pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
     };
     let p = ctx
         .app
-        .order_queue(caller, &statuses, PageRequest::new(q.page, Some(QUEUE_PAGE)))
+        .order_queue(
+            caller,
+            &statuses,
+            &SeekQuery {
+                after: q.after,
+                before: q.before,
+            }
+            .request(QUEUE_PAGE),
+        )
         .await
         .map_err(|e| ctx.fail(e))?;
-    let pager = Pager::of(&p, "/orders/queue", &[("status", &filter)]);
+    let pager = SeekPager::of(&p, "/orders/queue", &[("status", &filter)]);
     let filters = [
         ("open", "待处理"),
         ("submitted", "待派单"),
@@ -555,7 +569,7 @@ async fn dispatch_page(ctx: &Ctx, id: i64, q: &str, errors: FormErrors, status: 
         Vec::new()
     } else {
         ctx.app
-            .search_volunteers(caller, Some(q), None, PageRequest::new(None, Some(20)))
+            .search_volunteers(caller, Some(q), None, &SeekRequest::first(20))
             .await
             .map_err(|e| ctx.fail(e))?
             .items
@@ -626,14 +640,32 @@ struct ForMePage {
     nav: Nav,
     tasks: Vec<OfferTask>,
     notice: Option<String>,
+    pager: SeekPager,
 }
 
-pub(crate) async fn for_me(ctx: Ctx, Query(q): Query<DoneQuery>) -> PageResult {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ForMeQuery {
+    done: String,
+    after: String,
+    before: String,
+}
+
+pub(crate) async fn for_me(ctx: Ctx, Query(q): Query<ForMeQuery>) -> PageResult {
     let caller = ctx.require_login()?;
-    let tasks = ctx.app.orders_for_me(caller).await.map_err(|e| ctx.fail(e))?;
+    let page = SeekQuery {
+        after: q.after,
+        before: q.before,
+    };
+    let p = ctx
+        .app
+        .orders_for_me(caller, &page.request(LIST_PAGE))
+        .await
+        .map_err(|e| ctx.fail(e))?;
     ok(&ForMePage {
         nav: ctx.nav(),
-        tasks,
+        pager: SeekPager::of(&p, "/orders/for-me", &[]),
+        tasks: p.items,
         notice: done_text(&q.done),
     })
 }

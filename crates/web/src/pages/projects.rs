@@ -14,6 +14,7 @@ use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::projects::ProjectFilter;
 use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
 use zhiyuan_app::records::RecordView;
+use zhiyuan_app::seek::SeekRequest;
 use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::project::ProjectStatus;
@@ -902,7 +903,7 @@ async fn roster_page(
     let mut lines = Vec::with_capacity(roster.len());
     for u in roster {
         let record = if u.checkout_at.is_some() {
-            app.volunteer_records(caller, u.volunteer_id, PageRequest::new(None, Some(100)))
+            app.volunteer_records(caller, u.volunteer_id, &SeekRequest::first(100))
                 .await
                 .map(|page| {
                     page.items.into_iter().find(|r| {

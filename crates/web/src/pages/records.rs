@@ -15,15 +15,15 @@ use zhiyuan_app::projects::SignUpView;
 use zhiyuan_app::records::{
     Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry, TeamEntryLine,
 };
+use zhiyuan_app::seek::SeekRequest;
 use zhiyuan_app::volunteers::VolunteerView;
-use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, FieldError};
 use zhiyuan_domain::service::{format_hours, star_level};
 
 use super::projects::{manages_org, stars, team_choices, with_param};
 use super::{
-    county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
-    render, see_other, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
+    county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, parse_id, render,
+    see_other, Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
 
 /// Shows a refused action on the page it came from (input problems and conflicts), or fails.
@@ -191,7 +191,7 @@ pub(crate) async fn entry_form(ctx: Ctx, Query(q): Query<EntryQuery>) -> PageRes
 /// Resolves one "who" of a line: a volunteer number, a phone number or a volunteer id.
 async fn resolve_volunteer(app: &App, caller: &Caller, who: &str) -> Option<i64> {
     if let Ok(page) = app
-        .search_volunteers(caller, Some(who), None, PageRequest::new(None, Some(5)))
+        .search_volunteers(caller, Some(who), None, &SeekRequest::first(5))
         .await
     {
         if let Some(v) = page
@@ -540,7 +540,7 @@ struct HoursPage {
     stars: String,
     sign_ups: Vec<MySignUp>,
     records: Vec<RecordView>,
-    pager: Option<Pager>,
+    pager: Option<SeekPager>,
     teams: Vec<Choice>,
     form: DeclareForm,
     errors: FormErrors,
@@ -550,14 +550,15 @@ struct HoursPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct HoursQuery {
-    page: String,
+    after: String,
+    before: String,
     done: String,
 }
 
 async fn hours_page(
     ctx: &Ctx,
     caller: &Caller,
-    page: Option<i64>,
+    page: SeekQuery,
     form: DeclareForm,
     errors: FormErrors,
     notice: Option<String>,
@@ -580,7 +581,7 @@ async fn hours_page(
     };
     let summary = app.hours_summary(caller, vid).await.map_err(fail)?;
     let records = app
-        .volunteer_records(caller, vid, PageRequest::new(page, Some(20)))
+        .volunteer_records(caller, vid, &page.request(20))
         .await
         .map_err(fail)?;
     let now = chrono::Utc::now();
@@ -621,7 +622,7 @@ async fn hours_page(
         stars: stars(summary.star_level),
         summary: Some(summary),
         sign_ups,
-        pager: Some(Pager::of(&records, "/me/hours", &[])),
+        pager: Some(SeekPager::of(&records, "/me/hours", &[])),
         records: records.items,
         teams,
         form,
@@ -644,7 +645,10 @@ pub(crate) async fn my_hours(ctx: Ctx, Query(q): Query<HoursQuery>) -> PageResul
     let page = hours_page(
         &ctx,
         caller,
-        page_no(&q.page),
+        SeekQuery {
+            after: q.after,
+            before: q.before,
+        },
         form,
         FormErrors::default(),
         notice,
@@ -676,7 +680,7 @@ pub(crate) async fn declare(ctx: Ctx, Form(f): Form<DeclareForm>) -> PageResult 
                 )]),
                 _ => FormErrors::from_app(&e),
             };
-            let page = hours_page(&ctx, caller, None, f, errors, None).await?;
+            let page = hours_page(&ctx, caller, SeekQuery::default(), f, errors, None).await?;
             Ok(render(form_status(&e), &page))
         }
         Err(e) => Err(ctx.fail(e)),

@@ -12,8 +12,8 @@ use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
 
 use super::{
-    form_status, is_input_error, ok, page_no, parse_id, redirect_with_cookie, render, see_other,
-    session_cookie, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
+    form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
+    Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
 
 /// A registration form as submitted: every field as text, so that nothing the person typed
@@ -272,7 +272,8 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageRes
 #[serde(default)]
 pub(crate) struct ListQuery {
     q: String,
-    page: String,
+    after: String,
+    before: String,
 }
 
 #[derive(Template)]
@@ -281,7 +282,7 @@ struct ListPage {
     nav: Nav,
     q: String,
     items: Vec<VolunteerView>,
-    pager: Pager,
+    pager: SeekPager,
     can_register: bool,
 }
 
@@ -294,11 +295,15 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
             caller,
             Some(&query),
             None,
-            PageRequest::new(page_no(&q.page), Some(20)),
+            &SeekQuery {
+                after: q.after,
+                before: q.before,
+            }
+            .request(20),
         )
         .await
         .map_err(|e| ctx.fail(e))?;
-    let pager = Pager::of(&page, "/volunteers", &[("q", &query)]);
+    let pager = SeekPager::of(&page, "/volunteers", &[("q", &query)]);
     ok(&ListPage {
         nav: ctx.nav(),
         q: query,
