@@ -793,7 +793,7 @@ async fn every_operation_answers_as_documented(t: TestApp) {
     )
     .await;
     let for_me = a.ok_get("/api/v1/orders/for-me", vol).await;
-    let offer = for_me
+    let offer = for_me["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -837,7 +837,7 @@ async fn every_operation_answers_as_documented(t: TestApp) {
     )
     .await;
     let for_team = a.ok_get("/api/v1/orders/for-me", team).await;
-    let team_offer = for_team
+    let team_offer = for_team["items"]
         .as_array()
         .unwrap()
         .iter()
