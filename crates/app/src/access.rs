@@ -2,11 +2,11 @@
 //! district admins), a site (its region prefix: the site and everything under it), or a team
 //! subtree (a path prefix). Volunteers and residents reach only their own records.
 
-use zhiyuan_domain::region::RegionCode;
-use zhiyuan_domain::roles::Role;
+use zhiyuan_domain::auth::Role;
+use zhiyuan_domain::network::RegionCode;
 use zhiyuan_store::audit::AuditScope;
-use zhiyuan_store::orgs::OrgRow;
-use zhiyuan_store::volunteers::Visibility;
+use zhiyuan_store::network::orgs::OrgRow;
+use zhiyuan_store::people::volunteers::Visibility;
 
 use crate::error::{AppError, AppResult};
 

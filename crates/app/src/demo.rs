@@ -4,12 +4,12 @@
 //! generated resident IDs and Chinese names, plus one login for every role.
 
 use zhiyuan_domain::audit::AuditAction;
-use zhiyuan_domain::roles::Role;
+use zhiyuan_domain::auth::Role;
 use zhiyuan_domain::synth::Synth;
 use zhiyuan_store::audit::NewAudit;
-use zhiyuan_store::orgs::{self, NewOrg};
-use zhiyuan_store::regions::{self, RegionRow};
-use zhiyuan_store::sites::{self, NewSite};
+use zhiyuan_store::network::orgs::{self, NewOrg};
+use zhiyuan_store::network::regions::{self, RegionRow};
+use zhiyuan_store::network::sites::{self, NewSite};
 
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
@@ -93,7 +93,7 @@ impl App {
     /// Whether the demo data (and its `volunteer` login) is loaded.
     pub async fn demo_loaded(&self) -> AppResult<bool> {
         let mut conn = self.conn().await?;
-        Ok(zhiyuan_store::accounts::by_username(&mut conn, "volunteer")
+        Ok(zhiyuan_store::auth::accounts::by_username(&mut conn, "volunteer")
             .await?
             .is_some())
     }
@@ -232,7 +232,7 @@ impl App {
                 Some((tid, _, _)) => orgs::get(&mut tx, *tid).await?,
                 None => None,
             };
-            let checked = crate::volunteers::demo_checked(&p, &home, (lat, lon));
+            let checked = crate::people::demo_checked(&p, &home, (lat, lon));
             let vid = self
                 .insert_volunteer_demo(&mut tx, &checked, team_row.as_ref())
                 .await?;
@@ -367,8 +367,8 @@ impl App {
         volunteer: Option<i64>,
         rng: &mut Synth,
     ) -> AppResult<()> {
-        use crate::projects::{ProjectInput, ShiftInput};
-        use crate::records::{TeamEntry, TeamEntryLine};
+        use crate::service::projects::{ProjectInput, ShiftInput};
+        use crate::service::records::{TeamEntry, TeamEntryLine};
         use zhiyuan_domain::tags::SERVICE_CATEGORIES;
         const THEMES: &[(&str, &str)] = &[
             ("elderly_disabled", "敬老助餐志愿服务"),
@@ -384,13 +384,19 @@ impl App {
         ];
         if let Some(v) = volunteer {
             let mut tx = self.begin().await?;
-            if zhiyuan_store::memberships::active(&mut tx, v, demo_team)
+            if zhiyuan_store::people::memberships::active(&mut tx, v, demo_team)
                 .await?
                 .is_none()
             {
-                let id =
-                    zhiyuan_store::memberships::insert(&mut tx, v, demo_team, "approved", "演示数据", None)
-                        .await?;
+                let id = zhiyuan_store::people::memberships::insert(
+                    &mut tx,
+                    v,
+                    demo_team,
+                    "approved",
+                    "演示数据",
+                    None,
+                )
+                .await?;
                 tx.audit(NewAudit {
                     after: Some(
                         serde_json::json!({"volunteer_id": v, "org_id": demo_team, "status": "approved"}),
@@ -518,7 +524,7 @@ impl App {
     /// The demo login's caller.
     async fn demo_caller(&self, username: &str) -> AppResult<Caller> {
         let mut conn = self.conn().await?;
-        let a = zhiyuan_store::accounts::by_username(&mut conn, username)
+        let a = zhiyuan_store::auth::accounts::by_username(&mut conn, username)
             .await?
             .ok_or_else(|| AppError::Internal(format!("demo: no account {username}")))?;
         crate::auth::caller_of(&mut conn, &a).await

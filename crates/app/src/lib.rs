@@ -2,24 +2,18 @@
 //! writes through the store in one transaction, and records the write in the audit log.
 
 pub mod access;
-pub mod accounts;
-pub mod attendance;
 pub mod audit;
 pub mod auth;
-pub mod certificates;
 pub mod demo;
 pub mod error;
 pub mod idempotency;
-pub mod matching;
 pub mod network;
 pub mod notices;
 pub mod orders;
-pub mod projects;
-pub mod records;
+pub mod people;
+pub mod service;
 pub(crate) mod text;
-pub mod throttle;
 pub mod vault;
-pub mod volunteers;
 pub(crate) mod work;
 
 use std::path::{Path, PathBuf};
@@ -92,10 +86,10 @@ pub struct App {
     public_url: String,
     secure_cookies: bool,
     callers: Arc<auth::CallerCache>,
-    throttle: Arc<throttle::Throttle>,
-    attend_queue: Arc<attendance::AttendQueue>,
-    /// Volunteers by position, skills and availability, for dispatch (see [`matching`]).
-    match_index: matching::SharedIndex,
+    throttle: Arc<auth::throttle::Throttle>,
+    attend_queue: Arc<service::attendance::AttendQueue>,
+    /// Volunteers by position, skills and availability, for dispatch (see [`orders::matching`]).
+    match_index: orders::matching::SharedIndex,
 }
 
 /// The configurable rules of the field.
@@ -127,12 +121,12 @@ impl App {
         store.migrate().await?;
         #[allow(clippy::disallowed_methods)] // before there is an App: reference data, not a change
         let mut tx = store.write().await?;
-        let seeded = zhiyuan_store::regions::seed_reference(&mut tx).await?;
+        let seeded = zhiyuan_store::network::regions::seed_reference(&mut tx).await?;
         tx.commit().await.map_err(zhiyuan_store::StoreError::from)?;
         if seeded > 0 {
             tracing::info!(regions = seeded, "loaded reference regions");
         }
-        let match_index = matching::load_index(&store).await?;
+        let match_index = orders::matching::load_index(&store).await?;
         let app = App {
             store,
             vault: Arc::new(vault),

@@ -13,7 +13,7 @@
 
 use std::ops::{Deref, DerefMut};
 
-use zhiyuan_domain::notice::NoticeKind;
+use zhiyuan_domain::notices::NoticeKind;
 use zhiyuan_store::audit::{self, NewAudit};
 use zhiyuan_store::notices::{self, Recipient};
 use zhiyuan_store::{Conn, StoreError, Tx};

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use sqlx::Connection;
 use zhiyuan_app::{App, Settings};
-use zhiyuan_domain::roles::Role;
+use zhiyuan_domain::auth::Role;
+use zhiyuan_domain::people::volunteer_no::VolunteerNo;
 use zhiyuan_domain::synth::Synth;
-use zhiyuan_domain::volunteer_no::VolunteerNo;
-use zhiyuan_store::orgs::{self, NewOrg};
-use zhiyuan_store::sites::{self, NewSite};
-use zhiyuan_store::{now_millis, regions, Backend, Tx};
+use zhiyuan_store::network::orgs::{self, NewOrg};
+use zhiyuan_store::network::sites::{self, NewSite};
+use zhiyuan_store::{network::regions, now_millis, Backend, Tx};
 
 /// Credited minutes of every record the run makes: in at start + 5 min, out at start + 2 h 35 min.
 pub const RECORD_MINUTES: i64 = 150;

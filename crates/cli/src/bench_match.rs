@@ -23,7 +23,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
-use zhiyuan_domain::availability::WeeklyAvailability;
+use zhiyuan_domain::people::availability::WeeklyAvailability;
 use zhiyuan_domain::tags::SUGGESTED_SKILLS;
 use zhiyuan_matching::{distance_m, score, window_from_cells, Entry, Hit, Index, Query};
 
@@ -808,7 +808,7 @@ async fn pg_run(
             .bind(q.k as i64);
         if postgis.is_none() {
             // A box that holds the circle: latitude ± r/R, longitude widened by 1/cos(lat) and 1 %.
-            let dlat = (q.radius_m / zhiyuan_domain::geo::EARTH_RADIUS_M).to_degrees() * 1.01;
+            let dlat = (q.radius_m / zhiyuan_domain::network::geo::EARTH_RADIUS_M).to_degrees() * 1.01;
             let dlon = dlat / (q.lat.abs() + dlat).min(89.0).to_radians().cos();
             query = query
                 .bind(q.lat - dlat)

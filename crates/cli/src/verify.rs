@@ -1,6 +1,6 @@
 //! `zhiyuan verify-records`: checks every volunteer's service-record hash chain.
 
-use zhiyuan_app::records::ChainReport;
+use zhiyuan_app::service::records::ChainReport;
 use zhiyuan_app::App;
 
 /// The Chinese summary of a report; the second value is true when every chain is intact.
@@ -41,7 +41,7 @@ pub async fn run(app: &App) -> anyhow::Result<bool> {
 mod tests {
     use super::*;
     use zhiyuan_app::demo::{DemoSize, DEMO_PASSWORD};
-    use zhiyuan_app::records::{TeamEntry, TeamEntryLine};
+    use zhiyuan_app::service::records::{TeamEntry, TeamEntryLine};
     use zhiyuan_app::Settings;
 
     #[test]

@@ -4,22 +4,15 @@
 //! shown to users and whose [`DomainError::code`] is the stable English code used by the API.
 
 pub mod audit;
-pub mod availability;
-pub mod chain;
-pub mod checkin;
+pub mod auth;
 pub mod error;
-pub mod geo;
-pub mod notice;
-pub mod order;
-pub mod person;
+pub mod network;
+pub mod notices;
+pub mod orders;
+pub mod people;
 pub mod phone;
-pub mod project;
-pub mod region;
-pub mod resident_id;
-pub mod roles;
 pub mod service;
 pub mod synth;
 pub mod tags;
-pub mod volunteer_no;
 
 pub use error::DomainError;

@@ -10,10 +10,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::availability::WeeklyAvailability;
-use crate::person::{Gender, PersonName};
+use crate::people::availability::WeeklyAvailability;
+use crate::people::resident_id::ResidentId;
+use crate::people::{Gender, PersonName};
 use crate::phone::Phone;
-use crate::resident_id::ResidentId;
 use crate::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
 
 /// Region used when `person` is given a region code that cannot start a resident ID.
@@ -397,7 +397,7 @@ impl Synth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::is_province_code;
+    use crate::network::is_province_code;
     use crate::tags::category_by_code;
     use chrono::Datelike;
 

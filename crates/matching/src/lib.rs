@@ -22,7 +22,7 @@
 //! # Positions and distance
 //! Positions are stored as `f32` degrees (about 0.4 m of rounding in Beijing). Every distance —
 //! in the index and in any reference scan — is [`distance_m`]: the domain's haversine
-//! ([`zhiyuan_domain::geo::haversine_m`]) from the query point to the *stored* position, so the
+//! ([`zhiyuan_domain::network::geo::haversine_m`]) from the query point to the *stored* position, so the
 //! index and a brute-force scan agree bit for bit.
 //!
 //! # Skills
@@ -55,8 +55,8 @@ pub mod window;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use zhiyuan_domain::availability::WeeklyAvailability;
-use zhiyuan_domain::geo::{haversine_m, valid_point, EARTH_RADIUS_M};
+use zhiyuan_domain::network::geo::{haversine_m, valid_point, EARTH_RADIUS_M};
+use zhiyuan_domain::people::availability::WeeklyAvailability;
 
 pub use score::Reason;
 pub use window::{window_cells, window_from_cells};

@@ -1,7 +1,7 @@
 //! Service windows as sets of weekly (day, hour) cells.
 
 use chrono::{Datelike, TimeZone, Timelike};
-use zhiyuan_domain::availability::WeeklyAvailability;
+use zhiyuan_domain::people::availability::WeeklyAvailability;
 
 const HOUR_MS: i64 = 3_600_000;
 const WEEK_HOURS: i64 = 168;

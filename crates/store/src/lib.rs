@@ -6,23 +6,15 @@
 //! its own migrations folder. Repository functions take `&mut AnyConnection` so a use case can
 //! compose several of them in one transaction; [`Store::write`] hands out that transaction.
 
-pub mod accounts;
 pub mod audit;
+pub mod auth;
 pub mod idempotency;
-pub mod matching;
-pub mod memberships;
+pub mod network;
 pub mod notices;
 pub mod orders;
-pub mod orgs;
-pub mod phone_codes;
-pub mod projects;
-pub mod records;
-pub mod regions;
+pub mod people;
 pub mod seek;
-pub mod sessions;
-pub mod signups;
-pub mod sites;
-pub mod volunteers;
+pub mod service;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -10,7 +10,7 @@ use support::world::{self, created, volunteer_body, PW};
 async fn counts(t: &TestApp) -> (i64, i64) {
     let mut c = t.app.store.read().await.unwrap();
     (
-        zhiyuan_store::volunteers::count(&mut c).await.unwrap(),
+        zhiyuan_store::people::volunteers::count(&mut c).await.unwrap(),
         zhiyuan_store::audit::count(&mut c).await.unwrap(),
     )
 }
@@ -53,7 +53,7 @@ async fn registration_masks_the_id_except_for_the_holder(t: TestApp) {
     let no = r.body["volunteer_no"].as_str().unwrap();
     assert_eq!(no.len(), 15);
     assert!(!w.v_self_id.contains(no) && !no.contains(&w.v_self_id[..]));
-    zhiyuan_domain::volunteer_no::VolunteerNo::parse(no).unwrap();
+    zhiyuan_domain::people::volunteer_no::VolunteerNo::parse(no).unwrap();
     // nowhere in the list, the audit log or the database is the clear number
     let list = t.get("/api/v1/volunteers?per_page=200", Some(&w.city)).await;
     assert!(!list.body.to_string().contains(&w.v_self_id));

@@ -14,7 +14,7 @@ use browser::{css, fill, start_server, wait_for, wait_for_path};
 use chrono::NaiveDate;
 use fantoccini::Client;
 use zhiyuan_app::demo::DEMO_PASSWORD;
-use zhiyuan_domain::resident_id::ResidentId;
+use zhiyuan_domain::people::resident_id::ResidentId;
 
 async fn submit(c: &Client) -> Result<()> {
     c.find(css("main form button[type=submit]"))

@@ -43,7 +43,7 @@ async fn run(c: &Client) -> Result<()> {
     c.set_window_size(390, 844).await?;
 
     // Wrong passwords: the form says so and keeps the name; then the account is locked for a while.
-    for _ in 0..zhiyuan_app::throttle::ACCOUNT_LIMIT {
+    for _ in 0..zhiyuan_app::auth::throttle::ACCOUNT_LIMIT {
         c.goto(&format!("{base}/login")).await?;
         fill(c, "#username", "chaoyang").await?;
         fill(c, "#password", "wrong-pass-1").await?;

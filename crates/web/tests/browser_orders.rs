@@ -56,11 +56,11 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
     // The demo volunteer, to find among the suggestions on the dispatch screen.
     let (vid, _vno) = {
         let mut c = app.store.read().await?;
-        let acc = zhiyuan_store::accounts::by_username(&mut c, "volunteer")
+        let acc = zhiyuan_store::auth::accounts::by_username(&mut c, "volunteer")
             .await?
             .context("demo volunteer")?;
         let vid = acc.volunteer_id.context("volunteer record")?;
-        let v = zhiyuan_store::volunteers::get(&mut c, vid)
+        let v = zhiyuan_store::people::volunteers::get(&mut c, vid)
             .await?
             .context("volunteer row")?;
         (vid, v.volunteer_no.context("volunteer number")?)
@@ -74,7 +74,7 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
         sqlx::query("UPDATE volunteers SET lat = $1, lon = $2, availability = $3 WHERE id = $4")
             .bind(home_lat)
             .bind(home_lon)
-            .bind(zhiyuan_domain::availability::WeeklyAvailability::all().to_hex())
+            .bind(zhiyuan_domain::people::availability::WeeklyAvailability::all().to_hex())
             .bind(vid)
             .execute(&mut *tx)
             .await?;

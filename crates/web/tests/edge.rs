@@ -244,7 +244,7 @@ async fn notices_are_read_per_account(t: TestApp) {
             "jw2",
             world::PW,
             "建外二",
-            zhiyuan_domain::roles::Role::SiteAdmin,
+            zhiyuan_domain::auth::Role::SiteAdmin,
             None,
             Some(w.jw),
             None,
@@ -361,7 +361,7 @@ mod accounts {
                 json!({"username": user, "password": pw}),
             )
         };
-        for _ in 0..zhiyuan_app::throttle::ACCOUNT_LIMIT {
+        for _ in 0..zhiyuan_app::auth::throttle::ACCOUNT_LIMIT {
             let r = try_login("chaoyang", "wrong-password1").await;
             assert_eq!(r.status, 401);
         }

@@ -8,7 +8,7 @@ use chrono::TimeZone;
 use serde_json::json;
 use support::app::{spawn_app, Db, TestApp};
 use support::world::PW;
-use zhiyuan_app::matching::{window_cells, Query};
+use zhiyuan_app::orders::matching::{window_cells, Query};
 
 const TIANANMEN: (f64, f64) = (39.9055, 116.3976);
 

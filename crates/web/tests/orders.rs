@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use support::app::{spawn_app, Db, TestApp};
 use support::world::{self, World, PW};
-use zhiyuan_domain::roles::Role;
+use zhiyuan_domain::auth::Role;
 
 /// A community of 建外 (covered by the 建外 institute: it has no station of its own).
 const PLACE: &str = "110105001001";

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 use support::app::{spawn_app, Db, TestApp};
 use support::world::{self, created};
-use zhiyuan_domain::resident_id::{check_char, ResidentId};
+use zhiyuan_domain::people::resident_id::{check_char, ResidentId};
 
 /// Volunteers registered with known numbers: issued in the county they live in (the worst case:
 /// the residence shown gives the region of issue away) and born on dates that are not the 1st.

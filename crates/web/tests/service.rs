@@ -468,11 +468,8 @@ async fn qr_check_in_is_signed_idempotent_and_located(t: TestApp) {
         (r.status.as_u16(), r.body["error"]["code"].as_str()),
         (422, Some("qr_token_invalid"))
     );
-    let stale = zhiyuan_domain::checkin::QrSigner::new(&t.app.vault().derived_key("checkin-qr")).token(
-        shift,
-        Utc::now().timestamp() - 3600,
-        120,
-    );
+    let stale = zhiyuan_domain::service::checkin::QrSigner::new(&t.app.vault().derived_key("checkin-qr"))
+        .token(shift, Utc::now().timestamp() - 3600, 120);
     let r = scan(json!({"token": stale, "lat": 39.9087, "lon": 116.4500})).await;
     assert_eq!(
         r.body["error"]["code"], "qr_token_invalid",
@@ -827,7 +824,7 @@ async fn records_are_versioned_chained_and_never_lost(t: TestApp) {
     };
     let before = {
         let mut c = t.app.store.read().await.unwrap();
-        zhiyuan_store::records::count(&mut c).await.unwrap()
+        zhiyuan_store::service::records::count(&mut c).await.unwrap()
     };
     for (m, code) in [
         (0, "minutes_invalid"),
@@ -849,7 +846,7 @@ async fn records_are_versioned_chained_and_never_lost(t: TestApp) {
     assert_eq!(outside.status, 403);
     let after = {
         let mut c = t.app.store.read().await.unwrap();
-        zhiyuan_store::records::count(&mut c).await.unwrap()
+        zhiyuan_store::service::records::count(&mut c).await.unwrap()
     };
     assert_eq!(before, after, "refused entries wrote nothing");
     let r = t

@@ -3,8 +3,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use zhiyuan_app::accounts::{AccountInput, AccountView};
 use zhiyuan_app::audit::{AuditAction, AuditFilter, AuditView, Entity};
+use zhiyuan_app::auth::manage::{AccountInput, AccountView};
 
 use super::{query_enum, PageOf, Paging};
 use crate::error::{ApiResult, ErrorBody};

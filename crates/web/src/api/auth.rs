@@ -3,7 +3,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zhiyuan_app::volunteers::VolunteerView;
+use zhiyuan_app::people::VolunteerView;
 use zhiyuan_app::Caller;
 
 use crate::error::{ApiResult, ErrorBody};

@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, ResponseBuilder};
-use zhiyuan_domain::order::{AssigneeKind, OfferStatus, OrderStatus};
-use zhiyuan_domain::project::{ProjectStatus, SignUpStatus};
-use zhiyuan_domain::region::RegionLevel;
-use zhiyuan_domain::roles::{MembershipStatus, OrgKind, Role, SiteLevel};
+use zhiyuan_domain::auth::{MembershipStatus, OrgKind, Role, SiteLevel};
+use zhiyuan_domain::network::RegionLevel;
+use zhiyuan_domain::orders::{AssigneeKind, OfferStatus, OrderStatus};
+use zhiyuan_domain::service::project::{ProjectStatus, SignUpStatus};
 
 /// The shared error responses: status, component name, description.
 const COMMON: [(&str, &str, &str); 10] = [

@@ -15,7 +15,7 @@ use zhiyuan_app::orders::{
 use super::auth::LoginOutput;
 use super::{CursorPage, Seeking};
 use zhiyuan_app::FieldError;
-use zhiyuan_domain::order::OrderStatus;
+use zhiyuan_domain::orders::OrderStatus;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson, ClientAddr};

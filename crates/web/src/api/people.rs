@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use zhiyuan_app::volunteers::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::people::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
 
 use super::{CursorPage, Seeking};
 use crate::error::{ApiResult, ErrorBody};

@@ -6,11 +6,13 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use zhiyuan_app::attendance::{AttendanceView, Direction, OfflineEvent, OfflineOutcome, QrView};
-use zhiyuan_app::certificates::{CertificateRequest, CertificateView, Verification};
-use zhiyuan_app::projects::ProjectFilter;
-use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
-use zhiyuan_app::records::{Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry};
+use zhiyuan_app::service::attendance::{AttendanceView, Direction, OfflineEvent, OfflineOutcome, QrView};
+use zhiyuan_app::service::certificates::{CertificateRequest, CertificateView, Verification};
+use zhiyuan_app::service::projects::ProjectFilter;
+use zhiyuan_app::service::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
+use zhiyuan_app::service::records::{
+    Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry,
+};
 
 use super::{CursorPage, PageOf, Paging, Seeking};
 use crate::error::{ApiError, ApiResult, ErrorBody};

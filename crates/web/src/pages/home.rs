@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::Query;
-use zhiyuan_app::volunteers::{MembershipView, VolunteerView};
+use zhiyuan_app::people::{MembershipView, VolunteerView};
 
 use super::{ok, scope_label, Ctx, Nav, PageResult};
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::network::SiteFilter;
 use zhiyuan_app::network::{OrgInput, OrgView, SiteView};
-use zhiyuan_app::volunteers::MembershipView;
+use zhiyuan_app::people::MembershipView;
 use zhiyuan_app::AppError;
 use zhiyuan_app::PageRequest;
 

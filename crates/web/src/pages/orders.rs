@@ -14,15 +14,15 @@ use zhiyuan_app::orders::{
     CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuView, OfferTask, OrderInput,
     OrderView, RatingInput, ServedLine,
 };
+use zhiyuan_app::people::VolunteerView;
 use zhiyuan_app::seek::SeekRequest;
-use zhiyuan_app::volunteers::VolunteerView;
 use zhiyuan_app::{AppError, Scope};
 
 use super::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
     Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
-use zhiyuan_domain::order::OrderStatus;
+use zhiyuan_domain::orders::OrderStatus;
 
 use crate::extract::ClientAddr;
 

@@ -9,15 +9,15 @@ use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
-use zhiyuan_app::attendance::{AttendanceView, Direction};
 use zhiyuan_app::network::OrgFilter;
-use zhiyuan_app::projects::ProjectFilter;
-use zhiyuan_app::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
-use zhiyuan_app::records::RecordView;
 use zhiyuan_app::seek::SeekRequest;
+use zhiyuan_app::service::attendance::{AttendanceView, Direction};
+use zhiyuan_app::service::projects::ProjectFilter;
+use zhiyuan_app::service::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
+use zhiyuan_app::service::records::RecordView;
 use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
-use zhiyuan_domain::project::ProjectStatus;
+use zhiyuan_domain::service::project::ProjectStatus;
 use zhiyuan_domain::tags::SERVICE_CATEGORIES;
 
 use super::{

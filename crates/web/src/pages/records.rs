@@ -10,13 +10,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
-use zhiyuan_app::certificates::{CertificateRequest, CertificateView, Verification};
-use zhiyuan_app::projects::SignUpView;
-use zhiyuan_app::records::{
+use zhiyuan_app::people::VolunteerView;
+use zhiyuan_app::seek::SeekRequest;
+use zhiyuan_app::service::certificates::{CertificateRequest, CertificateView, Verification};
+use zhiyuan_app::service::projects::SignUpView;
+use zhiyuan_app::service::records::{
     Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry, TeamEntryLine,
 };
-use zhiyuan_app::seek::SeekRequest;
-use zhiyuan_app::volunteers::VolunteerView;
 use zhiyuan_app::{App, AppError, AppResult, Caller, FieldError};
 use zhiyuan_domain::service::{format_hours, star_level};
 
@@ -592,7 +592,7 @@ async fn hours_page(
         .into_iter()
         .map(|u| {
             let live = matches!(u.status.as_str(), "pending" | "approved" | "waitlisted");
-            let future = zhiyuan_app::projects::parse_instant(&u.starts_at).is_some_and(|t| t > now);
+            let future = zhiyuan_app::service::projects::parse_instant(&u.starts_at).is_some_and(|t| t > now);
             MySignUp {
                 can_cancel: live && future && u.checkin_at.is_none(),
                 u,

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 use zhiyuan_app::network::OrgFilter;
-use zhiyuan_app::volunteers::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::people::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
 use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};

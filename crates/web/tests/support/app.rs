@@ -215,7 +215,7 @@ pub fn new_resident_id(region6: &str) -> String {
     let birth =
         chrono::NaiveDate::from_ymd_opt(1960 + (n % 40) as i32, 1 + (n / 40 % 12), 1 + (n / 480 % 28))
             .unwrap();
-    zhiyuan_domain::resident_id::ResidentId::compose(region6, birth, (n % 997) as u16)
+    zhiyuan_domain::people::resident_id::ResidentId::compose(region6, birth, (n % 997) as u16)
         .unwrap()
         .as_str()
         .to_owned()

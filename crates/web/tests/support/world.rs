@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use serde_json::json;
-use zhiyuan_domain::roles::Role;
-use zhiyuan_store::regions::RegionRow;
+use zhiyuan_domain::auth::Role;
+use zhiyuan_store::network::regions::RegionRow;
 
 use super::app::{new_resident_id, TestApp};
 
@@ -41,7 +41,7 @@ pub struct World {
 
 async fn region(t: &TestApp, code: &str, name: &str, level: &str, parent: Option<&str>) {
     let mut tx = t.app.store.write().await.unwrap();
-    zhiyuan_store::regions::insert(
+    zhiyuan_store::network::regions::insert(
         &mut tx,
         &RegionRow {
             code: code.into(),

@@ -1,0 +1,6 @@
+//! Volunteer service: projects and shifts, sign-ups, attendance, service records and certificates.
+
+pub mod attendance;
+pub mod certificates;
+pub mod projects;
+pub mod records;

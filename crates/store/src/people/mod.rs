@@ -1,0 +1,4 @@
+//! Volunteers and their memberships of organizations.
+
+pub mod memberships;
+pub mod volunteers;
