@@ -234,6 +234,7 @@ impl App {
             };
             let checked = crate::people::demo_checked(&p, &home, (lat, lon));
             let vid = self
+                .people()
                 .insert_volunteer_demo(&mut tx, &checked, team_row.as_ref())
                 .await?;
             if i == 0 || (first_in_jianwai.is_none() && home.starts_with("110105001")) {
@@ -276,6 +277,7 @@ impl App {
             .ok_or_else(|| AppError::Internal("demo: no team".into()))?;
         drop(conn);
         let admin_id = self
+            .auth()
             .create_account_unchecked(
                 "admin",
                 DEMO_PASSWORD,
@@ -287,61 +289,66 @@ impl App {
                 None,
             )
             .await?;
-        self.create_account_unchecked(
-            "chaoyang",
-            DEMO_PASSWORD,
-            "朝阳区文明办",
-            Role::DistrictAdmin,
-            Some("110105"),
-            None,
-            None,
-            None,
-        )
-        .await?;
-        self.create_account_unchecked(
-            "jianwai",
-            DEMO_PASSWORD,
-            "建外街道实践所",
-            Role::SiteAdmin,
-            None,
-            Some(jianwai_site),
-            None,
-            None,
-        )
-        .await?;
-        self.create_account_unchecked(
-            "team",
-            DEMO_PASSWORD,
-            "队长",
-            Role::TeamAdmin,
-            None,
-            None,
-            Some(team),
-            None,
-        )
-        .await?;
-        self.create_account_unchecked(
-            "volunteer",
-            DEMO_PASSWORD,
-            "志愿者",
-            Role::Volunteer,
-            None,
-            None,
-            None,
-            first_in_jianwai,
-        )
-        .await?;
-        self.create_account_unchecked(
-            "resident",
-            DEMO_PASSWORD,
-            "居民",
-            Role::Resident,
-            None,
-            None,
-            None,
-            None,
-        )
-        .await?;
+        self.auth()
+            .create_account_unchecked(
+                "chaoyang",
+                DEMO_PASSWORD,
+                "朝阳区文明办",
+                Role::DistrictAdmin,
+                Some("110105"),
+                None,
+                None,
+                None,
+            )
+            .await?;
+        self.auth()
+            .create_account_unchecked(
+                "jianwai",
+                DEMO_PASSWORD,
+                "建外街道实践所",
+                Role::SiteAdmin,
+                None,
+                Some(jianwai_site),
+                None,
+                None,
+            )
+            .await?;
+        self.auth()
+            .create_account_unchecked(
+                "team",
+                DEMO_PASSWORD,
+                "队长",
+                Role::TeamAdmin,
+                None,
+                None,
+                Some(team),
+                None,
+            )
+            .await?;
+        self.auth()
+            .create_account_unchecked(
+                "volunteer",
+                DEMO_PASSWORD,
+                "志愿者",
+                Role::Volunteer,
+                None,
+                None,
+                None,
+                first_in_jianwai,
+            )
+            .await?;
+        self.auth()
+            .create_account_unchecked(
+                "resident",
+                DEMO_PASSWORD,
+                "居民",
+                Role::Resident,
+                None,
+                None,
+                None,
+                None,
+            )
+            .await?;
         let admin = Caller {
             account_id: admin_id,
             username: "admin".into(),
@@ -353,7 +360,7 @@ impl App {
         self.demo_projects(&admin, team, first_in_jianwai, &mut rng)
             .await?;
         self.demo_orders(team, first_in_jianwai).await?;
-        self.rebuild_match_index().await?;
+        self.orders().rebuild_match_index().await?;
         Ok(true)
     }
 
@@ -420,7 +427,7 @@ impl App {
         .collect();
         drop(conn);
         if !teams.iter().any(|t| t.id == demo_team) {
-            teams.push(self.org_row(demo_team).await?);
+            teams.push(self.network().org_row(demo_team).await?);
         }
         // the demo team first, then a spread over the city
         teams.sort_by_key(|t| (t.id != demo_team, t.id % 5, t.id));
@@ -468,20 +475,25 @@ impl App {
                 publish: true,
             };
             let days = (i % 6) as i64 + 1;
-            self.create_project(
-                admin,
-                &input(
-                    format!("{}{}", t.region_name, theme),
-                    vec![shift(days, 9, 11, 10), shift(days + 7, 14, 17, 8)],
-                ),
-            )
-            .await?;
+            self.service()
+                .create_project(
+                    admin,
+                    &input(
+                        format!("{}{}", t.region_name, theme),
+                        vec![shift(days, 9, 11, 10), shift(days + 7, 14, 17, 8)],
+                    ),
+                )
+                .await?;
             // a finished one with hours
-            let members = self.org_memberships(admin, t.id, Some("approved")).await?;
+            let members = self
+                .people()
+                .org_memberships(admin, t.id, Some("approved"))
+                .await?;
             if members.is_empty() {
                 continue;
             }
             let past = self
+                .service()
                 .create_project(
                     admin,
                     &input(
@@ -490,30 +502,35 @@ impl App {
                     ),
                 )
                 .await?;
-            self.set_project_status(admin, past.id, "running").await?;
-            self.set_project_status(admin, past.id, "finished").await?;
+            self.service()
+                .set_project_status(admin, past.id, "running")
+                .await?;
+            self.service()
+                .set_project_status(admin, past.id, "finished")
+                .await?;
             for round in 0..3i64 {
                 let date = today - chrono::Duration::days(7 + round * 11 + (i % 5) as i64);
-                self.enter_records(
-                    admin,
-                    &TeamEntry {
-                        organization_id: t.id,
-                        project_id: Some(past.id),
-                        activity: format!("{}{}", t.region_name, theme),
-                        service_date: date.to_string(),
-                        place: place.clone(),
-                        content: theme.into(),
-                        person_in_charge: person.clone(),
-                        entries: members
-                            .iter()
-                            .map(|m| TeamEntryLine {
-                                volunteer_id: m.volunteer_id,
-                                minutes: 60 + rng.range(0, 240) as i64,
-                            })
-                            .collect(),
-                    },
-                )
-                .await?;
+                self.service()
+                    .enter_records(
+                        admin,
+                        &TeamEntry {
+                            organization_id: t.id,
+                            project_id: Some(past.id),
+                            activity: format!("{}{}", t.region_name, theme),
+                            service_date: date.to_string(),
+                            place: place.clone(),
+                            content: theme.into(),
+                            person_in_charge: person.clone(),
+                            entries: members
+                                .iter()
+                                .map(|m| TeamEntryLine {
+                                    volunteer_id: m.volunteer_id,
+                                    minutes: 60 + rng.range(0, 240) as i64,
+                                })
+                                .collect(),
+                        },
+                    )
+                    .await?;
             }
         }
         Ok(())
@@ -541,22 +558,23 @@ impl App {
         let office = self.demo_caller("jianwai").await?;
         let vol = self.demo_caller("volunteer").await?;
         if let crate::Scope::Site { site_id, .. } = office.scope {
-            self.add_menu_item(
-                &office,
-                site_id,
-                &MenuItemInput {
-                    category: "elderly_disabled".into(),
-                    name: "陪同就医".into(),
-                    description: "陪同行动不便的老人到社区卫生服务中心就诊".into(),
-                    skills: vec!["医疗护理".into()],
-                    active: Some(true),
-                    position: None,
-                },
-            )
-            .await?;
+            self.orders()
+                .add_menu_item(
+                    &office,
+                    site_id,
+                    &MenuItemInput {
+                        category: "elderly_disabled".into(),
+                        name: "陪同就医".into(),
+                        description: "陪同行动不便的老人到社区卫生服务中心就诊".into(),
+                        skills: vec!["医疗护理".into()],
+                        active: Some(true),
+                        position: None,
+                    },
+                )
+                .await?;
         }
         let place = "110105001001";
-        let menu = self.menu_for_region(place).await?;
+        let menu = self.orders().menu_for_region(place).await?;
         let item = |name: &str| {
             menu.items
                 .iter()
@@ -580,76 +598,87 @@ impl App {
             contact_name: "张大妈".into(),
             contact_phone: "13800138000".into(),
         };
-        self.submit_order(&resident, &order("助老陪伴", 1, "老人独居，想找人聊聊天"))
+        self.orders()
+            .submit_order(&resident, &order("助老陪伴", 1, "老人独居，想找人聊聊天"))
             .await?;
         let o = self
+            .orders()
             .submit_order(&resident, &order("法律咨询", 2, "咨询房屋租赁合同"))
             .await?;
-        self.dispatch_order(
-            &office,
-            o.id,
-            &DispatchInput {
-                target: "team".into(),
-                team_ids: vec![demo_team],
-                ..Default::default()
-            },
-        )
-        .await?;
-        let Some(v) = volunteer else { return Ok(()) };
-        let (office_ref, vol_ref) = (&office, &vol);
-        let to_volunteer = |oid: i64| async move {
-            self.dispatch_order(
-                office_ref,
-                oid,
+        self.orders()
+            .dispatch_order(
+                &office,
+                o.id,
                 &DispatchInput {
-                    target: "volunteers".into(),
-                    volunteer_ids: vec![v],
+                    target: "team".into(),
+                    team_ids: vec![demo_team],
                     ..Default::default()
                 },
             )
             .await?;
+        let Some(v) = volunteer else { return Ok(()) };
+        let (office_ref, vol_ref) = (&office, &vol);
+        let to_volunteer = |oid: i64| async move {
+            self.orders()
+                .dispatch_order(
+                    office_ref,
+                    oid,
+                    &DispatchInput {
+                        target: "volunteers".into(),
+                        volunteer_ids: vec![v],
+                        ..Default::default()
+                    },
+                )
+                .await?;
             let task = self
+                .orders()
                 .orders_for_me(vol_ref, &zhiyuan_store::seek::SeekRequest::first(200))
                 .await?
                 .items
                 .into_iter()
                 .find(|t| t.order.id == oid && t.open)
                 .ok_or_else(|| AppError::Internal("demo: no offer".into()))?;
-            self.accept_offer(vol_ref, task.offer.id).await
+            self.orders().accept_offer(vol_ref, task.offer.id).await
         };
         let o = self
+            .orders()
             .submit_order(&resident, &order("陪同就医", 1, "周三上午复诊"))
             .await?;
         to_volunteer(o.id).await?;
         let o = self
+            .orders()
             .submit_order(&resident, &order("上门理发", 1, "老人卧床"))
             .await?;
         to_volunteer(o.id).await?;
-        self.complete_order(
-            &vol,
-            o.id,
-            &CompletionInput {
-                report: "上门为老人理发，并帮助整理房间".into(),
-                minutes: vec![ServedLine {
-                    volunteer_id: v,
-                    minutes: 90,
-                }],
-            },
-        )
-        .await?;
-        self.rate_order(
-            &resident,
-            o.id,
-            &RatingInput {
-                rating: 5,
-                comment: "小伙子手艺好，很耐心".into(),
-            },
-        )
-        .await?;
+        self.orders()
+            .complete_order(
+                &vol,
+                o.id,
+                &CompletionInput {
+                    report: "上门为老人理发，并帮助整理房间".into(),
+                    minutes: vec![ServedLine {
+                        volunteer_id: v,
+                        minutes: 90,
+                    }],
+                },
+            )
+            .await?;
+        self.orders()
+            .rate_order(
+                &resident,
+                o.id,
+                &RatingInput {
+                    rating: 5,
+                    comment: "小伙子手艺好，很耐心".into(),
+                },
+            )
+            .await?;
         let o = self
+            .orders()
             .submit_order(&resident, &order("楼道清理", 3, "楼道堆放杂物"))
             .await?;
-        self.reject_order(&office, o.id, "楼道杂物清理请联系物业，已转告社区居委会")
+        self.orders()
+            .reject_order(&office, o.id, "楼道杂物清理请联系物业，已转告社区居委会")
             .await?;
         Ok(())
     }

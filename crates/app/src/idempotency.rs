@@ -5,11 +5,15 @@
 //! [`KEY_TTL_MS`]. Only successful responses are kept: a request that failed wrote nothing,
 //! so its key is released and a retry runs it again.
 
+context_handle!(
+    /// The idempotency context's use cases (`app.idempotency()`).
+    Idempotency
+);
+
 use zhiyuan_store::{idempotency, now_millis};
 
 use crate::error::{AppError, AppResult};
 use crate::work::Bookkeeping;
-use crate::App;
 
 /// How long a key and its response are kept: 24 hours.
 pub const KEY_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -58,7 +62,7 @@ pub enum Claim {
     InFlight,
 }
 
-impl App {
+impl Idempotency<'_> {
     /// Claims `key` for `actor`'s request whose method, path and body hash to `fingerprint`.
     pub async fn claim_key(&self, actor: &str, key: &IdempotencyKey, fingerprint: &str) -> AppResult<Claim> {
         let now = now_millis();

@@ -1,6 +1,24 @@
 //! Use cases of Zhiyuan. Each takes a [`Caller`], checks permission, applies the domain rules,
 //! writes through the store in one transaction, and records the write in the audit log.
 
+/// Declares a context's handle: a borrowed [`App`] whose methods are that context's use cases,
+/// reached as `app.orders().dispatch_order(..)`. Through `Deref` a context's code still reaches
+/// the kernel (`self.begin()`, `self.store`, another context's handle).
+macro_rules! context_handle {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name<'a>(pub(crate) &'a crate::App);
+
+        impl std::ops::Deref for $name<'_> {
+            type Target = crate::App;
+            fn deref(&self) -> &crate::App {
+                self.0
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod audit;
 pub mod auth;
@@ -141,8 +159,48 @@ impl App {
             attend_queue: Arc::default(),
             match_index: Arc::new(std::sync::RwLock::new(match_index)),
         };
-        app.ensure_default_menu().await?;
+        app.orders().ensure_default_menu().await?;
         Ok(app)
+    }
+
+    /// Logins, sessions, accounts and phone codes.
+    pub fn auth(&self) -> auth::Auth<'_> {
+        auth::Auth(self)
+    }
+
+    /// Regions, practice sites and organizations.
+    pub fn network(&self) -> network::Network<'_> {
+        network::Network(self)
+    }
+
+    /// Volunteers and their memberships.
+    pub fn people(&self) -> people::People<'_> {
+        people::People(self)
+    }
+
+    /// Projects, shifts, sign-ups, attendance, service records and certificates.
+    pub fn service(&self) -> service::Service<'_> {
+        service::Service(self)
+    }
+
+    /// Residents' orders, the service menu and matching.
+    pub fn orders(&self) -> orders::Orders<'_> {
+        orders::Orders(self)
+    }
+
+    /// Notices to accounts and offices.
+    pub fn notices(&self) -> notices::Notices<'_> {
+        notices::Notices(self)
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> audit::Audit<'_> {
+        audit::Audit(self)
+    }
+
+    /// Saved answers of retried writes (`Idempotency-Key`).
+    pub fn idempotency(&self) -> idempotency::Idempotency<'_> {
+        idempotency::Idempotency(self)
     }
 
     pub fn rules(&self) -> &Rules {

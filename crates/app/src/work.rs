@@ -90,9 +90,9 @@ impl App {
     async fn run_after_commit(&self, hooks: Vec<AfterCommit>) {
         for hook in hooks {
             match hook {
-                AfterCommit::RefreshVolunteer(id) => self.refresh_match_entry_after_write(id).await,
-                AfterCommit::RefreshOrderVolunteers(id) => self.refresh_order_volunteers(id).await,
-                AfterCommit::ForgetCallers => self.forget_callers(),
+                AfterCommit::RefreshVolunteer(id) => self.orders().refresh_match_entry_after_write(id).await,
+                AfterCommit::RefreshOrderVolunteers(id) => self.orders().refresh_order_volunteers(id).await,
+                AfterCommit::ForgetCallers => self.auth().forget_callers(),
             }
         }
     }

@@ -328,17 +328,18 @@ async fn run(settings: &Settings, args: &CheckinArgs) -> anyhow::Result<Outcome>
     let mut admins = Vec::new();
     for (i, team_id) in pop.teams.iter().enumerate() {
         let username = format!("bench_team_{}", i + 1);
-        app.create_account_unchecked(
-            &username,
-            TEAM_PASSWORD,
-            &format!("压测队长{}", i + 1),
-            Role::TeamAdmin,
-            None,
-            None,
-            Some(*team_id),
-            None,
-        )
-        .await?;
+        app.auth()
+            .create_account_unchecked(
+                &username,
+                TEAM_PASSWORD,
+                &format!("压测队长{}", i + 1),
+                Role::TeamAdmin,
+                None,
+                None,
+                Some(*team_id),
+                None,
+            )
+            .await?;
         admins.push(username);
     }
     println!(
@@ -912,7 +913,7 @@ async fn audit(app: &App, o: &Outcome) -> anyhow::Result<Audit> {
         a.duplicated += (o.acked.len() - acked.len()) as u64;
     }
     let started = Instant::now();
-    let report = app.verify_records().await?;
+    let report = app.service().verify_records().await?;
     a.chains = report.chains;
     a.chain_records = report.records;
     a.broken_chains = report.broken.len();

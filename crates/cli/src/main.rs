@@ -139,7 +139,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 load_demo(&app, DemoSize::FULL).await?;
             }
             spawn_minute_jobs(app.clone());
-            if let Some(pw) = app.ensure_admin().await? {
+            if let Some(pw) = app.auth().ensure_admin().await? {
                 println!("已创建系统管理员账号 admin，初始密码：{pw}（同时写入数据目录 initial-admin-password.txt）");
             }
             println!("志愿平台已启动：http://{bind}/");
@@ -196,12 +196,12 @@ fn spawn_minute_jobs(app: App) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match app.escalate_overdue(chrono::Utc::now()).await {
+            match app.orders().escalate_overdue(chrono::Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(orders = n, "escalated overdue orders"),
                 Err(e) => tracing::warn!(cause = %e.cause(), "escalating overdue orders failed"),
             }
-            if let Err(e) = app.purge_expired_keys().await {
+            if let Err(e) = app.idempotency().purge_expired_keys().await {
                 tracing::warn!(cause = %e.cause(), "purging idempotency keys failed");
             }
         }

@@ -27,7 +27,7 @@ pub fn summary(report: &ChainReport) -> (String, bool) {
 
 /// Verifies, prints the summary and returns whether every chain is intact.
 pub async fn run(app: &App) -> anyhow::Result<bool> {
-    let report = app.verify_records().await?;
+    let report = app.service().verify_records().await?;
     let (text, ok) = summary(&report);
     if ok {
         println!("{text}");
@@ -71,14 +71,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let app = App::open(&Settings::sqlite_in(dir.path())).await.unwrap();
         assert!(app.load_demo(DemoSize::SMALL).await.unwrap());
-        let (_, admin) = app.login("admin", DEMO_PASSWORD).await.unwrap();
+        let (_, admin) = app.auth().login("admin", DEMO_PASSWORD).await.unwrap();
         let (org_id,): (i64,) =
             sqlx::query_as("SELECT id FROM organizations WHERE kind = 'team' ORDER BY id LIMIT 1")
                 .fetch_one(app.store.reader())
                 .await
                 .unwrap();
         // the demo data may hold records of its own: take two volunteers without any
-        let before = app.verify_records().await.unwrap();
+        let before = app.service().verify_records().await.unwrap();
         assert!(before.broken.is_empty(), "{before:?}");
         let vids: Vec<(i64,)> = sqlx::query_as(
             "SELECT id FROM volunteers v WHERE NOT EXISTS \
@@ -109,9 +109,9 @@ mod tests {
                     },
                 ],
             };
-            app.enter_records(&admin, &entry).await.unwrap();
+            app.service().enter_records(&admin, &entry).await.unwrap();
         }
-        let report = app.verify_records().await.unwrap();
+        let report = app.service().verify_records().await.unwrap();
         assert_eq!(
             (report.chains, report.records),
             (before.chains + 2, before.records + 4)
@@ -138,7 +138,7 @@ mod tests {
             .unwrap();
         tx.commit().await.unwrap();
 
-        let report = app.verify_records().await.unwrap();
+        let report = app.service().verify_records().await.unwrap();
         assert_eq!(report.broken, vec![(b, 2)]);
         let (text, ok) = summary(&report);
         assert!(!ok);

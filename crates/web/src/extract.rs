@@ -69,7 +69,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
         }
         let caller = match token_and_source(&parts.headers) {
             Some((t, from_cookie)) => {
-                let caller = state.app.authenticate(&t).await?;
+                let caller = state.app.auth().authenticate(&t).await?;
                 // The API takes the session cookie too (pages' scripts may call it), but a
                 // browser attaches the cookie to cross-site requests: a cookie-borne API write
                 // must come from our own pages.

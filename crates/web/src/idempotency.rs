@@ -67,7 +67,7 @@ pub async fn idempotent(State(s): State<AppState>, req: Request, next: Next) -> 
         parts.uri.path_and_query().map(|p| p.as_str()),
         &bytes,
     );
-    match s.app.claim_key(&actor, &key, &fingerprint).await {
+    match s.app.idempotency().claim_key(&actor, &key, &fingerprint).await {
         Err(e) => ApiError::from(e).into_response(),
         Ok(Claim::Replay(saved)) => replay(saved),
         Ok(Claim::Mismatch) => ApiError::new(
@@ -93,7 +93,7 @@ pub async fn idempotent(State(s): State<AppState>, req: Request, next: Next) -> 
 async fn settle(s: &AppState, actor: &str, key: &IdempotencyKey, resp: Response) -> Response {
     let status = resp.status();
     if !status.is_success() {
-        if let Err(e) = s.app.release_key(actor, key).await {
+        if let Err(e) = s.app.idempotency().release_key(actor, key).await {
             crate::error::log_internal(&e);
         }
         return resp;
@@ -121,7 +121,7 @@ async fn settle(s: &AppState, actor: &str, key: &IdempotencyKey, resp: Response)
             .map(str::to_owned),
         body: bytes.to_vec(),
     };
-    if let Err(e) = s.app.save_response(actor, key, &saved).await {
+    if let Err(e) = s.app.idempotency().save_response(actor, key, &saved).await {
         // the write stands; a replay will be told the first request is still in flight
         crate::error::log_internal(&e);
     }
@@ -147,7 +147,7 @@ fn replay(saved: SavedResponse) -> Response {
 /// Whose key it is: the logged-in account, or for an anonymous write the client's address.
 async fn actor_of(s: &AppState, token: Option<String>, addr: Option<String>) -> Result<String, ApiError> {
     if let Some(t) = token {
-        if let Some(c) = s.app.authenticate(&t).await? {
+        if let Some(c) = s.app.auth().authenticate(&t).await? {
             return Ok(format!("account:{}", c.account_id));
         }
     }

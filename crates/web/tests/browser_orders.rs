@@ -80,9 +80,10 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
             .await?;
         tx.commit().await?;
     }
-    app.refresh_match_entry(vid).await?;
+    app.orders().refresh_match_entry(vid).await?;
     // an item that needs no particular skill
     let item_id = app
+        .orders()
         .menu_for_region(PLACE)
         .await?
         .items

@@ -240,6 +240,7 @@ async fn paging_is_bounded_and_query_values_are_typed(t: TestApp) {
 async fn notices_are_read_per_account(t: TestApp) {
     let w: World = world::build(&t).await;
     t.app
+        .auth()
         .create_account_unchecked(
             "jw2",
             world::PW,
@@ -397,6 +398,7 @@ mod accounts {
     async fn the_initial_admin_password_file_is_private(t: TestApp) {
         let pw = t
             .app
+            .auth()
             .ensure_admin()
             .await
             .unwrap()

@@ -58,7 +58,7 @@ fn need(skills: &[&str]) -> Query {
 }
 
 fn ids(t: &TestApp, q: &Query) -> Vec<i64> {
-    t.app.match_volunteers(q).iter().map(|h| h.id).collect()
+    t.app.orders().match_volunteers(q).iter().map(|h| h.id).collect()
 }
 
 async fn exec(t: &TestApp, sql: &str, id: i64) {
@@ -74,13 +74,13 @@ async fn registered_volunteers_are_matched_and_updates_are_reflected(t: TestApp)
     let _weekend = register(&t, 4, Some(north(300.0)), &["急救"], "周末 9-17").await;
     let _far = register(&t, 5, Some(north(20_000.0)), &["急救"], "每天 全天").await;
     let nowhere = register(&t, 6, None, &["急救"], "每天 全天").await;
-    assert_eq!(t.app.match_index_len(), 5);
+    assert_eq!(t.app.orders().match_index_len(), 5);
 
     assert_eq!(ids(&t, &need(&["急救"])), [a, b]);
     assert_eq!(ids(&t, &need(&["急救", "驾驶"])), [a]);
     assert_eq!(ids(&t, &need(&["手语"])), [c]);
     assert!(ids(&t, &need(&["理发"])).is_empty());
-    let hits = t.app.match_volunteers(&need(&["急救"]));
+    let hits = t.app.orders().match_volunteers(&need(&["急救"]));
     assert!((hits[0].distance_m - 500.0).abs() < 2.0, "{:?}", hits[0]);
     assert_eq!(hits[0].reason.load, 0);
     assert_eq!(hits[0].reason.days_since_served, None);
@@ -93,11 +93,11 @@ async fn registered_volunteers_are_matched_and_updates_are_reflected(t: TestApp)
     )
     .await;
     assert_eq!(ids(&t, &need(&["急救"])), [a, b], "not refreshed yet");
-    t.app.refresh_match_entry(b).await.unwrap();
+    t.app.orders().refresh_match_entry(b).await.unwrap();
     assert_eq!(ids(&t, &need(&["急救"])), [b, a]);
     // a takes three orders: over the load limit.
     exec(&t, "UPDATE volunteers SET active_orders = 3 WHERE id = $1", a).await;
-    t.app.refresh_match_entry(a).await.unwrap();
+    t.app.orders().refresh_match_entry(a).await.unwrap();
     assert_eq!(ids(&t, &need(&["急救"])), [b]);
     // The volunteer without a position gets one; b loses theirs.
     exec(
@@ -110,26 +110,26 @@ async fn registered_volunteers_are_matched_and_updates_are_reflected(t: TestApp)
         nowhere,
     )
     .await;
-    t.app.refresh_match_entry(nowhere).await.unwrap();
+    t.app.orders().refresh_match_entry(nowhere).await.unwrap();
     exec(&t, "UPDATE volunteers SET lat = NULL WHERE id = $1", b).await;
-    t.app.refresh_match_entry(b).await.unwrap();
+    t.app.orders().refresh_match_entry(b).await.unwrap();
     assert_eq!(ids(&t, &need(&["急救"])), [nowhere]);
-    assert_eq!(t.app.match_index_len(), 5);
+    assert_eq!(t.app.orders().match_index_len(), 5);
     // Unknown ids are harmless.
-    t.app.refresh_match_entry(9_999_999).await.unwrap();
+    t.app.orders().refresh_match_entry(9_999_999).await.unwrap();
 
     // A rebuild from the store agrees with the refreshed index.
     let before: Vec<_> = [&["急救"][..], &["手语"], &["急救", "驾驶"]]
         .iter()
-        .map(|s| t.app.match_volunteers(&need(s)))
+        .map(|s| t.app.orders().match_volunteers(&need(s)))
         .collect();
-    t.app.rebuild_match_index().await.unwrap();
+    t.app.orders().rebuild_match_index().await.unwrap();
     let after: Vec<_> = [&["急救"][..], &["手语"], &["急救", "驾驶"]]
         .iter()
-        .map(|s| t.app.match_volunteers(&need(s)))
+        .map(|s| t.app.orders().match_volunteers(&need(s)))
         .collect();
     assert_eq!(before, after);
-    assert_eq!(t.app.match_index_len(), 5);
+    assert_eq!(t.app.orders().match_index_len(), 5);
 }
 
 both_backends!(registered_volunteers_are_matched_and_updates_are_reflected);

@@ -330,7 +330,7 @@ async fn whole_loop_to_a_volunteer_and_to_a_team(t: TestApp) {
     );
     let actions = count(&t, "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'order'").await;
     assert_eq!(actions, 10, "submit, dispatch, accept, complete, rate twice");
-    assert!(t.app.verify_records().await.unwrap().broken.is_empty());
+    assert!(t.app.service().verify_records().await.unwrap().broken.is_empty());
 }
 
 async fn bad_input_is_refused_cleanly(t: TestApp) {
@@ -670,12 +670,13 @@ async fn overdue_orders_escalate(t: TestApp) {
     let w = world::build(&t).await;
     let id = order(&t, &w, 1).await;
     assert_eq!(
-        t.app.escalate_overdue(Utc::now()).await.unwrap(),
+        t.app.orders().escalate_overdue(Utc::now()).await.unwrap(),
         0,
         "not due yet"
     );
     assert_eq!(
         t.app
+            .orders()
             .escalate_overdue(Utc::now() + Duration::hours(25))
             .await
             .unwrap(),
@@ -701,6 +702,7 @@ async fn overdue_orders_escalate(t: TestApp) {
         json!([])
     );
     t.app
+        .auth()
         .create_account_unchecked(
             "cysite",
             PW,
@@ -730,6 +732,7 @@ async fn overdue_orders_escalate(t: TestApp) {
     .await;
     assert_eq!(
         t.app
+            .orders()
             .escalate_overdue(Utc::now() + Duration::hours(23))
             .await
             .unwrap(),
@@ -737,6 +740,7 @@ async fn overdue_orders_escalate(t: TestApp) {
     );
     assert_eq!(
         t.app
+            .orders()
             .escalate_overdue(Utc::now() + Duration::hours(25))
             .await
             .unwrap(),
@@ -761,6 +765,7 @@ async fn overdue_orders_escalate(t: TestApp) {
     );
     assert_eq!(
         t.app
+            .orders()
             .escalate_overdue(Utc::now() + Duration::hours(100))
             .await
             .unwrap(),
@@ -778,6 +783,7 @@ async fn overdue_orders_escalate(t: TestApp) {
     .await;
     assert_eq!(
         t.app
+            .orders()
             .escalate_overdue(Utc::now() + Duration::hours(200))
             .await
             .unwrap(),
@@ -931,6 +937,7 @@ async fn redispatch_decline_and_cancel(t: TestApp) {
 async fn concurrent_accepts(t: TestApp) {
     let w = world::build(&t).await;
     t.app
+        .auth()
         .create_account_unchecked(
             "teama1",
             PW,
@@ -1007,6 +1014,7 @@ async fn concurrent_accepts(t: TestApp) {
     )
     .await;
     t.app
+        .auth()
         .create_account_unchecked("va", PW, "王建国", Role::Volunteer, None, None, None, Some(w.v_a))
         .await
         .unwrap();

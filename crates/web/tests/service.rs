@@ -994,7 +994,7 @@ async fn records_are_versioned_chained_and_never_lost(t: TestApp) {
         .await;
     assert_eq!(hours.body["confirmed_minutes"], 0);
     // every chain verifies; tampering behind the app's back is found
-    let report = t.app.verify_records().await.unwrap();
+    let report = t.app.service().verify_records().await.unwrap();
     assert!(report.broken.is_empty(), "{report:?}");
     assert_eq!(report.records, 4);
     {
@@ -1011,7 +1011,7 @@ async fn records_are_versioned_chained_and_never_lost(t: TestApp) {
             .unwrap();
         tx.commit().await.unwrap();
     }
-    let report = t.app.verify_records().await.unwrap();
+    let report = t.app.service().verify_records().await.unwrap();
     assert_eq!(report.broken.len(), 1);
     assert_eq!(report.broken[0].0, w.v_a);
 }

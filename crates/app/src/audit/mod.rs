@@ -1,5 +1,10 @@
 //! Reading the audit log, within the reader's scope.
 
+context_handle!(
+    /// The audit context's use cases (`app.audit()`).
+    Audit
+);
+
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhiyuan_store::audit::{self, AuditRow};
@@ -10,7 +15,7 @@ pub use zhiyuan_store::audit::AuditFilter;
 
 use crate::access::Caller;
 use crate::error::AppResult;
-use crate::{show_time, App};
+use crate::show_time;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct AuditView {
@@ -55,7 +60,7 @@ impl From<AuditRow> for AuditView {
     }
 }
 
-impl App {
+impl Audit<'_> {
     pub async fn audit_log(
         &self,
         caller: &Caller,

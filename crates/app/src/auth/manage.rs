@@ -1,5 +1,6 @@
 //! Administrators hand out accounts within their own scope, never above their own role.
 
+use super::Auth;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhiyuan_domain::audit::AuditAction;
@@ -11,7 +12,7 @@ use zhiyuan_store::{auth::accounts, network::orgs, network::sites};
 use crate::access::{may_grant, site_prefix, Caller, Scope};
 use crate::auth::{caller_of, check_password, hash_password};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::{on_unique, App};
+use crate::on_unique;
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct AccountInput {
@@ -37,7 +38,7 @@ pub struct AccountView {
     pub scope: Scope,
 }
 
-impl App {
+impl Auth<'_> {
     pub async fn create_account(&self, caller: &Caller, input: &AccountInput) -> AppResult<AccountView> {
         caller.require_admin()?;
         let mut errs = Vec::new();

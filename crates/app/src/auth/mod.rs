@@ -1,7 +1,13 @@
 //! Passwords (argon2id), login sessions and turning a session token into a [`Caller`].
 
 pub mod manage;
+pub mod phone;
 pub mod throttle;
+
+context_handle!(
+    /// The auth context's use cases (`app.auth()`).
+    Auth
+);
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -20,7 +26,6 @@ use crate::access::{site_prefix, Caller, Scope};
 use crate::auth::throttle::Attempt;
 use crate::error::{AppError, AppResult};
 use crate::work::{AfterCommit, Bookkeeping};
-use crate::App;
 
 /// How long a login lasts.
 pub const SESSION_DAYS: i64 = 7;
@@ -151,7 +156,7 @@ pub async fn caller_of(conn: &mut Conn, a: &AccountRow) -> AppResult<Caller> {
     })
 }
 
-impl App {
+impl Auth<'_> {
     /// Checks the password and opens a session; returns the token and the caller.
     pub async fn login(&self, username: &str, password: &str) -> AppResult<(String, Caller)> {
         self.login_from(username, password, None).await

@@ -1,5 +1,10 @@
 //! Regions, the practice network (centers / institutes / stations) and organizations / teams.
 
+context_handle!(
+    /// The network context's use cases (`app.network()`).
+    Network
+);
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhiyuan_domain::audit::AuditAction;
@@ -17,7 +22,7 @@ use zhiyuan_store::{Page, PageRequest};
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
 pub(crate) use crate::text::{name_text, optional_contact_phone, optional_name, optional_prose, text};
-use crate::{on_unique, show_time, App};
+use crate::{on_unique, show_time};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RegionView {
@@ -166,7 +171,7 @@ fn optional_phone(field: &'static str, value: &str, errs: &mut Vec<FieldError>) 
     }
 }
 
-impl App {
+impl Network<'_> {
     pub async fn region(&self, code: &str) -> AppResult<RegionView> {
         let mut conn = self.conn().await?;
         Ok(regions::get(&mut conn, code)

@@ -1,6 +1,11 @@
 //! Notices (通知提醒): what each reader is told, and their own read marks. Notices are sent by
 //! the change they tell of, through its unit of work ([`crate::work::Work::notify`]).
 
+context_handle!(
+    /// The notices context's use cases (`app.notices().notices()`).
+    Notices
+);
+
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhiyuan_domain::notices::NoticeKind;
@@ -8,8 +13,8 @@ use zhiyuan_store::notices::{self, NoticeScope};
 
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult};
+use crate::show_time;
 use crate::work::Bookkeeping;
-use crate::{show_time, App};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct NoticeView {
@@ -28,7 +33,7 @@ pub struct NoticeList {
     pub unread: i64,
 }
 
-impl App {
+impl Notices<'_> {
     fn notice_scope(caller: &Caller) -> NoticeScope {
         let mut s = NoticeScope {
             account_id: caller.account_id,

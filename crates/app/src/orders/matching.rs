@@ -6,6 +6,7 @@
 //! keep their own and see only their own refreshes (restart, or [`App::rebuild_match_index`],
 //! brings one up to date).
 
+use super::Orders;
 use std::sync::{Arc, RwLock};
 
 use zhiyuan_domain::people::availability::WeeklyAvailability;
@@ -14,7 +15,7 @@ use zhiyuan_matching::{Entry, Index};
 use zhiyuan_store::orders::matching::{self as store, MatchRow};
 use zhiyuan_store::Store;
 
-use crate::{App, AppResult};
+use crate::AppResult;
 
 /// Rows read per page while building.
 const PAGE: i64 = 10_000;
@@ -67,7 +68,7 @@ pub(crate) async fn load_index(store: &Store) -> AppResult<Index> {
     Ok(index)
 }
 
-impl App {
+impl Orders<'_> {
     /// The best volunteers for the query (see [`zhiyuan_matching`] for the filters and the score).
     /// The permission to dispatch is checked by the use case that calls this.
     pub fn match_volunteers(&self, query: &Query) -> Vec<Hit> {

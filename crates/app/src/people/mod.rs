@@ -1,6 +1,11 @@
 //! Real-name volunteers: registration (by themselves or by a team admin), reading within
 //! scope, and joining teams (request → approve / decline).
 
+context_handle!(
+    /// The people context's use cases (`app.people()`).
+    People
+);
+
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,7 +27,7 @@ use zhiyuan_store::{auth::accounts, network::orgs, network::regions};
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::work::AfterCommit;
-use crate::{on_unique, show_time, today, App};
+use crate::{on_unique, show_time, today};
 
 /// What a volunteer's record says; the resident ID is masked unless the reader is the holder.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -214,7 +219,7 @@ pub(crate) fn demo_checked(p: &zhiyuan_domain::synth::SynthPerson, home: &str, a
 
 const DUPLICATE_ID: &str = "该身份证号码已注册为志愿者，不能重复注册";
 
-impl App {
+impl People<'_> {
     fn volunteer_view(&self, row: VolunteerRow, reveal: bool) -> AppResult<VolunteerView> {
         let (resident_id, birth_date) = if reveal {
             let clear = self.vault().decrypt(&row.id_cipher)?;
@@ -361,7 +366,8 @@ impl App {
         let c = check(input).map_err(AppError::Invalid)?;
         let team = match input.team_id {
             Some(tid) => Some(
-                self.org_row(tid)
+                self.network()
+                    .org_row(tid)
                     .await
                     .map_err(|_| AppError::invalid("team_id", "team_invalid", "所选队伍不存在"))?,
             ),
@@ -452,7 +458,7 @@ impl App {
         tx.after_commit(AfterCommit::ForgetCallers);
         tx.after_commit(AfterCommit::RefreshVolunteer(id));
         tx.commit(self).await?;
-        let (token, caller) = self.login(&username, &input.password).await?;
+        let (token, caller) = self.auth().login(&username, &input.password).await?;
         let view = self.volunteer(&caller, id).await?;
         Ok((token, view))
     }
@@ -635,7 +641,7 @@ impl App {
         org_id: i64,
         status: Option<&str>,
     ) -> AppResult<Vec<MembershipView>> {
-        let org = self.org_row(org_id).await?;
+        let org = self.network().org_row(org_id).await?;
         caller.require_org(&org)?;
         if let Some(s) = status {
             if MembershipStatus::parse(s).is_none() {

@@ -3,6 +3,7 @@
 //! uploads a batch recorded offline (each client event accepted once). Check-out makes the
 //! service record, pending the team's confirmation.
 
+use super::Service;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhiyuan_domain::audit::AuditAction;
@@ -81,7 +82,7 @@ fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
     }
 }
 
-impl App {
+impl Service<'_> {
     fn qr_signer(&self) -> QrSigner {
         QrSigner::new(&self.vault().derived_key("checkin-qr"))
     }
@@ -564,6 +565,6 @@ async fn run_group_writer(app: App, mut rx: tokio::sync::mpsc::Receiver<(Attend,
                 Err(_) => break,
             }
         }
-        app.attend_group(jobs).await;
+        app.service().attend_group(jobs).await;
     }
 }

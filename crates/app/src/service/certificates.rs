@@ -1,6 +1,7 @@
 //! Service certificates (志愿服务记录证明): issued from confirmed records, signed, printable
 //! as a PDF with a QR code, verifiable by anyone.
 
+use super::Service;
 use std::collections::BTreeMap;
 
 use rand::RngCore;
@@ -18,7 +19,7 @@ use zhiyuan_store::{network::orgs, now_millis, people::volunteers};
 use crate::access::Caller;
 use crate::error::{AppError, AppResult};
 use crate::service::records::facts;
-use crate::{show_time, today, App};
+use crate::{show_time, today};
 
 /// What a certificate certifies; signed as its JSON text.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -117,7 +118,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-impl App {
+impl Service<'_> {
     fn certificate_key(&self) -> [u8; 32] {
         self.vault().derived_key("certificate")
     }
@@ -130,7 +131,7 @@ impl App {
         volunteer_id: i64,
         req: &CertificateRequest,
     ) -> AppResult<CertificateView> {
-        self.volunteer(caller, volunteer_id).await?;
+        self.people().volunteer(caller, volunteer_id).await?;
         if req.notes.chars().count() > 200 {
             return Err(AppError::invalid("notes", "text_invalid", "备注不超过200字"));
         }
@@ -258,7 +259,7 @@ impl App {
         caller: &Caller,
         volunteer_id: i64,
     ) -> AppResult<Vec<CertificateView>> {
-        self.volunteer(caller, volunteer_id).await?;
+        self.people().volunteer(caller, volunteer_id).await?;
         let mut conn = self.conn().await?;
         let rows = records::certificates_of(&mut conn, volunteer_id).await?;
         rows.into_iter().map(|r| certificate_view(&r)).collect()
@@ -275,7 +276,7 @@ impl App {
     /// its QR code (never a request's Host header, which the requester chooses).
     pub async fn certificate_pdf(&self, caller: &Caller, no: &str) -> AppResult<Vec<u8>> {
         let row = self.certificate_row(no).await?;
-        self.volunteer(caller, row.volunteer_id).await?;
+        self.people().volunteer(caller, row.volunteer_id).await?;
         let p: CertificatePayload =
             serde_json::from_str(&row.payload).map_err(|e| AppError::Internal(e.to_string()))?;
         let data = zhiyuan_pdf::CertificateData {

@@ -4,3 +4,8 @@ pub mod attendance;
 pub mod certificates;
 pub mod projects;
 pub mod records;
+
+context_handle!(
+    /// The service context's use cases (`app.service()`).
+    Service
+);

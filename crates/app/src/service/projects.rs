@@ -1,6 +1,7 @@
 //! Volunteer projects: publish with shifts, move through their states, list and find nearby;
 //! sign-ups with approval, waitlist and cancellation.
 
+use super::Service;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,7 +21,7 @@ use zhiyuan_store::{network::orgs, now_millis, people::volunteers, Page, PageReq
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::network::{name_text, optional_contact_phone, optional_prose};
-use crate::{on_unique, show_time, today, App, TZ};
+use crate::{on_unique, show_time, today, TZ};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ShiftView {
@@ -248,11 +249,12 @@ fn check_shift(s: &ShiftInput, errs: &mut Vec<FieldError>) -> Option<CheckedShif
     })
 }
 
-impl App {
+impl Service<'_> {
     /// Publishes (or drafts) a project of a team the caller administers, with its shifts.
     pub async fn create_project(&self, caller: &Caller, input: &ProjectInput) -> AppResult<ProjectView> {
         caller.require_admin()?;
         let org = self
+            .network()
             .org_row(input.organization_id)
             .await
             .map_err(|_| AppError::invalid("organization_id", "team_invalid", "组织单位不存在"))?;
@@ -687,7 +689,7 @@ fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
     }
 }
 
-impl App {
+impl Service<'_> {
     /// A volunteer signs up for a shift. Refused when the project is not recruiting, the shift
     /// has started, the volunteer is too young or lacks a required skill, or another live
     /// sign-up overlaps it. With auto-approval a free seat is taken at once; a full shift puts

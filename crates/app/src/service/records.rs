@@ -3,6 +3,7 @@
 //! correcting appends a new version that supersedes the old, and every row extends the
 //! volunteer's hash chain.
 
+use super::Service;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhiyuan_domain::audit::AuditAction;
@@ -387,11 +388,12 @@ fn check_texts(
     }
 }
 
-impl App {
+impl Service<'_> {
     /// 团体录入: confirmed at once, since the organizing team itself enters them.
     pub async fn enter_records(&self, caller: &Caller, e: &TeamEntry) -> AppResult<Vec<RecordView>> {
         caller.require_admin()?;
         let org = self
+            .network()
             .org_row(e.organization_id)
             .await
             .map_err(|_| AppError::invalid("organization_id", "team_invalid", "组织单位不存在"))?;
@@ -683,7 +685,7 @@ impl App {
         volunteer_id: i64,
         page: &SeekRequest,
     ) -> AppResult<Seek<RecordView>> {
-        self.volunteer(caller, volunteer_id).await?;
+        self.people().volunteer(caller, volunteer_id).await?;
         let mut conn = self.conn().await?;
         let p = records::current_of(&mut conn, volunteer_id, page).await?;
         Ok(p.map(Into::into))
@@ -696,7 +698,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("服务记录"))?;
         drop(conn);
-        self.volunteer(caller, row.volunteer_id).await?;
+        self.people().volunteer(caller, row.volunteer_id).await?;
         let mut conn = self.conn().await?;
         Ok(records::history(&mut conn, id)
             .await?
@@ -737,7 +739,7 @@ impl App {
 
     /// Confirmed hours and star level.
     pub async fn hours_summary(&self, caller: &Caller, volunteer_id: i64) -> AppResult<HoursSummary> {
-        self.volunteer(caller, volunteer_id).await?;
+        self.people().volunteer(caller, volunteer_id).await?;
         let mut conn = self.conn().await?;
         let minutes = records::confirmed_minutes(&mut conn, volunteer_id).await?;
         let level = star_level(minutes);
@@ -794,7 +796,7 @@ pub struct HonorView {
     pub hours: String,
 }
 
-impl App {
+impl Service<'_> {
     /// 光荣榜: volunteers of a region ranked by confirmed hours served in a period (public).
     pub async fn honor_roll(
         &self,

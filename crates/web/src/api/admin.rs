@@ -19,7 +19,10 @@ pub async fn create_account(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<AccountInput>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.create_account(&c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.auth().create_account(&c, &input).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,5 +71,7 @@ pub async fn audit_log(
         page: q.page,
         per_page: q.per_page,
     };
-    Ok(Json(s.app.audit_log(&c, &f, paging.request()).await?.into()))
+    Ok(Json(
+        s.app.audit().audit_log(&c, &f, paging.request()).await?.into(),
+    ))
 }

@@ -38,7 +38,11 @@ pub async fn login(
     ClientAddr(from): ClientAddr,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> ApiResult<Json<LoginOutput>> {
-    let (token, account) = s.app.login_from(&input.username, &input.password, from).await?;
+    let (token, account) = s
+        .app
+        .auth()
+        .login_from(&input.username, &input.password, from)
+        .await?;
     Ok(Json(LoginOutput { token, account }))
 }
 
@@ -51,7 +55,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> ApiResult<axum::http::StatusCode> {
     if let Some(t) = token_of(&headers) {
-        s.app.logout(&t).await?;
+        s.app.auth().logout(&t).await?;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -63,7 +67,7 @@ pub async fn logout_everywhere(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
 ) -> ApiResult<axum::http::StatusCode> {
-    s.app.logout_everywhere(&c).await?;
+    s.app.auth().logout_everywhere(&c).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -71,7 +75,7 @@ pub async fn logout_everywhere(
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me)))]
 pub async fn me(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<Me>> {
-    let volunteer = s.app.my_volunteer(&c).await?;
+    let volunteer = s.app.people().my_volunteer(&c).await?;
     Ok(Json(Me {
         account: c,
         volunteer,

@@ -25,14 +25,14 @@ pub async fn list_regions(
     State(s): State<AppState>,
     Query(q): Query<RegionQuery>,
 ) -> ApiResult<Json<Vec<RegionView>>> {
-    Ok(Json(s.app.regions(q.parent.as_deref()).await?))
+    Ok(Json(s.app.network().regions(q.parent.as_deref()).await?))
 }
 
 /// One region.
 #[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "network", params(("code" = String, Path)),
     responses((status = 200, body = RegionView), (status = 404, body = ErrorBody)))]
 pub async fn get_region(State(s): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<RegionView>> {
-    Ok(Json(s.app.region(&code).await?))
+    Ok(Json(s.app.network().region(&code).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -69,7 +69,7 @@ pub async fn list_sites(
         page: q.page,
         per_page: q.per_page,
     };
-    Ok(Json(s.app.sites(&f, paging.request()).await?.into()))
+    Ok(Json(s.app.network().sites(&f, paging.request()).await?.into()))
 }
 
 /// Open a practice site within the caller's region.
@@ -80,14 +80,17 @@ pub async fn create_site(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<SiteInput>,
 ) -> ApiResult<(StatusCode, Json<SiteView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.create_site(&c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.network().create_site(&c, &input).await?),
+    ))
 }
 
 /// One practice site.
 #[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "network", params(("id" = i64, Path)),
     responses((status = 200, body = SiteView), (status = 404, body = ErrorBody)))]
 pub async fn get_site(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<SiteView>> {
-    Ok(Json(s.app.site(id).await?))
+    Ok(Json(s.app.network().site(id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -126,7 +129,7 @@ pub async fn list_orgs(
         page: q.page,
         per_page: q.per_page,
     };
-    Ok(Json(s.app.orgs(&f, paging.request()).await?.into()))
+    Ok(Json(s.app.network().orgs(&f, paging.request()).await?.into()))
 }
 
 /// Create an organization or a (sub-)team.
@@ -137,12 +140,15 @@ pub async fn create_org(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<OrgInput>,
 ) -> ApiResult<(StatusCode, Json<OrgView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.create_org(&c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.network().create_org(&c, &input).await?),
+    ))
 }
 
 /// One organization or team.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "network", params(("id" = i64, Path)),
     responses((status = 200, body = OrgView), (status = 404, body = ErrorBody)))]
 pub async fn get_org(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<OrgView>> {
-    Ok(Json(s.app.org(id).await?))
+    Ok(Json(s.app.network().org(id).await?))
 }

@@ -34,14 +34,14 @@ pub async fn menu_for_region(
     State(s): State<AppState>,
     Query(q): Query<MenuQuery>,
 ) -> ApiResult<Json<MenuView>> {
-    Ok(Json(s.app.menu_for_region(&q.region_code).await?))
+    Ok(Json(s.app.orders().menu_for_region(&q.region_code).await?))
 }
 
 /// A site's service menu, inactive items included (public).
 #[utoipa::path(get, path = "/api/v1/sites/{id}/menu", tag = "orders", params(("id" = i64, Path)),
     responses((status = 200, body = MenuView), (status = 404, body = ErrorBody)))]
 pub async fn site_menu(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<MenuView>> {
-    Ok(Json(s.app.site_menu(id).await?))
+    Ok(Json(s.app.orders().site_menu(id).await?))
 }
 
 /// Add an item to a site's own menu (the inherited menu is copied first).
@@ -56,7 +56,7 @@ pub async fn add_menu_item(
 ) -> ApiResult<(StatusCode, Json<MenuItemView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.add_menu_item(&c, id, &input).await?),
+        Json(s.app.orders().add_menu_item(&c, id, &input).await?),
     ))
 }
 
@@ -68,7 +68,7 @@ pub async fn customize_menu(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<MenuView>> {
-    Ok(Json(s.app.customize_menu(&c, id).await?))
+    Ok(Json(s.app.orders().customize_menu(&c, id).await?))
 }
 
 /// Change an item of a site's own menu (name, category, skills, on or off the menu).
@@ -81,7 +81,7 @@ pub async fn update_menu_item(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<MenuItemInput>,
 ) -> ApiResult<Json<MenuItemView>> {
-    Ok(Json(s.app.update_menu_item(&c, id, &input).await?))
+    Ok(Json(s.app.orders().update_menu_item(&c, id, &input).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -102,7 +102,7 @@ pub async fn phone_code(
     State(s): State<AppState>,
     ApiJson(input): ApiJson<PhoneInput>,
 ) -> ApiResult<Json<PhoneCodeIssued>> {
-    Ok(Json(s.app.request_phone_code(&input.phone).await?))
+    Ok(Json(s.app.auth().request_phone_code(&input.phone).await?))
 }
 
 /// Log in as a resident with a phone number and its one-time code.
@@ -113,7 +113,11 @@ pub async fn phone_login(
     ClientAddr(from): ClientAddr,
     ApiJson(input): ApiJson<PhoneLoginInput>,
 ) -> ApiResult<Json<LoginOutput>> {
-    let (token, account) = s.app.phone_login_from(&input.phone, &input.code, from).await?;
+    let (token, account) = s
+        .app
+        .auth()
+        .phone_login_from(&input.phone, &input.code, from)
+        .await?;
     Ok(Json(LoginOutput { token, account }))
 }
 
@@ -125,7 +129,10 @@ pub async fn submit_order(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<OrderInput>,
 ) -> ApiResult<(StatusCode, Json<OrderView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.submit_order(&c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.orders().submit_order(&c, &input).await?),
+    ))
 }
 
 /// The caller's own orders, newest first.
@@ -136,7 +143,7 @@ pub async fn my_orders(
     ApiCaller(c): ApiCaller,
     Query(p): Query<Seeking>,
 ) -> ApiResult<Json<CursorPage<OrderView>>> {
-    Ok(Json(s.app.my_orders(&c, &p.request()).await?.into()))
+    Ok(Json(s.app.orders().my_orders(&c, &p.request()).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -189,7 +196,11 @@ pub async fn order_queue(
         per_page: q.per_page,
     };
     Ok(Json(
-        s.app.order_queue(&c, &statuses, &paging.request()).await?.into(),
+        s.app
+            .orders()
+            .order_queue(&c, &statuses, &paging.request())
+            .await?
+            .into(),
     ))
 }
 
@@ -202,7 +213,7 @@ pub async fn orders_for_me(
     ApiCaller(c): ApiCaller,
     Query(p): Query<Seeking>,
 ) -> ApiResult<Json<CursorPage<OfferTask>>> {
-    Ok(Json(s.app.orders_for_me(&c, &p.request()).await?.into()))
+    Ok(Json(s.app.orders().orders_for_me(&c, &p.request()).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -220,7 +231,10 @@ pub async fn order_stats(
     Query(q): Query<StatsQuery>,
 ) -> ApiResult<Json<OrderStats>> {
     Ok(Json(
-        s.app.order_stats(&c, q.region.as_deref().unwrap_or("")).await?,
+        s.app
+            .orders()
+            .order_stats(&c, q.region.as_deref().unwrap_or(""))
+            .await?,
     ))
 }
 
@@ -232,7 +246,7 @@ pub async fn get_order(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.order(&c, id).await?))
+    Ok(Json(s.app.orders().order(&c, id).await?))
 }
 
 /// The dispatch screen's choices: teams, stations and suggested volunteers.
@@ -243,7 +257,7 @@ pub async fn dispatch_options(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<DispatchOptions>> {
-    Ok(Json(s.app.dispatch_options(&c, id).await?))
+    Ok(Json(s.app.orders().dispatch_options(&c, id).await?))
 }
 
 /// 派单 (or re-dispatch) to teams, a station or volunteers.
@@ -256,7 +270,7 @@ pub async fn dispatch_order(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<DispatchInput>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.dispatch_order(&c, id, &input).await?))
+    Ok(Json(s.app.orders().dispatch_order(&c, id, &input).await?))
 }
 
 /// Reject a submitted order with a reason the resident sees.
@@ -269,7 +283,7 @@ pub async fn reject_order(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.reject_order(&c, id, &input.reason).await?))
+    Ok(Json(s.app.orders().reject_order(&c, id, &input.reason).await?))
 }
 
 /// Cancel an order (its resident, or the office with a reason).
@@ -282,7 +296,7 @@ pub async fn cancel_order(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.cancel_order(&c, id, &input.reason).await?))
+    Ok(Json(s.app.orders().cancel_order(&c, id, &input.reason).await?))
 }
 
 /// Complete an accepted order: a short report and the minutes each volunteer served.
@@ -295,7 +309,7 @@ pub async fn complete_order(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<CompletionInput>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.complete_order(&c, id, &input).await?))
+    Ok(Json(s.app.orders().complete_order(&c, id, &input).await?))
 }
 
 /// 评单: the resident rates a completed order 1–5, once.
@@ -308,7 +322,7 @@ pub async fn rate_order(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<RatingInput>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.rate_order(&c, id, &input).await?))
+    Ok(Json(s.app.orders().rate_order(&c, id, &input).await?))
 }
 
 /// 接单: accept an offer (a team or site takes the whole order; a volunteer one seat).
@@ -320,7 +334,7 @@ pub async fn accept_offer(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.accept_offer(&c, id).await?))
+    Ok(Json(s.app.orders().accept_offer(&c, id).await?))
 }
 
 /// Decline an offer, with an optional reason.
@@ -333,14 +347,14 @@ pub async fn decline_offer(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(s.app.decline_offer(&c, id, &input.reason).await?))
+    Ok(Json(s.app.orders().decline_offer(&c, id, &input.reason).await?))
 }
 
 /// The caller's notices (通报), newest first, with the unread count.
 #[utoipa::path(get, path = "/api/v1/notices", tag = "orders", security(("bearer" = [])),
     responses((status = 200, body = NoticeList)))]
 pub async fn notices(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<NoticeList>> {
-    Ok(Json(s.app.notices(&c).await?))
+    Ok(Json(s.app.notices().notices(&c).await?))
 }
 
 /// Mark one of the caller's notices read.
@@ -351,6 +365,6 @@ pub async fn read_notice(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    s.app.read_notice(&c, id).await?;
+    s.app.notices().read_notice(&c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -25,7 +25,7 @@ pub async fn register_self(
     State(s): State<AppState>,
     ApiJson(input): ApiJson<SelfRegistration>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
-    let (token, volunteer) = s.app.register_self(&input).await?;
+    let (token, volunteer) = s.app.people().register_self(&input).await?;
     Ok((StatusCode::CREATED, Json(Registered { token, volunteer })))
 }
 
@@ -58,6 +58,7 @@ pub async fn list_volunteers(
     };
     Ok(Json(
         s.app
+            .people()
             .search_volunteers(&c, q.q.as_deref(), q.org_id, &paging.request())
             .await?
             .into(),
@@ -74,7 +75,7 @@ pub async fn create_volunteer(
 ) -> ApiResult<(StatusCode, Json<VolunteerView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(s.app.register_volunteer(&c, &input).await?),
+        Json(s.app.people().register_volunteer(&c, &input).await?),
     ))
 }
 
@@ -86,7 +87,7 @@ pub async fn get_volunteer(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<VolunteerView>> {
-    Ok(Json(s.app.volunteer(&c, id).await?))
+    Ok(Json(s.app.people().volunteer(&c, id).await?))
 }
 
 /// A volunteer's teams and requests.
@@ -98,7 +99,7 @@ pub async fn volunteer_memberships(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<MembershipView>>> {
-    Ok(Json(s.app.memberships_of(&c, id).await?))
+    Ok(Json(s.app.people().memberships_of(&c, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -117,7 +118,12 @@ pub async fn org_members(
     Path(id): Path<i64>,
     Query(q): Query<MemberQuery>,
 ) -> ApiResult<Json<Vec<MembershipView>>> {
-    Ok(Json(s.app.org_memberships(&c, id, q.status.as_deref()).await?))
+    Ok(Json(
+        s.app
+            .people()
+            .org_memberships(&c, id, q.status.as_deref())
+            .await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -152,7 +158,7 @@ pub async fn request_join(
     };
     Ok((
         StatusCode::CREATED,
-        Json(s.app.request_join(&c, id, &note).await?),
+        Json(s.app.people().request_join(&c, id, &note).await?),
     ))
 }
 
@@ -163,7 +169,7 @@ pub async fn pending_requests(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
 ) -> ApiResult<Json<Vec<MembershipView>>> {
-    Ok(Json(s.app.pending_requests(&c).await?))
+    Ok(Json(s.app.people().pending_requests(&c).await?))
 }
 
 /// Approve a join request.
@@ -175,7 +181,7 @@ pub async fn approve_request(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<MembershipView>> {
-    Ok(Json(s.app.decide_join(&c, id, true).await?))
+    Ok(Json(s.app.people().decide_join(&c, id, true).await?))
 }
 
 /// Decline a join request.
@@ -187,5 +193,5 @@ pub async fn decline_request(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<MembershipView>> {
-    Ok(Json(s.app.decide_join(&c, id, false).await?))
+    Ok(Json(s.app.people().decide_join(&c, id, false).await?))
 }

@@ -96,7 +96,7 @@ pub async fn list_projects(
         page: q.page,
         per_page: q.per_page,
     };
-    Ok(Json(s.app.projects(&f, paging.request()).await?.into()))
+    Ok(Json(s.app.service().projects(&f, paging.request()).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -122,6 +122,7 @@ pub async fn nearby_projects(
 ) -> ApiResult<Json<Vec<ProjectView>>> {
     Ok(Json(
         s.app
+            .service()
             .nearby_projects(q.lat, q.lon, q.radius_m.unwrap_or(5000.0), q.limit.unwrap_or(20))
             .await?,
     ))
@@ -135,7 +136,10 @@ pub async fn create_project(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<ProjectInput>,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.create_project(&c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.service().create_project(&c, &input).await?),
+    ))
 }
 
 /// One project (drafts only for the organizing team).
@@ -146,7 +150,7 @@ pub async fn get_project(
     MaybeCaller(c): MaybeCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ProjectView>> {
-    Ok(Json(s.app.project(c.as_ref(), id).await?))
+    Ok(Json(s.app.service().project(c.as_ref(), id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -165,7 +169,9 @@ pub async fn set_project_status(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<StatusInput>,
 ) -> ApiResult<Json<ProjectView>> {
-    Ok(Json(s.app.set_project_status(&c, id, &input.status).await?))
+    Ok(Json(
+        s.app.service().set_project_status(&c, id, &input.status).await?,
+    ))
 }
 
 /// Add a shift.
@@ -178,7 +184,10 @@ pub async fn add_shift(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ShiftInput>,
 ) -> ApiResult<(StatusCode, Json<ShiftView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.add_shift(&c, id, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.service().add_shift(&c, id, &input).await?),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -213,7 +222,7 @@ pub async fn sign_up(
     let input: NoteInput = optional_body(&body)?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.sign_up(&c, id, &input.note).await?),
+        Json(s.app.service().sign_up(&c, id, &input.note).await?),
     ))
 }
 
@@ -225,7 +234,7 @@ pub async fn roster(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<SignUpView>>> {
-    Ok(Json(s.app.roster(&c, id).await?))
+    Ok(Json(s.app.service().roster(&c, id).await?))
 }
 
 /// The shift's current check-in QR token (rotates every two minutes).
@@ -236,7 +245,7 @@ pub async fn shift_qr(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<QrView>> {
-    Ok(Json(s.app.shift_qr(&c, id).await?))
+    Ok(Json(s.app.service().shift_qr(&c, id).await?))
 }
 
 /// Approve a sign-up (a full shift waitlists it).
@@ -247,7 +256,7 @@ pub async fn approve_sign_up(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<SignUpView>> {
-    Ok(Json(s.app.approve_sign_up(&c, id).await?))
+    Ok(Json(s.app.service().approve_sign_up(&c, id).await?))
 }
 
 /// Decline a sign-up.
@@ -258,7 +267,7 @@ pub async fn decline_sign_up(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<SignUpView>> {
-    Ok(Json(s.app.decline_sign_up(&c, id).await?))
+    Ok(Json(s.app.service().decline_sign_up(&c, id).await?))
 }
 
 /// Cancel a sign-up (the volunteer or the team); the first on the waitlist moves up.
@@ -269,7 +278,7 @@ pub async fn cancel_sign_up(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<SignUpView>> {
-    Ok(Json(s.app.cancel_sign_up(&c, id).await?))
+    Ok(Json(s.app.service().cancel_sign_up(&c, id).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -291,6 +300,7 @@ pub async fn roster_check_in(
     let input: AtInput = optional_body(&body)?;
     Ok(Json(
         s.app
+            .service()
             .roster_attend(&c, id, Direction::In, input.at.as_deref())
             .await?,
     ))
@@ -309,6 +319,7 @@ pub async fn roster_check_out(
     let input: AtInput = optional_body(&body)?;
     Ok(Json(
         s.app
+            .service()
             .roster_attend(&c, id, Direction::Out, input.at.as_deref())
             .await?,
     ))
@@ -332,7 +343,12 @@ pub async fn scan(
     ApiJson(input): ApiJson<ScanInput>,
 ) -> ApiResult<Json<AttendanceView>> {
     let pos = input.lat.zip(input.lon);
-    Ok(Json(s.app.scan(&c, &input.token, input.direction, pos).await?))
+    Ok(Json(
+        s.app
+            .service()
+            .scan(&c, &input.token, input.direction, pos)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -348,7 +364,7 @@ pub async fn attendance_batch(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<BatchInput>,
 ) -> ApiResult<Json<Vec<OfflineOutcome>>> {
-    Ok(Json(s.app.attendance_batch(&c, &input.events).await?))
+    Ok(Json(s.app.service().attendance_batch(&c, &input.events).await?))
 }
 
 /// The caller's own sign-ups.
@@ -358,7 +374,7 @@ pub async fn my_sign_ups(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
 ) -> ApiResult<Json<Vec<SignUpView>>> {
-    Ok(Json(s.app.my_sign_ups(&c).await?))
+    Ok(Json(s.app.service().my_sign_ups(&c).await?))
 }
 
 /// 团体录入: the organizing team enters records for several volunteers (confirmed at once).
@@ -369,7 +385,10 @@ pub async fn team_entry(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<TeamEntry>,
 ) -> ApiResult<(StatusCode, Json<Vec<RecordView>>)> {
-    Ok((StatusCode::CREATED, Json(s.app.enter_records(&c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.service().enter_records(&c, &input).await?),
+    ))
 }
 
 /// A volunteer declares service for their team to confirm.
@@ -380,7 +399,10 @@ pub async fn declare(
     ApiCaller(c): ApiCaller,
     ApiJson(input): ApiJson<Declaration>,
 ) -> ApiResult<(StatusCode, Json<RecordView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.declare_record(&c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.service().declare_record(&c, &input).await?),
+    ))
 }
 
 /// Records waiting for the caller's teams to confirm.
@@ -390,7 +412,7 @@ pub async fn pending_records(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
 ) -> ApiResult<Json<Vec<RecordView>>> {
-    Ok(Json(s.app.pending_records(&c).await?))
+    Ok(Json(s.app.service().pending_records(&c).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -409,7 +431,7 @@ pub async fn confirm_record(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<RecordView>> {
-    Ok(Json(s.app.decide_record(&c, id, true, "").await?))
+    Ok(Json(s.app.service().decide_record(&c, id, true, "").await?))
 }
 
 /// Reject a pending record, with a reason.
@@ -422,7 +444,12 @@ pub async fn reject_record(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ReasonInput>,
 ) -> ApiResult<Json<RecordView>> {
-    Ok(Json(s.app.decide_record(&c, id, false, &input.reason).await?))
+    Ok(Json(
+        s.app
+            .service()
+            .decide_record(&c, id, false, &input.reason)
+            .await?,
+    ))
 }
 
 /// Correct a record: a new version pointing at the old, with a reason (organizing team only).
@@ -435,7 +462,7 @@ pub async fn correct_record(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<Correction>,
 ) -> ApiResult<Json<RecordView>> {
-    Ok(Json(s.app.correct_record(&c, id, &input).await?))
+    Ok(Json(s.app.service().correct_record(&c, id, &input).await?))
 }
 
 /// Every version of a record, oldest first.
@@ -446,7 +473,7 @@ pub async fn record_history(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<RecordView>>> {
-    Ok(Json(s.app.record_history(&c, id).await?))
+    Ok(Json(s.app.service().record_history(&c, id).await?))
 }
 
 /// A volunteer's current service records, latest service date first.
@@ -459,7 +486,13 @@ pub async fn volunteer_records(
     Path(id): Path<i64>,
     Query(p): Query<Seeking>,
 ) -> ApiResult<Json<CursorPage<RecordView>>> {
-    Ok(Json(s.app.volunteer_records(&c, id, &p.request()).await?.into()))
+    Ok(Json(
+        s.app
+            .service()
+            .volunteer_records(&c, id, &p.request())
+            .await?
+            .into(),
+    ))
 }
 
 /// Confirmed hours and star level.
@@ -470,7 +503,7 @@ pub async fn hours(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<HoursSummary>> {
-    Ok(Json(s.app.hours_summary(&c, id).await?))
+    Ok(Json(s.app.service().hours_summary(&c, id).await?))
 }
 
 /// Issue a certificate of confirmed service.
@@ -486,7 +519,7 @@ pub async fn issue_certificate(
     let input: CertificateRequest = optional_body(&body)?;
     Ok((
         StatusCode::CREATED,
-        Json(s.app.issue_certificate(&c, id, &input).await?),
+        Json(s.app.service().issue_certificate(&c, id, &input).await?),
     ))
 }
 
@@ -498,7 +531,7 @@ pub async fn list_certificates(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<CertificateView>>> {
-    Ok(Json(s.app.certificates_of(&c, id).await?))
+    Ok(Json(s.app.service().certificates_of(&c, id).await?))
 }
 
 /// The certificate as a PDF (the holder or an administrator in scope).
@@ -509,7 +542,7 @@ pub async fn certificate_pdf(
     ApiCaller(c): ApiCaller,
     Path(no): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let pdf = s.app.certificate_pdf(&c, &no).await?;
+    let pdf = s.app.service().certificate_pdf(&c, &no).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -536,7 +569,9 @@ pub async fn verify_certificate(
     Path(no): Path<String>,
     Query(q): Query<VerifyQuery>,
 ) -> ApiResult<Json<Verification>> {
-    Ok(Json(s.app.verify_certificate(&no, q.s.as_deref()).await?))
+    Ok(Json(
+        s.app.service().verify_certificate(&no, q.s.as_deref()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -565,6 +600,7 @@ pub async fn honor_roll(
     let to = q.to.unwrap_or_else(|| today.to_string());
     Ok(Json(
         s.app
+            .service()
             .honor_roll(
                 q.region.as_deref().unwrap_or(""),
                 &from,

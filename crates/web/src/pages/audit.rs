@@ -60,6 +60,7 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
     };
     let page = ctx
         .app
+        .audit()
         .audit_log(caller, &filter, PageRequest::new(page_no(&q.page), Some(30)))
         .await
         .map_err(|e| ctx.fail(e))?;

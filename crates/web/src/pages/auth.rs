@@ -78,7 +78,7 @@ pub(crate) async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> PageResu
 pub(crate) async fn login(ctx: Ctx, ClientAddr(from): ClientAddr, Form(f): Form<LoginForm>) -> PageResult {
     ctx.guard_post()?;
     let next = local_path(&f.next).to_owned();
-    match ctx.app.login_from(&f.username, &f.password, from).await {
+    match ctx.app.auth().login_from(&f.username, &f.password, from).await {
         Ok((token, _)) => Ok(redirect_with_cookie(&next, session_cookie(&ctx.app, &token))),
         Err(e @ (AppError::LoginFailed | AppError::Invalid(_) | AppError::Throttled(_))) => {
             let status = if matches!(e, AppError::Throttled(_)) {
@@ -103,7 +103,11 @@ pub(crate) async fn login(ctx: Ctx, ClientAddr(from): ClientAddr, Form(f): Form<
 /// 在所有设备上退出: ends every session of the account, this one included.
 pub(crate) async fn logout_everywhere(ctx: Ctx) -> PageResult {
     let caller = ctx.require_login()?;
-    ctx.app.logout_everywhere(caller).await.map_err(|e| ctx.fail(e))?;
+    ctx.app
+        .auth()
+        .logout_everywhere(caller)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(redirect_with_cookie("/login", clear_cookie()))
 }
 
@@ -111,7 +115,7 @@ pub(crate) async fn logout(ctx: Ctx, headers: HeaderMap) -> PageResult {
     ctx.guard_post()?;
     let jar = CookieJar::from_headers(&headers);
     if let Some(c) = jar.get(crate::extract::SESSION_COOKIE) {
-        if let Err(e) = ctx.app.logout(c.value()).await {
+        if let Err(e) = ctx.app.auth().logout(c.value()).await {
             return Err(ctx.fail(e));
         }
     }

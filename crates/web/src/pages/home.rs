@@ -34,8 +34,16 @@ pub(crate) async fn home(ctx: Ctx) -> PageResult {
     };
     let app = &ctx.app;
     if caller.is_admin() {
-        let volunteers = app.count_volunteers(caller).await.map_err(|e| ctx.fail(e))?;
-        let mut pending = app.pending_requests(caller).await.map_err(|e| ctx.fail(e))?;
+        let volunteers = app
+            .people()
+            .count_volunteers(caller)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        let mut pending = app
+            .people()
+            .pending_requests(caller)
+            .await
+            .map_err(|e| ctx.fail(e))?;
         let pending_total = pending.len();
         pending.truncate(10);
         let admin = AdminHome {
@@ -51,9 +59,13 @@ pub(crate) async fn home(ctx: Ctx) -> PageResult {
             memberships: Vec::new(),
         });
     }
-    let me = app.my_volunteer(caller).await.map_err(|e| ctx.fail(e))?;
+    let me = app.people().my_volunteer(caller).await.map_err(|e| ctx.fail(e))?;
     let memberships = match &me {
-        Some(v) => app.memberships_of(caller, v.id).await.map_err(|e| ctx.fail(e))?,
+        Some(v) => app
+            .people()
+            .memberships_of(caller, v.id)
+            .await
+            .map_err(|e| ctx.fail(e))?,
         None => Vec::new(),
     };
     ok(&HomePage {
@@ -90,9 +102,13 @@ pub(crate) struct MeQuery {
 pub(crate) async fn me(ctx: Ctx, Query(q): Query<MeQuery>) -> PageResult {
     let caller = ctx.require_login()?;
     let app = &ctx.app;
-    let volunteer = app.my_volunteer(caller).await.map_err(|e| ctx.fail(e))?;
+    let volunteer = app.people().my_volunteer(caller).await.map_err(|e| ctx.fail(e))?;
     let memberships = match &volunteer {
-        Some(v) => app.memberships_of(caller, v.id).await.map_err(|e| ctx.fail(e))?,
+        Some(v) => app
+            .people()
+            .memberships_of(caller, v.id)
+            .await
+            .map_err(|e| ctx.fail(e))?,
         None => Vec::new(),
     };
     ok(&MePage {

@@ -598,18 +598,20 @@ pub(crate) async fn scope_label(app: &App, caller: &Caller) -> String {
     match &caller.scope {
         Scope::Region { prefix } => {
             let code = format!("{prefix:0<12}");
-            match app.region(&code).await {
+            match app.network().region(&code).await {
                 Ok(r) => r.name,
                 Err(_) if prefix == "11" => "北京市".into(),
                 Err(_) => format!("区划 {prefix}"),
             }
         }
         Scope::Site { site_id, .. } => app
+            .network()
             .site(*site_id)
             .await
             .map(|s| s.name)
             .unwrap_or_else(|_| "本阵地".into()),
         Scope::Team { org_id, .. } => app
+            .network()
             .org(*org_id)
             .await
             .map(|o| format!("{}及下级队伍", o.name))
@@ -628,6 +630,7 @@ pub(crate) struct Choice {
 /// The counties (districts), for filters.
 pub(crate) async fn county_choices(app: &App, selected: &str) -> Result<Vec<Choice>, AppError> {
     Ok(app
+        .network()
         .region_choices()
         .await?
         .into_iter()

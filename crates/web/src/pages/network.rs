@@ -58,6 +58,7 @@ pub(crate) async fn orgs(ctx: Ctx, Query(q): Query<OrgsQuery>) -> PageResult {
     let per_page = if tree { 20 } else { 50 };
     let app = &ctx.app;
     let page = app
+        .network()
         .orgs(&filter, PageRequest::new(page_no(&q.page), Some(per_page)))
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -66,7 +67,10 @@ pub(crate) async fn orgs(ctx: Ctx, Query(q): Query<OrgsQuery>) -> PageResult {
     let mut nodes = Vec::with_capacity(page.items.len());
     for org in page.items {
         let children = if tree {
-            app.org_children(org.id).await.map_err(|e| ctx.fail(e))?
+            app.network()
+                .org_children(org.id)
+                .await
+                .map_err(|e| ctx.fail(e))?
         } else {
             Vec::new()
         };
@@ -157,18 +161,18 @@ impl Default for OrgExtras {
 
 async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum::response::Response> {
     let app = &ctx.app;
-    let o = app.org(id).await.map_err(|e| ctx.fail(e))?;
+    let o = app.network().org(id).await.map_err(|e| ctx.fail(e))?;
     let parent = match o.parent_id {
-        Some(p) => app.org(p).await.ok(),
+        Some(p) => app.network().org(p).await.ok(),
         None => None,
     };
-    let children = app.org_children(id).await.map_err(|e| ctx.fail(e))?;
+    let children = app.network().org_children(id).await.map_err(|e| ctx.fail(e))?;
     let mut admin = None;
     let mut can_join = false;
     let mut my_status = None;
     if let Some(caller) = &ctx.caller {
         if caller.is_admin() {
-            match app.org_memberships(caller, id, None).await {
+            match app.people().org_memberships(caller, id, None).await {
                 Ok(all) => {
                     let (pending, rest): (Vec<_>, Vec<_>) =
                         all.into_iter().partition(|m| m.status == "pending");
@@ -180,7 +184,11 @@ async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum
             }
         }
         if let Some(vid) = caller.volunteer_id {
-            let mine = app.memberships_of(caller, vid).await.map_err(|e| ctx.fail(e))?;
+            let mine = app
+                .people()
+                .memberships_of(caller, vid)
+                .await
+                .map_err(|e| ctx.fail(e))?;
             my_status = mine
                 .into_iter()
                 .find(|m| m.organization_id == id && (m.status == "pending" || m.status == "approved"))
@@ -239,7 +247,7 @@ pub(crate) async fn join(ctx: Ctx, Path(id): Path<String>, Form(f): Form<JoinFor
         return Err(login_redirect(&format!("/orgs/{id}")));
     };
     ctx.guard_post()?;
-    match ctx.app.request_join(caller, id, &f.note).await {
+    match ctx.app.people().request_join(caller, id, &f.note).await {
         Ok(_) => Ok(see_other(&format!("/orgs/{id}?joined=1"))),
         Err(e) if is_input_error(&e) => {
             let page = org_page(
@@ -273,7 +281,7 @@ pub(crate) async fn create_team(ctx: Ctx, Path(id): Path<String>, Form(f): Form<
         contact_phone: f.contact_phone.clone(),
         description: f.description.clone(),
     };
-    match ctx.app.create_org(caller, &input).await {
+    match ctx.app.network().create_org(caller, &input).await {
         Ok(o) => Ok(see_other(&format!("/orgs/{}?created=1", o.id))),
         Err(e) if is_input_error(&e) => {
             let extras = OrgExtras {
@@ -302,6 +310,7 @@ async fn decide(ctx: Ctx, id: String, f: DecideForm, approve: bool) -> PageResul
     ctx.guard_post()?;
     let m = ctx
         .app
+        .people()
         .decide_join(caller, id, approve)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -367,6 +376,7 @@ pub(crate) async fn sites(ctx: Ctx, Query(q): Query<SitesQuery>) -> PageResult {
     };
     let app = &ctx.app;
     let page = app
+        .network()
         .sites(&filter, PageRequest::new(page_no(&q.page), Some(30)))
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -410,13 +420,14 @@ struct SitePage {
 pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&ctx, &id)?;
     let app = &ctx.app;
-    let s = app.site(id).await.map_err(|e| ctx.fail(e))?;
+    let s = app.network().site(id).await.map_err(|e| ctx.fail(e))?;
     let parent = match s.parent_id {
-        Some(p) => app.site(p).await.ok(),
+        Some(p) => app.network().site(p).await.ok(),
         None => None,
     };
     let all = PageRequest::new(None, Some(200));
     let children = app
+        .network()
         .sites(
             &SiteFilter {
                 parent_id: Some(id),
@@ -427,6 +438,7 @@ pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>) -> PageResult {
         .await
         .map_err(|e| ctx.fail(e))?;
     let teams = app
+        .network()
         .orgs(
             &OrgFilter {
                 site_id: Some(id),

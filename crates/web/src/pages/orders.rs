@@ -86,7 +86,7 @@ pub(crate) async fn phone_form(ctx: Ctx) -> PageResult {
 
 pub(crate) async fn phone_code(ctx: Ctx, Form(f): Form<PhoneForm>) -> PageResult {
     ctx.guard_post()?;
-    match ctx.app.request_phone_code(&f.phone).await {
+    match ctx.app.auth().request_phone_code(&f.phone).await {
         Ok(issued) => ok(&PhonePage {
             nav: ctx.nav(),
             phone: f.phone.trim().to_owned(),
@@ -116,7 +116,7 @@ pub(crate) async fn phone_verify(
     Form(f): Form<PhoneForm>,
 ) -> PageResult {
     ctx.guard_post()?;
-    match ctx.app.phone_login_from(&f.phone, &f.code, from).await {
+    match ctx.app.auth().phone_login_from(&f.phone, &f.code, from).await {
         Ok((token, _)) => Ok(redirect_with_cookie(
             "/orders/new",
             session_cookie(&ctx.app, &token),
@@ -179,11 +179,11 @@ async fn new_order_page(
     mut errors: FormErrors,
     status: StatusCode,
 ) -> PageResult {
-    let places = ctx.app.order_places().await.map_err(|e| ctx.fail(e))?;
+    let places = ctx.app.orders().order_places().await.map_err(|e| ctx.fail(e))?;
     let menu = if form.region_code.trim().is_empty() {
         None
     } else {
-        match ctx.app.menu_for_region(form.region_code.trim()).await {
+        match ctx.app.orders().menu_for_region(form.region_code.trim()).await {
             Ok(m) => Some(m),
             Err(e) if is_input_error(&e) => {
                 if !errors.any() {
@@ -250,7 +250,7 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<OrderForm>) -> PageResult 
         contact_name: form.contact_name.clone(),
         contact_phone: form.contact_phone.clone(),
     };
-    match ctx.app.submit_order(caller, &input).await {
+    match ctx.app.orders().submit_order(caller, &input).await {
         Ok(o) => Ok(see_other(&format!("/orders/{}?done=submitted", o.id))),
         Err(e) if is_input_error(&e) => {
             let errors = FormErrors::from_app(&e);
@@ -275,6 +275,7 @@ pub(crate) async fn mine(ctx: Ctx, Query(q): Query<SeekQuery>) -> PageResult {
     let caller = ctx.require_login()?;
     let p = ctx
         .app
+        .orders()
         .my_orders(caller, &q.request(LIST_PAGE))
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -312,6 +313,7 @@ async fn completion_candidates(ctx: &Ctx, o: &OrderView) -> Vec<(i64, String)> {
         Some("team") => match o.team_id {
             Some(t) => ctx
                 .app
+                .people()
                 .org_memberships(caller, t, Some("approved"))
                 .await
                 .map(|ms| {
@@ -329,7 +331,12 @@ async fn completion_candidates(ctx: &Ctx, o: &OrderView) -> Vec<(i64, String)> {
 pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
     let caller = ctx.require_login()?;
     let id = parse_id(&ctx, &id)?;
-    let o = ctx.app.order(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let o = ctx
+        .app
+        .orders()
+        .order(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let candidates = if o.can_do("complete") {
         completion_candidates(&ctx, &o).await
     } else {
@@ -369,6 +376,7 @@ pub(crate) async fn reject(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Reaso
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
     ctx.app
+        .orders()
         .reject_order(caller, id, &f.reason)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -380,6 +388,7 @@ pub(crate) async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Reaso
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
     ctx.app
+        .orders()
         .cancel_order(caller, id, &f.reason)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -405,6 +414,7 @@ pub(crate) async fn rate(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RateFor
         comment: f.comment,
     };
     ctx.app
+        .orders()
         .rate_order(caller, id, &input)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -449,6 +459,7 @@ pub(crate) async fn complete(
         minutes: lines,
     };
     ctx.app
+        .orders()
         .complete_order(caller, id, &input)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -502,6 +513,7 @@ pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
     };
     let p = ctx
         .app
+        .orders()
         .order_queue(
             caller,
             &statuses,
@@ -562,6 +574,7 @@ async fn dispatch_page(ctx: &Ctx, id: i64, q: &str, errors: FormErrors, status: 
     let caller = ctx.require_login()?;
     let d = ctx
         .app
+        .orders()
         .dispatch_options(caller, id)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -569,6 +582,7 @@ async fn dispatch_page(ctx: &Ctx, id: i64, q: &str, errors: FormErrors, status: 
         Vec::new()
     } else {
         ctx.app
+            .people()
             .search_volunteers(caller, Some(q), None, &SeekRequest::first(20))
             .await
             .map_err(|e| ctx.fail(e))?
@@ -622,7 +636,7 @@ pub(crate) async fn dispatch(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Dis
         volunteer_ids: ids(&f.volunteer_id),
         note: f.note.clone(),
     };
-    match ctx.app.dispatch_order(caller, id, &input).await {
+    match ctx.app.orders().dispatch_order(caller, id, &input).await {
         Ok(_) => Ok(see_other(&format!("/orders/{id}?done=dispatched"))),
         Err(e) if is_input_error(&e) => {
             dispatch_page(&ctx, id, "", FormErrors::from_app(&e), form_status(&e)).await
@@ -659,6 +673,7 @@ pub(crate) async fn for_me(ctx: Ctx, Query(q): Query<ForMeQuery>) -> PageResult 
     };
     let p = ctx
         .app
+        .orders()
         .orders_for_me(caller, &page.request(LIST_PAGE))
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -674,7 +689,12 @@ pub(crate) async fn accept(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    let o = ctx.app.accept_offer(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let o = ctx
+        .app
+        .orders()
+        .accept_offer(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(see_other(&format!("/orders/{}?done=accepted", o.id)))
 }
 
@@ -683,6 +703,7 @@ pub(crate) async fn decline(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Reas
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
     ctx.app
+        .orders()
         .decline_offer(caller, id, &f.reason)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -702,7 +723,7 @@ struct NoticesPage {
 
 pub(crate) async fn notices(ctx: Ctx) -> PageResult {
     let caller = ctx.require_login()?;
-    let n = ctx.app.notices(caller).await.map_err(|e| ctx.fail(e))?;
+    let n = ctx.app.notices().notices(caller).await.map_err(|e| ctx.fail(e))?;
     ok(&NoticesPage {
         nav: ctx.nav(),
         items: n.items,
@@ -714,7 +735,11 @@ pub(crate) async fn read_notice(ctx: Ctx, Path(id): Path<String>) -> PageResult 
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    ctx.app.read_notice(caller, id).await.map_err(|e| ctx.fail(e))?;
+    ctx.app
+        .notices()
+        .read_notice(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(see_other("/notices"))
 }
 
@@ -739,8 +764,13 @@ async fn menu_page(
     errors: FormErrors,
     status: StatusCode,
 ) -> PageResult {
-    let m = ctx.app.site_menu(site_id).await.map_err(|e| ctx.fail(e))?;
-    let site = ctx.app.site(site_id).await.map_err(|e| ctx.fail(e))?;
+    let m = ctx
+        .app
+        .orders()
+        .site_menu(site_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let site = ctx.app.network().site(site_id).await.map_err(|e| ctx.fail(e))?;
     let may_edit = ctx
         .caller
         .as_ref()
@@ -816,7 +846,12 @@ pub(crate) async fn add_menu_item(ctx: Ctx, Path(id): Path<String>, Form(f): For
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    let r = ctx.app.add_menu_item(caller, id, &f.input()).await.map(|_| ());
+    let r = ctx
+        .app
+        .orders()
+        .add_menu_item(caller, id, &f.input())
+        .await
+        .map(|_| ());
     menu_result(&ctx, id, r).await
 }
 
@@ -824,7 +859,7 @@ pub(crate) async fn customize_menu(ctx: Ctx, Path(id): Path<String>) -> PageResu
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    let r = ctx.app.customize_menu(caller, id).await.map(|_| ());
+    let r = ctx.app.orders().customize_menu(caller, id).await.map(|_| ());
     menu_result(&ctx, id, r).await
 }
 
@@ -837,7 +872,12 @@ pub(crate) async fn update_menu_item(
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
     let site_id: i64 = f.site_id.trim().parse().map_err(|_| ctx.not_found())?;
-    let r = ctx.app.update_menu_item(caller, id, &f.input()).await.map(|_| ());
+    let r = ctx
+        .app
+        .orders()
+        .update_menu_item(caller, id, &f.input())
+        .await
+        .map(|_| ());
     menu_result(&ctx, site_id, r).await
 }
 

@@ -40,7 +40,10 @@ pub(crate) async fn team_choices(app: &App, caller: &Caller, selected: &str) -> 
         },
         Scope::Own => return Ok(Vec::new()),
     };
-    let page = app.orgs(&filter, PageRequest::new(None, Some(200))).await?;
+    let page = app
+        .network()
+        .orgs(&filter, PageRequest::new(None, Some(200)))
+        .await?;
     let base = page.items.iter().map(|o| o.depth).min().unwrap_or(0);
     let only_one = page.items.len() == 1;
     Ok(page
@@ -61,7 +64,7 @@ pub(crate) async fn team_choices(app: &App, caller: &Caller, selected: &str) -> 
 /// Whether the caller administers the organization (and so manages its projects and records).
 pub(crate) async fn manages_org(app: &App, caller: Option<&Caller>, org_id: i64) -> AppResult<bool> {
     match caller {
-        Some(c) => app.manages_org(c, org_id).await,
+        Some(c) => app.service().manages_org(c, org_id).await,
         None => Ok(false),
     }
 }
@@ -220,6 +223,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
     };
     let app = &ctx.app;
     let page = app
+        .service()
         .projects(&filter, PageRequest::new(page_no(&q.page), Some(20)))
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -306,6 +310,7 @@ pub(crate) async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> PageResult
         let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
         match ctx
             .app
+            .service()
             .nearby_projects(num(&lat), num(&lon), num(&radius_m), 50)
             .await
         {
@@ -519,7 +524,7 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<ProjectForm>) -> PageResul
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     caller.require_admin().map_err(|e| ctx.fail(e))?;
-    match ctx.app.create_project(caller, &form.input()).await {
+    match ctx.app.service().create_project(caller, &form.input()).await {
         Ok(p) => Ok(see_other(&format!("/projects/{}?done=created", p.id))),
         Err(e) if is_input_error(&e) || matches!(e, AppError::Forbidden) => {
             let errors = match &e {
@@ -641,12 +646,13 @@ fn transitions(status: &str) -> Vec<Transition> {
 async fn project_page(ctx: &Ctx, id: i64, extras: ProjectExtras) -> Result<ProjectPage, Response> {
     let app = &ctx.app;
     let caller = ctx.caller.as_ref();
-    let p = app.project(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let p = app.service().project(caller, id).await.map_err(|e| ctx.fail(e))?;
     let manage = manages_org(app, caller, p.organization_id)
         .await
         .map_err(|e| ctx.fail(e))?;
     let mine: Vec<SignUpView> = match caller {
         Some(c) if c.volunteer_id.is_some() => app
+            .service()
             .my_sign_ups(c)
             .await
             .map_err(|e| ctx.fail(e))?
@@ -743,12 +749,17 @@ pub(crate) struct SignUpForm {
 
 pub(crate) async fn sign_up(ctx: Ctx, Path(id): Path<String>, Form(f): Form<SignUpForm>) -> PageResult {
     let shift_id = parse_id(&ctx, &id)?;
-    let project_id = ctx.app.shift_project(shift_id).await.map_err(|e| ctx.fail(e))?;
+    let project_id = ctx
+        .app
+        .service()
+        .shift_project(shift_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let Some(caller) = &ctx.caller else {
         return Err(login_redirect(&format!("/projects/{project_id}")));
     };
     ctx.guard_post()?;
-    match ctx.app.sign_up(caller, shift_id, &f.note).await {
+    match ctx.app.service().sign_up(caller, shift_id, &f.note).await {
         Ok(u) => Ok(see_other(&format!("/projects/{project_id}?done={}", u.status))),
         Err(e) if shown_on_page(&e) => project_with_error(&ctx, project_id, e).await,
         Err(e) => Err(ctx.fail(e)),
@@ -768,7 +779,7 @@ pub(crate) async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(f): Form<BackF
         return Err(login_redirect("/me/hours"));
     };
     ctx.guard_post()?;
-    match ctx.app.cancel_sign_up(caller, id).await {
+    match ctx.app.service().cancel_sign_up(caller, id).await {
         Ok(u) => {
             let back = if f.back.is_empty() {
                 format!("/projects/{}", u.project_id)
@@ -779,7 +790,7 @@ pub(crate) async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(f): Form<BackF
         }
         Err(e) if shown_on_page(&e) => {
             // the project page with the error, when the caller may see this sign-up at all
-            match ctx.app.sign_up_project(caller, id).await {
+            match ctx.app.service().sign_up_project(caller, id).await {
                 Ok(project_id) => project_with_error(&ctx, project_id, e).await,
                 Err(_) => Err(ctx.fail(e)),
             }
@@ -800,7 +811,12 @@ pub(crate) async fn set_status(ctx: Ctx, Path(id): Path<String>, Form(f): Form<S
         return Err(login_redirect(&format!("/projects/{id}")));
     };
     ctx.guard_post()?;
-    match ctx.app.set_project_status(caller, id, f.to.trim()).await {
+    match ctx
+        .app
+        .service()
+        .set_project_status(caller, id, f.to.trim())
+        .await
+    {
         Ok(_) => Ok(see_other(&format!("/projects/{id}?done=status"))),
         Err(e) if is_input_error(&e) => project_with_error(&ctx, id, e).await,
         Err(e) => Err(ctx.fail(e)),
@@ -814,7 +830,7 @@ pub(crate) async fn add_shift(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Sh
     };
     ctx.guard_post()?;
     let input = shift_input(&f.start, &f.end, &f.headcount, &f.skills, &f.min_age);
-    match ctx.app.add_shift(caller, id, &input).await {
+    match ctx.app.service().add_shift(caller, id, &input).await {
         Ok(_) => Ok(see_other(&format!("/projects/{id}?done=shift"))),
         Err(e) if is_input_error(&e) => {
             let extras = ProjectExtras {
@@ -869,8 +885,13 @@ async fn shift_for_admin(
     shift_id: i64,
 ) -> Result<(ProjectView, ShiftView), Response> {
     let app = &ctx.app;
-    let project_id = app.shift_project(shift_id).await.map_err(|e| ctx.fail(e))?;
+    let project_id = app
+        .service()
+        .shift_project(shift_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let p = app
+        .service()
         .project(Some(caller), project_id)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -898,12 +919,17 @@ async fn roster_page(
 ) -> Result<RosterPage, Response> {
     let app = &ctx.app;
     let (p, s) = shift_for_admin(ctx, caller, shift_id).await?;
-    let roster = app.roster(caller, shift_id).await.map_err(|e| ctx.fail(e))?;
+    let roster = app
+        .service()
+        .roster(caller, shift_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let day = s.starts_at.get(..10).unwrap_or("").to_owned();
     let mut lines = Vec::with_capacity(roster.len());
     for u in roster {
         let record = if u.checkout_at.is_some() {
-            app.volunteer_records(caller, u.volunteer_id, &SeekRequest::first(100))
+            app.service()
+                .volunteer_records(caller, u.volunteer_id, &SeekRequest::first(100))
                 .await
                 .map(|page| {
                     page.items.into_iter().find(|r| {
@@ -951,7 +977,7 @@ pub(crate) async fn roster(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Ros
     };
     if q.done == "out" {
         if let Ok(rid) = q.record.parse::<i64>() {
-            if let Ok(history) = ctx.app.record_history(caller, rid).await {
+            if let Ok(history) = ctx.app.service().record_history(caller, rid).await {
                 if let Some(r) = history.last() {
                     notice = Some(format!(
                         "签退成功，本次记录服务时长 {} 小时（{}）。",
@@ -990,9 +1016,9 @@ async fn decide(ctx: Ctx, id: String, f: RosterForm, approve: bool) -> PageResul
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let result = if approve {
-        ctx.app.approve_sign_up(caller, id).await
+        ctx.app.service().approve_sign_up(caller, id).await
     } else {
-        ctx.app.decline_sign_up(caller, id).await
+        ctx.app.service().decline_sign_up(caller, id).await
     };
     match result {
         Ok(u) => Ok(see_other(&format!(
@@ -1019,6 +1045,7 @@ async fn attend(ctx: Ctx, id: String, f: RosterForm, dir: Direction) -> PageResu
     let at = f.at.trim();
     match ctx
         .app
+        .service()
         .roster_attend(caller, id, dir, (!at.is_empty()).then_some(at))
         .await
     {
@@ -1081,6 +1108,7 @@ pub(crate) async fn poster(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let (p, s) = shift_for_admin(&ctx, caller, shift_id).await?;
     let qr = ctx
         .app
+        .service()
         .shift_qr(caller, shift_id)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -1150,7 +1178,7 @@ pub(crate) async fn checkin(ctx: Ctx, Form(f): Form<ScanForm>) -> PageResult {
     };
     ctx.guard_post()?;
     let position = coordinate(&f.lat).zip(coordinate(&f.lon));
-    match ctx.app.scan(caller, &token, None, position).await {
+    match ctx.app.service().scan(caller, &token, None, position).await {
         Ok(v) => ok(&CheckinPage {
             nav: ctx.nav(),
             result: Some((true, v.message)),

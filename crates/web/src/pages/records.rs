@@ -36,7 +36,7 @@ async fn names(app: &App, caller: &Caller, records: &[RecordView]) -> HashMap<i6
     let mut out = HashMap::new();
     for r in records {
         if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(r.volunteer_id) {
-            if let Ok(v) = app.volunteer(caller, r.volunteer_id).await {
+            if let Ok(v) = app.people().volunteer(caller, r.volunteer_id).await {
                 slot.insert(v);
             }
         }
@@ -129,7 +129,7 @@ async fn entry_from(app: &App, caller: &Caller, q: &EntryQuery) -> AppResult<Ent
     };
     let shift_id = q.shift.trim().parse::<i64>().ok();
     let project_id = match shift_id {
-        Some(s) => match app.shift_project(s).await {
+        Some(s) => match app.service().shift_project(s).await {
             Ok(p) => Some(p),
             Err(AppError::NotFound(_)) => None,
             Err(e) => return Err(e),
@@ -139,7 +139,7 @@ async fn entry_from(app: &App, caller: &Caller, q: &EntryQuery) -> AppResult<Ent
     let Some(project_id) = project_id else {
         return Ok(form);
     };
-    let p = app.project(Some(caller), project_id).await?;
+    let p = app.service().project(Some(caller), project_id).await?;
     form.organization_id = p.organization_id.to_string();
     form.project_id = p.id.to_string();
     form.activity = p.title.clone();
@@ -161,7 +161,7 @@ async fn entry_from(app: &App, caller: &Caller, q: &EntryQuery) -> AppResult<Ent
             (Ok(a), Ok(b)) => (b - a).num_minutes(),
             _ => 0,
         };
-        if let Ok(roster) = app.roster(caller, shift.id).await {
+        if let Ok(roster) = app.service().roster(caller, shift.id).await {
             form.lines = roster
                 .iter()
                 .filter(|u| u.status == "approved")
@@ -191,6 +191,7 @@ pub(crate) async fn entry_form(ctx: Ctx, Query(q): Query<EntryQuery>) -> PageRes
 /// Resolves one "who" of a line: a volunteer number, a phone number or a volunteer id.
 async fn resolve_volunteer(app: &App, caller: &Caller, who: &str) -> Option<i64> {
     if let Ok(page) = app
+        .people()
         .search_volunteers(caller, Some(who), None, &SeekRequest::first(5))
         .await
     {
@@ -203,7 +204,7 @@ async fn resolve_volunteer(app: &App, caller: &Caller, who: &str) -> Option<i64>
         }
     }
     let id = who.parse::<i64>().ok().filter(|id| *id > 0)?;
-    app.volunteer(caller, id).await.ok().map(|v| v.id)
+    app.people().volunteer(caller, id).await.ok().map(|v| v.id)
 }
 
 /// The lines of the textarea as entries, or one message per bad line.
@@ -287,7 +288,7 @@ pub(crate) async fn enter(ctx: Ctx, Form(form): Form<EntryForm>) -> PageResult {
         person_in_charge: form.person_in_charge.clone(),
         entries,
     };
-    match ctx.app.enter_records(caller, &entry).await {
+    match ctx.app.service().enter_records(caller, &entry).await {
         Ok(records) => Ok(see_other(&format!("/records/entry?entered={}", records.len()))),
         Err(e) if shown_on_page(&e) || matches!(e, AppError::Forbidden) => {
             let errors = match &e {
@@ -323,7 +324,12 @@ async fn pending_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let records = ctx.app.pending_records(caller).await.map_err(|e| ctx.fail(e))?;
+    let records = ctx
+        .app
+        .service()
+        .pending_records(caller)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let names = names(&ctx.app, caller, &records).await;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -363,7 +369,12 @@ async fn decide(ctx: Ctx, id: String, f: DecideForm, confirm: bool) -> PageResul
     let id = parse_id(&ctx, &id)?;
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
-    match ctx.app.decide_record(caller, id, confirm, &f.reason).await {
+    match ctx
+        .app
+        .service()
+        .decide_record(caller, id, confirm, &f.reason)
+        .await
+    {
         Ok(r) => {
             let done = if confirm { "confirmed" } else { "rejected" };
             if f.from == "history" {
@@ -428,11 +439,16 @@ async fn history_page(
     correction: Option<(CorrectionForm, FormErrors)>,
 ) -> PageResult {
     let app = &ctx.app;
-    let versions = app.record_history(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let versions = app
+        .service()
+        .record_history(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let Some(current) = versions.last().cloned() else {
         return Err(ctx.not_found());
     };
     let v = app
+        .people()
         .volunteer(caller, current.volunteer_id)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -503,7 +519,7 @@ pub(crate) async fn correct(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Corr
         content: text(&f.content),
         reason: f.reason.clone(),
     };
-    match ctx.app.correct_record(caller, id, &c).await {
+    match ctx.app.service().correct_record(caller, id, &c).await {
         Ok(r) => Ok(see_other(&format!("/records/{}?done=corrected", r.id))),
         Err(e) if shown_on_page(&e) => {
             let errors = FormErrors::from_app(&e);
@@ -579,13 +595,15 @@ async fn hours_page(
             notice,
         });
     };
-    let summary = app.hours_summary(caller, vid).await.map_err(fail)?;
+    let summary = app.service().hours_summary(caller, vid).await.map_err(fail)?;
     let records = app
+        .service()
         .volunteer_records(caller, vid, &page.request(20))
         .await
         .map_err(fail)?;
     let now = chrono::Utc::now();
     let sign_ups = app
+        .service()
         .my_sign_ups(caller)
         .await
         .map_err(fail)?
@@ -600,7 +618,7 @@ async fn hours_page(
         })
         .collect();
     let selected = form.organization_id.trim().to_owned();
-    let memberships = app.memberships_of(caller, vid).await.map_err(fail)?;
+    let memberships = app.people().memberships_of(caller, vid).await.map_err(fail)?;
     let approved: Vec<_> = memberships
         .into_iter()
         .filter(|m| m.status == "approved")
@@ -669,7 +687,7 @@ pub(crate) async fn declare(ctx: Ctx, Form(f): Form<DeclareForm>) -> PageResult 
         person_in_charge: f.person_in_charge.clone(),
         minutes: f.minutes.trim().parse().unwrap_or(-1),
     };
-    match ctx.app.declare_record(caller, &d).await {
+    match ctx.app.service().declare_record(caller, &d).await {
         Ok(_) => Ok(see_other("/me/hours?done=declared#declare")),
         Err(e) if shown_on_page(&e) || matches!(e, AppError::NotFound(_)) => {
             let errors = match &e {
@@ -724,6 +742,7 @@ async fn certificates_page(
     let items = match caller.volunteer_id {
         Some(vid) => ctx
             .app
+            .service()
             .certificates_of(caller, vid)
             .await
             .map_err(|e| ctx.fail(e))?,
@@ -758,7 +777,7 @@ pub(crate) async fn issue_certificate(ctx: Ctx, Form(f): Form<IssueForm>) -> Pag
         to: opt(&f.to),
         notes: f.notes.clone(),
     };
-    match ctx.app.issue_certificate(caller, vid, &req).await {
+    match ctx.app.service().issue_certificate(caller, vid, &req).await {
         Ok(c) => Ok(see_other(&with_param(
             "/me/certificates",
             "issued",
@@ -783,6 +802,7 @@ pub(crate) async fn certificate_pdf(ctx: Ctx, Path(file): Path<String>) -> PageR
     };
     let pdf = ctx
         .app
+        .service()
         .certificate_pdf(caller, no)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -825,6 +845,7 @@ pub(crate) async fn verify(ctx: Ctx, Path(no): Path<String>, Query(q): Query<Ver
     let s = q.s.trim();
     let v = ctx
         .app
+        .service()
         .verify_certificate(no.trim(), (!s.is_empty()).then_some(s))
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -896,7 +917,7 @@ pub(crate) async fn honor_roll(ctx: Ctx, Query(q): Query<HonorQuery>) -> PageRes
         .find(|c| c.selected)
         .map(|c| c.label.clone())
         .unwrap_or_else(|| "全市".to_owned());
-    let (lines, error) = match app.honor_roll(&prefix, &from, &to, 50).await {
+    let (lines, error) = match app.service().honor_roll(&prefix, &from, &to, 50).await {
         Ok(list) => (
             list.into_iter()
                 .map(|h| HonorLine {

@@ -93,7 +93,7 @@ pub(crate) struct VolunteerFormView {
 
 /// Residence choices grouped by district, limited to a region prefix when given.
 async fn region_groups(app: &App, within: Option<&str>, selected: &str) -> AppResult<Vec<RegionGroup>> {
-    let all = app.region_choices().await?;
+    let all = app.network().region_choices().await?;
     let within = within.unwrap_or("");
     let mut groups = Vec::new();
     for county in all.iter().filter(|r| r.level == "county") {
@@ -137,7 +137,10 @@ async fn team_choices(app: &App, caller: &Caller, selected: &str) -> AppResult<V
         },
         Scope::Own => return Ok(Vec::new()),
     };
-    let page = app.orgs(&filter, PageRequest::new(None, Some(200))).await?;
+    let page = app
+        .network()
+        .orgs(&filter, PageRequest::new(None, Some(200)))
+        .await?;
     let base = page.items.iter().map(|o| o.depth).min().unwrap_or(0);
     Ok(page
         .items
@@ -212,7 +215,7 @@ pub(crate) async fn register(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageR
         },
         password: form.password.clone(),
     };
-    match ctx.app.register_self(&reg).await {
+    match ctx.app.people().register_self(&reg).await {
         Ok((token, _)) => Ok(redirect_with_cookie(
             "/me?registered=1",
             session_cookie(&ctx.app, &token),
@@ -252,7 +255,7 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageRes
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     caller.require_admin().map_err(|e| ctx.fail(e))?;
-    match ctx.app.register_volunteer(caller, &form.input()).await {
+    match ctx.app.people().register_volunteer(caller, &form.input()).await {
         Ok(v) => Ok(see_other(&format!("/volunteers/{}?created=1", v.id))),
         Err(e) if is_input_error(&e) || matches!(e, AppError::Forbidden) => {
             let errors = match &e {
@@ -291,6 +294,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
     let query = q.q.trim().to_owned();
     let page = ctx
         .app
+        .people()
         .search_volunteers(
             caller,
             Some(&query),
@@ -332,9 +336,15 @@ struct DetailPage {
 pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DetailQuery>) -> PageResult {
     let caller = ctx.require_login()?;
     let id = parse_id(&ctx, &id)?;
-    let v = ctx.app.volunteer(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let v = ctx
+        .app
+        .people()
+        .volunteer(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let memberships = ctx
         .app
+        .people()
         .memberships_of(caller, id)
         .await
         .map_err(|e| ctx.fail(e))?;

@@ -64,6 +64,7 @@ async fn account(
     org: Option<i64>,
 ) -> String {
     t.app
+        .auth()
         .create_account_unchecked(user, PW, user, role, region, site, org, None)
         .await
         .unwrap();
