@@ -2,11 +2,18 @@
 //! generated from the same route list), zh-CN server-rendered pages, embedded assets.
 
 pub mod api;
+mod audit;
+mod auth;
 pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+mod network;
+mod notices;
+mod orders;
 pub mod pages;
+mod people;
+mod service;
 
 use std::net::SocketAddr;
 

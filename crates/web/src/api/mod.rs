@@ -1,19 +1,12 @@
 //! The JSON API under `/api/v1`. Routes and the OpenAPI document come from one list.
 
-mod admin;
-mod auth;
 mod document;
-mod network;
-mod orders;
-mod people;
-pub(crate) mod service;
 
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::AppState;
 
@@ -40,79 +33,14 @@ impl Modify for BearerAuth {
 
 /// The API routes and their OpenAPI document.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(auth::login))
-        .routes(routes!(auth::logout))
-        .routes(routes!(auth::logout_everywhere))
-        .routes(routes!(auth::me))
-        .routes(routes!(people::register_self))
-        .routes(routes!(network::list_regions))
-        .routes(routes!(network::get_region))
-        .routes(routes!(network::list_sites, network::create_site))
-        .routes(routes!(network::get_site))
-        .routes(routes!(network::list_orgs, network::create_org))
-        .routes(routes!(network::get_org))
-        .routes(routes!(people::org_members))
-        .routes(routes!(people::request_join))
-        .routes(routes!(people::list_volunteers, people::create_volunteer))
-        .routes(routes!(people::get_volunteer))
-        .routes(routes!(people::volunteer_memberships))
-        .routes(routes!(people::pending_requests))
-        .routes(routes!(people::approve_request))
-        .routes(routes!(people::decline_request))
-        .routes(routes!(admin::create_account))
-        .routes(routes!(admin::audit_log))
-        .routes(routes!(service::list_projects, service::create_project))
-        .routes(routes!(service::nearby_projects))
-        .routes(routes!(service::get_project))
-        .routes(routes!(service::set_project_status))
-        .routes(routes!(service::add_shift))
-        .routes(routes!(service::sign_up))
-        .routes(routes!(service::roster))
-        .routes(routes!(service::shift_qr))
-        .routes(routes!(service::approve_sign_up))
-        .routes(routes!(service::decline_sign_up))
-        .routes(routes!(service::cancel_sign_up))
-        .routes(routes!(service::roster_check_in))
-        .routes(routes!(service::roster_check_out))
-        .routes(routes!(service::scan))
-        .routes(routes!(service::attendance_batch))
-        .routes(routes!(service::my_sign_ups))
-        .routes(routes!(service::team_entry))
-        .routes(routes!(service::declare))
-        .routes(routes!(service::pending_records))
-        .routes(routes!(service::confirm_record))
-        .routes(routes!(service::reject_record))
-        .routes(routes!(service::correct_record))
-        .routes(routes!(service::record_history))
-        .routes(routes!(service::volunteer_records))
-        .routes(routes!(service::hours))
-        .routes(routes!(service::issue_certificate, service::list_certificates))
-        .routes(routes!(service::certificate_pdf))
-        .routes(routes!(service::verify_certificate))
-        .routes(routes!(service::honor_roll))
-        .routes(routes!(orders::menu_for_region))
-        .routes(routes!(orders::site_menu, orders::add_menu_item))
-        .routes(routes!(orders::customize_menu))
-        .routes(routes!(orders::update_menu_item))
-        .routes(routes!(orders::phone_code))
-        .routes(routes!(orders::phone_login))
-        .routes(routes!(orders::submit_order))
-        .routes(routes!(orders::my_orders))
-        .routes(routes!(orders::order_queue))
-        .routes(routes!(orders::orders_for_me))
-        .routes(routes!(orders::order_stats))
-        .routes(routes!(orders::get_order))
-        .routes(routes!(orders::dispatch_options, orders::dispatch_order))
-        .routes(routes!(orders::reject_order))
-        .routes(routes!(orders::cancel_order))
-        .routes(routes!(orders::complete_order))
-        .routes(routes!(orders::rate_order))
-        .routes(routes!(orders::accept_offer))
-        .routes(routes!(orders::decline_offer))
-        .routes(routes!(orders::notices))
-        .routes(routes!(orders::read_notice))
-        .split_for_parts();
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    let r = crate::auth::api::routes(r);
+    let r = crate::people::api::routes(r);
+    let r = crate::network::api::routes(r);
+    let r = crate::audit::api::routes(r);
+    let r = crate::service::api::routes(r);
+    let r = crate::orders::api::routes(r);
+    let (router, mut doc) = crate::notices::api::routes(r).split_for_parts();
     document::complete(&mut doc);
     (router, doc)
 }

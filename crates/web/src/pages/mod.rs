@@ -7,21 +7,14 @@
 // A rendered page is the error value of every handler here; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-mod audit;
-mod auth;
 mod home;
-mod network;
-mod orders;
-mod projects;
-mod records;
-mod volunteers;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use zhiyuan_app::seek::{Seek, SeekRequest};
@@ -32,85 +25,16 @@ use crate::extract::MaybeCaller;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let r = Router::new()
         .route("/", get(home::home))
-        .route("/login", get(auth::login_form).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/logout-everywhere", post(auth::logout_everywhere))
-        .route("/me", get(home::me))
-        .route(
-            "/register",
-            get(volunteers::register_form).post(volunteers::register),
-        )
-        .route("/volunteers", get(volunteers::list))
-        .route(
-            "/volunteers/new",
-            get(volunteers::new_form).post(volunteers::create),
-        )
-        .route("/volunteers/{id}", get(volunteers::detail))
-        .route("/orgs", get(network::orgs))
-        .route("/orgs/{id}", get(network::org))
-        .route("/orgs/{id}/join", post(network::join))
-        .route("/orgs/{id}/teams", post(network::create_team))
-        .route("/memberships/{id}/approve", post(network::approve))
-        .route("/memberships/{id}/decline", post(network::decline))
-        .route("/sites", get(network::sites))
-        .route("/sites/{id}", get(network::site))
-        .route("/audit", get(audit::audit))
-        .route("/projects", get(projects::list))
-        .route("/projects/nearby", get(projects::nearby))
-        .route("/projects/new", get(projects::new_form).post(projects::create))
-        .route("/projects/{id}", get(projects::detail))
-        .route("/projects/{id}/status", post(projects::set_status))
-        .route("/projects/{id}/shifts", post(projects::add_shift))
-        .route("/shifts/{id}/sign-up", post(projects::sign_up))
-        .route("/shifts/{id}/roster", get(projects::roster))
-        .route("/shifts/{id}/qr", get(projects::poster))
-        .route("/sign-ups/{id}/cancel", post(projects::cancel))
-        .route("/sign-ups/{id}/approve", post(projects::approve))
-        .route("/sign-ups/{id}/decline", post(projects::decline))
-        .route("/sign-ups/{id}/check-in", post(projects::check_in))
-        .route("/sign-ups/{id}/check-out", post(projects::check_out))
-        .route("/checkin", get(projects::checkin_form).post(projects::checkin))
-        .route("/records/entry", get(records::entry_form).post(records::enter))
-        .route("/records/pending", get(records::pending))
-        .route("/records/{id}", get(records::history))
-        .route("/records/{id}/confirm", post(records::confirm))
-        .route("/records/{id}/reject", post(records::reject))
-        .route("/records/{id}/correct", post(records::correct))
-        .route("/me/hours", get(records::my_hours).post(records::declare))
-        .route(
-            "/me/certificates",
-            get(records::my_certificates).post(records::issue_certificate),
-        )
-        .route("/certificates/{file}", get(records::certificate_pdf))
-        .route("/verify/{no}", get(records::verify))
-        .route("/honor-roll", get(records::honor_roll))
-        .route("/orders/phone", get(orders::phone_form).post(orders::phone_code))
-        .route("/orders/phone/verify", post(orders::phone_verify))
-        .route("/orders/new", get(orders::new_form).post(orders::create))
-        .route("/orders/mine", get(orders::mine))
-        .route("/orders/queue", get(orders::queue))
-        .route("/orders/for-me", get(orders::for_me))
-        .route("/orders/{id}", get(orders::detail))
-        .route(
-            "/orders/{id}/dispatch",
-            get(orders::dispatch_form).post(orders::dispatch),
-        )
-        .route("/orders/{id}/reject", post(orders::reject))
-        .route("/orders/{id}/cancel", post(orders::cancel))
-        .route("/orders/{id}/complete", post(orders::complete))
-        .route("/orders/{id}/rate", post(orders::rate))
-        .route("/order-offers/{id}/accept", post(orders::accept))
-        .route("/order-offers/{id}/decline", post(orders::decline))
-        .route("/notices", get(orders::notices))
-        .route("/notices/{id}/read", post(orders::read_notice))
-        .route(
-            "/sites/{id}/menu",
-            get(orders::site_menu).post(orders::add_menu_item),
-        )
-        .route("/sites/{id}/menu/customize", post(orders::customize_menu))
-        .route("/menu-items/{id}", post(orders::update_menu_item))
+        .route("/me", get(home::me));
+    let r = crate::auth::pages::routes(r);
+    let r = crate::people::pages::routes(r);
+    let r = crate::network::pages::routes(r);
+    let r = crate::audit::pages::routes(r);
+    let r = crate::service::pages::routes(r);
+    let r = crate::orders::pages::routes(r);
+    crate::notices::pages::routes(r)
 }
 
 /// The Chinese 404 page for paths nobody serves.

@@ -6,14 +6,15 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use zhiyuan_app::notices::NoticeList;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zhiyuan_app::orders::{
     CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuItemView, MenuView, OfferTask,
     OrderInput, OrderStats, OrderView, PhoneCodeIssued, RatingInput, ReasonInput,
 };
 
-use super::auth::LoginOutput;
-use super::{CursorPage, Seeking};
+use crate::api::{CursorPage, Seeking};
+use crate::auth::api::LoginOutput;
 use zhiyuan_app::FieldError;
 use zhiyuan_domain::orders::OrderStatus;
 
@@ -350,21 +351,24 @@ pub async fn decline_offer(
     Ok(Json(s.app.orders().decline_offer(&c, id, &input.reason).await?))
 }
 
-/// The caller's notices (通报), newest first, with the unread count.
-#[utoipa::path(get, path = "/api/v1/notices", tag = "orders", security(("bearer" = [])),
-    responses((status = 200, body = NoticeList)))]
-pub async fn notices(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<NoticeList>> {
-    Ok(Json(s.app.notices().notices(&c).await?))
-}
-
-/// Mark one of the caller's notices read.
-#[utoipa::path(post, path = "/api/v1/notices/{id}/read", tag = "orders", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 204, description = "Marked read"), (status = 404, body = ErrorBody)))]
-pub async fn read_notice(
-    State(s): State<AppState>,
-    ApiCaller(c): ApiCaller,
-    Path(id): Path<i64>,
-) -> ApiResult<StatusCode> {
-    s.app.notices().read_notice(&c, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(menu_for_region))
+        .routes(routes!(site_menu, add_menu_item))
+        .routes(routes!(customize_menu))
+        .routes(routes!(update_menu_item))
+        .routes(routes!(phone_code))
+        .routes(routes!(phone_login))
+        .routes(routes!(submit_order))
+        .routes(routes!(my_orders))
+        .routes(routes!(order_queue))
+        .routes(routes!(orders_for_me))
+        .routes(routes!(order_stats))
+        .routes(routes!(get_order))
+        .routes(routes!(dispatch_options, dispatch_order))
+        .routes(routes!(reject_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(complete_order))
+        .routes(routes!(rate_order))
+        .routes(routes!(accept_offer))
+        .routes(routes!(decline_offer))
 }

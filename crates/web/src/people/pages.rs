@@ -1,8 +1,11 @@
 //! Volunteers: self-registration, registration by an administrator, the list and the record.
 
+use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 use zhiyuan_app::network::OrgFilter;
@@ -11,7 +14,7 @@ use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
 
-use super::{
+use crate::pages::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
     Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
@@ -358,4 +361,11 @@ pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Det
             created: !q.created.is_empty(),
         },
     ))
+}
+
+pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
+    r.route("/register", get(register_form).post(register))
+        .route("/volunteers", get(list))
+        .route("/volunteers/new", get(new_form).post(create))
+        .route("/volunteers/{id}", get(detail))
 }

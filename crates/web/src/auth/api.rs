@@ -1,8 +1,12 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zhiyuan_app::auth::manage::{AccountInput, AccountView};
 use zhiyuan_app::people::VolunteerView;
 use zhiyuan_app::Caller;
 
@@ -80,4 +84,26 @@ pub async fn me(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult
         account: c,
         volunteer,
     }))
+}
+
+/// Create an account within the caller's scope (never a role above the caller's).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "admin", request_body = AccountInput, security(("bearer" = [])),
+    responses((status = 201, body = AccountView)))]
+pub async fn create_account(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<AccountInput>,
+) -> ApiResult<(StatusCode, Json<AccountView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.auth().create_account(&c, &input).await?),
+    ))
+}
+
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(logout_everywhere))
+        .routes(routes!(me))
+        .routes(routes!(create_account))
 }

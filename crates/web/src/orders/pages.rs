@@ -2,6 +2,9 @@
 //! queue and dispatch screen, "orders for me" with accept / decline / complete, notices, and
 //! the site admin's menu editor.
 
+use crate::AppState;
+use axum::routing::{get, post};
+use axum::Router;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -9,7 +12,6 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum_extra::extract::Form;
 use serde::Deserialize;
-use zhiyuan_app::notices::NoticeView;
 use zhiyuan_app::orders::{
     CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuView, OfferTask, OrderInput,
     OrderView, RatingInput, ServedLine,
@@ -18,7 +20,7 @@ use zhiyuan_app::people::VolunteerView;
 use zhiyuan_app::seek::SeekRequest;
 use zhiyuan_app::{AppError, Scope};
 
-use super::{
+use crate::pages::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
     Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
@@ -358,7 +360,7 @@ pub(crate) struct ReasonForm {
 }
 
 fn back(next: &str, fallback: &str) -> String {
-    let n = super::local_path(next);
+    let n = crate::pages::local_path(next);
     if next.is_empty() || n == "/" {
         fallback.to_owned()
     } else {
@@ -713,36 +715,6 @@ pub(crate) async fn decline(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Reas
 // ---------------------------------------------------------------------------------------------
 // Notices
 
-#[derive(Template)]
-#[template(path = "notices.html")]
-struct NoticesPage {
-    nav: Nav,
-    items: Vec<NoticeView>,
-    unread: i64,
-}
-
-pub(crate) async fn notices(ctx: Ctx) -> PageResult {
-    let caller = ctx.require_login()?;
-    let n = ctx.app.notices().notices(caller).await.map_err(|e| ctx.fail(e))?;
-    ok(&NoticesPage {
-        nav: ctx.nav(),
-        items: n.items,
-        unread: n.unread,
-    })
-}
-
-pub(crate) async fn read_notice(ctx: Ctx, Path(id): Path<String>) -> PageResult {
-    let caller = ctx.require_login()?;
-    ctx.guard_post()?;
-    let id = parse_id(&ctx, &id)?;
-    ctx.app
-        .notices()
-        .read_notice(caller, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(see_other("/notices"))
-}
-
 // ---------------------------------------------------------------------------------------------
 // The menu editor
 
@@ -887,4 +859,24 @@ pub(crate) fn own_site(scope: &Scope) -> Option<i64> {
         Scope::Site { site_id, .. } => Some(*site_id),
         _ => None,
     }
+}
+
+pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
+    r.route("/orders/phone", get(phone_form).post(phone_code))
+        .route("/orders/phone/verify", post(phone_verify))
+        .route("/orders/new", get(new_form).post(create))
+        .route("/orders/mine", get(mine))
+        .route("/orders/queue", get(queue))
+        .route("/orders/for-me", get(for_me))
+        .route("/orders/{id}", get(detail))
+        .route("/orders/{id}/dispatch", get(dispatch_form).post(dispatch))
+        .route("/orders/{id}/reject", post(reject))
+        .route("/orders/{id}/cancel", post(cancel))
+        .route("/orders/{id}/complete", post(complete))
+        .route("/orders/{id}/rate", post(rate))
+        .route("/order-offers/{id}/accept", post(accept))
+        .route("/order-offers/{id}/decline", post(decline))
+        .route("/sites/{id}/menu", get(site_menu).post(add_menu_item))
+        .route("/sites/{id}/menu/customize", post(customize_menu))
+        .route("/menu-items/{id}", post(update_menu_item))
 }

@@ -6,6 +6,8 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zhiyuan_app::service::attendance::{AttendanceView, Direction, OfflineEvent, OfflineOutcome, QrView};
 use zhiyuan_app::service::certificates::{CertificateRequest, CertificateView, Verification};
 use zhiyuan_app::service::projects::ProjectFilter;
@@ -14,7 +16,7 @@ use zhiyuan_app::service::records::{
     Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry,
 };
 
-use super::{CursorPage, PageOf, Paging, Seeking};
+use crate::api::{CursorPage, PageOf, Paging, Seeking};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson, MaybeCaller};
 use crate::AppState;
@@ -609,4 +611,36 @@ pub async fn honor_roll(
             )
             .await?,
     ))
+}
+
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(list_projects, create_project))
+        .routes(routes!(nearby_projects))
+        .routes(routes!(get_project))
+        .routes(routes!(set_project_status))
+        .routes(routes!(add_shift))
+        .routes(routes!(sign_up))
+        .routes(routes!(roster))
+        .routes(routes!(shift_qr))
+        .routes(routes!(approve_sign_up))
+        .routes(routes!(decline_sign_up))
+        .routes(routes!(cancel_sign_up))
+        .routes(routes!(roster_check_in))
+        .routes(routes!(roster_check_out))
+        .routes(routes!(scan))
+        .routes(routes!(attendance_batch))
+        .routes(routes!(my_sign_ups))
+        .routes(routes!(team_entry))
+        .routes(routes!(declare))
+        .routes(routes!(pending_records))
+        .routes(routes!(confirm_record))
+        .routes(routes!(reject_record))
+        .routes(routes!(correct_record))
+        .routes(routes!(record_history))
+        .routes(routes!(volunteer_records))
+        .routes(routes!(hours))
+        .routes(routes!(issue_certificate, list_certificates))
+        .routes(routes!(certificate_pdf))
+        .routes(routes!(verify_certificate))
+        .routes(routes!(honor_roll))
 }

@@ -3,9 +3,11 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zhiyuan_app::people::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
 
-use super::{CursorPage, Seeking};
+use crate::api::{CursorPage, Seeking};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson};
 
@@ -194,4 +196,16 @@ pub async fn decline_request(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<MembershipView>> {
     Ok(Json(s.app.people().decide_join(&c, id, false).await?))
+}
+
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(register_self))
+        .routes(routes!(org_members))
+        .routes(routes!(request_join))
+        .routes(routes!(list_volunteers, create_volunteer))
+        .routes(routes!(get_volunteer))
+        .routes(routes!(volunteer_memberships))
+        .routes(routes!(pending_requests))
+        .routes(routes!(approve_request))
+        .routes(routes!(decline_request))
 }

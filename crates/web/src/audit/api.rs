@@ -1,29 +1,15 @@
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zhiyuan_app::audit::{AuditAction, AuditFilter, AuditView, Entity};
-use zhiyuan_app::auth::manage::{AccountInput, AccountView};
 
-use super::{query_enum, PageOf, Paging};
+use crate::api::{query_enum, PageOf, Paging};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiCaller, ApiJson};
+use crate::extract::ApiCaller;
 use crate::AppState;
-
-/// Create an account within the caller's scope (never a role above the caller's).
-#[utoipa::path(post, path = "/api/v1/accounts", tag = "admin", request_body = AccountInput, security(("bearer" = [])),
-    responses((status = 201, body = AccountView)))]
-pub async fn create_account(
-    State(s): State<AppState>,
-    ApiCaller(c): ApiCaller,
-    ApiJson(input): ApiJson<AccountInput>,
-) -> ApiResult<(StatusCode, Json<AccountView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.auth().create_account(&c, &input).await?),
-    ))
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
@@ -74,4 +60,8 @@ pub async fn audit_log(
     Ok(Json(
         s.app.audit().audit_log(&c, &f, paging.request()).await?.into(),
     ))
+}
+
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(audit_log))
 }

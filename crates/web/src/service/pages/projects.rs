@@ -9,77 +9,22 @@ use axum::response::Response;
 use axum_extra::extract::Form;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
-use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::seek::SeekRequest;
 use zhiyuan_app::service::attendance::{AttendanceView, Direction};
 use zhiyuan_app::service::projects::ProjectFilter;
 use zhiyuan_app::service::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
 use zhiyuan_app::service::records::RecordView;
 use zhiyuan_app::PageRequest;
-use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
+use zhiyuan_app::{AppError, AppResult, Caller};
 use zhiyuan_domain::service::project::ProjectStatus;
 use zhiyuan_domain::tags::SERVICE_CATEGORIES;
 
-use super::{
+use crate::pages::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
     render, see_other, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
 };
 
-// ---------------------------------------------------------------- shared helpers
-
-/// The teams an administrator may act for (organize projects, enter records).
-pub(crate) async fn team_choices(app: &App, caller: &Caller, selected: &str) -> AppResult<Vec<Choice>> {
-    let filter = match &caller.scope {
-        Scope::Team { path, .. } => OrgFilter {
-            path_prefix: Some(path.clone()),
-            ..Default::default()
-        },
-        Scope::Region { prefix } | Scope::Site { prefix, .. } => OrgFilter {
-            region_prefix: Some(prefix.clone()),
-            ..Default::default()
-        },
-        Scope::Own => return Ok(Vec::new()),
-    };
-    let page = app
-        .network()
-        .orgs(&filter, PageRequest::new(None, Some(200)))
-        .await?;
-    let base = page.items.iter().map(|o| o.depth).min().unwrap_or(0);
-    let only_one = page.items.len() == 1;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|o| {
-            let indent = "　".repeat(o.depth.saturating_sub(base));
-            let value = o.id.to_string();
-            Choice {
-                selected: value == selected || only_one,
-                value,
-                label: format!("{indent}{}（{}）", o.name, o.region_name),
-            }
-        })
-        .collect())
-}
-
-/// Whether the caller administers the organization (and so manages its projects and records).
-pub(crate) async fn manages_org(app: &App, caller: Option<&Caller>, org_id: i64) -> AppResult<bool> {
-    match caller {
-        Some(c) => app.service().manages_org(c, org_id).await,
-        None => Ok(false),
-    }
-}
-
-/// `★★☆☆☆` for a star level out of five.
-pub(crate) fn stars(level: u8) -> String {
-    let n = usize::from(level.min(5));
-    format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
-}
-
-/// `path?key=value`, or `path&key=value` when it already has a query.
-pub(crate) fn with_param(path: &str, key: &str, value: &str) -> String {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    format!("{path}{sep}{key}={}", super::enc(value))
-}
+use super::{manages_org, team_choices, with_param};
 
 /// Midnight (Beijing) of a `YYYY-MM-DD` date plus some days, in milliseconds.
 fn day_start(d: &str, plus_days: i64) -> Option<i64> {
@@ -1155,7 +1100,7 @@ pub(crate) async fn checkin_form(ctx: Ctx, Query(f): Query<ScanForm>) -> PageRes
     ctx.require_login()?;
     let token = f.t.trim().to_owned();
     if token.is_empty() {
-        return Err(super::error_page(
+        return Err(crate::pages::error_page(
             &ctx.nav(),
             StatusCode::BAD_REQUEST,
             "签到码无效",
@@ -1174,7 +1119,10 @@ pub(crate) async fn checkin_form(ctx: Ctx, Query(f): Query<ScanForm>) -> PageRes
 pub(crate) async fn checkin(ctx: Ctx, Form(f): Form<ScanForm>) -> PageResult {
     let token = f.t.trim().to_owned();
     let Some(caller) = &ctx.caller else {
-        return Err(login_redirect(&super::url_with("/checkin", &[("t", &token)])));
+        return Err(login_redirect(&crate::pages::url_with(
+            "/checkin",
+            &[("t", &token)],
+        )));
     };
     ctx.guard_post()?;
     let position = coordinate(&f.lat).zip(coordinate(&f.lon));

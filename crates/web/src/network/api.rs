@@ -3,11 +3,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::network::SiteFilter;
 use zhiyuan_app::network::{OrgInput, OrgView, RegionView, SiteInput, SiteView};
 
-use super::{PageOf, Paging};
+use crate::api::{PageOf, Paging};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson};
 use crate::AppState;
@@ -151,4 +153,13 @@ pub async fn create_org(
     responses((status = 200, body = OrgView), (status = 404, body = ErrorBody)))]
 pub async fn get_org(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<OrgView>> {
     Ok(Json(s.app.network().org(id).await?))
+}
+
+pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(list_regions))
+        .routes(routes!(get_region))
+        .routes(routes!(list_sites, create_site))
+        .routes(routes!(get_site))
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org))
 }

@@ -20,8 +20,8 @@ use zhiyuan_app::service::records::{
 use zhiyuan_app::{App, AppError, AppResult, Caller, FieldError};
 use zhiyuan_domain::service::{format_hours, star_level};
 
-use super::projects::{manages_org, stars, team_choices, with_param};
-use super::{
+use super::{manages_org, stars, team_choices, with_param};
+use crate::pages::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, parse_id, render,
     see_other, Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };

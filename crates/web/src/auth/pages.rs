@@ -1,18 +1,21 @@
 //! Logging in and out with the session cookie.
 
+use crate::AppState;
 use askama::Template;
 use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
 use axum_extra::extract::{CookieJar, Form};
 use serde::Deserialize;
 use zhiyuan_app::demo::{DEMO_LOGINS, DEMO_PASSWORD};
 use zhiyuan_app::{App, AppError};
 
-use super::{
+use crate::extract::ClientAddr;
+use crate::pages::{
     clear_cookie, local_path, ok, redirect_with_cookie, render, session_cookie, Ctx, FormErrors, Nav,
     PageResult,
 };
-use crate::extract::ClientAddr;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct NextQuery {
@@ -120,4 +123,10 @@ pub(crate) async fn logout(ctx: Ctx, headers: HeaderMap) -> PageResult {
         }
     }
     Ok(redirect_with_cookie("/", clear_cookie()))
+}
+
+pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
+    r.route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
 }

@@ -1,7 +1,10 @@
 //! Organizations and teams (with joining and its review), and the practice network of sites.
 
+use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query};
+use axum::routing::{get, post};
+use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 use zhiyuan_app::network::OrgFilter;
@@ -11,7 +14,7 @@ use zhiyuan_app::people::MembershipView;
 use zhiyuan_app::AppError;
 use zhiyuan_app::PageRequest;
 
-use super::{
+use crate::pages::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
     render, see_other, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
 };
@@ -457,4 +460,15 @@ pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>) -> PageResult {
         teams_total: teams.total,
         teams: teams.items,
     })
+}
+
+pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
+    r.route("/orgs", get(orgs))
+        .route("/orgs/{id}", get(org))
+        .route("/orgs/{id}/join", post(join))
+        .route("/orgs/{id}/teams", post(create_team))
+        .route("/memberships/{id}/approve", post(approve))
+        .route("/memberships/{id}/decline", post(decline))
+        .route("/sites", get(sites))
+        .route("/sites/{id}", get(site))
 }

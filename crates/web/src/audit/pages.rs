@@ -1,12 +1,15 @@
 //! The audit log, for administrators within their scope.
 
+use crate::AppState;
 use askama::Template;
 use axum::extract::Query;
+use axum::routing::get;
+use axum::Router;
 use serde::Deserialize;
 use zhiyuan_app::audit::{AuditAction, AuditFilter, Entity};
 use zhiyuan_app::PageRequest;
 
-use super::{ok, page_no, Choice, Ctx, Nav, PageResult, Pager};
+use crate::pages::{ok, page_no, Choice, Ctx, Nav, PageResult, Pager};
 
 /// The actions about one kind of entity, for one `<optgroup>` of the filter.
 pub(crate) struct ActionGroup {
@@ -133,4 +136,8 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
         items,
         pager,
     })
+}
+
+pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
+    r.route("/audit", get(audit))
 }

@@ -1,0 +1,4 @@
+//! The audit context at the edge: its JSON endpoints and its pages.
+
+pub(crate) mod api;
+pub(crate) mod pages;
