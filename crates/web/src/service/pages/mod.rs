@@ -99,3 +99,16 @@ pub(crate) fn with_param(path: &str, key: &str, value: &str) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
     format!("{path}{sep}{key}={}", crate::pages::enc(value))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stars_and_query_parameters() {
+        assert_eq!(stars(2), "★★☆☆☆");
+        assert_eq!(stars(9), "★★★★★");
+        assert_eq!(with_param("/p/1", "done", "x"), "/p/1?done=x");
+        assert_eq!(with_param("/p?a=1", "done", "x"), "/p?a=1&done=x");
+    }
+}

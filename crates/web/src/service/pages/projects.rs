@@ -1156,10 +1156,6 @@ mod tests {
     fn distances_read_in_chinese() {
         assert_eq!(distance_label(850), "约 850 米");
         assert_eq!(distance_label(1234), "约 1.2 公里");
-        assert_eq!(stars(2), "★★☆☆☆");
-        assert_eq!(stars(9), "★★★★★");
-        assert_eq!(with_param("/p/1", "done", "x"), "/p/1?done=x");
-        assert_eq!(with_param("/p?a=1", "done", "x"), "/p?a=1&done=x");
         let r = radius_choices("2500");
         assert!(r.iter().any(|c| c.selected && c.label == "2500 米"));
         assert_eq!(end_label("2026-05-01 09:00", "2026-05-01 11:00"), "11:00");
