@@ -168,7 +168,8 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
     fill(s, "#report", "陪同老人到社区卫生服务站复诊").await?;
     fill(s, &format!("#m_{vid}"), "150").await?;
     click(s, "#complete-button").await?;
-    wait_for(s, "#notice").await?;
+    // the page already shows the acceptance notice: wait for the completed order, not any notice
+    wait_for_text(s, "#order-status", "已完成").await?;
     assert_eq!(wait_for(s, "#order-status").await?.text().await?, "已完成");
 
     // The resident sees it done and rates it.

@@ -33,7 +33,7 @@ impl Orders<'_> {
                 .get(&f.order_id)
                 .cloned()
                 .ok_or(AppError::NotFound("点单"))?;
-            let open = f.status == "offered" && f.round == order.round;
+            let open = f.status == OfferStatus::Offered && f.round == order.round;
             items.push(OfferTask {
                 offer: offer_view(f, order.round),
                 order,
@@ -56,56 +56,62 @@ impl Orders<'_> {
         }
         let o = self.order_row(&mut tx, f.order_id).await?;
         let taken = || conflict("order_taken", "该点单已被其他队伍或志愿者接单");
-        if f.status != "offered" || f.round != o.round {
-            return Err(match (f.status.as_str(), o.status.as_str()) {
-                ("withdrawn", "accepted" | "completed" | "rated") => taken(),
-                ("accepted", _) => conflict("offer_decided", "您已接下该点单"),
-                ("declined", _) => conflict("offer_decided", "您已谢绝该派单"),
+        if f.status != OfferStatus::Offered || f.round != o.round {
+            return Err(match (f.status, o.status) {
+                (
+                    OfferStatus::Withdrawn,
+                    OrderStatus::Accepted | OrderStatus::Completed | OrderStatus::Rated,
+                ) => taken(),
+                (OfferStatus::Accepted, _) => conflict("offer_decided", "您已接下该点单"),
+                (OfferStatus::Declined, _) => conflict("offer_decided", "您已谢绝该派单"),
                 _ => conflict("offer_withdrawn", "该派单已撤回"),
             });
         }
-        let status = status_of(&o)?;
+        let status = o.status;
         let now = now_millis();
-        match f.kind.as_str() {
-            "team" | "site" => {
+        match f.kind {
+            OfferKind::Team | OfferKind::Site => {
                 if status == OrderStatus::Accepted {
                     return Err(taken());
                 }
                 status.after(OrderAction::Accept).map_err(state_err)?;
-                let mut change = OrderChange {
-                    status: Some("accepted".into()),
-                    deadline_at: Some(None),
-                    accepted_at: Some(now),
-                    ..Default::default()
-                };
-                if f.kind == "team" {
-                    let org_id = f
-                        .org_id
-                        .ok_or_else(|| AppError::Internal("team offer without team".into()))?;
-                    change.team_id = Some(Some(org_id));
-                    change.organizer_org_id = Some(Some(org_id));
-                    change.organizer_name = Some(f.org_name.clone().unwrap_or_default());
+                let holder = if f.kind == OfferKind::Team {
+                    Holder::Team {
+                        org_id: f
+                            .org_id
+                            .ok_or_else(|| AppError::Internal("team offer without team".into()))?,
+                        org_name: f.org_name.as_deref().unwrap_or_default(),
+                    }
                 } else {
-                    change.holder_site_id = Some(f.site_id);
-                }
-                if !store::change(&mut tx, o.id, &["dispatched"], Some(f.round), &change).await? {
+                    Holder::Site(
+                        f.site_id
+                            .ok_or_else(|| AppError::Internal("site offer without site".into()))?,
+                    )
+                };
+                if !store::take_whole(&mut tx, o.id, f.round, holder).await? {
                     return Err(taken());
                 }
-                let won = store::set_offer(&mut tx, f.id, "offered", "accepted", Some(caller.account_id))
-                    .await
-                    .map_err(|e| {
-                        if e.unique_violation().is_some() {
-                            taken()
-                        } else {
-                            e.into()
-                        }
-                    })?;
+                let won = store::set_offer(
+                    &mut tx,
+                    f.id,
+                    OfferStatus::Offered,
+                    OfferStatus::Accepted,
+                    Some(caller.account_id),
+                )
+                .await
+                .map_err(|e| {
+                    if e.unique_violation().is_some() {
+                        taken()
+                    } else {
+                        e.into()
+                    }
+                })?;
                 if !won {
                     return Err(taken());
                 }
                 store::withdraw_waiting(&mut tx, o.id).await?;
             }
-            _ => {
+            OfferKind::Volunteer => {
                 status.after(OrderAction::Accept).map_err(state_err)?;
                 let vid = f
                     .volunteer_id
@@ -113,17 +119,25 @@ impl Orders<'_> {
                 if !store::take_seat(&mut tx, o.id, f.round, now).await? {
                     return Err(conflict("order_full", "该点单所需人数已满"));
                 }
-                if !store::set_offer(&mut tx, f.id, "offered", "accepted", Some(caller.account_id)).await? {
+                if !store::set_offer(
+                    &mut tx,
+                    f.id,
+                    OfferStatus::Offered,
+                    OfferStatus::Accepted,
+                    Some(caller.account_id),
+                )
+                .await?
+                {
                     return Err(conflict("offer_decided", "该派单已处理"));
                 }
                 lock_volunteer(&mut tx, vid).await?;
                 store::add_active_orders(&mut tx, vid, 1).await?;
             }
         }
-        let who = match f.kind.as_str() {
-            "team" => f.org_name.clone().unwrap_or_default(),
-            "site" => f.site_name.clone().unwrap_or_default(),
-            _ => f.volunteer_name.clone().unwrap_or_default(),
+        let who = match f.kind {
+            OfferKind::Team => f.org_name.clone().unwrap_or_default(),
+            OfferKind::Site => f.site_name.clone().unwrap_or_default(),
+            OfferKind::Volunteer => f.volunteer_name.clone().unwrap_or_default(),
         };
         tx.notify(
             Recipient::Account(o.resident_account_id),
@@ -155,7 +169,15 @@ impl Orders<'_> {
         }
         store::lock(&mut tx, f.order_id).await?;
         let o = self.order_row(&mut tx, f.order_id).await?;
-        if !store::set_offer(&mut tx, f.id, "offered", "declined", Some(caller.account_id)).await? {
+        if !store::set_offer(
+            &mut tx,
+            f.id,
+            OfferStatus::Offered,
+            OfferStatus::Declined,
+            Some(caller.account_id),
+        )
+        .await?
+        {
             return Err(conflict("offer_decided", "该派单已处理或已撤回"));
         }
         let who = f
@@ -213,17 +235,17 @@ impl Orders<'_> {
         let o = self.order_row(&mut tx, id).await?;
         let offers = store::offers_of(&mut tx, id).await?;
         if !self.may_complete(caller, &o, &offers) {
-            if self.may_view(caller, &o, &offers) && status_of(&o)? != OrderStatus::Accepted {
-                return Err(state_err(
-                    status_of(&o)?.after(OrderAction::Complete).unwrap_err(),
-                ));
+            if self.may_view(caller, &o, &offers) && o.status != OrderStatus::Accepted {
+                return Err(state_err(o.status.after(OrderAction::Complete).unwrap_err()));
             }
             return Err(AppError::Forbidden);
         }
-        status_of(&o)?.after(OrderAction::Complete).map_err(state_err)?;
+        o.status.after(OrderAction::Complete).map_err(state_err)?;
         let seated: Vec<i64> = offers
             .iter()
-            .filter(|f| f.round == o.round && f.kind == "volunteer" && f.status == "accepted")
+            .filter(|f| {
+                f.round == o.round && f.kind == OfferKind::Volunteer && f.status == OfferStatus::Accepted
+            })
             .filter_map(|f| f.volunteer_id)
             .collect();
         let vis = match o.assignee_kind.as_deref() {
@@ -263,21 +285,7 @@ impl Orders<'_> {
             .await?
             .ok_or(AppError::NotFound("组织"))?;
         let now = now_millis();
-        if !store::change(
-            &mut tx,
-            id,
-            &["accepted"],
-            Some(o.round),
-            &OrderChange {
-                status: Some("completed".into()),
-                report: Some(report.clone()),
-                completed_at: Some(now),
-                deadline_at: Some(None),
-                ..Default::default()
-            },
-        )
-        .await?
-        {
+        if !store::complete(&mut tx, id, o.round, &report).await? {
             return Err(conflict("order_changed", "该点单已被他人处理，请刷新后重试"));
         }
         for v in &seated {

@@ -155,7 +155,7 @@ impl Orders<'_> {
         if !may_handle(caller, &o) {
             return Err(AppError::Forbidden);
         }
-        status_of(&o)?.after(OrderAction::Dispatch).map_err(state_err)?;
+        o.status.after(OrderAction::Dispatch).map_err(state_err)?;
         let mut targets = Vec::new();
         let mut organizer: Option<(i64, String)> = None;
         let mut organizer_name = String::new();
@@ -222,23 +222,15 @@ impl Orders<'_> {
         let now = now_millis();
         let deadline = now + ACCEPT_WITHIN.num_milliseconds();
         let round = o.round + 1;
-        let changed = store::change(
+        let changed = store::dispatch(
             &mut tx,
             id,
-            &["submitted", "dispatched", "accepted"],
-            None,
-            &OrderChange {
-                status: Some("dispatched".into()),
-                round: Some(round),
-                deadline_at: Some(Some(deadline)),
-                assignee_kind: Some(Some(kind.as_str().to_owned())),
-                team_id: Some(None),
-                holder_site_id: Some(None),
-                organizer_org_id: Some(organizer.as_ref().map(|o| o.0)),
-                organizer_name: Some(organizer_name),
-                accepted_count: Some(0),
-                dispatched_at: Some(now),
-                ..Default::default()
+            &store::Dispatch {
+                round,
+                deadline,
+                kind,
+                organizer_org_id: organizer.as_ref().map(|o| o.0),
+                organizer_name: &organizer_name,
             },
         )
         .await?;
@@ -286,22 +278,10 @@ impl Orders<'_> {
         if !may_handle(caller, &o) {
             return Err(AppError::Forbidden);
         }
-        status_of(&o)?.after(OrderAction::Reject).map_err(state_err)?;
-        let now = now_millis();
-        store::change(
-            &mut tx,
-            id,
-            &["submitted"],
-            None,
-            &OrderChange {
-                status: Some("rejected".into()),
-                reject_reason: Some(reason.clone()),
-                deadline_at: Some(None),
-                closed_at: Some(now),
-                ..Default::default()
-            },
-        )
-        .await?;
+        o.status.after(OrderAction::Reject).map_err(state_err)?;
+        if !store::reject(&mut tx, id, &reason).await? {
+            return Err(conflict("order_changed", "该点单已被他人处理，请刷新后重试"));
+        }
         tx.notify(
             Recipient::Account(o.resident_account_id),
             &o.region_code,
@@ -334,25 +314,14 @@ impl Orders<'_> {
             return Err(AppError::invalid("reason", "text_invalid", "请填写取消原因"));
         }
         let reason = if reason.is_empty() { "居民取消" } else { reason }.to_owned();
-        status_of(&o)?.after(OrderAction::Cancel).map_err(state_err)?;
+        o.status.after(OrderAction::Cancel).map_err(state_err)?;
         let released = store::withdraw_live(&mut tx, id).await?;
         for v in &released {
             store::add_active_orders(&mut tx, *v, -1).await?;
         }
-        store::change(
-            &mut tx,
-            id,
-            &["submitted", "dispatched", "accepted"],
-            None,
-            &OrderChange {
-                status: Some("cancelled".into()),
-                cancel_reason: Some(reason.clone()),
-                deadline_at: Some(None),
-                closed_at: Some(now_millis()),
-                ..Default::default()
-            },
-        )
-        .await?;
+        if !store::cancel(&mut tx, id, &reason).await? {
+            return Err(conflict("order_changed", "该点单已被他人处理，请刷新后重试"));
+        }
         let text = format!("点单 #{}（{}）已取消：{}", o.id, o.item_name, reason);
         if mine {
             tx.notify(

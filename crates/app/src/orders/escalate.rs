@@ -19,7 +19,7 @@ impl Orders<'_> {
             }
             let mut moved_any = false;
             for o in due {
-                let status = status_of(&o)?;
+                let status = o.status;
                 if status.after(OrderAction::Escalate).is_err() {
                     continue;
                 }

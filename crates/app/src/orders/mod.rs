@@ -28,8 +28,8 @@ use zhiyuan_domain::network::geo::valid_point;
 use zhiyuan_domain::network::{RegionCode, RegionLevel};
 use zhiyuan_domain::notices::NoticeKind;
 use zhiyuan_domain::orders::{
-    self as rules, check_people, check_rating, AssigneeKind, OfferStatus, OrderAction, OrderStatus,
-    Satisfaction, ServiceWindow, ACCEPT_WITHIN,
+    self as rules, check_people, check_rating, AssigneeKind, OfferKind, OfferStatus, OrderAction,
+    OrderStatus, Satisfaction, ServiceWindow, ACCEPT_WITHIN,
 };
 use zhiyuan_domain::phone::Phone;
 use zhiyuan_domain::service::{format_hours, is_late_entry};
@@ -39,7 +39,7 @@ use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::network::sites::{self, SiteRow};
 use zhiyuan_store::notices::Recipient;
 use zhiyuan_store::orders::{
-    self as store, NewMenuItem, NewOrder, OfferRow, OfferScope, OrderChange, OrderRow, ServiceRow, Target,
+    self as store, Holder, NewMenuItem, NewOrder, OfferRow, OfferScope, OrderRow, ServiceRow, Target,
 };
 use zhiyuan_store::people::volunteers::{self, Visibility};
 use zhiyuan_store::seek::{Seek, SeekRequest};
@@ -160,10 +160,10 @@ pub struct OfferView {
 }
 
 fn offer_view(o: OfferRow, round: i64) -> OfferView {
-    let (target_id, target_name) = match o.kind.as_str() {
-        "team" => (o.org_id.unwrap_or(0), o.org_name.unwrap_or_default()),
-        "site" => (o.site_id.unwrap_or(0), o.site_name.unwrap_or_default()),
-        _ => (o.volunteer_id.unwrap_or(0), o.volunteer_name.unwrap_or_default()),
+    let (target_id, target_name) = match o.kind {
+        OfferKind::Team => (o.org_id.unwrap_or(0), o.org_name.unwrap_or_default()),
+        OfferKind::Site => (o.site_id.unwrap_or(0), o.site_name.unwrap_or_default()),
+        OfferKind::Volunteer => (o.volunteer_id.unwrap_or(0), o.volunteer_name.unwrap_or_default()),
     };
     OfferView {
         id: o.id,
@@ -172,12 +172,9 @@ fn offer_view(o: OfferRow, round: i64) -> OfferView {
         round: o.round,
         target_id,
         target_name,
-        status_label: OfferStatus::parse(&o.status)
-            .map(|s| s.label_zh())
-            .unwrap_or("")
-            .to_owned(),
-        status: o.status,
-        kind: o.kind,
+        status_label: o.status.label_zh().to_owned(),
+        status: o.status.as_str().to_owned(),
+        kind: o.kind.as_str().to_owned(),
         note: o.note,
         created_at: show_time(o.created_at),
     }
@@ -417,10 +414,6 @@ fn state_err(e: DomainError) -> AppError {
     conflict(e.code(), e.to_string())
 }
 
-fn status_of(o: &OrderRow) -> AppResult<OrderStatus> {
-    OrderStatus::parse(&o.status).ok_or_else(|| AppError::Internal(format!("order {} has bad status", o.id)))
-}
-
 /// Whether the caller's office handles the order: a region admin covering the place, or a site
 /// admin whose site is the handling site or above it (escalation moves an order out of a lower
 /// office's reach).
@@ -437,13 +430,13 @@ fn may_handle(caller: &Caller, o: &OrderRow) -> bool {
 /// Whether the caller answers this offer: the team admin of the team (or a team above it), the
 /// admin of the offered site, or the offered volunteer.
 fn answers(caller: &Caller, f: &OfferRow) -> bool {
-    match (f.kind.as_str(), &caller.scope) {
-        ("team", Scope::Team { path, .. }) => f
+    match (f.kind, &caller.scope) {
+        (OfferKind::Team, Scope::Team { path, .. }) => f
             .org_path
             .as_deref()
             .is_some_and(|p| p.starts_with(path.as_str())),
-        ("site", Scope::Site { site_id, .. }) => f.site_id == Some(*site_id),
-        ("volunteer", _) => caller.volunteer_id.is_some() && f.volunteer_id == caller.volunteer_id,
+        (OfferKind::Site, Scope::Site { site_id, .. }) => f.site_id == Some(*site_id),
+        (OfferKind::Volunteer, _) => caller.volunteer_id.is_some() && f.volunteer_id == caller.volunteer_id,
         _ => false,
     }
 }
@@ -621,7 +614,7 @@ impl Orders<'_> {
         offers: Vec<OfferRow>,
         served: Vec<ServiceRow>,
     ) -> AppResult<OrderView> {
-        let status = status_of(&o)?;
+        let status = o.status;
         let mut can = Vec::new();
         if let Some(c) = caller {
             let mine = c.account_id == o.resident_account_id;
@@ -648,7 +641,7 @@ impl Orders<'_> {
             Some(AssigneeKind::Site) => o.holder_site_name.clone().unwrap_or_default(),
             Some(AssigneeKind::Volunteers) => offers
                 .iter()
-                .filter(|f| f.round == o.round && f.status == "accepted")
+                .filter(|f| f.round == o.round && f.status == OfferStatus::Accepted)
                 .filter_map(|f| f.volunteer_name.clone())
                 .collect::<Vec<_>>()
                 .join("、"),
@@ -727,9 +720,9 @@ impl Orders<'_> {
                 matches!(&c.scope, Scope::Site { site_id, .. } if Some(*site_id) == o.holder_site_id)
             }
             Some("volunteers") => c.volunteer_id.is_some_and(|v| {
-                offers
-                    .iter()
-                    .any(|f| f.round == o.round && f.status == "accepted" && f.volunteer_id == Some(v))
+                offers.iter().any(|f| {
+                    f.round == o.round && f.status == OfferStatus::Accepted && f.volunteer_id == Some(v)
+                })
             }),
             _ => false,
         }

@@ -20,23 +20,8 @@ impl Orders<'_> {
         if caller.account_id != o.resident_account_id {
             return Err(AppError::Forbidden);
         }
-        status_of(&o)?.after(OrderAction::Rate).map_err(state_err)?;
-        if !store::change(
-            &mut tx,
-            id,
-            &["completed"],
-            None,
-            &OrderChange {
-                status: Some("rated".into()),
-                rating: Some(input.rating),
-                rating_comment: Some(comment.clone()),
-                rated_at: Some(now_millis()),
-                closed_at: Some(now_millis()),
-                ..Default::default()
-            },
-        )
-        .await?
-        {
+        o.status.after(OrderAction::Rate).map_err(state_err)?;
+        if !store::rate(&mut tx, id, input.rating, &comment).await? {
             return Err(state_err(DomainError::AlreadyRated));
         }
         for s in store::service_of(&mut tx, id).await? {

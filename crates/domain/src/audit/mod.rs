@@ -2,10 +2,6 @@
 //! Chinese name. A write that is not one of these cannot be recorded, so the audit page can
 //! name and filter every entry.
 
-use std::fmt;
-
-use crate::auth::string_enum;
-
 /// What an audit entry is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,41 +1,7 @@
 //! Roles of users, levels of practice sites, kinds of volunteer organizations and membership
 //! states.
 
-use std::fmt;
-
 use crate::network::RegionLevel;
-
-macro_rules! string_enum {
-    ($ty:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
-        impl $ty {
-            /// Every value, in declaration order.
-            pub const ALL: [$ty; [$($code),+].len()] = [$($ty::$variant),+];
-
-            /// The snake_case code.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $code),+
-                }
-            }
-
-            /// Reads the snake_case code.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($code => Some($ty::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-pub(crate) use string_enum;
 
 /// What a user may do, by office.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -199,7 +165,7 @@ mod tests {
 
     fn assert_serde<T>(value: T, code: &str)
     where
-        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug,
+        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
     {
         let json = serde_json::to_string(&value).unwrap();
         assert_eq!(json, format!("\"{code}\""));

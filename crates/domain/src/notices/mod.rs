@@ -1,9 +1,5 @@
 //! Notices (通知提醒): what a notice is about.
 
-use std::fmt;
-
-use crate::auth::string_enum;
-
 /// What happened that someone is told about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

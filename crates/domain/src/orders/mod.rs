@@ -11,7 +11,7 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::auth::{string_enum, SiteLevel};
+use crate::auth::SiteLevel;
 use crate::error::DomainError;
 
 /// Where an order (点单) is in its life.
@@ -83,6 +83,15 @@ impl OrderAction {
 }
 
 impl OrderStatus {
+    /// The states from which `action` may move an order: the transition table read backwards
+    /// (the store's conditional updates bind exactly these).
+    pub fn before(action: OrderAction) -> Vec<OrderStatus> {
+        OrderStatus::ALL
+            .into_iter()
+            .filter(|s| s.after(action).is_ok())
+            .collect()
+    }
+
     /// Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -154,6 +163,37 @@ impl AssigneeKind {
             Self::Site => "实践站",
             Self::Volunteers => "志愿者",
         }
+    }
+}
+
+/// Whom one dispatch offer (派单对象) is made to: one per team, station or volunteer of a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    Team,
+    Site,
+    Volunteer,
+}
+
+string_enum!(OfferKind {
+    Team => "team",
+    Site => "site",
+    Volunteer => "volunteer",
+});
+
+impl OfferKind {
+    /// The kind of offer a dispatch of this kind makes.
+    pub fn of(kind: AssigneeKind) -> OfferKind {
+        match kind {
+            AssigneeKind::Team => OfferKind::Team,
+            AssigneeKind::Site => OfferKind::Site,
+            AssigneeKind::Volunteers => OfferKind::Volunteer,
+        }
+    }
+
+    /// Whether the taker holds the whole order (a team or a station), rather than one seat.
+    pub fn holds_order(self) -> bool {
+        !matches!(self, OfferKind::Volunteer)
     }
 }
 
@@ -322,6 +362,42 @@ impl fmt::Display for ServiceWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_states_before_an_action_are_the_table_read_backwards() {
+        use OrderStatus::*;
+        assert_eq!(
+            OrderStatus::before(OrderAction::Dispatch),
+            [Submitted, Dispatched, Accepted]
+        );
+        assert_eq!(OrderStatus::before(OrderAction::Reject), [Submitted]);
+        assert_eq!(OrderStatus::before(OrderAction::Accept), [Dispatched, Accepted]);
+        assert_eq!(OrderStatus::before(OrderAction::Complete), [Accepted]);
+        assert_eq!(OrderStatus::before(OrderAction::Rate), [Completed]);
+        assert_eq!(
+            OrderStatus::before(OrderAction::Cancel),
+            [Submitted, Dispatched, Accepted]
+        );
+        assert_eq!(
+            OrderStatus::before(OrderAction::Escalate),
+            [Submitted, Dispatched]
+        );
+        for s in OrderStatus::ALL.into_iter().filter(|s| s.is_final()) {
+            assert!(OrderAction::ALL
+                .iter()
+                .all(|a| !OrderStatus::before(*a).contains(&s)));
+        }
+    }
+
+    #[test]
+    fn stored_codes_read_back_and_unknown_ones_are_refused() {
+        for k in OfferKind::ALL {
+            assert_eq!(OfferKind::try_from(k.as_str().to_owned()), Ok(k));
+        }
+        assert!(OrderStatus::try_from("Foo".to_owned()).is_err());
+        assert_eq!(OfferKind::of(AssigneeKind::Volunteers), OfferKind::Volunteer);
+        assert!(OfferKind::Team.holds_order() && !OfferKind::Volunteer.holds_order());
+    }
     use crate::tags::{category_by_code, SUGGESTED_SKILLS};
     use chrono::TimeZone;
 

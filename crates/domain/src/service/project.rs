@@ -5,7 +5,6 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use crate::auth::string_enum;
 use crate::error::DomainError;
 
 /// Where a project is in its life.

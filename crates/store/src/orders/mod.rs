@@ -9,7 +9,7 @@ pub mod matching;
 
 use sqlx::FromRow;
 
-use zhiyuan_domain::orders::OrderStatus;
+use zhiyuan_domain::orders::{AssigneeKind, OfferKind, OfferStatus, OrderAction, OrderStatus};
 
 use crate::seek::{self, KeyKind, KeyValue, Seek, SeekRequest};
 use crate::{in_list, now_millis, prefix_range, Conn, Result};
@@ -120,7 +120,8 @@ pub struct OrderRow {
     pub window_end: i64,
     pub people: i64,
     pub notes: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
     pub site_id: i64,
     pub site_name: String,
     pub site_level: String,
@@ -186,9 +187,9 @@ pub async fn insert(conn: &mut Conn, o: &NewOrder) -> Result<i64> {
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO orders (item_id, item_name, category, skills, resident_account_id, contact_name, contact_phone, \
-         region_code, address, lat, lon, window_start, window_end, people, notes, status, site_id, deadline_at, \
-         submitted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         'submitted', $16, $17, $18, $18) RETURNING id",
+         region_code, address, lat, lon, window_start, window_end, people, notes, site_id, deadline_at, \
+         submitted_at, updated_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $18, $19) RETURNING id",
     )
     .bind(o.item_id)
     .bind(&o.item_name)
@@ -299,162 +300,184 @@ pub async fn queue(
     Ok(plan.finish(rows, |o| (KeyValue::Int(o.window_start), o.id)))
 }
 
-/// What a state change writes; `None` leaves a column as it is.
-#[derive(Clone, Debug, Default)]
-pub struct OrderChange {
-    pub status: Option<String>,
-    pub round: Option<i64>,
-    /// `Some(None)` clears.
-    pub deadline_at: Option<Option<i64>>,
-    pub assignee_kind: Option<Option<String>>,
-    pub team_id: Option<Option<i64>>,
-    pub holder_site_id: Option<Option<i64>>,
-    pub organizer_org_id: Option<Option<i64>>,
-    pub organizer_name: Option<String>,
-    pub accepted_count: Option<i64>,
-    pub reject_reason: Option<String>,
-    pub cancel_reason: Option<String>,
-    pub report: Option<String>,
-    pub rating: Option<i64>,
-    pub rating_comment: Option<String>,
-    pub dispatched_at: Option<i64>,
-    pub accepted_at: Option<i64>,
-    pub completed_at: Option<i64>,
-    pub rated_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub site_id: Option<i64>,
-    pub escalations: Option<i64>,
+/// Who takes a whole order (a team or a station), as opposed to volunteers taking seats.
+#[derive(Clone, Copy, Debug)]
+pub enum Holder<'a> {
+    Team { org_id: i64, org_name: &'a str },
+    Site(i64),
 }
 
-/// Applies `c` when the order is still in `from` (and, when given, still in dispatch round
-/// `round`); false when it was not, so nothing changed.
-pub async fn change(
+/// A dispatch (派单, also 改派): a new round to one kind of assignee.
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatch<'a> {
+    pub round: i64,
+    pub deadline: i64,
+    pub kind: AssigneeKind,
+    pub organizer_org_id: Option<i64>,
+    pub organizer_name: &'a str,
+}
+
+// One statement per transition. Each applies only while the order is in a state the domain's
+// transition table allows the action from (bound as values, never spliced into the text) and,
+// where a round is given, still in that round; each answers whether it applied.
+
+/// `status IN ($first, …)` for the given states, and the codes to bind in that order.
+fn in_states(first: usize, states: &[OrderStatus]) -> (String, Vec<&'static str>) {
+    (
+        format!("status IN ({})", in_list(first, states.len())),
+        states.iter().map(|s| s.as_str()).collect(),
+    )
+}
+
+async fn guarded<'q>(
     conn: &mut Conn,
-    id: i64,
-    from: &[&str],
-    round: Option<i64>,
-    c: &OrderChange,
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    codes: Vec<&'static str>,
 ) -> Result<bool> {
-    let mut sets: Vec<String> = vec!["updated_at = $1".into()];
-    let mut args: Vec<Arg> = vec![Arg::I(Some(now_millis()))];
-    let mut set = |col: &str, a: Arg| {
-        args.push(a);
-        sets.push(format!("{col} = ${}", args.len()));
-    };
-    if let Some(v) = &c.status {
-        set("status", Arg::S(Some(v.clone())));
-    }
-    if let Some(v) = c.round {
-        set("round", Arg::I(Some(v)));
-    }
-    if let Some(v) = c.deadline_at {
-        set("deadline_at", Arg::I(v));
-    }
-    if let Some(v) = &c.assignee_kind {
-        set("assignee_kind", Arg::S(v.clone()));
-    }
-    if let Some(v) = c.team_id {
-        set("team_id", Arg::I(v));
-    }
-    if let Some(v) = c.holder_site_id {
-        set("holder_site_id", Arg::I(v));
-    }
-    if let Some(v) = c.organizer_org_id {
-        set("organizer_org_id", Arg::I(v));
-    }
-    if let Some(v) = &c.organizer_name {
-        set("organizer_name", Arg::S(Some(v.clone())));
-    }
-    if let Some(v) = c.accepted_count {
-        set("accepted_count", Arg::I(Some(v)));
-    }
-    if let Some(v) = &c.reject_reason {
-        set("reject_reason", Arg::S(Some(v.clone())));
-    }
-    if let Some(v) = &c.cancel_reason {
-        set("cancel_reason", Arg::S(Some(v.clone())));
-    }
-    if let Some(v) = &c.report {
-        set("report", Arg::S(Some(v.clone())));
-    }
-    if let Some(v) = c.rating {
-        set("rating", Arg::I(Some(v)));
-    }
-    if let Some(v) = &c.rating_comment {
-        set("rating_comment", Arg::S(Some(v.clone())));
-    }
-    for (col, v) in [
-        ("dispatched_at", c.dispatched_at),
-        ("accepted_at", c.accepted_at),
-        ("completed_at", c.completed_at),
-        ("rated_at", c.rated_at),
-        ("closed_at", c.closed_at),
-        ("site_id", c.site_id),
-        ("escalations", c.escalations),
-    ] {
-        if let Some(v) = v {
-            set(col, Arg::I(Some(v)));
-        }
-    }
-    let states: Vec<String> = from
-        .iter()
-        .filter(|s| s.bytes().all(|b| b.is_ascii_lowercase()))
-        .map(|s| format!("'{s}'"))
-        .collect();
-    args.push(Arg::I(Some(id)));
-    let mut sql = format!(
-        "UPDATE orders SET {} WHERE id = ${} AND status IN ({})",
-        sets.join(", "),
-        args.len(),
-        states.join(",")
-    );
-    if let Some(r) = round {
-        args.push(Arg::I(Some(r)));
-        sql.push_str(&format!(" AND round = ${}", args.len()));
-    }
-    let mut q = sqlx::query(&sql);
-    for a in args {
-        q = match a {
-            Arg::I(v) => q.bind(v),
-            Arg::S(v) => q.bind(v),
-        };
+    for c in codes {
+        q = q.bind(c);
     }
     Ok(q.execute(conn).await?.rows_affected() == 1)
 }
 
-enum Arg {
-    I(Option<i64>),
-    S(Option<String>),
+/// 派单: opens round `d.round` (the offers are inserted beside it).
+pub async fn dispatch(conn: &mut Conn, id: i64, d: &Dispatch<'_>) -> Result<bool> {
+    let (cond, codes) = in_states(9, &OrderStatus::before(OrderAction::Dispatch));
+    let sql = format!(
+        "UPDATE orders SET status = $1, round = $2, deadline_at = $3, assignee_kind = $4, team_id = NULL, \
+         holder_site_id = NULL, organizer_org_id = $5, organizer_name = $6, accepted_count = 0, \
+         dispatched_at = $7, updated_at = $7 WHERE id = $8 AND {cond}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(OrderStatus::Dispatched.as_str())
+        .bind(d.round)
+        .bind(d.deadline)
+        .bind(d.kind.as_str())
+        .bind(d.organizer_org_id)
+        .bind(d.organizer_name)
+        .bind(now_millis())
+        .bind(id);
+    guarded(conn, q, codes).await
+}
+
+/// 驳回, with the reason the resident sees.
+pub async fn reject(conn: &mut Conn, id: i64, reason: &str) -> Result<bool> {
+    let (cond, codes) = in_states(5, &OrderStatus::before(OrderAction::Reject));
+    let sql = format!(
+        "UPDATE orders SET status = $1, reject_reason = $2, deadline_at = NULL, closed_at = $3, updated_at = $3 \
+         WHERE id = $4 AND {cond}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(OrderStatus::Rejected.as_str())
+        .bind(reason)
+        .bind(now_millis())
+        .bind(id);
+    guarded(conn, q, codes).await
+}
+
+/// 取消, by the resident or an office.
+pub async fn cancel(conn: &mut Conn, id: i64, reason: &str) -> Result<bool> {
+    let (cond, codes) = in_states(5, &OrderStatus::before(OrderAction::Cancel));
+    let sql = format!(
+        "UPDATE orders SET status = $1, cancel_reason = $2, deadline_at = NULL, closed_at = $3, updated_at = $3 \
+         WHERE id = $4 AND {cond}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(OrderStatus::Cancelled.as_str())
+        .bind(reason)
+        .bind(now_millis())
+        .bind(id);
+    guarded(conn, q, codes).await
+}
+
+/// 接单 by a team or a station, which then holds the whole order: only from dispatched (an order
+/// already accepted is held by someone) and only in round `round`.
+pub async fn take_whole(conn: &mut Conn, id: i64, round: i64, holder: Holder<'_>) -> Result<bool> {
+    let (team, organizer, name, site) = match holder {
+        Holder::Team { org_id, org_name } => (Some(org_id), Some(org_id), Some(org_name), None),
+        Holder::Site(site_id) => (None, None, None, Some(site_id)),
+    };
+    let (cond, codes) = in_states(9, &[OrderStatus::Dispatched]);
+    let sql = format!(
+        "UPDATE orders SET status = $1, deadline_at = NULL, accepted_at = $2, updated_at = $2, \
+         team_id = COALESCE($3, team_id), organizer_org_id = COALESCE($4, organizer_org_id), \
+         organizer_name = COALESCE($5, organizer_name), holder_site_id = COALESCE($6, holder_site_id) \
+         WHERE id = $7 AND round = $8 AND {cond}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(OrderStatus::Accepted.as_str())
+        .bind(now_millis())
+        .bind(team)
+        .bind(organizer)
+        .bind(name)
+        .bind(site)
+        .bind(id)
+        .bind(round);
+    guarded(conn, q, codes).await
+}
+
+/// 完成, with the report, in round `round`.
+pub async fn complete(conn: &mut Conn, id: i64, round: i64, report: &str) -> Result<bool> {
+    let (cond, codes) = in_states(6, &OrderStatus::before(OrderAction::Complete));
+    let sql = format!(
+        "UPDATE orders SET status = $1, report = $2, completed_at = $3, deadline_at = NULL, updated_at = $3 \
+         WHERE id = $4 AND round = $5 AND {cond}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(OrderStatus::Completed.as_str())
+        .bind(report)
+        .bind(now_millis())
+        .bind(id)
+        .bind(round);
+    guarded(conn, q, codes).await
+}
+
+/// 评单: the resident's rating, once.
+pub async fn rate(conn: &mut Conn, id: i64, rating: i64, comment: &str) -> Result<bool> {
+    let (cond, codes) = in_states(6, &OrderStatus::before(OrderAction::Rate));
+    let sql = format!(
+        "UPDATE orders SET status = $1, rating = $2, rating_comment = $3, rated_at = $4, closed_at = $4, \
+         updated_at = $4 WHERE id = $5 AND {cond}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(OrderStatus::Rated.as_str())
+        .bind(rating)
+        .bind(comment)
+        .bind(now_millis())
+        .bind(id);
+    guarded(conn, q, codes).await
 }
 
 /// One more volunteer takes a volunteers-order of round `round`, while fewer than `people` have:
 /// the order becomes (or stays) accepted. False when it is full, re-dispatched or closed.
 pub async fn take_seat(conn: &mut Conn, id: i64, round: i64, now: i64) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE orders SET status = 'accepted', accepted_count = accepted_count + 1, \
-         accepted_at = COALESCE(accepted_at, $1), deadline_at = NULL, updated_at = $1 \
-         WHERE id = $2 AND round = $3 AND assignee_kind = 'volunteers' AND status IN ('dispatched','accepted') \
-         AND accepted_count < people",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(round)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    let (cond, codes) = in_states(6, &OrderStatus::before(OrderAction::Accept));
+    let sql = format!(
+        "UPDATE orders SET status = $1, accepted_count = accepted_count + 1, \
+         accepted_at = COALESCE(accepted_at, $2), deadline_at = NULL, updated_at = $2 \
+         WHERE id = $3 AND round = $4 AND assignee_kind = $5 AND {cond} AND accepted_count < people"
+    );
+    let q = sqlx::query(&sql)
+        .bind(OrderStatus::Accepted.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(round)
+        .bind(AssigneeKind::Volunteers.as_str());
+    guarded(conn, q, codes).await
 }
 
 /// Orders waiting for dispatch or acceptance whose deadline has passed (oldest deadline first).
 pub async fn overdue(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<OrderRow>> {
-    Ok(sqlx::query_as(&format!(
-        "{ORDER_SELECT} WHERE o.deadline_at IS NOT NULL AND o.deadline_at <= $1 \
-         AND o.status IN ('submitted','dispatched') ORDER BY o.deadline_at, o.id LIMIT $2"
-    ))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    let (cond, codes) = in_states(3, &OrderStatus::before(OrderAction::Escalate));
+    let sql = format!(
+        "{ORDER_SELECT} WHERE o.deadline_at IS NOT NULL AND o.deadline_at <= $1 AND o.{cond} \
+         ORDER BY o.deadline_at, o.id LIMIT $2"
+    );
+    let mut q = sqlx::query_as(&sql).bind(now).bind(limit);
+    for c in codes {
+        q = q.bind(c);
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
 /// Moves an overdue order's handling site up, once: only while its deadline is still `deadline`.
@@ -465,19 +488,18 @@ pub async fn escalate(
     to_site: Option<i64>,
     new_deadline: Option<i64>,
 ) -> Result<bool> {
-    let n = sqlx::query(
+    let (cond, codes) = in_states(6, &OrderStatus::before(OrderAction::Escalate));
+    let sql = format!(
         "UPDATE orders SET site_id = COALESCE($1, site_id), escalations = escalations + 1, deadline_at = $2, \
-         updated_at = $3 WHERE id = $4 AND deadline_at = $5 AND status IN ('submitted','dispatched')",
-    )
-    .bind(to_site)
-    .bind(new_deadline)
-    .bind(now_millis())
-    .bind(id)
-    .bind(deadline)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+         updated_at = $3 WHERE id = $4 AND deadline_at = $5 AND {cond}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(to_site)
+        .bind(new_deadline)
+        .bind(now_millis())
+        .bind(id)
+        .bind(deadline);
+    guarded(conn, q, codes).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -488,7 +510,8 @@ pub struct OfferRow {
     pub id: i64,
     pub order_id: i64,
     pub round: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OfferKind,
     pub org_id: Option<i64>,
     pub org_name: Option<String>,
     pub org_path: Option<String>,
@@ -496,7 +519,8 @@ pub struct OfferRow {
     pub site_name: Option<String>,
     pub volunteer_id: Option<i64>,
     pub volunteer_name: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OfferStatus,
     pub note: String,
     pub created_at: i64,
     pub decided_at: Option<i64>,
@@ -523,22 +547,23 @@ pub async fn insert_offer(
     note: &str,
 ) -> Result<i64> {
     let (kind, org, site, vol) = match target {
-        Target::Team(id) => ("team", Some(id), None, None),
-        Target::Site(id) => ("site", None, Some(id), None),
-        Target::Volunteer(id) => ("volunteer", None, None, Some(id)),
+        Target::Team(id) => (OfferKind::Team, Some(id), None, None),
+        Target::Site(id) => (OfferKind::Site, None, Some(id), None),
+        Target::Volunteer(id) => (OfferKind::Volunteer, None, None, Some(id)),
     };
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO order_offers (order_id, round, kind, org_id, site_id, volunteer_id, status, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'offered', $7, $8) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8) RETURNING id",
     )
     .bind(order_id)
     .bind(round)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(org)
     .bind(site)
     .bind(vol)
     .bind(note)
     .bind(now_millis())
+    .bind(OfferStatus::Offered.as_str())
     .fetch_one(conn)
     .await?;
     Ok(id)
@@ -578,15 +603,21 @@ pub async fn offers_of_orders(conn: &mut Conn, order_ids: &[i64]) -> Result<Vec<
 }
 
 /// Moves an offer from `from` to `to`; false when it was no longer in `from`.
-pub async fn set_offer(conn: &mut Conn, id: i64, from: &str, to: &str, by: Option<i64>) -> Result<bool> {
+pub async fn set_offer(
+    conn: &mut Conn,
+    id: i64,
+    from: OfferStatus,
+    to: OfferStatus,
+    by: Option<i64>,
+) -> Result<bool> {
     let n = sqlx::query(
         "UPDATE order_offers SET status = $1, decided_at = $2, decided_by = $3 WHERE id = $4 AND status = $5",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(now_millis())
     .bind(by)
     .bind(id)
-    .bind(from)
+    .bind(from.as_str())
     .execute(conn)
     .await?
     .rows_affected();
@@ -597,18 +628,22 @@ pub async fn set_offer(conn: &mut Conn, id: i64, from: &str, to: &str, by: Optio
 /// accepted offers were withdrawn (they no longer hold the order).
 pub async fn withdraw_live(conn: &mut Conn, order_id: i64) -> Result<Vec<i64>> {
     let held: Vec<(i64,)> = sqlx::query_as(
-        "SELECT volunteer_id FROM order_offers WHERE order_id = $1 AND kind = 'volunteer' AND status = 'accepted' \
+        "SELECT volunteer_id FROM order_offers WHERE order_id = $1 AND kind = $2 AND status = $3 \
          ORDER BY volunteer_id",
     )
     .bind(order_id)
+    .bind(OfferKind::Volunteer.as_str())
+    .bind(OfferStatus::Accepted.as_str())
     .fetch_all(&mut *conn)
     .await?;
     sqlx::query(
-        "UPDATE order_offers SET status = 'withdrawn', decided_at = $1 WHERE order_id = $2 \
-         AND status IN ('offered','accepted')",
+        "UPDATE order_offers SET status = $1, decided_at = $2 WHERE order_id = $3 AND status IN ($4, $5)",
     )
+    .bind(OfferStatus::Withdrawn.as_str())
     .bind(now_millis())
     .bind(order_id)
+    .bind(OfferStatus::Offered.as_str())
+    .bind(OfferStatus::Accepted.as_str())
     .execute(conn)
     .await?;
     Ok(held.into_iter().map(|r| r.0).collect())
@@ -617,10 +652,12 @@ pub async fn withdraw_live(conn: &mut Conn, order_id: i64) -> Result<Vec<i64>> {
 /// Withdraws the offers of a round still waiting (after a team or site took the order).
 pub async fn withdraw_waiting(conn: &mut Conn, order_id: i64) -> Result<u64> {
     Ok(sqlx::query(
-        "UPDATE order_offers SET status = 'withdrawn', decided_at = $1 WHERE order_id = $2 AND status = 'offered'",
+        "UPDATE order_offers SET status = $1, decided_at = $2 WHERE order_id = $3 AND status = $4",
     )
+    .bind(OfferStatus::Withdrawn.as_str())
     .bind(now_millis())
     .bind(order_id)
+    .bind(OfferStatus::Offered.as_str())
     .execute(conn)
     .await?
     .rows_affected())
@@ -628,12 +665,13 @@ pub async fn withdraw_waiting(conn: &mut Conn, order_id: i64) -> Result<u64> {
 
 /// How many offers of an order are still waiting or accepted.
 pub async fn live_offers(conn: &mut Conn, order_id: i64) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM order_offers WHERE order_id = $1 AND status IN ('offered','accepted')",
-    )
-    .bind(order_id)
-    .fetch_one(conn)
-    .await?;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM order_offers WHERE order_id = $1 AND status IN ($2, $3)")
+            .bind(order_id)
+            .bind(OfferStatus::Offered.as_str())
+            .bind(OfferStatus::Accepted.as_str())
+            .fetch_one(conn)
+            .await?;
     Ok(n)
 }
 
