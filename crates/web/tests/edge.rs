@@ -234,6 +234,19 @@ async fn paging_is_bounded_and_query_values_are_typed(t: TestApp) {
         .get("/api/v1/orders/queue?status=submitted,dispatched", Some(&w.city))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // project states too: bound as values, an unknown one refused
+    let r = t.get("/api/v1/projects?status=recruiting,Foo", None).await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (400, "status_invalid"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["error"]["fields"][0]["field"], "status");
+    let r = t
+        .get("/api/v1/projects?status=recruiting,running,finished", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 /// An order at 建外, whose notice goes to the 建外 office; two admins of that office.

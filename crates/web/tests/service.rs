@@ -168,6 +168,17 @@ async fn projects_are_published_listed_and_found_nearby(t: TestApp) {
     assert_eq!(list.body["total"], 1);
     let list = t.get("/api/v1/projects?region=110108", None).await;
     assert_eq!(list.body["total"], 0);
+    // a state filter: the recruiting projects, none of them running yet
+    let all = t.get("/api/v1/projects", None).await.body["total"].clone();
+    let list = t.get("/api/v1/projects?status=recruiting", None).await;
+    assert_eq!(list.body["total"], all, "{}", list.body);
+    assert!(list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] == "recruiting"));
+    let list = t.get("/api/v1/projects?status=running", None).await;
+    assert_eq!(list.body["total"], 0, "{}", list.body);
     let tomorrow = (zhiyuan_app::today() + Duration::days(1))
         .format("%Y-%m-%d")
         .to_string();

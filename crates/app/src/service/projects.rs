@@ -560,12 +560,16 @@ impl Service<'_> {
     pub async fn projects(&self, filter: &ProjectFilter, page: PageRequest) -> AppResult<Page<ProjectView>> {
         let mut f = filter.clone();
         if f.statuses.is_empty() {
-            f.statuses = vec!["recruiting".into(), "running".into(), "finished".into()];
+            f.statuses = vec![
+                ProjectStatus::Recruiting,
+                ProjectStatus::Running,
+                ProjectStatus::Finished,
+            ];
         }
-        f.statuses
-            .retain(|s| ProjectStatus::parse(s).is_some_and(|s| s != ProjectStatus::Draft));
+        // drafts are never public
+        f.statuses.retain(|s| *s != ProjectStatus::Draft);
         if f.statuses.is_empty() {
-            f.statuses = vec!["recruiting".into()];
+            f.statuses = vec![ProjectStatus::Recruiting];
         }
         let mut conn = self.conn().await?;
         let p = projects::list(&mut conn, &f, page).await?;
@@ -608,7 +612,7 @@ impl Service<'_> {
         let mut conn = self.conn().await?;
         let rows = projects::in_box(
             &mut conn,
-            &["recruiting", "running"],
+            &[ProjectStatus::Recruiting, ProjectStatus::Running],
             (lat - dlat, lat + dlat),
             (lon - dlon, lon + dlon),
             2000,

@@ -84,105 +84,70 @@ pub struct NoticeScope {
     pub region_prefix: Option<String>,
 }
 
-fn notice_cond(s: &NoticeScope) -> (String, Vec<NArg>) {
-    let mut parts = vec!["(n.recipient_kind = 'account' AND n.recipient_id = $1)".to_owned()];
-    let mut args = vec![NArg::I(s.account_id)];
-    if let Some(id) = s.site_id {
-        args.push(NArg::I(id));
-        parts.push(format!(
-            "(n.recipient_kind = 'site' AND n.recipient_id = ${})",
-            args.len()
-        ));
-    }
-    if let Some(id) = s.volunteer_id {
-        args.push(NArg::I(id));
-        parts.push(format!(
-            "(n.recipient_kind = 'volunteer' AND n.recipient_id = ${})",
-            args.len()
-        ));
-    }
-    if let Some(p) = &s.team_path {
-        let (lo, hi) = prefix_range(p);
-        args.push(NArg::S(lo));
-        args.push(NArg::S(hi));
-        parts.push(format!(
-            "(n.recipient_kind = 'team' AND EXISTS (SELECT 1 FROM organizations g WHERE g.id = n.recipient_id \
-             AND g.path >= ${} AND g.path < ${}))",
-            args.len() - 1,
-            args.len()
-        ));
-    }
-    if let Some(p) = &s.region_prefix {
-        let (lo, hi) = prefix_range(p);
-        args.push(NArg::S(lo));
-        args.push(NArg::S(hi));
-        parts.push(format!(
-            "(n.recipient_kind = 'region' AND n.recipient_region >= ${} AND n.recipient_region < ${})",
-            args.len() - 1,
-            args.len()
-        ));
-    }
-    (format!("({})", parts.join(" OR ")), args)
-}
+/// Which notices a reader gets, as one fixed condition: `$1` the account, `$2` a site, `$3` a
+/// volunteer, `$4`–`$5` a team path range, `$6`–`$7` a region range. What the reader lacks is
+/// bound as NULL, which matches nothing, so every reader shares one statement.
+const SCOPE_COND: &str = "((n.recipient_kind = 'account' AND n.recipient_id = $1) \
+     OR (n.recipient_kind = 'site' AND n.recipient_id = $2) \
+     OR (n.recipient_kind = 'volunteer' AND n.recipient_id = $3) \
+     OR (n.recipient_kind = 'team' AND EXISTS (SELECT 1 FROM organizations g WHERE g.id = n.recipient_id \
+         AND g.path >= $4 AND g.path < $5)) \
+     OR (n.recipient_kind = 'region' AND n.recipient_region >= $6 AND n.recipient_region < $7))";
 
-enum NArg {
-    I(i64),
-    S(String),
+/// Binds a [`NoticeScope`] as `$1`–`$7` of [`SCOPE_COND`].
+macro_rules! bind_scope {
+    ($q:expr, $s:expr) => {{
+        let s: &NoticeScope = $s;
+        let team = s.team_path.as_deref().map(prefix_range);
+        let region = s.region_prefix.as_deref().map(prefix_range);
+        $q.bind(s.account_id)
+            .bind(s.site_id)
+            .bind(s.volunteer_id)
+            .bind(team.as_ref().map(|t| t.0.clone()))
+            .bind(team.map(|t| t.1))
+            .bind(region.as_ref().map(|r| r.0.clone()))
+            .bind(region.map(|r| r.1))
+    }};
 }
 
 /// A reader's notices, newest first, and how many are unread.
 pub async fn notices_for(conn: &mut Conn, s: &NoticeScope, limit: i64) -> Result<(Vec<NoticeRow>, i64)> {
-    let (cond, args) = notice_cond(s);
     // read state is the reader's own ($1 is the reader's account)
     let sql = format!(
         "SELECT n.id, n.recipient_kind, n.recipient_id, n.recipient_region, n.kind, n.text, n.order_id, \
          n.created_at, r.read_at FROM notices n \
          LEFT JOIN notice_reads r ON r.notice_id = n.id AND r.account_id = $1 \
-         WHERE {cond} ORDER BY n.id DESC LIMIT {}",
-        limit.clamp(1, 500)
+         WHERE {SCOPE_COND} ORDER BY n.id DESC LIMIT $8"
     );
-    let mut q = sqlx::query_as::<_, NoticeRow>(&sql);
-    for a in &args {
-        q = match a {
-            NArg::I(v) => q.bind(*v),
-            NArg::S(v) => q.bind(v.clone()),
-        };
-    }
-    let items = q.fetch_all(&mut *conn).await?;
+    let items = bind_scope!(sqlx::query_as::<_, NoticeRow>(&sql), s)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&mut *conn)
+        .await?;
     let sql = format!(
-        "SELECT COUNT(*) FROM notices n WHERE {cond} AND NOT EXISTS \
+        "SELECT COUNT(*) FROM notices n WHERE {SCOPE_COND} AND NOT EXISTS \
          (SELECT 1 FROM notice_reads r WHERE r.notice_id = n.id AND r.account_id = $1)"
     );
-    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
-    for a in &args {
-        q = match a {
-            NArg::I(v) => q.bind(*v),
-            NArg::S(v) => q.bind(v.clone()),
-        };
-    }
-    let (unread,) = q.fetch_one(conn).await?;
+    let (unread,) = bind_scope!(sqlx::query_as::<_, (i64,)>(&sql), s)
+        .fetch_one(conn)
+        .await?;
     Ok((items, unread))
 }
 
 /// Marks a notice read for the reader when it is one of the reader's; false when it is not
 /// (or the reader had read it). Other readers of the same notice keep their own state.
 pub async fn mark_read(conn: &mut Conn, s: &NoticeScope, id: i64) -> Result<bool> {
-    let (cond, args) = notice_cond(s);
     let sql = format!(
         "INSERT INTO notice_reads (notice_id, account_id, read_at) \
-         SELECT n.id, $1, ${} FROM notices n WHERE n.id = ${} AND {cond} \
-         ON CONFLICT (notice_id, account_id) DO NOTHING",
-        args.len() + 1,
-        args.len() + 2
+         SELECT n.id, $1, $8 FROM notices n WHERE n.id = $9 AND {SCOPE_COND} \
+         ON CONFLICT (notice_id, account_id) DO NOTHING"
     );
-    let mut q = sqlx::query(&sql);
-    for a in &args {
-        q = match a {
-            NArg::I(v) => q.bind(*v),
-            NArg::S(v) => q.bind(v.clone()),
-        };
-    }
-    Ok(q.bind(now_millis()).bind(id).execute(conn).await?.rows_affected() == 1)
+    Ok(bind_scope!(sqlx::query(&sql), s)
+        .bind(now_millis())
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
 }
 
 /// Notices about one order (for tests and the order page).

@@ -209,6 +209,7 @@ pub async fn insert(conn: &mut Conn, o: &NewOrder) -> Result<i64> {
     .bind(o.site_id)
     .bind(o.deadline_at)
     .bind(now)
+    .bind(OrderStatus::Submitted.as_str())
     // Unprepared: sqlx 0.8's Any driver declares a NULL double as float4 but a present one
     // as float8 to PostgreSQL, so a statement prepared with a NULL place refuses a later
     // present one ("incorrect binary data format"); unprepared, each execution declares

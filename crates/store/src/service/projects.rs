@@ -2,7 +2,9 @@
 
 use sqlx::FromRow;
 
-use crate::{like_escape, now_millis, prefix_range, Conn, Page, PageRequest, Result};
+use zhiyuan_domain::service::project::ProjectStatus;
+
+use crate::{in_list, like_escape, now_millis, prefix_range, Conn, Page, PageRequest, Result};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct ProjectRow {
@@ -113,7 +115,7 @@ pub struct ProjectFilter {
     pub region_prefix: Option<String>,
     pub category: Option<String>,
     /// Only these statuses (empty: any).
-    pub statuses: Vec<String>,
+    pub statuses: Vec<ProjectStatus>,
     /// Only projects with a shift starting on or after this instant …
     pub from: Option<i64>,
     /// … and before this one.
@@ -123,16 +125,11 @@ pub struct ProjectFilter {
 }
 
 fn filter_sql(f: &ProjectFilter) -> String {
+    // the statuses are bound after the eight fixed values
     let statuses = if f.statuses.is_empty() {
         String::new()
     } else {
-        // statuses are validated enum values, never user text
-        let list: Vec<String> = f
-            .statuses
-            .iter()
-            .map(|s| format!("'{}'", s.replace('\'', "")))
-            .collect();
-        format!(" AND p.status IN ({})", list.join(","))
+        format!(" AND p.status IN ({})", in_list(9, f.statuses.len()))
     };
     format!(
         "p.region_code >= $1 AND p.region_code < $2 AND ($3 IS NULL OR p.category = $3) \
@@ -153,7 +150,7 @@ pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Resu
             .map(|q| format!("%{}%", like_escape(q)));
     let cond = filter_sql(f);
     let count_sql = format!("SELECT COUNT(*) FROM projects p WHERE {cond}");
-    let (total,): (i64,) = sqlx::query_as(&count_sql)
+    let mut count = sqlx::query_as(&count_sql)
         .bind(&rlo)
         .bind(&rhi)
         .bind(&f.category)
@@ -161,12 +158,19 @@ pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Resu
         .bind(f.until)
         .bind(&plo)
         .bind(&phi)
-        .bind(&q)
-        .fetch_one(&mut *conn)
-        .await?;
-    let list_sql = format!("{SELECT} WHERE {cond} ORDER BY CASE p.status WHEN 'recruiting' THEN 0 WHEN 'running' THEN 1 ELSE 2 END, \
-         first_start, p.id DESC LIMIT $9 OFFSET $10");
-    let items = sqlx::query_as(&list_sql)
+        .bind(&q);
+    for s in &f.statuses {
+        count = count.bind(s.as_str());
+    }
+    let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
+    let n = f.statuses.len();
+    let list_sql = format!(
+        "{SELECT} WHERE {cond} ORDER BY CASE p.status WHEN 'recruiting' THEN 0 WHEN 'running' THEN 1 ELSE 2 END, \
+         first_start, p.id DESC LIMIT ${} OFFSET ${}",
+        9 + n,
+        10 + n
+    );
+    let mut list = sqlx::query_as(&list_sql)
         .bind(&rlo)
         .bind(&rhi)
         .bind(&f.category)
@@ -174,7 +178,11 @@ pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Resu
         .bind(f.until)
         .bind(&plo)
         .bind(&phi)
-        .bind(&q)
+        .bind(&q);
+    for s in &f.statuses {
+        list = list.bind(s.as_str());
+    }
+    let items = list
         .bind(page.per_page)
         .bind(page.offset())
         .fetch_all(conn)
@@ -190,25 +198,29 @@ pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Resu
 /// Projects with a location inside a bounding box (for "nearby"; the caller ranks by distance).
 pub async fn in_box(
     conn: &mut Conn,
-    statuses: &[&str],
+    statuses: &[ProjectStatus],
     lat: (f64, f64),
     lon: (f64, f64),
     limit: i64,
 ) -> Result<Vec<ProjectRow>> {
-    let list: Vec<String> = statuses.iter().map(|s| format!("'{s}'")).collect();
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "{SELECT} WHERE p.lat >= $1 AND p.lat <= $2 AND p.lon >= $3 AND p.lon <= $4 AND p.status IN ({}) \
          ORDER BY p.id DESC LIMIT $5",
-        list.join(",")
+        in_list(6, statuses.len())
     );
-    Ok(sqlx::query_as(&sql)
+    let mut q = sqlx::query_as(&sql)
         .bind(lat.0)
         .bind(lat.1)
         .bind(lon.0)
         .bind(lon.1)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+        .bind(limit);
+    for s in statuses {
+        q = q.bind(s.as_str());
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
 #[derive(Clone, Debug, FromRow)]

@@ -124,6 +124,26 @@ impl Paging {
     }
 }
 
+/// Reads a comma-separated query parameter of domain enum values (duplicates once, in order);
+/// an unknown one is a 400 as in [`query_enum`]; empty or absent is no filter.
+pub(crate) fn query_enums<T: PartialEq>(
+    field: &'static str,
+    code: &'static str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    known: &[&str],
+) -> Result<Vec<T>, crate::error::ApiError> {
+    let mut out = Vec::new();
+    for x in raw.unwrap_or("").split(',') {
+        if let Some(v) = query_enum(field, code, Some(x), &parse, known)? {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Reads a query parameter that names one value of a domain enum. An unknown value is a 400
 /// with `code` beside `field`, naming the known values; empty or absent is no filter.
 pub(crate) fn query_enum<T>(

@@ -13,12 +13,11 @@ use zhiyuan_app::orders::{
     OrderInput, OrderStats, OrderView, PhoneCodeIssued, RatingInput, ReasonInput,
 };
 
-use crate::api::{CursorPage, Seeking};
+use crate::api::{query_enums, CursorPage, Seeking};
 use crate::auth::api::LoginOutput;
-use zhiyuan_app::FieldError;
 use zhiyuan_domain::orders::OrderStatus;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson, ClientAddr};
 use crate::AppState;
 
@@ -159,28 +158,6 @@ pub struct QueueQuery {
     pub per_page: Option<i64>,
 }
 
-/// Comma-separated order states; an unknown one is a 400 that names the known ones.
-fn parse_statuses(raw: &str) -> Result<Vec<OrderStatus>, ApiError> {
-    let mut out = Vec::new();
-    for x in raw.split(',').map(str::trim).filter(|x| !x.is_empty()) {
-        match OrderStatus::parse(x) {
-            Some(st) if !out.contains(&st) => out.push(st),
-            Some(_) => {}
-            None => {
-                let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
-                let mut e = ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "status_invalid",
-                    format!("未知的点单状态“{x}”，可选：{}", known.join("、")),
-                );
-                e.fields = vec![FieldError::new("status", "status_invalid", e.message.clone())];
-                return Err(e);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The office's queue: orders in its region that it handles, earliest window first.
 #[utoipa::path(get, path = "/api/v1/orders/queue", tag = "orders", params(QueueQuery), security(("bearer" = [])),
     responses((status = 200, body = CursorPage<OrderView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -190,7 +167,14 @@ pub async fn order_queue(
     ApiCaller(c): ApiCaller,
     Query(q): Query<QueueQuery>,
 ) -> ApiResult<Json<CursorPage<OrderView>>> {
-    let statuses = parse_statuses(q.status.as_deref().unwrap_or(""))?;
+    let known = OrderStatus::ALL.map(OrderStatus::as_str);
+    let statuses = query_enums(
+        "status",
+        "status_invalid",
+        q.status.as_deref(),
+        OrderStatus::parse,
+        &known,
+    )?;
     let paging = Seeking {
         after: q.after,
         before: q.before,

@@ -16,10 +16,11 @@ use zhiyuan_app::service::records::{
     Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry,
 };
 
-use crate::api::{CursorPage, PageOf, Paging, Seeking};
+use crate::api::{query_enums, CursorPage, PageOf, Paging, Seeking};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson, MaybeCaller};
 use crate::AppState;
+use zhiyuan_domain::service::project::ProjectStatus;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ProjectQuery {
@@ -61,7 +62,7 @@ fn day_start(d: &str, plus_days: i64) -> ApiResult<i64> {
 
 /// Published volunteer projects (public), filtered by category, region and date.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery),
-    responses((status = 200, body = PageOf<ProjectView>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PageOf<ProjectView>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_projects(
     State(s): State<AppState>,
     Query(q): Query<ProjectQuery>,
@@ -69,16 +70,13 @@ pub async fn list_projects(
     let f = ProjectFilter {
         region_prefix: q.region.clone(),
         category: q.category.clone().filter(|c| !c.is_empty()),
-        statuses: q
-            .status
-            .as_deref()
-            .map(|s| {
-                s.split(',')
-                    .map(|x| x.trim().to_owned())
-                    .filter(|x| !x.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
+        statuses: query_enums(
+            "status",
+            "status_invalid",
+            q.status.as_deref(),
+            ProjectStatus::parse,
+            &ProjectStatus::ALL.map(ProjectStatus::as_str),
+        )?,
         from: q
             .from
             .as_deref()

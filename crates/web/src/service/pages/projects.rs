@@ -156,11 +156,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
     let filter = ProjectFilter {
         region_prefix: county_prefix(&county),
         category: (!category.is_empty()).then(|| category.clone()),
-        statuses: if status.is_empty() {
-            Vec::new()
-        } else {
-            vec![status.clone()]
-        },
+        statuses: ProjectStatus::parse(&status).into_iter().collect(),
         from: date(&from, 0),
         until: date(&to, 1),
         organization_path: None,
