@@ -95,6 +95,17 @@ async fn whole_loop_to_a_volunteer_and_to_a_team(t: TestApp) {
         (Some("submitted"), Some(w.jw))
     );
     assert_eq!(o.body["category"], "elderly_disabled");
+    // what each may do now is the orders policy's one answer
+    assert_eq!(o.body["can"], json!(["cancel"]), "the resident may only cancel");
+    let office = t
+        .get(&format!("/api/v1/orders/{id}"), Some(&w.jw_site_admin))
+        .await;
+    assert_eq!(
+        office.body["can"],
+        json!(["dispatch", "reject", "cancel"]),
+        "{}",
+        office.body
+    );
     let q = t
         .get("/api/v1/orders/queue?status=submitted", Some(&w.jw_site_admin))
         .await;
@@ -183,6 +194,20 @@ async fn whole_loop_to_a_volunteer_and_to_a_team(t: TestApp) {
         )
         .await;
     assert_eq!(h.body["confirmed_minutes"], 90, "{}", h.body);
+    let done = t.get(&format!("/api/v1/orders/{id}"), Some(&w.resident)).await;
+    assert_eq!(
+        done.body["can"],
+        json!(["rate"]),
+        "completed: the resident may rate"
+    );
+    let done = t
+        .get(&format!("/api/v1/orders/{id}"), Some(&w.jw_site_admin))
+        .await;
+    assert_eq!(
+        done.body["can"],
+        json!([]),
+        "completed: nothing left for the office"
+    );
     let rated = ok(
         &t,
         &format!("/api/v1/orders/{id}/rate"),

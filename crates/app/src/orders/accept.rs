@@ -51,7 +51,7 @@ impl Orders<'_> {
         let f = store::offer(&mut tx, offer_id)
             .await?
             .ok_or(AppError::NotFound("派单"))?;
-        if !answers(caller, &f) {
+        if !policy::answers(caller, &f) {
             return Err(AppError::Forbidden);
         }
         let o = self.order_row(&mut tx, f.order_id).await?;
@@ -164,7 +164,7 @@ impl Orders<'_> {
         let f = store::offer(&mut tx, offer_id)
             .await?
             .ok_or(AppError::NotFound("派单"))?;
-        if !answers(caller, &f) {
+        if !policy::answers(caller, &f) {
             return Err(AppError::Forbidden);
         }
         store::lock(&mut tx, f.order_id).await?;
@@ -234,8 +234,8 @@ impl Orders<'_> {
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
         let offers = store::offers_of(&mut tx, id).await?;
-        if !self.may_complete(caller, &o, &offers) {
-            if self.may_view(caller, &o, &offers) && o.status != OrderStatus::Accepted {
+        if !policy::completes(caller, &o, &offers) {
+            if policy::may_view(caller, &o, &offers) && o.status != OrderStatus::Accepted {
                 return Err(state_err(o.status.after(OrderAction::Complete).unwrap_err()));
             }
             return Err(AppError::Forbidden);

@@ -8,7 +8,7 @@ impl Orders<'_> {
     pub async fn dispatch_options(&self, caller: &Caller, id: i64) -> AppResult<DispatchOptions> {
         let mut conn = self.conn().await?;
         let o = self.order_row(&mut conn, id).await?;
-        if !may_handle(caller, &o) {
+        if !policy::handles(caller, &o) {
             return Err(AppError::Forbidden);
         }
         let site_prefix_of_order = site_prefix(&o.site_region);
@@ -152,7 +152,7 @@ impl Orders<'_> {
         let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
-        if !may_handle(caller, &o) {
+        if !policy::handles(caller, &o) {
             return Err(AppError::Forbidden);
         }
         o.status.after(OrderAction::Dispatch).map_err(state_err)?;
@@ -275,7 +275,7 @@ impl Orders<'_> {
         let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
-        if !may_handle(caller, &o) {
+        if !policy::handles(caller, &o) {
             return Err(AppError::Forbidden);
         }
         o.status.after(OrderAction::Reject).map_err(state_err)?;
@@ -305,8 +305,8 @@ impl Orders<'_> {
         let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
-        let mine = caller.account_id == o.resident_account_id;
-        if !mine && !may_handle(caller, &o) {
+        let mine = policy::placed(caller, &o);
+        if !policy::permits(caller, &o, &[], OrderAction::Cancel) {
             return Err(AppError::Forbidden);
         }
         let reason = reason.as_str();

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod escalate;
 pub mod matching;
 pub mod menus;
+pub mod policy;
 pub mod rate;
 pub mod submit;
 
@@ -242,14 +243,16 @@ pub struct OrderView {
     pub offers: Vec<OfferView>,
     pub served: Vec<ServedView>,
     pub mine: bool,
-    /// What the caller may do now: dispatch, reject, cancel, complete, rate.
-    pub can: Vec<String>,
+    /// What the caller may do now (dispatch, reject, cancel, complete, rate): the orders
+    /// policy's answer, the same one the use cases enforce.
+    #[schema(value_type = Vec<String>)]
+    pub can: Vec<OrderAction>,
 }
 
 impl OrderView {
-    /// Whether the caller may do `what` now (see [`OrderView::can`]).
-    pub fn can_do(&self, what: &str) -> bool {
-        self.can.iter().any(|c| c == what)
+    /// Whether the caller may do `action` now (see [`OrderView::can`]).
+    pub fn can_do(&self, action: OrderAction) -> bool {
+        self.can.contains(&action)
     }
 }
 
@@ -412,33 +415,6 @@ fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
 /// A refused state change is a conflict with what is stored, not bad input.
 fn state_err(e: DomainError) -> AppError {
     conflict(e.code(), e.to_string())
-}
-
-/// Whether the caller's office handles the order: a region admin covering the place, or a site
-/// admin whose site is the handling site or above it (escalation moves an order out of a lower
-/// office's reach).
-fn may_handle(caller: &Caller, o: &OrderRow) -> bool {
-    match &caller.scope {
-        Scope::Region { prefix } => o.region_code.starts_with(prefix.as_str()),
-        Scope::Site { prefix, .. } => {
-            o.region_code.starts_with(prefix.as_str()) && o.site_region.starts_with(prefix.as_str())
-        }
-        _ => false,
-    }
-}
-
-/// Whether the caller answers this offer: the team admin of the team (or a team above it), the
-/// admin of the offered site, or the offered volunteer.
-fn answers(caller: &Caller, f: &OfferRow) -> bool {
-    match (f.kind, &caller.scope) {
-        (OfferKind::Team, Scope::Team { path, .. }) => f
-            .org_path
-            .as_deref()
-            .is_some_and(|p| p.starts_with(path.as_str())),
-        (OfferKind::Site, Scope::Site { site_id, .. }) => f.site_id == Some(*site_id),
-        (OfferKind::Volunteer, _) => caller.volunteer_id.is_some() && f.volunteer_id == caller.volunteer_id,
-        _ => false,
-    }
 }
 
 /// The instant as a Beijing date.
@@ -615,26 +591,9 @@ impl Orders<'_> {
         served: Vec<ServiceRow>,
     ) -> AppResult<OrderView> {
         let status = o.status;
-        let mut can = Vec::new();
-        if let Some(c) = caller {
-            let mine = c.account_id == o.resident_account_id;
-            let handles = may_handle(c, &o);
-            if handles && status.after(OrderAction::Dispatch).is_ok() {
-                can.push("dispatch".to_owned());
-            }
-            if handles && status.after(OrderAction::Reject).is_ok() {
-                can.push("reject".to_owned());
-            }
-            if (handles || mine) && status.after(OrderAction::Cancel).is_ok() {
-                can.push("cancel".to_owned());
-            }
-            if status == OrderStatus::Accepted && self.may_complete(c, &o, &offers) {
-                can.push("complete".to_owned());
-            }
-            if mine && status == OrderStatus::Completed {
-                can.push("rate".to_owned());
-            }
-        }
+        let can = caller
+            .map(|c| policy::available(c, &o, &offers))
+            .unwrap_or_default();
         let kind = o.assignee_kind.as_deref().and_then(AssigneeKind::parse);
         let holder = match kind {
             Some(AssigneeKind::Team) => o.team_name.clone().unwrap_or_default(),
@@ -710,32 +669,6 @@ impl Orders<'_> {
         })
     }
 
-    /// Who completes an accepted order: the holding team's admin, the holding site's admin, or
-    /// (for volunteer orders) a volunteer who took a seat.
-    fn may_complete(&self, c: &Caller, o: &OrderRow, offers: &[OfferRow]) -> bool {
-        match o.assignee_kind.as_deref() {
-            Some("team") => matches!(&c.scope, Scope::Team { path, .. }
-                if o.team_path.as_deref().is_some_and(|p| p.starts_with(path.as_str()))),
-            Some("site") => {
-                matches!(&c.scope, Scope::Site { site_id, .. } if Some(*site_id) == o.holder_site_id)
-            }
-            Some("volunteers") => c.volunteer_id.is_some_and(|v| {
-                offers.iter().any(|f| {
-                    f.round == o.round && f.status == OfferStatus::Accepted && f.volunteer_id == Some(v)
-                })
-            }),
-            _ => false,
-        }
-    }
-
-    /// Whether the caller may read the order.
-    fn may_view(&self, c: &Caller, o: &OrderRow, offers: &[OfferRow]) -> bool {
-        c.account_id == o.resident_account_id
-            || may_handle(c, o)
-            || offers.iter().any(|f| answers(c, f))
-            || self.may_complete(c, o, offers)
-    }
-
     async fn order_row(&self, conn: &mut Conn, id: i64) -> AppResult<OrderRow> {
         store::get(conn, id).await?.ok_or(AppError::NotFound("点单"))
     }
@@ -755,7 +688,7 @@ impl Orders<'_> {
         let mut conn = self.conn().await?;
         let o = self.order_row(&mut conn, id).await?;
         let offers = store::offers_of(&mut conn, id).await?;
-        if !self.may_view(caller, &o, &offers) {
+        if !policy::may_view(caller, &o, &offers) {
             return Err(AppError::Forbidden);
         }
         self.order_view(&mut conn, Some(caller), o).await

@@ -17,7 +17,7 @@ impl Orders<'_> {
         let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;
-        if caller.account_id != o.resident_account_id {
+        if !policy::permits(caller, &o, &[], OrderAction::Rate) {
             return Err(AppError::Forbidden);
         }
         o.status.after(OrderAction::Rate).map_err(state_err)?;

@@ -24,7 +24,7 @@ use crate::pages::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
     Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
-use zhiyuan_domain::orders::OrderStatus;
+use zhiyuan_domain::orders::{OrderAction, OrderStatus};
 
 use crate::extract::ClientAddr;
 
@@ -339,7 +339,7 @@ pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Don
         .order(caller, id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let candidates = if o.can_do("complete") {
+    let candidates = if o.can_do(OrderAction::Complete) {
         completion_candidates(&ctx, &o).await
     } else {
         Vec::new()
