@@ -399,7 +399,7 @@ impl App {
                     &mut tx,
                     v,
                     demo_team,
-                    "approved",
+                    zhiyuan_domain::auth::MembershipStatus::Approved,
                     "演示数据",
                     None,
                 )

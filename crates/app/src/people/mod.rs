@@ -87,9 +87,7 @@ pub struct MembershipView {
 
 impl From<MembershipRow> for MembershipView {
     fn from(m: MembershipRow) -> Self {
-        let status_label = MembershipStatus::parse(&m.status)
-            .map(|s| s.label_zh())
-            .unwrap_or("");
+        let status_label = m.status.label_zh();
         MembershipView {
             id: m.id,
             volunteer_id: m.volunteer_id,
@@ -97,7 +95,7 @@ impl From<MembershipRow> for MembershipView {
             volunteer_no: m.volunteer_no.unwrap_or_default(),
             organization_id: m.organization_id,
             organization_name: m.organization_name,
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             status_label: status_label.to_owned(),
             note: m.note,
             requested_at: show_time(m.requested_at),
@@ -322,7 +320,15 @@ impl People<'_> {
         let no = VolunteerNo::new(c.region.county6(), id as u64);
         volunteers::set_number(tx, id, no.as_str()).await?;
         if let Some(team) = team {
-            memberships::insert(tx, id, team.id, "approved", "由队伍管理员登记", actor.0).await?;
+            memberships::insert(
+                tx,
+                id,
+                team.id,
+                MembershipStatus::Approved,
+                "由队伍管理员登记",
+                actor.0,
+            )
+            .await?;
         }
         tx.audit(NewAudit {
             actor_id: actor.0,
@@ -552,7 +558,7 @@ impl People<'_> {
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
         if let Some(m) = memberships::active(&mut tx, vid, org_id).await? {
-            let msg = if m.status == "approved" {
+            let msg = if m.status == MembershipStatus::Approved {
                 "您已是该队伍成员"
             } else {
                 "您已提交过申请，请等待队伍审核"
@@ -563,7 +569,7 @@ impl People<'_> {
                 message: msg.into(),
             });
         }
-        let id = memberships::insert(&mut tx, vid, org_id, "pending", &note, None)
+        let id = memberships::insert(&mut tx, vid, org_id, MembershipStatus::Pending, &note, None)
             .await
             .map_err(|e| on_unique(e, "membership_exists", None, "您已提交过申请，请等待队伍审核"))?;
         let row = memberships::get(&mut tx, id)
@@ -602,9 +608,20 @@ impl People<'_> {
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
         caller.require_org(&org)?;
-        let to = if approve { "approved" } else { "declined" };
-        if m.status != "pending"
-            || !memberships::decide(&mut tx, membership_id, "pending", to, caller.account_id).await?
+        let to = if approve {
+            MembershipStatus::Approved
+        } else {
+            MembershipStatus::Declined
+        };
+        if m.status != MembershipStatus::Pending
+            || !memberships::decide(
+                &mut tx,
+                membership_id,
+                MembershipStatus::Pending,
+                to,
+                caller.account_id,
+            )
+            .await?
         {
             return Err(AppError::Conflict {
                 code: "membership_decided",
@@ -643,15 +660,17 @@ impl People<'_> {
     ) -> AppResult<Vec<MembershipView>> {
         let org = self.network().org_row(org_id).await?;
         caller.require_org(&org)?;
-        if let Some(s) = status {
-            if MembershipStatus::parse(s).is_none() {
-                return Err(AppError::invalid(
-                    "status",
-                    "text_invalid",
-                    "状态应为 pending / approved / declined / left",
-                ));
-            }
-        }
+        let status = status
+            .map(|s| {
+                MembershipStatus::parse(s).ok_or_else(|| {
+                    AppError::invalid(
+                        "status",
+                        "text_invalid",
+                        "状态应为 pending / approved / declined / left",
+                    )
+                })
+            })
+            .transpose()?;
         let mut conn = self.conn().await?;
         Ok(
             memberships::of_orgs(&mut conn, &org.path, Some(org_id), status, 500)
@@ -671,7 +690,7 @@ impl People<'_> {
                 memberships::pending_in_region(&mut conn, prefix, 200).await?
             }
             Scope::Team { path, .. } => {
-                memberships::of_orgs(&mut conn, path, None, Some("pending"), 200).await?
+                memberships::of_orgs(&mut conn, path, None, Some(MembershipStatus::Pending), 200).await?
             }
             Scope::Own => Vec::new(),
         };

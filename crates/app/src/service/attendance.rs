@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::network::geo::check_within;
 use zhiyuan_domain::service::checkin::QrSigner;
+use zhiyuan_domain::service::project::SignUpStatus;
 use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::service::projects;
 use zhiyuan_store::service::signups::{self, AttendanceContext};
@@ -142,7 +143,7 @@ impl Service<'_> {
         }
         let row = signups::active(&mut conn, shift_id, vid).await?;
         drop(conn);
-        let Some(row) = row.filter(|r| r.status == "approved") else {
+        let Some(row) = row.filter(|r| r.status == SignUpStatus::Approved) else {
             return Err(conflict(
                 "not_signed_up",
                 "您没有该班次的有效报名（须报名并审核通过）",
@@ -350,7 +351,7 @@ impl Service<'_> {
             return Err(AppError::Forbidden);
         }
         let row = &ctx.sign_up;
-        if row.status != "approved" {
+        if row.status != SignUpStatus::Approved {
             return Err(conflict("not_approved", "该报名未审核通过，不能签到"));
         }
         if at > now_millis() + 5 * 60 * 1000 {
@@ -497,8 +498,8 @@ impl Service<'_> {
             minutes: credited,
             organizer: ctx.org_name.clone(),
             person_in_charge: ctx.person_in_charge.clone(),
-            source: "checkin",
-            status: "pending",
+            source: zhiyuan_domain::service::RecordSource::Checkin,
+            status: zhiyuan_domain::service::RecordStatus::Pending,
             late: false,
             reason: String::new(),
             created_by: Some(caller.account_id),

@@ -663,7 +663,7 @@ pub struct SignUpView {
 
 impl From<SignUpRow> for SignUpView {
     fn from(u: SignUpRow) -> Self {
-        let status_label = SignUpStatus::parse(&u.status).map(|s| s.label_zh()).unwrap_or("");
+        let status_label = u.status.label_zh();
         SignUpView {
             id: u.id,
             shift_id: u.shift_id,
@@ -673,7 +673,7 @@ impl From<SignUpRow> for SignUpView {
             volunteer_name: u.volunteer_name,
             volunteer_no: u.volunteer_no.unwrap_or_default(),
             status_label: status_label.to_owned(),
-            status: u.status,
+            status: u.status.as_str().to_owned(),
             starts_at: show_time(u.starts_at),
             ends_at: show_time(u.ends_at),
             checkin_at: u.checkin_at.map(show_time),
@@ -791,7 +791,7 @@ impl Service<'_> {
         } else {
             SignUpStatus::Pending
         };
-        let id = signups::insert(&mut tx, shift_id, vid, status.as_str(), &note)
+        let id = signups::insert(&mut tx, shift_id, vid, status, &note)
             .await
             .map_err(|e| on_unique(e, "sign_up_exists", None, "您已报名该班次"))?;
         let row = signups::get(&mut tx, id)
@@ -854,7 +854,7 @@ impl Service<'_> {
     async fn decide_sign_up(&self, caller: &Caller, id: i64, want: SignUpStatus) -> AppResult<SignUpView> {
         let mut tx = self.begin().await?;
         let (row, org) = self.sign_up_for_admin(caller, &mut tx, id).await?;
-        let from = SignUpStatus::parse(&row.status).ok_or_else(|| AppError::Internal("bad status".into()))?;
+        let from = row.status;
         from.transition(want)?;
         let to = if want != SignUpStatus::Approved {
             want
@@ -865,7 +865,7 @@ impl Service<'_> {
         } else {
             return Err(conflict("shift_full", "该班次名额已满，仍在候补中"));
         };
-        if !signups::set_status(&mut tx, id, from.as_str(), to.as_str(), Some(caller.account_id)).await? {
+        if !signups::set_status(&mut tx, id, from, to, Some(caller.account_id)).await? {
             return Err(conflict("state_changed", "该报名状态已变化，请刷新"));
         }
         let after = signups::get(&mut tx, id)
@@ -897,16 +897,31 @@ impl Service<'_> {
         if row.checkin_at.is_some() {
             return Err(conflict("checked_in", "已签到的报名不能取消"));
         }
-        let from = SignUpStatus::parse(&row.status).ok_or_else(|| AppError::Internal("bad status".into()))?;
+        let from = row.status;
         from.transition(SignUpStatus::Cancelled)?;
-        if !signups::set_status(&mut tx, id, from.as_str(), "cancelled", Some(caller.account_id)).await? {
+        if !signups::set_status(
+            &mut tx,
+            id,
+            from,
+            SignUpStatus::Cancelled,
+            Some(caller.account_id),
+        )
+        .await?
+        {
             return Err(conflict("state_changed", "该报名状态已变化，请刷新"));
         }
         if from == SignUpStatus::Approved {
             projects::free_seat(&mut tx, row.shift_id).await?;
             if let Some(next) = signups::first_waitlisted(&mut tx, row.shift_id).await? {
                 if projects::take_seat(&mut tx, row.shift_id).await?
-                    && signups::set_status(&mut tx, next.id, "waitlisted", "approved", None).await?
+                    && signups::set_status(
+                        &mut tx,
+                        next.id,
+                        SignUpStatus::Waitlisted,
+                        SignUpStatus::Approved,
+                        None,
+                    )
+                    .await?
                 {
                     let promoted = signups::get(&mut tx, next.id)
                         .await?

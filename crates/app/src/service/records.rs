@@ -18,6 +18,8 @@ use zhiyuan_store::service::signups::lock_volunteer;
 use zhiyuan_store::{network::orgs, now_millis, people::memberships, people::volunteers};
 
 use crate::access::Caller;
+use zhiyuan_domain::service::{RecordSource, RecordStatus};
+
 use crate::error::{AppError, AppResult, FieldError};
 use crate::network::text;
 use crate::{show_time, today, App};
@@ -69,20 +71,10 @@ impl From<RecordRow> for RecordView {
             minutes: r.minutes,
             organizer: r.organizer,
             person_in_charge: r.person_in_charge,
-            source_label: match r.source.as_str() {
-                "checkin" => "签到签退",
-                "team" => "团体录入",
-                _ => "个人申报",
-            }
-            .to_owned(),
-            source: r.source,
-            status_label: match r.status.as_str() {
-                "confirmed" => "已确认",
-                "rejected" => "未通过",
-                _ => "待确认",
-            }
-            .to_owned(),
-            status: r.status,
+            source_label: r.source.label_zh().to_owned(),
+            source: r.source.as_str().to_owned(),
+            status_label: r.status.label_zh().to_owned(),
+            status: r.status.as_str().to_owned(),
             late: r.late,
             reason: r.reason,
             created_at: show_time(r.created_at),
@@ -122,8 +114,8 @@ pub(crate) struct Draft {
     pub minutes: i64,
     pub organizer: String,
     pub person_in_charge: String,
-    pub source: &'static str,
-    pub status: &'static str,
+    pub source: RecordSource,
+    pub status: RecordStatus,
     pub late: bool,
     pub reason: String,
     pub created_by: Option<i64>,
@@ -148,16 +140,8 @@ impl Draft {
             minutes: r.minutes,
             organizer: r.organizer.clone(),
             person_in_charge: r.person_in_charge.clone(),
-            source: match r.source.as_str() {
-                "checkin" => "checkin",
-                "team" => "team",
-                _ => "declared",
-            },
-            status: match r.status.as_str() {
-                "confirmed" => "confirmed",
-                "rejected" => "rejected",
-                _ => "pending",
-            },
+            source: r.source,
+            status: r.status,
             late: r.late,
             reason: String::new(),
             created_by: None,
@@ -178,7 +162,7 @@ pub(crate) fn facts(r: &RecordRow) -> RecordFacts<'_> {
         minutes: r.minutes,
         organizer: &r.organizer,
         person_in_charge: &r.person_in_charge,
-        status: &r.status,
+        status: r.status.as_str(),
         created_at: r.created_at,
     }
 }
@@ -214,8 +198,8 @@ pub(crate) async fn append_row(app: &App, tx: &mut crate::work::Work, d: &Draft)
         minutes: d.minutes,
         organizer: d.organizer.clone(),
         person_in_charge: d.person_in_charge.clone(),
-        source: d.source.to_owned(),
-        status: d.status.to_owned(),
+        source: d.source,
+        status: d.status,
         late: d.late,
         reason: d.reason.clone(),
         created_by: d.created_by,
@@ -453,8 +437,8 @@ impl Service<'_> {
                 minutes: self.rules().rounding.apply(line.minutes as u32) as i64,
                 organizer: org.name.clone(),
                 person_in_charge: t.person.clone(),
-                source: "team",
-                status: "confirmed",
+                source: RecordSource::Team,
+                status: RecordStatus::Confirmed,
                 late: late(&t.date),
                 reason: String::new(),
                 created_by: Some(caller.account_id),
@@ -515,7 +499,7 @@ impl Service<'_> {
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
         match memberships::active(&mut tx, vid, org.id).await? {
-            Some(m) if m.status == "approved" => {}
+            Some(m) if m.status == zhiyuan_domain::auth::MembershipStatus::Approved => {}
             _ => {
                 return Err(AppError::Conflict {
                     code: "not_a_member",
@@ -542,8 +526,8 @@ impl Service<'_> {
             minutes: self.rules().rounding.apply(d.minutes as u32) as i64,
             organizer: org.name.clone(),
             person_in_charge: t.person,
-            source: "declared",
-            status: "pending",
+            source: RecordSource::Declared,
+            status: RecordStatus::Pending,
             late: late(&t.date),
             reason: String::new(),
             created_by: Some(caller.account_id),
@@ -602,7 +586,7 @@ impl Service<'_> {
     ) -> AppResult<RecordView> {
         let mut tx = self.begin().await?;
         let (row, org) = self.record_for_team(caller, &mut tx, id).await?;
-        if row.status != "pending" {
+        if row.status != RecordStatus::Pending {
             return Err(AppError::Conflict {
                 code: "record_decided",
                 field: None,
@@ -611,7 +595,11 @@ impl Service<'_> {
         }
         let reason = parse_reason(reason, !confirm, "驳回时请填写原因")?;
         let mut d = Draft::from_row(&row);
-        d.status = if confirm { "confirmed" } else { "rejected" };
+        d.status = if confirm {
+            RecordStatus::Confirmed
+        } else {
+            RecordStatus::Rejected
+        };
         d.reason = reason;
         d.created_by = Some(caller.account_id);
         let new_id = append(self, &mut tx, &d).await?;
@@ -713,7 +701,7 @@ impl Service<'_> {
         let mut conn = self.conn().await?;
         let rows = match &caller.scope {
             crate::Scope::Team { path, .. } => {
-                records::current_of_org(&mut conn, path, "pending", 200).await?
+                records::current_of_org(&mut conn, path, RecordStatus::Pending, 200).await?
             }
             crate::Scope::Region { prefix } | crate::Scope::Site { prefix, .. } => {
                 let teams = orgs::list(
@@ -728,7 +716,9 @@ impl Service<'_> {
                 .await?;
                 let mut out = Vec::new();
                 for t in teams.items {
-                    out.extend(records::current_of_org(&mut conn, &t.path, "pending", 200).await?);
+                    out.extend(
+                        records::current_of_org(&mut conn, &t.path, RecordStatus::Pending, 200).await?,
+                    );
                 }
                 out
             }

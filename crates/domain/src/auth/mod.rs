@@ -133,6 +133,9 @@ string_enum!(MembershipStatus {
 });
 
 impl MembershipStatus {
+    /// The states in which a membership stands or is asked for (one per volunteer and organization).
+    pub const LIVE: [MembershipStatus; 2] = [Self::Pending, Self::Approved];
+
     /// Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {

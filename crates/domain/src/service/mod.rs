@@ -9,6 +9,61 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::DomainError;
 
+/// Where a service record stands. Only confirmed minutes count towards hours and star levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    Pending,
+    Confirmed,
+    Rejected,
+}
+
+string_enum!(RecordStatus {
+    Pending => "pending",
+    Confirmed => "confirmed",
+    Rejected => "rejected",
+});
+
+impl RecordStatus {
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Pending => "待确认",
+            Self::Confirmed => "已确认",
+            Self::Rejected => "未通过",
+        }
+    }
+}
+
+/// How a service record came about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordSource {
+    /// QR check-in and check-out (签到签退).
+    Checkin,
+    /// Entered by a team for several volunteers (团体录入), or by a completed order.
+    Team,
+    /// Declared by the volunteer and confirmed by the team (个人申报).
+    Declared,
+}
+
+string_enum!(RecordSource {
+    Checkin => "checkin",
+    Team => "team",
+    Declared => "declared",
+});
+
+impl RecordSource {
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Checkin => "签到签退",
+            Self::Team => "团体录入",
+            Self::Declared => "个人申报",
+        }
+    }
+}
+
 /// How served minutes are rounded into credited minutes. Default (used by many platforms):
 /// per started hour, a remainder ≤15 min counts 0, 15 < r < 45 counts 30 min, ≥45 counts 60 min.
 ///

@@ -99,6 +99,9 @@ string_enum!(SignUpStatus {
 });
 
 impl SignUpStatus {
+    /// The states in which a sign-up holds or waits for a place (one per volunteer and shift).
+    pub const LIVE: [SignUpStatus; 3] = [Self::Pending, Self::Approved, Self::Waitlisted];
+
     /// Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {

@@ -2,6 +2,8 @@
 
 use sqlx::FromRow;
 
+use zhiyuan_domain::auth::MembershipStatus;
+
 use crate::{now_millis, prefix_range, Conn, Result};
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
@@ -14,7 +16,8 @@ pub struct MembershipRow {
     pub organization_name: String,
     pub organization_path: String,
     pub organization_region: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MembershipStatus,
     pub note: String,
     pub requested_at: i64,
     pub decided_at: Option<i64>,
@@ -35,10 +38,12 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<MembershipRow>> {
 /// A pending or approved membership of the volunteer in the organization, if any.
 pub async fn active(conn: &mut Conn, volunteer_id: i64, org_id: i64) -> Result<Option<MembershipRow>> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE m.volunteer_id = $1 AND m.organization_id = $2 AND m.status IN ('pending','approved')"
+        "{SELECT} WHERE m.volunteer_id = $1 AND m.organization_id = $2 AND m.status IN ($3, $4)"
     ))
     .bind(volunteer_id)
     .bind(org_id)
+    .bind(MembershipStatus::LIVE[0].as_str())
+    .bind(MembershipStatus::LIVE[1].as_str())
     .fetch_optional(conn)
     .await?)
 }
@@ -48,19 +53,23 @@ pub async fn insert(
     conn: &mut Conn,
     volunteer_id: i64,
     org_id: i64,
-    status: &str,
+    status: MembershipStatus,
     note: &str,
     decided_by: Option<i64>,
 ) -> Result<i64> {
     let now = now_millis();
-    let decided_at = if status == "pending" { None } else { Some(now) };
+    let decided_at = if status == MembershipStatus::Pending {
+        None
+    } else {
+        Some(now)
+    };
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO memberships (volunteer_id, organization_id, status, note, requested_at, decided_at, decided_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(volunteer_id)
     .bind(org_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(note)
     .bind(now)
     .bind(decided_at)
@@ -72,15 +81,21 @@ pub async fn insert(
 
 /// Moves a membership from `from` to `to`; returns false when it was not in `from` any more
 /// (someone else decided first).
-pub async fn decide(conn: &mut Conn, id: i64, from: &str, to: &str, by: i64) -> Result<bool> {
+pub async fn decide(
+    conn: &mut Conn,
+    id: i64,
+    from: MembershipStatus,
+    to: MembershipStatus,
+    by: i64,
+) -> Result<bool> {
     let n = sqlx::query(
         "UPDATE memberships SET status = $1, decided_at = $2, decided_by = $3 WHERE id = $4 AND status = $5",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(now_millis())
     .bind(by)
     .bind(id)
-    .bind(from)
+    .bind(from.as_str())
     .execute(conn)
     .await?
     .rows_affected();
@@ -102,7 +117,7 @@ pub async fn of_orgs(
     conn: &mut Conn,
     path_prefix: &str,
     org_id: Option<i64>,
-    status: Option<&str>,
+    status: Option<MembershipStatus>,
     limit: i64,
 ) -> Result<Vec<MembershipRow>> {
     let (lo, hi) = prefix_range(path_prefix);
@@ -113,7 +128,7 @@ pub async fn of_orgs(
     .bind(lo)
     .bind(hi)
     .bind(org_id)
-    .bind(status)
+    .bind(status.map(MembershipStatus::as_str))
     .bind(limit)
     .fetch_all(conn)
     .await?)
@@ -127,11 +142,12 @@ pub async fn pending_in_region(
 ) -> Result<Vec<MembershipRow>> {
     let (lo, hi) = prefix_range(region_prefix);
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE o.region_code >= $1 AND o.region_code < $2 AND m.status = 'pending' ORDER BY m.id LIMIT $3"
+        "{SELECT} WHERE o.region_code >= $1 AND o.region_code < $2 AND m.status = $4 ORDER BY m.id LIMIT $3"
     ))
     .bind(lo)
     .bind(hi)
     .bind(limit)
+    .bind(MembershipStatus::Pending.as_str())
     .fetch_all(conn)
     .await?)
 }

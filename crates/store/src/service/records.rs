@@ -2,6 +2,8 @@
 
 use sqlx::FromRow;
 
+use zhiyuan_domain::service::{RecordSource, RecordStatus};
+
 use crate::seek::{self, KeyKind, KeyValue, Seek, SeekRequest};
 use crate::{Conn, Flag, Result};
 
@@ -24,8 +26,10 @@ pub struct RecordRow {
     pub minutes: i64,
     pub organizer: String,
     pub person_in_charge: String,
-    pub source: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub source: RecordSource,
+    #[sqlx(try_from = "String")]
+    pub status: RecordStatus,
     /// Entered later than the deadline after the activity (stored 0/1).
     #[sqlx(try_from = "Flag")]
     pub late: bool,
@@ -56,8 +60,8 @@ pub struct NewRecord {
     pub minutes: i64,
     pub organizer: String,
     pub person_in_charge: String,
-    pub source: String,
-    pub status: String,
+    pub source: RecordSource,
+    pub status: RecordStatus,
     pub late: bool,
     pub reason: String,
     pub created_by: Option<i64>,
@@ -141,8 +145,8 @@ pub async fn insert(conn: &mut Conn, id: i64, r: &NewRecord) -> Result<i64> {
     .bind(r.minutes)
     .bind(&r.organizer)
     .bind(&r.person_in_charge)
-    .bind(&r.source)
-    .bind(&r.status)
+    .bind(r.source.as_str())
+    .bind(r.status.as_str())
     .bind(r.late as i64)
     .bind(&r.reason)
     .bind(r.created_by)
@@ -191,7 +195,7 @@ pub async fn history(conn: &mut Conn, id: i64) -> Result<Vec<RecordRow>> {
 pub async fn current_of_org(
     conn: &mut Conn,
     org_path: &str,
-    status: &str,
+    status: RecordStatus,
     limit: i64,
 ) -> Result<Vec<RecordRow>> {
     let (lo, hi) = crate::prefix_range(org_path);
@@ -199,7 +203,7 @@ pub async fn current_of_org(
         "SELECT {COLUMNS} FROM service_records r WHERE r.status = $1 AND {CURRENT} AND r.organization_id IN \
          (SELECT o.id FROM organizations o WHERE o.path >= $2 AND o.path < $3) ORDER BY r.id LIMIT $4"
     ))
-    .bind(status)
+    .bind(status.as_str())
     .bind(lo)
     .bind(hi)
     .bind(limit)

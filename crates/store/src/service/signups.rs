@@ -2,6 +2,8 @@
 
 use sqlx::FromRow;
 
+use zhiyuan_domain::service::project::SignUpStatus;
+
 use crate::{now_millis, Conn, Result};
 
 #[derive(Clone, Debug, FromRow)]
@@ -13,7 +15,8 @@ pub struct SignUpRow {
     pub volunteer_name: String,
     pub volunteer_no: Option<String>,
     pub volunteer_phone: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: SignUpStatus,
     pub note: String,
     pub created_at: i64,
     pub checkin_at: Option<i64>,
@@ -41,10 +44,13 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<SignUpRow>> {
 /// The volunteer's live (pending, approved or waitlisted) sign-up for a shift.
 pub async fn active(conn: &mut Conn, shift_id: i64, volunteer_id: i64) -> Result<Option<SignUpRow>> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE u.shift_id = $1 AND u.volunteer_id = $2 AND u.status IN ('pending','approved','waitlisted')"
+        "{SELECT} WHERE u.shift_id = $1 AND u.volunteer_id = $2 AND u.status IN ($3, $4, $5)"
     ))
     .bind(shift_id)
     .bind(volunteer_id)
+    .bind(SignUpStatus::LIVE[0].as_str())
+    .bind(SignUpStatus::LIVE[1].as_str())
+    .bind(SignUpStatus::LIVE[2].as_str())
     .fetch_optional(conn)
     .await?)
 }
@@ -58,13 +64,16 @@ pub async fn clashes(
     ends: i64,
 ) -> Result<Vec<SignUpRow>> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE u.volunteer_id = $1 AND u.shift_id <> $2 AND u.status IN ('pending','approved','waitlisted') \
+        "{SELECT} WHERE u.volunteer_id = $1 AND u.shift_id <> $2 AND u.status IN ($5, $6, $7) \
          AND s.starts_at < $4 AND s.ends_at > $3"
     ))
     .bind(volunteer_id)
     .bind(shift_id)
     .bind(starts)
     .bind(ends)
+    .bind(SignUpStatus::LIVE[0].as_str())
+    .bind(SignUpStatus::LIVE[1].as_str())
+    .bind(SignUpStatus::LIVE[2].as_str())
     .fetch_all(conn)
     .await?)
 }
@@ -73,18 +82,22 @@ pub async fn insert(
     conn: &mut Conn,
     shift_id: i64,
     volunteer_id: i64,
-    status: &str,
+    status: SignUpStatus,
     note: &str,
 ) -> Result<i64> {
     let now = now_millis();
-    let decided = if status == "pending" { None } else { Some(now) };
+    let decided = if status == SignUpStatus::Pending {
+        None
+    } else {
+        Some(now)
+    };
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO sign_ups (shift_id, volunteer_id, status, note, created_at, decided_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(shift_id)
     .bind(volunteer_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(note)
     .bind(now)
     .bind(decided)
@@ -94,15 +107,21 @@ pub async fn insert(
 }
 
 /// Moves a sign-up from `from` to `to`; false when it was no longer in `from`.
-pub async fn set_status(conn: &mut Conn, id: i64, from: &str, to: &str, by: Option<i64>) -> Result<bool> {
+pub async fn set_status(
+    conn: &mut Conn,
+    id: i64,
+    from: SignUpStatus,
+    to: SignUpStatus,
+    by: Option<i64>,
+) -> Result<bool> {
     let n = sqlx::query(
         "UPDATE sign_ups SET status = $1, decided_at = $2, decided_by = $3 WHERE id = $4 AND status = $5",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(now_millis())
     .bind(by)
     .bind(id)
-    .bind(from)
+    .bind(from.as_str())
     .execute(conn)
     .await?
     .rows_affected();
@@ -112,9 +131,10 @@ pub async fn set_status(conn: &mut Conn, id: i64, from: &str, to: &str, by: Opti
 /// The first in line on a shift's waitlist.
 pub async fn first_waitlisted(conn: &mut Conn, shift_id: i64) -> Result<Option<SignUpRow>> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE u.shift_id = $1 AND u.status = 'waitlisted' ORDER BY u.id LIMIT 1"
+        "{SELECT} WHERE u.shift_id = $1 AND u.status = $2 ORDER BY u.id LIMIT 1"
     ))
     .bind(shift_id)
+    .bind(SignUpStatus::Waitlisted.as_str())
     .fetch_optional(conn)
     .await?)
 }
