@@ -211,7 +211,7 @@ async fn paging_is_bounded_and_query_values_are_typed(t: TestApp) {
     let w = world::build(&t).await;
     for path in [
         "/api/v1/volunteers?after=0&per_page=9223372036854775807",
-        "/api/v1/audit?page=9223372036854775807",
+        "/api/v1/audit?after=0&per_page=9223372036854775807",
         "/api/v1/orders/queue?after=9223372036854775807.9223372036854775807",
     ] {
         let r = t.get(path, Some(&w.city)).await;

@@ -330,7 +330,47 @@ async fn orders_page_by_window_and_id(t: TestApp) {
     assert!(!html.contains("rel=\"next\""), "fewer than a page: no pager");
 }
 
+/// The audit log pages by entry id, newest first: every registration the walk makes is a new
+/// entry, and none is seen twice or skipped; the page links its neighbours.
+async fn audit_log_pages_by_id(t: TestApp) {
+    let w = world::build(&t).await;
+    let add = |i: usize| {
+        let t = &t;
+        let w = &w;
+        async move {
+            let c: Vec<char> = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥".chars().collect();
+            let name = format!("审计{}{}", c[i / c.len() % c.len()], c[i % c.len()]);
+            let body = volunteer_body(&name, PLACE, None);
+            world::created(t, "/api/v1/volunteers", &w.chaoyang, body).await;
+        }
+    };
+    for i in 0..7 {
+        add(300 + i).await;
+    }
+    let path = "/api/v1/audit?action=volunteer.register";
+    let seen = walk(&t, path, &w.chaoyang, "/id", add).await;
+    assert!(seen.windows(2).all(|p| p[0] > p[1]), "newest first: {seen:?}");
+    bad_cursor(&t, path, &w.chaoyang).await;
+    let c = page_session(&t, "chaoyang").await;
+    for i in 0..30 {
+        add(400 + i).await;
+    }
+    let html = c
+        .get(t.url("/audit?action=volunteer.register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("rel=\"next\"") && html.contains("after="),
+        "30 a page, so a next link: {html}"
+    );
+}
+
 both_backends!(
+    audit_log_pages_by_id,
     volunteers_page_by_id,
     records_page_by_date,
     orders_page_by_window_and_id,

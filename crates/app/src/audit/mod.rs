@@ -8,7 +8,7 @@ context_handle!(
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhiyuan_store::audit::{self, AuditRow};
-use zhiyuan_store::{Page, PageRequest};
+use zhiyuan_store::seek::{Seek, SeekRequest};
 
 pub use zhiyuan_domain::audit::{AuditAction, Entity};
 pub use zhiyuan_store::audit::AuditFilter;
@@ -61,22 +61,19 @@ impl From<AuditRow> for AuditView {
 }
 
 impl Audit<'_> {
+    /// The audit log within the caller's scope, newest first (a keyset page).
     pub async fn audit_log(
         &self,
         caller: &Caller,
         filter: &AuditFilter,
-        page: PageRequest,
-    ) -> AppResult<Page<AuditView>> {
+        page: &SeekRequest,
+    ) -> AppResult<Seek<AuditView>> {
         caller.require_admin()?;
         let scope = caller.audit_scope()?;
         let mut conn = self.conn().await?;
-        let p = audit::list(&mut conn, &scope, filter, page).await?;
-        Ok(Page {
-            items: p.items.into_iter().map(Into::into).collect(),
-            total: p.total,
-            page: p.page,
-            per_page: p.per_page,
-        })
+        Ok(audit::list(&mut conn, &scope, filter, page)
+            .await?
+            .map(Into::into))
     }
 }
 

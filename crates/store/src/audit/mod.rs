@@ -4,7 +4,8 @@
 use sqlx::FromRow;
 use zhiyuan_domain::audit::{AuditAction, Entity};
 
-use crate::{now_millis, prefix_range, Conn, Page, PageRequest, Result};
+use crate::seek::{self, KeyKind, KeyValue, Seek, SeekRequest};
+use crate::{now_millis, prefix_range, Conn, Result};
 
 #[derive(Clone, Debug, FromRow, serde::Serialize)]
 pub struct AuditRow {
@@ -70,48 +71,33 @@ pub struct AuditFilter {
     pub action: Option<AuditAction>,
 }
 
+/// A keyset page of the entries a reader may see, newest first (the cursor is the entry id).
 pub async fn list(
     conn: &mut Conn,
     scope: &AuditScope,
     f: &AuditFilter,
-    page: PageRequest,
-) -> Result<Page<AuditRow>> {
+    page: &SeekRequest,
+) -> Result<Seek<AuditRow>> {
     let (col, prefix) = match scope {
         AuditScope::RegionPrefix(p) => ("region_code", p),
         AuditScope::OrgSubtree(p) => ("org_path", p),
     };
     let (lo, hi) = prefix_range(prefix);
-    let cond = format!(
-        "{col} >= $1 AND {col} < $2 AND ($3 IS NULL OR entity_type = $3) AND ($4 IS NULL OR entity_id = $4) \
-         AND ($5 IS NULL OR action = $5)"
-    );
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_log WHERE {cond}"))
-        .bind(&lo)
-        .bind(&hi)
-        .bind(f.entity.map(Entity::as_str))
-        .bind(&f.entity_id)
-        .bind(f.action.map(AuditAction::as_str))
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
+    let plan = seek::plan(page, KeyKind::Id, "", "id", true, 6)?;
+    let sql = format!(
         "SELECT id, at, actor_id, actor_name, action, entity_type, entity_id, region_code, org_path, before_json, \
-         after_json FROM audit_log WHERE {cond} ORDER BY id DESC LIMIT $6 OFFSET $7"
-    ))
-    .bind(&lo)
-    .bind(&hi)
-    .bind(f.entity.map(Entity::as_str))
-    .bind(&f.entity_id)
-    .bind(f.action.map(AuditAction::as_str))
-    .bind(page.per_page)
-    .bind(page.offset())
-    .fetch_all(conn)
-    .await?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+         after_json FROM audit_log WHERE {col} >= $1 AND {col} < $2 AND ($3 IS NULL OR entity_type = $3) \
+         AND ($4 IS NULL OR entity_id = $4) AND ($5 IS NULL OR action = $5){}{}",
+        plan.cond, plan.order
+    );
+    let q = sqlx::query_as(&sql)
+        .bind(lo)
+        .bind(hi)
+        .bind(f.entity.map(Entity::as_str))
+        .bind(f.entity_id.clone())
+        .bind(f.action.map(AuditAction::as_str));
+    let rows: Vec<AuditRow> = plan.bind(q).fetch_all(conn).await?;
+    Ok(plan.finish(rows, |r| (KeyValue::Int(r.id), r.id)))
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {

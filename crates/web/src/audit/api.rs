@@ -6,7 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiyuan_app::audit::{AuditAction, AuditFilter, AuditView, Entity};
 
-use crate::api::{query_enum, PageOf, Paging};
+use crate::api::{query_enum, CursorPage, Seeking};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiCaller;
 use crate::AppState;
@@ -18,9 +18,10 @@ pub struct AuditQuery {
     pub entity_id: Option<String>,
     /// One action (e.g. `order.dispatch`); an unknown one is a 400 `action_invalid`.
     pub action: Option<String>,
-    /// 1-based; values past 100 000 are read as 100 000.
-    #[param(minimum = 1, maximum = 100000)]
-    pub page: Option<i64>,
+    /// `next_cursor` of the page before (newer entries).
+    pub after: Option<String>,
+    /// `prev_cursor` of the page after.
+    pub before: Option<String>,
     /// Items a page, 20 by default; values outside 1–200 are read as the nearest bound.
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
@@ -28,12 +29,12 @@ pub struct AuditQuery {
 
 /// The audit log within the caller's scope (administrators only).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOf<AuditView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = CursorPage<AuditView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn audit_log(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
     Query(q): Query<AuditQuery>,
-) -> ApiResult<Json<PageOf<AuditView>>> {
+) -> ApiResult<Json<CursorPage<AuditView>>> {
     let entities = Entity::ALL.map(Entity::as_str);
     let actions = AuditAction::ALL.map(AuditAction::as_str);
     let f = AuditFilter {
@@ -53,12 +54,13 @@ pub async fn audit_log(
             &actions,
         )?,
     };
-    let paging = Paging {
-        page: q.page,
+    let paging = Seeking {
+        after: q.after,
+        before: q.before,
         per_page: q.per_page,
     };
     Ok(Json(
-        s.app.audit().audit_log(&c, &f, paging.request()).await?.into(),
+        s.app.audit().audit_log(&c, &f, &paging.request()).await?.into(),
     ))
 }
 

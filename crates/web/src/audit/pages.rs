@@ -7,9 +7,8 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use zhiyuan_app::audit::{AuditAction, AuditFilter, Entity};
-use zhiyuan_app::PageRequest;
 
-use crate::pages::{ok, page_no, Choice, Ctx, Nav, PageResult, Pager};
+use crate::pages::{ok, Choice, Ctx, Nav, PageResult, SeekPager, SeekQuery};
 
 /// The actions about one kind of entity, for one `<optgroup>` of the filter.
 pub(crate) struct ActionGroup {
@@ -23,7 +22,8 @@ pub(crate) struct AuditQuery {
     action: String,
     entity: String,
     entity_id: String,
-    page: String,
+    after: String,
+    before: String,
 }
 
 pub(crate) struct AuditEntry {
@@ -47,7 +47,7 @@ struct AuditPage {
     entities: Vec<Choice>,
     entity_id: String,
     items: Vec<AuditEntry>,
-    pager: Pager,
+    pager: SeekPager,
 }
 
 pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
@@ -64,14 +64,22 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
     let page = ctx
         .app
         .audit()
-        .audit_log(caller, &filter, PageRequest::new(page_no(&q.page), Some(30)))
+        .audit_log(
+            caller,
+            &filter,
+            &SeekQuery {
+                after: q.after,
+                before: q.before,
+            }
+            .request(30),
+        )
         .await
         .map_err(|e| ctx.fail(e))?;
     let (action_code, entity_code) = (
         action.map(AuditAction::as_str).unwrap_or_default(),
         entity.map(Entity::as_str).unwrap_or_default(),
     );
-    let pager = Pager::of(
+    let pager = SeekPager::of(
         &page,
         "/audit",
         &[
