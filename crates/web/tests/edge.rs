@@ -394,6 +394,33 @@ mod accounts {
         assert_eq!(try_login("nobody-here", "whatever1").await.status, 401);
     }
 
+    /// A refused self-registration says the phone or resident ID is registered: one address
+    /// may be told so only a few times before it has to wait.
+    async fn registration_refusals_are_throttled_per_address(t: TestApp) {
+        let w = world::build(&t).await;
+        let _ = &w;
+        let body = |phone: &str| {
+            json!({"name": "重复者", "resident_id": support::app::new_resident_id("110105"), "phone": phone,
+                   "region_code": "110105001000", "password": world::PW, "categories": ["education"]})
+        };
+        for _ in 0..zhiyuan_app::auth::throttle::REGISTRATION_LIMIT {
+            // the self-registered volunteer's phone already has an account
+            let r = t.post("/api/v1/register", None, body("13700000001")).await;
+            assert_eq!((r.status.as_u16(), r.code()), (409, "phone_taken"), "{}", r.body);
+        }
+        // now even a new registration from that address waits, told so in Chinese
+        let r = t.post("/api/v1/register", None, body("13700000099")).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (429, "too_many_attempts"),
+            "{}",
+            r.body
+        );
+        assert!(r.message().contains("分钟后再试"), "{}", r.message());
+        // logins are counted apart
+        assert!(!t.login("haidian", world::PW).await.is_empty());
+    }
+
     async fn signing_out_everywhere_ends_every_session(t: TestApp) {
         let w = world::build(&t).await;
         let second = t.login("haidian", world::PW).await;
@@ -427,6 +454,7 @@ mod accounts {
     }
 
     both_backends!(
+        registration_refusals_are_throttled_per_address,
         wrong_passwords_lock_the_account_for_a_while,
         signing_out_everywhere_ends_every_session,
         the_initial_admin_password_file_is_private,

@@ -26,6 +26,10 @@ pub const ACCOUNT_LIMIT: u32 = 5;
 pub const PHONE_LIMIT: u32 = 10;
 /// Failures from one client address before it is locked (a family or an office may share one).
 pub const ADDRESS_LIMIT: u32 = 30;
+/// Self-registrations refused as already registered (a resident ID or a phone that has an
+/// account) from one client address before it is locked: the refusal tells whether someone is
+/// registered, so it must not be asked about many people.
+pub const REGISTRATION_LIMIT: u32 = 10;
 /// Failures after which answers are delayed: one second more for each further failure, at most
 /// [`MAX_DELAY`].
 pub const DELAY_AFTER: u32 = 3;
@@ -56,6 +60,16 @@ impl Attempt {
             keys.push((format!("ip:{ip}"), ADDRESS_LIMIT));
         }
         Attempt { keys }
+    }
+
+    /// A self-registration from a client address (nothing is counted without one).
+    pub fn registration(from: Option<IpAddr>) -> Attempt {
+        Attempt {
+            keys: from
+                .map(|ip| (format!("register:{ip}"), REGISTRATION_LIMIT))
+                .into_iter()
+                .collect(),
+        }
     }
 
     /// A one-time-code login for a phone number.

@@ -411,6 +411,29 @@ impl People<'_> {
 
     /// Self-registration from the public form: creates the volunteer and a login whose name is
     /// the phone number. Returns the new account's session token and the record.
+    /// [`register_self`](Self::register_self) from a client address. A refusal because the
+    /// resident ID or the phone is already registered says who is registered, so those refusals
+    /// are counted per address and the address is locked for a while after
+    /// [`REGISTRATION_LIMIT`](crate::auth::throttle::REGISTRATION_LIMIT) of them (see
+    /// docs/architecture.md, "Self-registration as an oracle").
+    pub async fn register_self_from(
+        &self,
+        input: &SelfRegistration,
+        from: Option<std::net::IpAddr>,
+    ) -> AppResult<(String, VolunteerView)> {
+        let attempt = crate::auth::throttle::Attempt::registration(from);
+        self.auth().admit_code_attempt(&attempt).await?;
+        let result = self.register_self(input).await;
+        if let Err(AppError::Conflict {
+            code: "resident_id_duplicate" | "phone_taken",
+            ..
+        }) = &result
+        {
+            self.auth().code_attempt_failed(&attempt);
+        }
+        result
+    }
+
     pub async fn register_self(&self, input: &SelfRegistration) -> AppResult<(String, VolunteerView)> {
         let mut errs = match check(&input.volunteer) {
             Ok(_) => Vec::new(),

@@ -9,7 +9,7 @@ use zhiyuan_app::people::{MembershipView, SelfRegistration, VolunteerInput, Volu
 
 use crate::api::{CursorPage, Seeking};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiCaller, ApiJson};
+use crate::extract::{ApiCaller, ApiJson, ClientAddr};
 
 use crate::AppState;
 
@@ -22,12 +22,13 @@ pub struct Registered {
 
 /// Register oneself as a volunteer (real name); creates a login whose name is the phone number.
 #[utoipa::path(post, path = "/api/v1/register", tag = "volunteers", request_body = SelfRegistration,
-    responses((status = 201, body = Registered), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Registered), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn register_self(
     State(s): State<AppState>,
+    ClientAddr(from): ClientAddr,
     ApiJson(input): ApiJson<SelfRegistration>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
-    let (token, volunteer) = s.app.people().register_self(&input).await?;
+    let (token, volunteer) = s.app.people().register_self_from(&input, from).await?;
     Ok((StatusCode::CREATED, Json(Registered { token, volunteer })))
 }
 

@@ -14,6 +14,7 @@ use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
 
+use crate::extract::ClientAddr;
 use crate::pages::{
     form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
     Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
@@ -209,7 +210,11 @@ pub(crate) async fn register_form(ctx: Ctx) -> PageResult {
     ok(&RegisterPage { nav: ctx.nav(), vf })
 }
 
-pub(crate) async fn register(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageResult {
+pub(crate) async fn register(
+    ctx: Ctx,
+    ClientAddr(from): ClientAddr,
+    Form(form): Form<VolunteerForm>,
+) -> PageResult {
     ctx.guard_post()?;
     let reg = SelfRegistration {
         volunteer: VolunteerInput {
@@ -218,7 +223,7 @@ pub(crate) async fn register(ctx: Ctx, Form(form): Form<VolunteerForm>) -> PageR
         },
         password: form.password.clone(),
     };
-    match ctx.app.people().register_self(&reg).await {
+    match ctx.app.people().register_self_from(&reg, from).await {
         Ok((token, _)) => Ok(redirect_with_cookie(
             "/me?registered=1",
             session_cookie(&ctx.app, &token),
