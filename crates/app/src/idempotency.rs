@@ -49,6 +49,11 @@ pub struct SavedResponse {
     pub body: Vec<u8>,
 }
 
+/// A fresh key for a page form that writes (its hidden `form_key` field): 256 random bits.
+pub fn new_form_key() -> String {
+    crate::auth::new_token()
+}
+
 /// What claiming a key found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {

@@ -127,6 +127,11 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
         .ok()
         .with_context(|| format!("order id in {at}"))?;
     assert_eq!(wait_for(r, "#order-status").await?.text().await?, "待派单");
+    // cancelling is behind a disclosure: a second tap where 提交点单 was cannot cancel
+    assert!(
+        !r.find(css("#cancel-button")).await?.is_displayed().await?,
+        "the cancel button is hidden until asked for"
+    );
     let item = r.find(css("main h1")).await?.text().await?;
 
     // The 建外 office finds it in its queue and dispatches it to the volunteer the matching

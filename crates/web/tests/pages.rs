@@ -157,7 +157,83 @@ async fn forms_keep_input_and_show_errors_beside_fields(t: TestApp) {
     assert!(body.contains(&own), "the holder sees the full resident ID");
 }
 
+/// A resubmitted order form (back and submit again, a reload, a double tap) carries the same
+/// `form_key` and gets the first answer back: one order. A form refused for its input frees its
+/// key, so the corrected form goes through; a fresh form is a new order.
+async fn a_resubmitted_order_form_orders_once(t: TestApp) {
+    let w = world::build(&t).await;
+    const PLACE: &str = "110105001001";
+    let menu = t.get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;
+    let item = menu.body["items"][0]["id"].as_i64().unwrap().to_string();
+    let c = session(&t, "resident").await;
+    let key_of = |html: &str| {
+        html.split("name=\"form_key\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("a form key: {html}"))
+    };
+    let (s, html) = page(&c, &t, &format!("/orders/new?region={PLACE}")).await;
+    assert_eq!(s, 200);
+    let key = key_of(&html);
+    let local = |m: i64| {
+        (chrono::Utc::now().with_timezone(&zhiyuan_app::TZ) + chrono::Duration::minutes(m))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let form = |key: &str, start: i64| {
+        vec![
+            ("region_code", PLACE.to_owned()),
+            ("form_key", key.to_owned()),
+            ("item_id", item.clone()),
+            ("address", "建外测试小区3号楼".to_owned()),
+            ("window_start", local(start)),
+            ("window_end", local(start + 60)),
+            ("people", "1".to_owned()),
+            ("contact_phone", "13800138000".to_owned()),
+        ]
+    };
+    let post = |f: Vec<(&'static str, String)>| {
+        let c = &c;
+        let t = &t;
+        async move { c.post(t.url("/orders/new")).form(&f).send().await.unwrap() }
+    };
+    let first = post(form(&key, 120)).await;
+    assert_eq!(first.status(), 303);
+    let to = first.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/orders/"), "{to}");
+    // the same form again, twice at once (a double tap), and once more later (back + submit)
+    let (a, b) = tokio::join!(post(form(&key, 120)), post(form(&key, 120)));
+    let again = post(form(&key, 120)).await;
+    for r in [a, b, again] {
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"].to_str().unwrap(), to, "the first answer");
+    }
+    let mine = t.get("/api/v1/orders/mine", Some(&w.resident)).await;
+    assert_eq!(
+        mine.body["items"].as_array().unwrap().len(),
+        1,
+        "one order: {}",
+        mine.body
+    );
+    // a fresh form whose window is in the past is refused beside the field …
+    let (_, html) = page(&c, &t, &format!("/orders/new?region={PLACE}")).await;
+    let key2 = key_of(&html);
+    assert_ne!(key, key2, "every form has its own key");
+    let refused = post(form(&key2, -120)).await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert_eq!(key_of(&html), key2, "the form shown again keeps its key");
+    // … and, corrected, is a second order
+    let second = post(form(&key2, 180)).await;
+    assert_eq!(second.status(), 303);
+    assert_ne!(second.headers()["location"].to_str().unwrap(), to);
+    let mine = t.get("/api/v1/orders/mine", Some(&w.resident)).await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 2, "{}", mine.body);
+}
+
 both_backends!(
+    a_resubmitted_order_form_orders_once,
     pages_enforce_scope_like_the_api,
     forms_keep_input_and_show_errors_beside_fields
 );

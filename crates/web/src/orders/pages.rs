@@ -21,7 +21,7 @@ use zhiyuan_app::seek::SeekRequest;
 use zhiyuan_app::{AppError, Scope};
 
 use crate::pages::{
-    form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
+    form_status, is_input_error, ok, once, parse_id, redirect_with_cookie, render, see_other, session_cookie,
     Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
 use zhiyuan_domain::orders::{OrderAction, OrderStatus};
@@ -167,6 +167,8 @@ pub(crate) struct OrderForm {
     notes: String,
     contact_name: String,
     contact_phone: String,
+    /// The one-time key of this form (see `pages::once`).
+    form_key: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -198,6 +200,9 @@ async fn new_order_page(
     };
     if form.people.is_empty() {
         form.people = "1".into();
+    }
+    if form.form_key.is_empty() {
+        form.form_key = zhiyuan_app::idempotency::new_form_key();
     }
     let places = places
         .into_iter()
@@ -252,14 +257,18 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<OrderForm>) -> PageResult 
         contact_name: form.contact_name.clone(),
         contact_phone: form.contact_phone.clone(),
     };
-    match ctx.app.orders().submit_order(caller, &input).await {
-        Ok(o) => Ok(see_other(&format!("/orders/{}?done=submitted", o.id))),
-        Err(e) if is_input_error(&e) => {
-            let errors = FormErrors::from_app(&e);
-            new_order_page(&ctx, form, errors, form_status(&e)).await
+    let key = form.form_key.clone();
+    once(&ctx, caller, "orders.new", &key, async {
+        match ctx.app.orders().submit_order(caller, &input).await {
+            Ok(o) => Ok(see_other(&format!("/orders/{}?done=submitted", o.id))),
+            Err(e) if is_input_error(&e) => {
+                let errors = FormErrors::from_app(&e);
+                new_order_page(&ctx, form, errors, form_status(&e)).await
+            }
+            Err(e) => Err(ctx.fail(e)),
         }
-        Err(e) => Err(ctx.fail(e)),
-    }
+    })
+    .await
 }
 
 #[derive(Template)]

@@ -406,6 +406,78 @@ impl SeekPager {
     }
 }
 
+/// Runs a page form's write once per `form_key` (a hidden field with
+/// [`zhiyuan_app::idempotency::new_form_key`]): a resubmission of the same form — back and
+/// submit again, a reload, a double tap — gets the first answer's redirect instead of writing
+/// twice. Only a redirect (the write happened) is kept; a form shown again with its errors frees
+/// the key, so the corrected form goes through. A form without a key just runs.
+pub(crate) async fn once<F>(ctx: &Ctx, caller: &Caller, purpose: &str, key: &str, run: F) -> PageResult
+where
+    F: std::future::Future<Output = PageResult>,
+{
+    use zhiyuan_app::idempotency::{Claim, IdempotencyKey, SavedResponse};
+    let Ok(key) = IdempotencyKey::parse(key.trim()) else {
+        return run.await;
+    };
+    let actor = format!("page:{}", caller.account_id);
+    let idem = ctx.app.idempotency();
+    let mut waited = 0;
+    loop {
+        match idem
+            .claim_key(&actor, &key, purpose)
+            .await
+            .map_err(|e| ctx.fail(e))?
+        {
+            Claim::Fresh => break,
+            Claim::Replay(saved) => {
+                let to = String::from_utf8(saved.body).unwrap_or_else(|_| "/".to_owned());
+                return Ok(see_other(&to));
+            }
+            // the same key on another form: not a resubmission of this one
+            Claim::Mismatch => return run.await,
+            // the first submission is still being written (a double tap): wait for its answer
+            Claim::InFlight if waited < 50 => {
+                waited += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Claim::InFlight => {
+                return Err(error_page(
+                    &ctx.nav(),
+                    StatusCode::CONFLICT,
+                    "正在处理",
+                    "该表单正在提交，请稍候刷新页面查看结果。",
+                ))
+            }
+        }
+    }
+    let out = run.await;
+    let location = out
+        .as_ref()
+        .ok()
+        .filter(|r| r.status() == StatusCode::SEE_OTHER)
+        .and_then(|r| {
+            r.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    let kept = match location {
+        Some(to) => {
+            let saved = SavedResponse {
+                status: StatusCode::SEE_OTHER.as_u16(),
+                content_type: None,
+                body: to.into_bytes(),
+            };
+            idem.save_response(&actor, &key, &saved).await
+        }
+        None => idem.release_key(&actor, &key).await,
+    };
+    if let Err(e) = kept {
+        tracing::warn!(error = %e, "could not keep the form key");
+    }
+    out
+}
+
 /// `?after=` / `?before=` of a keyset-paged page.
 #[derive(Deserialize, Default)]
 #[serde(default)]
