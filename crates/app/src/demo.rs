@@ -249,7 +249,7 @@ impl App {
             &mut conn,
             &sites::SiteFilter {
                 region_prefix: Some("110105001".into()),
-                level: Some("institute".into()),
+                level: Some(zhiyuan_domain::auth::SiteLevel::Institute),
                 ..Default::default()
             },
             zhiyuan_store::PageRequest::new(None, Some(1)),

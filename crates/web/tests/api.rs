@@ -546,6 +546,16 @@ async fn regions_and_the_network_are_public(t: TestApp) {
     assert_eq!(t.get("/api/v1/regions/999999999999", None).await.status, 404);
     let sites = t.get("/api/v1/sites?region=110105", None).await;
     assert_eq!(sites.body["total"], 2);
+    let centers = t.get("/api/v1/sites?region=110105&level=center", None).await;
+    assert_eq!(centers.body["total"], 1, "{}", centers.body);
+    assert_eq!(centers.body["items"][0]["id"], w.cy_center);
+    let bad = t.get("/api/v1/sites?level=centre", None).await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.code()),
+        (400, "site_level_invalid"),
+        "{}",
+        bad.body
+    );
     let children = t
         .get(&format!("/api/v1/sites?parent_id={}", w.cy_center), None)
         .await;

@@ -1,6 +1,7 @@
 //! The practice network: centers (county), institutes (township), stations (village/community).
 
 use sqlx::FromRow;
+use zhiyuan_domain::auth::SiteLevel;
 
 use crate::{like_escape, now_millis, prefix_range, Conn, Page, PageRequest, Result};
 
@@ -59,7 +60,7 @@ pub async fn insert(conn: &mut Conn, new: &NewSite) -> Result<i64> {
 pub struct SiteFilter {
     /// Only sites whose region code starts with this prefix.
     pub region_prefix: Option<String>,
-    pub level: Option<String>,
+    pub level: Option<SiteLevel>,
     pub parent_id: Option<i64>,
     pub q: Option<String>,
 }
@@ -74,7 +75,7 @@ pub async fn list(conn: &mut Conn, f: &SiteFilter, page: PageRequest) -> Result<
     let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM sites s WHERE {cond}"))
         .bind(&lo)
         .bind(&hi)
-        .bind(&f.level)
+        .bind(f.level.map(SiteLevel::as_str))
         .bind(f.parent_id)
         .bind(&q)
         .fetch_one(&mut *conn)
@@ -84,7 +85,7 @@ pub async fn list(conn: &mut Conn, f: &SiteFilter, page: PageRequest) -> Result<
     ))
     .bind(&lo)
     .bind(&hi)
-    .bind(&f.level)
+    .bind(f.level.map(SiteLevel::as_str))
     .bind(f.parent_id)
     .bind(&q)
     .bind(page.per_page)

@@ -9,10 +9,11 @@ use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::network::SiteFilter;
 use zhiyuan_app::network::{OrgInput, OrgView, RegionView, SiteInput, SiteView};
 
-use crate::api::{PageOf, Paging};
+use crate::api::{query_enum, PageOf, Paging};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiCaller, ApiJson};
 use crate::AppState;
+use zhiyuan_domain::auth::SiteLevel;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct RegionQuery {
@@ -56,14 +57,20 @@ pub struct SiteQuery {
 
 /// The practice network (public): centers, institutes and stations.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "network", params(SiteQuery),
-    responses((status = 200, body = PageOf<SiteView>)))]
+    responses((status = 200, body = PageOf<SiteView>), (status = 400, body = ErrorBody)))]
 pub async fn list_sites(
     State(s): State<AppState>,
     Query(q): Query<SiteQuery>,
 ) -> ApiResult<Json<PageOf<SiteView>>> {
     let f = SiteFilter {
         region_prefix: q.region.clone(),
-        level: q.level.clone(),
+        level: query_enum(
+            "level",
+            "site_level_invalid",
+            q.level.as_deref(),
+            SiteLevel::parse,
+            &SiteLevel::ALL.map(SiteLevel::as_str),
+        )?,
         parent_id: q.parent_id,
         q: q.q.clone(),
     };

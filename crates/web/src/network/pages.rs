@@ -13,6 +13,7 @@ use zhiyuan_app::network::{OrgInput, OrgView, SiteView};
 use zhiyuan_app::people::MembershipView;
 use zhiyuan_app::AppError;
 use zhiyuan_app::PageRequest;
+use zhiyuan_domain::auth::SiteLevel;
 
 use crate::pages::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
@@ -373,7 +374,7 @@ pub(crate) async fn sites(ctx: Ctx, Query(q): Query<SitesQuery>) -> PageResult {
     let text = q.q.trim().to_owned();
     let filter = SiteFilter {
         region_prefix: county_prefix(&county),
-        level: level.clone(),
+        level: level.as_deref().and_then(SiteLevel::parse),
         parent_id: None,
         q: (!text.is_empty()).then(|| text.clone()),
     };
