@@ -127,6 +127,11 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
         .ok()
         .with_context(|| format!("order id in {at}"))?;
     assert_eq!(wait_for(r, "#order-status").await?.text().await?, "待派单");
+    // each fact is a label beside its value (a <dt> outside its row would pair labels and values wrongly)
+    assert!(
+        r.find_all(css("dl.facts > dt")).await?.is_empty(),
+        "dt and dd pairs sit in their own rows"
+    );
     // cancelling is behind a disclosure: a second tap where 提交点单 was cannot cancel
     assert!(
         !r.find(css("#cancel-button")).await?.is_displayed().await?,
