@@ -75,8 +75,15 @@ impl Caller {
         }
     }
 
+    /// Whether the caller administers the organization
+    /// ([`crate::network::policy::administers`]).
+    pub fn administers(&self, org: &OrgRow) -> bool {
+        crate::network::policy::administers(self, &org.into())
+    }
+
+    /// Refuses unless the caller [administers](Caller::administers) the organization.
     pub fn require_org(&self, org: &OrgRow) -> AppResult<()> {
-        if self.is_admin() && self.covers_org(org) {
+        if self.administers(org) {
             Ok(())
         } else {
             Err(AppError::Forbidden)

@@ -487,7 +487,11 @@ impl App {
             // a finished one with hours
             let members = self
                 .people()
-                .org_memberships(admin, t.id, Some("approved"))
+                .org_memberships(
+                    admin,
+                    t.id,
+                    Some(zhiyuan_domain::auth::MembershipStatus::Approved),
+                )
                 .await?;
             if members.is_empty() {
                 continue;

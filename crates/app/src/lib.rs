@@ -111,13 +111,26 @@ pub struct App {
 }
 
 /// The configurable rules of the field.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Rules {
     /// How served minutes become credited minutes.
     pub rounding: zhiyuan_domain::service::RoundingRule,
     /// Demo mode: one-time codes for ordering by phone are shown on the page instead of being
     /// sent by SMS (there is no SMS gateway yet; without this, phone codes are refused).
     pub show_codes: bool,
+    /// Minutes after check-in during which a QR scan cannot check out
+    /// ([`zhiyuan_domain::service::scan`]; `--checkout-after`, default 10).
+    pub checkout_after_minutes: i64,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules {
+            rounding: Default::default(),
+            show_codes: false,
+            checkout_after_minutes: zhiyuan_domain::service::scan::DEFAULT_CHECKOUT_AFTER_MINUTES,
+        }
+    }
 }
 
 impl App {

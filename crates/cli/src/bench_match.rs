@@ -400,6 +400,7 @@ impl Population {
             skills,
             window: window_from_cells(&cells),
             max_load: Some(3),
+            only: None,
             k: 20,
             now_ms: NOW_MS,
         }

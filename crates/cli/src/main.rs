@@ -44,6 +44,11 @@ enum Command {
         /// Mark the session cookie `Secure` (default: when the public URL is https).
         #[arg(long, env = "ZHIYUAN_SECURE_COOKIES")]
         secure_cookies: Option<bool>,
+        /// Minutes after check-in during which a volunteer's QR scan cannot check out (a second
+        /// scan answers 已签到).
+        #[arg(long, env = "ZHIYUAN_CHECKOUT_AFTER", default_value_t = zhiyuan_domain::service::scan::DEFAULT_CHECKOUT_AFTER_MINUTES,
+            value_parser = clap::value_parser!(i64).range(0..=600))]
+        checkout_after: i64,
     },
     /// Bring the database schema up to date and exit.
     Migrate {
@@ -124,12 +129,14 @@ async fn main() -> anyhow::Result<ExitCode> {
             demo,
             public_url,
             secure_cookies,
+            checkout_after,
         } => {
             let mut settings = db.settings();
             settings.public_url = public_url
                 .filter(|u| !u.trim().is_empty())
                 .unwrap_or_else(|| format!("http://{bind}"));
             settings.secure_cookies = secure_cookies;
+            settings.rules.checkout_after_minutes = checkout_after;
             // no SMS gateway yet: the demo shows one-time codes on the page
             settings.rules.show_codes = demo;
             let app = App::open(&settings)

@@ -103,6 +103,8 @@ pub struct Query {
     pub k: usize,
     /// "Now", for the days since the last service.
     pub now_ms: i64,
+    /// Only these volunteers (e.g. those the dispatching office may reach); `None`: anyone.
+    pub only: Option<std::sync::Arc<std::collections::HashSet<i64>>>,
 }
 
 /// One matching volunteer.
@@ -692,6 +694,9 @@ impl Scan<'_> {
         }
         let m = &cell.meta[i];
         if u64::from(m.load) >= self.max_load {
+            return;
+        }
+        if q.only.as_ref().is_some_and(|only| !only.contains(&m.id)) {
             return;
         }
         let [plat, plon] = cell.pos[i];

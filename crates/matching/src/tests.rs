@@ -19,6 +19,7 @@ fn brute_force(entries: &BTreeMap<i64, Entry>, q: &Query) -> Vec<Hit> {
         .filter(|e| q.skills.iter().all(|s| e.skills.contains(s)))
         .filter(|e| e.availability.intersection(&q.window) == q.window)
         .filter(|e| q.max_load.is_none_or(|m| e.load < m))
+        .filter(|e| q.only.as_ref().is_none_or(|only| only.contains(&e.id)))
         .filter_map(|e| {
             let d = distance_m(q.lat, q.lon, e.lat, e.lon);
             (d <= q.radius_m).then(|| {
@@ -67,6 +68,7 @@ fn query(lat: f64, lon: f64, radius_m: f64, skills: &[&str], window: &str, k: us
         skills: skills.iter().map(|s| s.to_string()).collect(),
         window: WeeklyAvailability::parse_spec(window).unwrap(),
         max_load: None,
+        only: None,
         k,
         now_ms: NOW,
     }
@@ -98,6 +100,7 @@ fn filters_by_radius_skills_window_and_load() {
     assert_eq!(ids(&ix.query(&q)), [1, 5]);
     let q = Query {
         max_load: Some(3),
+        only: None,
         ..q
     };
     assert_eq!(ids(&ix.query(&q)), [1]);
@@ -302,6 +305,7 @@ prop_compose! {
         cells in prop::collection::vec((0u8..7, 0u8..24), 0..3),
         max_load in prop::option::of(0u32..4),
         k in 1usize..12,
+        only in prop::option::of(prop::collection::hash_set(0i64..60, 0..30)),
     ) -> Query {
         let pool = skill_pool();
         Query {
@@ -313,6 +317,7 @@ prop_compose! {
             max_load,
             k,
             now_ms: NOW,
+            only: only.map(std::sync::Arc::new),
         }
     }
 }

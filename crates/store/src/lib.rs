@@ -244,6 +244,19 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
     }
 }
 
+/// `'a','b'` for a fixed list of a domain enum's values (their `as_str()`: snake_case words,
+/// never user input), for a fixed statement that cannot bind them.
+pub fn sql_words(words: &[&'static str]) -> String {
+    debug_assert!(words
+        .iter()
+        .all(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+    words
+        .iter()
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// `$first, $first+1, …` for `n` values bound into an `IN (…)` list.
 pub fn in_list(first: usize, n: usize) -> String {
     (first..first + n)

@@ -201,6 +201,17 @@ async fn run(t: &Client, v: &Client) -> Result<()> {
     let result = text_of(v, "#checkin-result").await?;
     assert!(result.contains("签到成功"), "checked in: {result}");
     shot(v, "checkin").await?;
+    // Unsure, the volunteer scans again a moment later: still checked in, nothing ended.
+    v.goto(&checkin_url).await?;
+    click(v, "#scan-button").await?;
+    let again = text_of(v, "#checkin-result").await?;
+    assert_eq!(again, "已签到", "a rescan answers 已签到");
+    assert!(text_of(v, "#checkin-detail").await?.contains("无需重复扫码"));
+    assert!(
+        v.find(css("#checkout-button")).await.is_err(),
+        "no 确认签退 before the shift starts"
+    );
+    shot(v, "checkin-again").await?;
     // A forged token is refused in Chinese.
     v.goto(&format!("{base}/checkin?t={shift_id}.1.AAAAAAAAAAAAAAAAAAAAAA"))
         .await?;
@@ -216,9 +227,25 @@ async fn run(t: &Client, v: &Client) -> Result<()> {
     let line = wait_for(t, ".roster-line").await?;
     assert!(line.text().await?.contains("签到"), "roster line");
     wait_for(t, ".checkin-at").await?;
+    assert!(
+        t.find(css(".checkout-at")).await.is_err(),
+        "the rescan did not check the volunteer out"
+    );
     click(t, ".roster-line button.check-out").await?;
     let notice = text_of(t, "#notice").await?;
     assert!(notice.contains("签退成功"), "checked out: {notice}");
+    wait_for(t, ".checkout-at").await?;
+    // A wrong check-out is undone from the roster, with a reason, and done again.
+    click(t, ".undo-check-out summary").await?;
+    fill(t, ".undo-check-out input[name=reason]", "误点签退").await?;
+    shot(t, "roster-undo").await?;
+    click(t, ".undo-check-out button[type=submit]").await?;
+    let notice = text_of(t, "#notice").await?;
+    assert!(notice.contains("已撤销签退"), "undone: {notice}");
+    assert!(t.find(css(".checkout-at")).await.is_err(), "checked in again");
+    click(t, ".roster-line button.check-out").await?;
+    let notice = text_of(t, "#notice").await?;
+    assert!(notice.contains("签退成功"), "checked out again: {notice}");
     wait_for(t, ".checkout-at").await?;
     shot(t, "roster").await?;
 
@@ -374,10 +401,38 @@ async fn run(t: &Client, v: &Client) -> Result<()> {
         "what it certifies: {page}"
     );
     shot(v, "verify").await?;
-    // A wrong signature fragment is not genuine.
+    // A wrong signature fragment is not genuine, and shows nothing of the certificate.
     let url = v.current_url().await?;
-    v.goto(&format!("{base}{}?s=0000", url.path())).await?;
+    let sig: String = url
+        .query_pairs()
+        .find(|(k, _)| k == "s")
+        .map(|(_, v)| v.into_owned())
+        .context("the QR link carries the signature")?;
+    let no = url.path().trim_start_matches("/verify/").to_owned();
+    v.goto(&format!("{base}{}?s=0000000000000000", url.path()))
+        .await?;
     assert_eq!(text_of(v, ".verdict-title").await?, "无法验证");
+    assert!(
+        !main_text(v).await?.contains("社区助老送餐"),
+        "no contents without the genuine code"
+    );
+    // /verify: the number and the printed signature typed in by hand (in groups, as printed).
+    v.goto(&format!("{base}/verify")).await?;
+    click(v, "#verify-button").await?;
+    assert!(text_of(v, "#error-no").await?.contains("证明编号"));
+    fill(v, "#no", &no).await?;
+    let printed: Vec<String> = sig
+        .chars()
+        .take(16)
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().collect())
+        .collect();
+    fill(v, "#s", &printed.join(" ")).await?;
+    shot(v, "verify-form").await?;
+    click(v, "#verify-button").await?;
+    wait_for_path(v, "/verify/").await?;
+    assert_eq!(text_of(v, ".verdict-title").await?, "真实有效");
 
     // The public pages on a phone: the project list and the honor roll.
     v.set_window_size(390, 844).await?;

@@ -52,6 +52,7 @@ fn need(skills: &[&str]) -> Query {
         skills: skills.iter().map(|s| s.to_string()).collect(),
         window: window_cells(start, end),
         max_load: Some(3),
+        only: None,
         k: 10,
         now_ms: end,
     }

@@ -631,6 +631,20 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         200,
     )
     .await;
+    a.ok_post(
+        &format!("/api/v1/sign-ups/{}/undo-check-out", sign_ups[0]),
+        team,
+        json!({"reason": "志愿者误扫码签退"}),
+        200,
+    )
+    .await;
+    a.ok_post(
+        &format!("/api/v1/sign-ups/{}/check-out", sign_ups[0]),
+        team,
+        json!({"at": Utc::now().to_rfc3339()}),
+        200,
+    )
+    .await;
     let start = Utc::now() - Duration::minutes(150);
     a.ok_post(
         "/api/v1/attendance/batch",

@@ -1145,6 +1145,73 @@ async fn site_menus_are_edited_by_their_admins(t: TestApp) {
     assert_eq!(r.code(), "menu_item_not_own");
 }
 
+/// The office that handles an order sees what it may dispatch to: the teams and the stations
+/// in its own reach (an institute's order sits with a community's station, which has none of
+/// its own), and its own volunteers even when many nearer ones are another district's.
+async fn the_handling_office_sees_the_teams_stations_and_volunteers_it_may_dispatch_to(t: TestApp) {
+    let w = world::build(&t).await;
+    let always = "每天 全天";
+    // fifty-five nearer volunteers of another district, then one of 建外's own 2 km away
+    for _ in 0..55 {
+        placed(&t, &w.haidian, "110108001000", 0.3, &["驾驶"], always).await;
+    }
+    let own = placed(&t, &w.chaoyang, "110105001000", 2.0, &["驾驶"], always).await;
+    let delivery = item(&t, "爱心物资配送").await;
+    let r = t
+        .post("/api/v1/orders", Some(&w.resident), order_body(delivery, 1))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    // a station of another community under 建外, set up after the order came in
+    let station = world::created(
+        &t,
+        "/api/v1/sites",
+        &w.chaoyang,
+        json!({"name": "建外测试社区新时代文明实践站", "level": "station", "region_code": "110105001001",
+               "parent_id": w.jw, "address": "建外二社区"}),
+    )
+    .await;
+    let (ids, body) = suggested(&t, &w, id).await;
+    assert_eq!(ids, vec![own], "{body}");
+    assert!(
+        body["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == w.team_a),
+        "{body}"
+    );
+    let sites: Vec<i64> = body["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    assert!(sites.contains(&station), "{body}");
+    assert!(!sites.contains(&w.jw), "not the handling office itself: {body}");
+    // the center above is out of the institute's reach
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{id}/dispatch"),
+            Some(&w.jw_site_admin),
+            json!({"target": "site", "site_id": w.cy_center}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let d = ok(
+        &t,
+        &format!("/api/v1/orders/{id}/dispatch"),
+        &w.jw_site_admin,
+        json!({"target": "site", "site_id": station}),
+    )
+    .await;
+    assert_eq!(
+        (d["status"].as_str(), d["assignee_kind"].as_str()),
+        (Some("dispatched"), Some("site")),
+        "{d}"
+    );
+}
+
 /// Registers a volunteer in 建外 through the district office, at `north_km` north of the place.
 async fn placed(t: &TestApp, token: &str, region: &str, north_km: f64, skills: &[&str], when: &str) -> i64 {
     let mut body = world::volunteer_body("推荐测试", region, None);
@@ -1506,4 +1573,5 @@ both_backends!(
     concurrent_accepts,
     site_menus_are_edited_by_their_admins,
     dispatch_suggests_the_best_matches,
+    the_handling_office_sees_the_teams_stations_and_volunteers_it_may_dispatch_to,
 );

@@ -232,7 +232,130 @@ async fn a_resubmitted_order_form_orders_once(t: TestApp) {
     assert_eq!(mine.body["items"].as_array().unwrap().len(), 2, "{}", mine.body);
 }
 
+/// The dispatch page's forms carry one `form_key`: back and 派单 again, or a double tap,
+/// dispatches once (one round, one notice to the team), where it used to start round 2.
+async fn a_resubmitted_dispatch_form_dispatches_once(t: TestApp) {
+    let w = world::build(&t).await;
+    const PLACE: &str = "110105001001";
+    let menu = t.get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;
+    let item = menu.body["items"][0]["id"].as_i64().unwrap();
+    let at = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
+    let o = t
+        .post(
+            "/api/v1/orders",
+            Some(&w.resident),
+            serde_json::json!({"item_id": item, "region_code": PLACE, "address": "建外测试社区3号楼", "lat": 39.9087,
+                "lon": 116.45, "window_start": at(3), "window_end": at(5), "people": 1,
+                "contact_name": "张大妈", "contact_phone": "13800138000"}),
+        )
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    let id = o.body["id"].as_i64().unwrap();
+    let c = session(&t, "jwsite").await;
+    let (s, html) = page(&c, &t, &format!("/orders/{id}/dispatch")).await;
+    assert_eq!(s, 200, "{html}");
+    let key = html
+        .split("name=\"form_key\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the dispatch forms carry a form key")
+        .to_owned();
+    let form = vec![
+        ("form_key", key.clone()),
+        ("target", "team".to_owned()),
+        ("team_id", w.team_a.to_string()),
+        ("note", "请尽快联系".to_owned()),
+    ];
+    let post = || {
+        let (c, t, f) = (&c, &t, form.clone());
+        async move {
+            c.post(t.url(&format!("/orders/{id}/dispatch")))
+                .form(&f)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = post().await;
+    assert_eq!(first.status(), 303);
+    let to = first.headers()["location"].to_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(post(), post());
+    let again = post().await;
+    for r in [a, b, again] {
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"].to_str().unwrap(), to, "the first answer");
+    }
+    let o = t
+        .get(&format!("/api/v1/orders/{id}"), Some(&w.jw_site_admin))
+        .await;
+    assert_eq!(
+        (o.body["status"].as_str(), o.body["round"].as_i64()),
+        (Some("dispatched"), Some(1)),
+        "{}",
+        o.body
+    );
+    let n = t.get("/api/v1/notices", Some(&w.team_a_admin)).await;
+    let dispatched = n.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["order_id"] == id && x["kind"] == "dispatched")
+        .count();
+    assert_eq!(dispatched, 1, "one notice to the team: {}", n.body);
+}
+
+/// A record's page shows its current version, whichever version its link names: after the
+/// team confirms a record from the pending list, the old link shows 已确认 and no buttons.
+async fn a_record_page_shows_the_current_version(t: TestApp) {
+    let w = world::build(&t).await;
+    let join = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a),
+            Some(&w.volunteer),
+            serde_json::json!({}),
+        )
+        .await;
+    t.post(
+        &format!("/api/v1/join-requests/{}/approve", join.body["id"]),
+        Some(&w.team_a_admin),
+        serde_json::json!({}),
+    )
+    .await;
+    let today = zhiyuan_app::today().to_string();
+    let d = t
+        .post(
+            "/api/v1/records/declare",
+            Some(&w.volunteer),
+            serde_json::json!({"organization_id": w.team_a, "activity": "助老", "service_date": today,
+                "place": "永安里", "content": "陪伴老人", "person_in_charge": "王队长", "minutes": 60}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let old = d.body["id"].as_i64().unwrap();
+    let c = session(&t, "teama").await;
+    let (s, html) = page(&c, &t, &format!("/records/{old}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("/confirm"), "a pending record offers 确认");
+    let r = c
+        .post(t.url(&format!("/records/{old}/confirm")))
+        .form(&[("from", "pending")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (s, html) = page(&c, &t, &format!("/records/{old}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("已确认"), "the current version: {html}");
+    assert!(
+        !html.contains("/confirm\""),
+        "no 确认 on a confirmed record: {html}"
+    );
+    assert!(html.contains("版本记录（2）"), "both versions listed");
+}
+
 both_backends!(
+    a_record_page_shows_the_current_version,
+    a_resubmitted_dispatch_form_dispatches_once,
     a_resubmitted_order_form_orders_once,
     pages_enforce_scope_like_the_api,
     forms_keep_input_and_show_errors_beside_fields

@@ -547,6 +547,164 @@ async fn qr_check_in_is_signed_idempotent_and_located(t: TestApp) {
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 1, "{}", audit.body);
 }
 
+async fn a_second_scan_never_ends_attendance_and_a_wrong_check_out_can_be_undone(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, shift) = project(&t, &w, 5, true, json!({})).await;
+    let vols = volunteers(&t, 1, 5).await;
+    let (vt, vid) = &vols[0];
+    let su = t
+        .post(&format!("/api/v1/shifts/{shift}/sign-ups"), Some(vt), json!({}))
+        .await;
+    let su = su.body["id"].as_i64().unwrap();
+    let token = t
+        .get(&format!("/api/v1/shifts/{shift}/qr"), Some(&w.team_a_admin))
+        .await
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scan = |body: Value| {
+        let t = &t;
+        let vt = vt.clone();
+        async move { t.post("/api/v1/checkin/scan", Some(&vt), body).await }
+    };
+    let first = scan(json!({"token": token})).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["replay"], false);
+    // a second scan a moment later, and even 确认签退 before the shift starts: still checked in
+    for body in [
+        json!({"token": token}),
+        json!({"token": token, "direction": "out"}),
+    ] {
+        let again = scan(body).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert_eq!(
+            (
+                again.body["replay"].as_bool(),
+                again.body["may_check_out"].as_bool(),
+                again.body["sign_up"]["checkout_at"].is_null()
+            ),
+            (Some(true), Some(false), true),
+            "{}",
+            again.body
+        );
+        assert!(again.body["message"].as_str().unwrap().contains("已签到"));
+    }
+    // the shift started an hour ago and the volunteer has been in for 70 minutes
+    travel(&t, shift, Duration::hours(1), Duration::hours(2)).await;
+    {
+        let mut tx = t.app.store.write().await.unwrap();
+        sqlx::query("UPDATE sign_ups SET checkin_at = $1 WHERE id = $2")
+            .bind((Utc::now() - Duration::minutes(70)).timestamp_millis())
+            .bind(su)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let plain = scan(json!({"token": token})).await;
+    assert_eq!(
+        (
+            plain.body["may_check_out"].as_bool(),
+            plain.body["sign_up"]["checkout_at"].is_null()
+        ),
+        (Some(true), true),
+        "a plain scan offers 确认签退 and does not check out: {}",
+        plain.body
+    );
+    let out = scan(json!({"token": token, "direction": "out"})).await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert_eq!(out.body["replay"], false);
+    assert!(!out.body["sign_up"]["checkout_at"].is_null());
+    let first_record = out.body["record"]["id"]
+        .as_i64()
+        .expect("a record of the hour served");
+    // only the organizing team undoes it, with a reason
+    let undo = format!("/api/v1/sign-ups/{su}/undo-check-out");
+    assert_eq!(
+        t.post(&undo, Some(vt), json!({"reason": "误签退"})).await.status,
+        403
+    );
+    assert_eq!(
+        t.post(&undo, Some(&w.haidian), json!({"reason": "误签退"}))
+            .await
+            .status,
+        403
+    );
+    let r = t.post(&undo, Some(&w.team_a_admin), json!({"reason": " "})).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"]["code"].as_str()),
+        (422, Some("reason_required"))
+    );
+    let r = t
+        .post(
+            &undo,
+            Some(&w.team_a_admin),
+            json!({"reason": "志愿者误扫码签退"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["sign_up"]["checkout_at"].is_null());
+    assert!(!r.body["sign_up"]["checkin_at"].is_null());
+    let recs = records_of(&t, vt, *vid).await;
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(
+        (recs[0]["status"].as_str(), recs[0]["supersedes"].as_i64()),
+        (Some("rejected"), Some(first_record)),
+        "the check-out's record is void"
+    );
+    let rejected = recs[0]["id"].as_i64().unwrap();
+    // undoing twice is refused
+    let twice = t
+        .post(&undo, Some(&w.team_a_admin), json!({"reason": "再次撤销"}))
+        .await;
+    assert_eq!(twice.body["error"]["code"], "not_checked_out", "{}", twice.body);
+    // the leader re-enters the right time: the record's next version, still one record
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{su}/check-out"),
+            Some(&w.team_a_admin),
+            json!({"at": (Utc::now() - Duration::minutes(5)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let recs = records_of(&t, vt, *vid).await;
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(
+        (
+            recs[0]["status"].as_str(),
+            recs[0]["supersedes"].as_i64(),
+            recs[0]["version"].as_i64()
+        ),
+        (Some("pending"), Some(rejected), Some(3))
+    );
+    let audit = t
+        .get(
+            "/api/v1/audit?action=attendance.check_out_undo",
+            Some(&w.team_a_admin),
+        )
+        .await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 1, "{}", audit.body);
+    // a future check-out time names check-out, not check-in
+    let r = t
+        .post(&undo, Some(&w.team_a_admin), json!({"reason": "时间填错"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{su}/check-out"),
+            Some(&w.team_a_admin),
+            json!({"at": (Utc::now() + Duration::hours(1)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(r.body["error"]["code"], "time_in_future");
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().contains("签退"),
+        "{}",
+        r.body
+    );
+}
+
 async fn check_out_makes_one_record_and_the_team_confirms_it(t: TestApp) {
     let w = world::build(&t).await;
     let (_, shift) = project(&t, &w, 5, true, json!({})).await;
@@ -1172,6 +1330,11 @@ async fn certificates_are_printable_and_verifiable(t: TestApp) {
         .get(&format!("/api/v1/certificates/{no}/verify?s={sig}"), None)
         .await;
     assert_eq!(v.body["genuine"], false, "{}", v.body);
+    assert!(
+        v.body["payload"].is_null() && v.body["total_hours"].is_null(),
+        "a tampered certificate shows nothing of what it claims: {}",
+        v.body
+    );
     // the honor roll counts confirmed hours
     let roll = t
         .get(
@@ -1190,6 +1353,7 @@ both_backends!(
     sign_up_rules_are_enforced,
     qr_check_in_is_signed_idempotent_and_located,
     check_out_makes_one_record_and_the_team_confirms_it,
+    a_second_scan_never_ends_attendance_and_a_wrong_check_out_can_be_undone,
     concurrent_attendance_with_refusals_in_between,
     offline_batches_are_accepted_once,
     records_are_versioned_chained_and_never_lost,

@@ -5,6 +5,8 @@ context_handle!(
     Network
 );
 
+pub mod policy;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhiyuan_domain::audit::AuditAction;
@@ -97,6 +99,9 @@ pub struct OrgView {
     pub member_count: i64,
     pub depth: usize,
     pub created_at: String,
+    /// Who administers it ([`policy::administers`]).
+    #[serde(skip)]
+    pub place: policy::TeamPlace,
 }
 
 impl From<OrgRow> for OrgView {
@@ -104,6 +109,7 @@ impl From<OrgRow> for OrgView {
         let kind_label = OrgKind::parse(&o.kind).map(|k| k.label_zh()).unwrap_or("");
         OrgView {
             id: o.id,
+            place: (&o).into(),
             depth: o.path.matches('/').count().saturating_sub(2),
             name: o.name,
             kind: o.kind,

@@ -248,9 +248,9 @@ impl Orders<'_> {
             })
             .filter_map(|f| f.volunteer_id)
             .collect();
-        let vis = match o.assignee_kind.as_deref() {
-            Some("team") => Some(Visibility::OrgSubtree(o.team_path.clone().unwrap_or_default())),
-            Some("site") => match o.holder_site_id {
+        let vis = match o.assignee_kind.as_deref().and_then(AssigneeKind::parse) {
+            Some(AssigneeKind::Team) => Some(Visibility::OrgSubtree(o.team_path.clone().unwrap_or_default())),
+            Some(AssigneeKind::Site) => match o.holder_site_id {
                 Some(s) => {
                     let site = sites::get(&mut tx, s).await?.ok_or(AppError::NotFound("阵地"))?;
                     Some(Visibility::RegionPrefix(site_prefix(&site.region_code)))

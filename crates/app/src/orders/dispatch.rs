@@ -11,8 +11,13 @@ impl Orders<'_> {
         if !policy::handles(caller, &o) {
             return Err(AppError::Forbidden);
         }
-        let site_prefix_of_order = site_prefix(&o.site_region);
-        let teams = store::orgs_in(&mut conn, &site_prefix_of_order, 200)
+        // the office's reach: the caller's own scope (an office above the handling site sees
+        // everything under it, the handling site what is under the site)
+        let reach = caller
+            .region_prefix()
+            .unwrap_or(o.site_region.as_str())
+            .to_owned();
+        let teams = store::orgs_in(&mut conn, &reach, 200)
             .await?
             .into_iter()
             .map(|(id, name, path)| TargetChoice {
@@ -21,13 +26,42 @@ impl Orders<'_> {
                 name,
             })
             .collect();
-        let sites = store::child_sites(&mut conn, o.site_id)
-            .await?
+        let own_site = match &caller.scope {
+            Scope::Site { site_id, .. } => Some(*site_id),
+            _ => None,
+        };
+        let mut sites: Vec<SiteRow> = sites::list(
+            &mut conn,
+            &sites::SiteFilter {
+                region_prefix: Some(reach.clone()),
+                ..Default::default()
+            },
+            zhiyuan_store::PageRequest::new(None, Some(200)),
+        )
+        .await?
+        .items
+        .into_iter()
+        .filter(|s| s.id != o.site_id && Some(s.id) != own_site)
+        .collect();
+        // the stations covering the service place first, then the nearest levels down
+        sites.sort_by_key(|s| {
+            let covers = o.region_code.starts_with(site_prefix(&s.region_code).as_str());
+            (
+                !covers,
+                std::cmp::Reverse(s.region_code.len()),
+                s.region_code.clone(),
+                s.id,
+            )
+        });
+        let sites = sites
             .into_iter()
-            .filter(|s| o.region_code.starts_with(site_prefix(&s.region_code).as_str()))
             .map(|s| TargetChoice {
                 id: s.id,
-                note: s.region_name.clone(),
+                note: if o.region_code.starts_with(site_prefix(&s.region_code).as_str()) {
+                    format!("{} · 覆盖服务地点", s.region_name)
+                } else {
+                    s.region_name.clone()
+                },
                 name: s.name,
             })
             .collect();
@@ -66,43 +100,62 @@ impl Orders<'_> {
         let vis = caller.volunteer_visibility();
         let now = now_millis();
         let window = crate::orders::matching::window_cells(o.window_start, o.window_end);
+        // First the nearest matches, kept when the caller may reach them; when none of those
+        // is the caller's, again among only the volunteers the caller reaches (read once).
+        let mut only: Option<std::sync::Arc<std::collections::HashSet<i64>>> = None;
         for radius in [SUGGEST_RADIUS_M, SUGGEST_WIDE_RADIUS_M] {
-            let query = crate::orders::matching::Query {
-                lat,
-                lon,
-                radius_m: radius,
-                skills: skills.clone(),
-                window,
-                max_load: Some(SUGGEST_MAX_LOAD),
-                // more than shown: some may lie outside the caller's view
-                k: SUGGEST_COUNT * 5,
-                now_ms: now,
-            };
-            let hits = self.match_volunteers(&query);
-            if hits.is_empty() {
-                continue;
-            }
-            let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-            let seen: std::collections::HashMap<i64, (String, String)> =
-                volunteers::visible_among(conn, &ids, &vis)
-                    .await?
-                    .into_iter()
-                    .map(|(id, name, no)| (id, (name, no)))
+            loop {
+                let k = if only.is_some() {
+                    SUGGEST_COUNT
+                } else {
+                    SUGGEST_COUNT * 5
+                };
+                let query = crate::orders::matching::Query {
+                    lat,
+                    lon,
+                    radius_m: radius,
+                    skills: skills.clone(),
+                    window,
+                    max_load: Some(SUGGEST_MAX_LOAD),
+                    k,
+                    now_ms: now,
+                    only: only.clone(),
+                };
+                let hits = self.match_volunteers(&query);
+                if hits.is_empty() {
+                    break;
+                }
+                let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+                let seen: std::collections::HashMap<i64, (String, String)> =
+                    volunteers::visible_among(conn, &ids, &vis)
+                        .await?
+                        .into_iter()
+                        .map(|(id, name, no)| (id, (name, no)))
+                        .collect();
+                let out: Vec<SuggestedVolunteer> = hits
+                    .iter()
+                    .filter_map(|h| {
+                        let (name, no) = seen.get(&h.id)?;
+                        Some(suggestion(h, name, no, &skills))
+                    })
+                    .take(SUGGEST_COUNT)
                     .collect();
-            let out: Vec<SuggestedVolunteer> = hits
-                .iter()
-                .filter_map(|h| {
-                    let (name, no) = seen.get(&h.id)?;
-                    Some(suggestion(h, name, no, &skills))
-                })
-                .take(SUGGEST_COUNT)
-                .collect();
-            if !out.is_empty() {
-                let note = format!(
-                    "{} 公里内技能与时间都符合的志愿者，按距离、评分和公平（近来服务少者优先）综合排序。",
-                    radius / 1000.0
-                );
-                return Ok((out, note));
+                if !out.is_empty() {
+                    let note = format!(
+                        "{} 公里内技能与时间都符合的志愿者，按距离、评分和公平（近来服务少者优先）综合排序。",
+                        radius / 1000.0
+                    );
+                    return Ok((out, note));
+                }
+                if only.is_some() || hits.len() < k {
+                    break;
+                }
+                only = Some(std::sync::Arc::new(
+                    volunteers::visible_ids(conn, &vis, SUGGEST_REACH_MAX)
+                        .await?
+                        .into_iter()
+                        .collect(),
+                ));
             }
         }
         Ok((
@@ -171,7 +224,7 @@ impl Orders<'_> {
                     let org = orgs::get(&mut tx, t)
                         .await?
                         .ok_or_else(|| bad("所选队伍不存在"))?;
-                    if !caller.covers_org(&org) {
+                    if !caller.administers(&org) {
                         return Err(bad("只能派给本辖区内的队伍"));
                     }
                     targets.push(Target::Team(org.id));
@@ -182,11 +235,12 @@ impl Orders<'_> {
                 let s = sites::get(&mut tx, sid)
                     .await?
                     .ok_or_else(|| bad("所选阵地不存在"))?;
-                let covers_place = o.region_code.starts_with(site_prefix(&s.region_code).as_str());
-                let below =
-                    s.id != o.site_id && s.region_code.starts_with(site_prefix(&o.site_region).as_str());
-                if !covers_place || !below || !caller.covers_region(&s.region_code) {
-                    return Err(bad("只能派给本阵地下级、且覆盖服务地点的实践站"));
+                let own_site = match &caller.scope {
+                    Scope::Site { site_id, .. } => Some(*site_id),
+                    _ => None,
+                };
+                if s.id == o.site_id || Some(s.id) == own_site || !caller.covers_region(&s.region_code) {
+                    return Err(bad("只能派给本辖区内的其他实践站、所"));
                 }
                 let org = site_organizer(&mut tx, s.id).await?;
                 organizer_name = s.name.clone();

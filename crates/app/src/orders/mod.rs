@@ -149,10 +149,12 @@ pub struct OfferView {
     pub order_id: i64,
     pub round: i64,
     /// team / site / volunteer
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: OfferKind,
     pub target_id: i64,
     pub target_name: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OfferStatus,
     pub status_label: String,
     pub note: String,
     pub created_at: String,
@@ -174,8 +176,8 @@ fn offer_view(o: OfferRow, round: i64) -> OfferView {
         target_id,
         target_name,
         status_label: o.status.label_zh().to_owned(),
-        status: o.status.as_str().to_owned(),
-        kind: o.kind.as_str().to_owned(),
+        status: o.status,
+        kind: o.kind,
         note: o.note,
         created_at: show_time(o.created_at),
     }
@@ -198,7 +200,8 @@ pub struct OrderView {
     pub category: String,
     pub category_label: String,
     pub skills: Vec<String>,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
     pub status_label: String,
     pub region_code: String,
     pub region_name: String,
@@ -221,7 +224,8 @@ pub struct OrderView {
     pub deadline: Option<String>,
     pub round: i64,
     /// team / site / volunteers, once dispatched.
-    pub assignee_kind: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub assignee_kind: Option<AssigneeKind>,
     pub assignee_label: String,
     /// Who holds it: the accepting team or site (volunteers: see `offers`).
     pub holder: String,
@@ -339,6 +343,8 @@ pub const SUGGEST_RADIUS_M: f64 = 5_000.0;
 pub const SUGGEST_WIDE_RADIUS_M: f64 = 20_000.0;
 /// How many volunteers are suggested.
 pub const SUGGEST_COUNT: usize = 10;
+/// At most this many volunteers in the caller's reach are read to match among (a district's).
+pub const SUGGEST_REACH_MAX: i64 = 200_000;
 /// Volunteers already holding this many orders are not suggested.
 pub const SUGGEST_MAX_LOAD: u32 = 3;
 
@@ -617,7 +623,7 @@ impl Orders<'_> {
             category: o.category,
             category_label,
             skills: split(&o.skills),
-            status: status.as_str().to_owned(),
+            status,
             status_label: status.label_zh().to_owned(),
             region_code: o.region_code,
             region_name: o.region_name,
@@ -637,7 +643,7 @@ impl Orders<'_> {
             deadline: o.deadline_at.map(show_time),
             round: o.round,
             assignee_label: kind.map(|k| k.label_zh()).unwrap_or("").to_owned(),
-            assignee_kind: o.assignee_kind,
+            assignee_kind: o.assignee_kind.as_deref().and_then(AssigneeKind::parse),
             holder,
             team_id: o.team_id,
             holder_site_id: o.holder_site_id,

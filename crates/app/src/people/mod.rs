@@ -78,7 +78,8 @@ pub struct MembershipView {
     pub volunteer_no: String,
     pub organization_id: i64,
     pub organization_name: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: MembershipStatus,
     pub status_label: String,
     pub note: String,
     pub requested_at: String,
@@ -95,7 +96,7 @@ impl From<MembershipRow> for MembershipView {
             volunteer_no: m.volunteer_no.unwrap_or_default(),
             organization_id: m.organization_id,
             organization_name: m.organization_name,
-            status: m.status.as_str().to_owned(),
+            status: m.status,
             status_label: status_label.to_owned(),
             note: m.note,
             requested_at: show_time(m.requested_at),
@@ -679,21 +680,10 @@ impl People<'_> {
         &self,
         caller: &Caller,
         org_id: i64,
-        status: Option<&str>,
+        status: Option<MembershipStatus>,
     ) -> AppResult<Vec<MembershipView>> {
         let org = self.network().org_row(org_id).await?;
         caller.require_org(&org)?;
-        let status = status
-            .map(|s| {
-                MembershipStatus::parse(s).ok_or_else(|| {
-                    AppError::invalid(
-                        "status",
-                        "text_invalid",
-                        "状态应为 pending / approved / declined / left",
-                    )
-                })
-            })
-            .transpose()?;
         let mut conn = self.conn().await?;
         Ok(
             memberships::of_orgs(&mut conn, &org.path, Some(org_id), status, 500)

@@ -10,6 +10,8 @@ use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::network::geo::check_within;
 use zhiyuan_domain::service::checkin::QrSigner;
 use zhiyuan_domain::service::project::SignUpStatus;
+use zhiyuan_domain::service::scan::{scan_step, Attendance as ScanAttendance, ScanAsk, ScanStep};
+use zhiyuan_domain::service::RecordStatus;
 use zhiyuan_store::audit::NewAudit;
 use zhiyuan_store::service::projects;
 use zhiyuan_store::service::signups::{self, AttendanceContext};
@@ -47,6 +49,10 @@ pub struct AttendanceView {
     pub record: Option<RecordView>,
     /// True when this repeated an earlier check-in or check-out: nothing new was written.
     pub replay: bool,
+    /// After a scan by a volunteer who is checked in: whether 确认签退 may be offered now (the
+    /// shift has started and the time after check-in has passed; a scan never checks out by
+    /// itself).
+    pub may_check_out: bool,
     pub message: String,
 }
 
@@ -105,7 +111,10 @@ impl Service<'_> {
         })
     }
 
-    /// The volunteer scanned the shift's code: check in, or (when already in) check out.
+    /// The volunteer scanned the shift's code. A scan checks in, or answers 已签到 with the
+    /// time; it checks out only when `direction` is `out` (确认签退), the shift has started and
+    /// the time after check-in ([`Rules::checkout_after_minutes`]) has passed
+    /// ([`zhiyuan_domain::service::scan::scan_step`]).
     pub async fn scan(
         &self,
         caller: &Caller,
@@ -149,11 +158,7 @@ impl Service<'_> {
                 "您没有该班次的有效报名（须报名并审核通过）",
             ));
         };
-        let dir = direction.unwrap_or(if row.checkin_at.is_none() {
-            Direction::In
-        } else {
-            Direction::Out
-        });
+        let dir = direction.unwrap_or(Direction::In);
         self.attend_inner(caller, row.id, dir, now_millis(), "qr", None, false)
             .await
     }
@@ -355,10 +360,60 @@ impl Service<'_> {
             return Err(conflict("not_approved", "该报名未审核通过，不能签到"));
         }
         if at > now_millis() + 5 * 60 * 1000 {
-            return Err(conflict("time_in_future", "签到时间不能晚于当前时间"));
+            return Err(conflict(
+                "time_in_future",
+                if dir == Direction::In {
+                    "签到时间不能晚于当前时间"
+                } else {
+                    "签退时间不能晚于当前时间"
+                },
+            ));
         }
         let mut after = row.clone();
         let mut record = None;
+        let may_check_out = false;
+        // a volunteer's scan: only a confirmed check-out, in time, checks out
+        let dir = if method == "qr" {
+            let step = scan_step(
+                ScanAttendance {
+                    checkin_at: row.checkin_at,
+                    checkout_at: row.checkout_at,
+                    starts_at: row.starts_at,
+                },
+                if dir == Direction::Out {
+                    ScanAsk::ConfirmCheckOut
+                } else {
+                    ScanAsk::Scan
+                },
+                at,
+                self.rules().checkout_after_minutes.max(0) * 60_000,
+            );
+            match step {
+                ScanStep::CheckIn => Direction::In,
+                ScanStep::CheckOut | ScanStep::AlreadyOut | ScanStep::NotCheckedIn => Direction::Out,
+                ScanStep::AlreadyIn { may_check_out: may } => {
+                    tx.excuse(Bookkeeping::AttendanceReplay);
+                    let since = row.checkin_at.map(crate::show_time).unwrap_or_default();
+                    let message = if may {
+                        format!("已签到（{since}）。服务结束时请点击“确认签退”。")
+                    } else {
+                        format!(
+                            "已签到（{since}），无需重复扫码。班次开始且签到满{}分钟后可签退。",
+                            self.rules().checkout_after_minutes
+                        )
+                    };
+                    return Ok(AttendanceView {
+                        sign_up: after.into(),
+                        record: None,
+                        replay: true,
+                        may_check_out: may,
+                        message,
+                    });
+                }
+            }
+        } else {
+            dir
+        };
         let (replay, message) = match dir {
             Direction::In => {
                 if row.checkin_at.is_some() {
@@ -442,7 +497,77 @@ impl Service<'_> {
             sign_up: after.into(),
             record,
             replay,
+            may_check_out,
             message,
+        })
+    }
+
+    /// Undoes a wrong check-out, for the organizing team: the volunteer is checked in again
+    /// (the roster offers 签退 with a time once more) and the record the check-out made, while
+    /// still unconfirmed, gets a rejected version saying why; a confirmed record is corrected
+    /// on its page instead. The next check-out writes the record's next version.
+    pub async fn undo_check_out(
+        &self,
+        caller: &Caller,
+        sign_up_id: i64,
+        reason: &str,
+    ) -> AppResult<AttendanceView> {
+        let reason = crate::service::records::parse_reason(reason, true, "请填写撤销签退的原因")?;
+        let mut tx = self.begin().await?;
+        signups::lock_volunteer_of(&mut tx, sign_up_id).await?;
+        let ctx = signups::attendance_context(&mut tx, sign_up_id)
+            .await?
+            .ok_or(AppError::NotFound("报名"))?;
+        if !(caller.is_admin() && caller.covers_org_at(&ctx.org_region, &ctx.org_path)) {
+            return Err(AppError::Forbidden);
+        }
+        let row = &ctx.sign_up;
+        let Some(checkout_at) = row.checkout_at else {
+            return Err(conflict("not_checked_out", "该志愿者尚未签退，无需撤销"));
+        };
+        if let Some(id) = records::first_of_sign_up(&mut tx, row.id).await? {
+            let current = records::get(&mut tx, id)
+                .await?
+                .ok_or(AppError::NotFound("服务记录"))?;
+            match current.status {
+                RecordStatus::Confirmed => {
+                    return Err(conflict(
+                        "record_confirmed",
+                        "本次签退生成的服务记录已确认，不能撤销签退；请在记录页面更正服务时长",
+                    ))
+                }
+                RecordStatus::Pending => {
+                    let mut d = Draft::from_row(&current);
+                    d.status = RecordStatus::Rejected;
+                    d.reason = format!("撤销签退：{reason}");
+                    d.created_by = Some(caller.account_id);
+                    crate::service::records::append(self, &mut tx, &d).await?;
+                }
+                RecordStatus::Rejected => {}
+            }
+        }
+        signups::undo_check_out(&mut tx, row.id).await?;
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::CheckOutUndo,
+            entity_id: row.id.to_string(),
+            region_code: Some(ctx.org_region.clone()),
+            org_path: Some(ctx.org_path.clone()),
+            before: Some(serde_json::json!({"checkout_at": crate::show_time(checkout_at), "volunteer_id": row.volunteer_id})),
+            after: Some(serde_json::json!({"reason": reason})),
+        })
+        .await?;
+        let mut after = row.clone();
+        after.checkout_at = None;
+        after.checkout_method = None;
+        tx.commit(self).await?;
+        Ok(AttendanceView {
+            sign_up: after.into(),
+            record: None,
+            replay: false,
+            may_check_out: false,
+            message: "已撤销签退，可重新签退并填写正确时间".to_owned(),
         })
     }
 
@@ -477,10 +602,15 @@ impl Service<'_> {
             .single()
             .map(|t| t.date_naive().format("%Y-%m-%d").to_string())
             .unwrap_or_default();
+        // after an undone check-out the sign-up has a (rejected) record: this is its next version
+        let earlier = match records::first_of_sign_up(tx, row.id).await? {
+            Some(id) => records::get(tx, id).await?,
+            None => None,
+        };
         let d = Draft {
             volunteer_id: row.volunteer_id,
-            version: 1,
-            supersedes: None,
+            version: earlier.as_ref().map_or(1, |r| r.version + 1),
+            supersedes: earlier.as_ref().map(|r| r.id),
             organization_id: ctx.org_id,
             project_id: Some(row.project_id),
             shift_id: Some(row.shift_id),

@@ -323,13 +323,14 @@ impl Service<'_> {
     /// a matching fragment the answer says only that it cannot be verified — no contents, and the
     /// same answer for an unknown number.
     pub async fn verify_certificate(&self, no: &str, sig_prefix: Option<&str>) -> AppResult<Verification> {
-        let fail = |reason: &str, message: &str, payload: Option<CertificatePayload>| Verification {
+        // a certificate that is not genuine shows nothing of what it claims
+        let fail = |reason: &str, message: &str, _claimed: Option<CertificatePayload>| Verification {
             certificate_no: no.to_owned(),
             genuine: false,
             reason: Some(reason.to_owned()),
             message: message.to_owned(),
-            total_hours: payload.as_ref().map(|p| format_hours(p.total_minutes)),
-            payload,
+            total_hours: None,
+            payload: None,
         };
         let Some(fragment) = sig_prefix.map(str::trim).filter(|s| !s.is_empty()) else {
             return Ok(fail(

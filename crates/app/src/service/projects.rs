@@ -90,22 +90,26 @@ pub struct ProjectView {
     pub contact_phone: String,
     pub risk_notes: String,
     pub auto_approve: bool,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ProjectStatus,
     pub status_label: String,
     pub first_start: Option<String>,
     /// Metres from the point asked about (nearby lists only).
     pub distance_m: Option<i64>,
     pub shifts: Vec<ShiftView>,
+    /// The organizing team: who administers the project
+    /// ([`crate::network::policy::administers`]).
+    #[serde(skip)]
+    pub team: crate::network::policy::TeamPlace,
 }
 
 fn project_view(p: ProjectRow, shifts: Vec<ShiftRow>) -> ProjectView {
     let cat = category_by_code_or_label(&p.category)
         .map(|c| c.label)
         .unwrap_or("");
-    let status_label = ProjectStatus::parse(&p.status)
-        .map(|s| s.label_zh())
-        .unwrap_or("");
+    let status_label = p.status.label_zh();
     ProjectView {
+        team: crate::network::policy::TeamPlace::new(p.organization_region, p.organization_path),
         id: p.id,
         title: p.title,
         category_label: cat.to_owned(),
@@ -349,7 +353,7 @@ impl Service<'_> {
                 contact_phone,
                 risk_notes,
                 auto_approve: input.auto_approve,
-                status: status.as_str().to_owned(),
+                status,
                 created_by: Some(caller.account_id),
             },
         )
@@ -407,11 +411,8 @@ impl Service<'_> {
         input: &ShiftInput,
     ) -> AppResult<ShiftView> {
         let (p, org) = self.project_for_admin(caller, project_id).await?;
-        let status = ProjectStatus::parse(&p.status).unwrap_or(ProjectStatus::Cancelled);
-        if !matches!(
-            status,
-            ProjectStatus::Draft | ProjectStatus::Recruiting | ProjectStatus::Running
-        ) {
+        let status = p.status;
+        if !status.takes_shifts() {
             return Err(AppError::Conflict {
                 code: "state_invalid",
                 field: None,
@@ -467,22 +468,11 @@ impl Service<'_> {
             .ok_or(AppError::NotFound("报名"))?;
         let (_, org) = project_and_team(&mut conn, row.project_id).await?;
         let own = caller.volunteer_id == Some(row.volunteer_id);
-        if own || (caller.is_admin() && caller.covers_org(&org)) {
+        if own || caller.administers(&org) {
             Ok(row.project_id)
         } else {
             Err(AppError::NotFound("报名"))
         }
-    }
-
-    /// Whether the caller administers the organization (and so manages its projects and records).
-    pub async fn manages_org(&self, caller: &Caller, org_id: i64) -> AppResult<bool> {
-        if !caller.is_admin() {
-            return Ok(false);
-        }
-        let mut conn = self.conn().await?;
-        Ok(orgs::get(&mut conn, org_id)
-            .await?
-            .is_some_and(|o| caller.covers_org(&o)))
     }
 
     async fn project_for_admin(
@@ -499,8 +489,7 @@ impl Service<'_> {
         let (p, org) = self.project_for_admin(caller, id).await?;
         let to = ProjectStatus::parse(to)
             .ok_or_else(|| AppError::invalid("status", "state_invalid", "未知的项目状态"))?;
-        let from =
-            ProjectStatus::parse(&p.status).ok_or_else(|| AppError::Internal("bad project status".into()))?;
+        let from = p.status;
         from.transition(to)?;
         let mut tx = self.begin().await?;
         if to == ProjectStatus::Recruiting && projects::shifts_of(&mut tx, id).await?.is_empty() {
@@ -510,7 +499,7 @@ impl Service<'_> {
                 "发布招募前请至少添加一个班次",
             ));
         }
-        if !projects::set_status(&mut tx, id, from.as_str(), to.as_str()).await? {
+        if !projects::set_status(&mut tx, id, from, to).await? {
             return Err(AppError::Conflict {
                 code: "state_changed",
                 field: None,
@@ -542,12 +531,12 @@ impl Service<'_> {
         let p = projects::get(&mut conn, id)
             .await?
             .ok_or(AppError::NotFound("项目"))?;
-        if p.status == "draft" {
+        if p.status == ProjectStatus::Draft {
             let org = orgs::get(&mut conn, p.organization_id)
                 .await?
                 .ok_or(AppError::NotFound("队伍"))?;
             match caller {
-                Some(c) if c.is_admin() && c.covers_org(&org) => {}
+                Some(c) if c.administers(&org) => {}
                 Some(_) => return Err(AppError::Forbidden),
                 None => return Err(AppError::NotFound("项目")),
             }
@@ -650,7 +639,8 @@ pub struct SignUpView {
     pub volunteer_id: i64,
     pub volunteer_name: String,
     pub volunteer_no: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: SignUpStatus,
     pub status_label: String,
     pub starts_at: String,
     pub ends_at: String,
@@ -673,7 +663,7 @@ impl From<SignUpRow> for SignUpView {
             volunteer_name: u.volunteer_name,
             volunteer_no: u.volunteer_no.unwrap_or_default(),
             status_label: status_label.to_owned(),
-            status: u.status.as_str().to_owned(),
+            status: u.status,
             starts_at: show_time(u.starts_at),
             ends_at: show_time(u.ends_at),
             checkin_at: u.checkin_at.map(show_time),
@@ -711,18 +701,15 @@ impl Service<'_> {
         let p = projects::get(&mut tx, shift.project_id)
             .await?
             .ok_or(AppError::NotFound("项目"))?;
-        match ProjectStatus::parse(&p.status) {
-            Some(ProjectStatus::Recruiting) => {}
-            Some(ProjectStatus::Cancelled) => {
-                return Err(conflict("project_cancelled", "该项目已取消，不能报名"))
-            }
-            Some(s) => {
+        match p.status {
+            ProjectStatus::Recruiting => {}
+            ProjectStatus::Cancelled => return Err(conflict("project_cancelled", "该项目已取消，不能报名")),
+            s => {
                 return Err(conflict(
                     "not_recruiting",
                     format!("该项目{}，当前不接受报名", s.label_zh()),
                 ))
             }
-            None => return Err(AppError::Internal("bad project status".into())),
         }
         if shift.starts_at <= now_millis() {
             return Err(conflict("shift_started", "该班次已开始，不能报名"));
@@ -891,7 +878,7 @@ impl Service<'_> {
             .ok_or(AppError::NotFound("报名"))?;
         let (_, org) = project_and_team(&mut tx, row.project_id).await?;
         let own = caller.volunteer_id == Some(row.volunteer_id);
-        if !(own || (caller.is_admin() && caller.covers_org(&org))) {
+        if !(own || (caller.administers(&org))) {
             return Err(AppError::Forbidden);
         }
         if row.checkin_at.is_some() {

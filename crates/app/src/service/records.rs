@@ -43,19 +43,25 @@ pub struct RecordView {
     pub hours: String,
     pub organizer: String,
     pub person_in_charge: String,
-    pub source: String,
+    #[schema(value_type = String)]
+    pub source: RecordSource,
     pub source_label: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RecordStatus,
     pub status_label: String,
     /// Entered later than 10 working days after the activity.
     pub late: bool,
     pub reason: String,
     pub created_at: String,
+    /// The recording team: who administers the record ([`crate::network::policy::administers`]).
+    #[serde(skip)]
+    pub team: crate::network::policy::TeamPlace,
 }
 
 impl From<RecordRow> for RecordView {
     fn from(r: RecordRow) -> Self {
         RecordView {
+            team: crate::network::policy::TeamPlace::new(r.team_region, r.team_path),
             id: r.id,
             volunteer_id: r.volunteer_id,
             version: r.version,
@@ -72,9 +78,9 @@ impl From<RecordRow> for RecordView {
             organizer: r.organizer,
             person_in_charge: r.person_in_charge,
             source_label: r.source.label_zh().to_owned(),
-            source: r.source.as_str().to_owned(),
+            source: r.source,
             status_label: r.status.label_zh().to_owned(),
-            status: r.status.as_str().to_owned(),
+            status: r.status,
             late: r.late,
             reason: r.reason,
             created_at: show_time(r.created_at),
@@ -122,7 +128,7 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    fn from_row(r: &RecordRow) -> Draft {
+    pub(crate) fn from_row(r: &RecordRow) -> Draft {
         Draft {
             volunteer_id: r.volunteer_id,
             version: r.version + 1,
@@ -207,6 +213,9 @@ pub(crate) async fn append_row(app: &App, tx: &mut crate::work::Work, d: &Draft)
         chain_seq: seq,
         prev_hash: prev.clone(),
         hash: String::new(),
+        // not read back: a view of the new row answers "administers" with no (safe)
+        team_region: String::new(),
+        team_path: String::new(),
     };
     let hash = link_hash(&prev, &facts(&row));
     let stored = RecordRow {
@@ -562,7 +571,7 @@ impl Service<'_> {
         let org = orgs::get(tx, row.organization_id)
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
-        if !(caller.is_admin() && caller.covers_org(&org)) {
+        if !(caller.administers(&org)) {
             return Err(AppError::Forbidden);
         }
         lock_volunteer(tx, row.volunteer_id).await?;
@@ -867,7 +876,7 @@ pub const MAX_REASON_CHARS: usize = 500;
 
 /// A decision's reason, trimmed: required or not, and never longer than [`MAX_REASON_CHARS`]
 /// (a longer one is refused, not cut short).
-fn parse_reason(raw: &str, required: bool, missing: &str) -> AppResult<String> {
+pub(crate) fn parse_reason(raw: &str, required: bool, missing: &str) -> AppResult<String> {
     let r = raw.trim();
     if required && r.is_empty() {
         return Err(AppError::invalid("reason", "reason_required", missing));

@@ -75,6 +75,7 @@ pub enum AuditAction {
     SignUpCancel,
     CheckIn,
     CheckOut,
+    CheckOutUndo,
     RecordEnter,
     RecordDeclare,
     RecordConfirm,
@@ -114,6 +115,7 @@ string_enum!(AuditAction {
     SignUpCancel => "sign_up.cancel",
     CheckIn => "attendance.check_in",
     CheckOut => "attendance.check_out",
+    CheckOutUndo => "attendance.check_out_undo",
     RecordEnter => "record.enter",
     RecordDeclare => "record.declare",
     RecordConfirm => "record.confirm",
@@ -148,7 +150,7 @@ impl AuditAction {
             // a shift is recorded against its project
             ProjectCreate | ProjectStatus | ShiftCreate => Entity::Project,
             SignUpCreate | SignUpApprove | SignUpDecline | SignUpPromote | SignUpCancel | CheckIn
-            | CheckOut => Entity::SignUp,
+            | CheckOut | CheckOutUndo => Entity::SignUp,
             RecordEnter | RecordDeclare | RecordConfirm | RecordReject | RecordCorrect => {
                 Entity::ServiceRecord
             }
@@ -181,6 +183,7 @@ impl AuditAction {
             SignUpCancel => "取消报名",
             CheckIn => "签到",
             CheckOut => "签退",
+            CheckOutUndo => "撤销签退",
             RecordEnter => "录入服务记录",
             RecordDeclare => "申报服务时长",
             RecordConfirm => "确认服务记录",

@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod checkin;
 pub mod project;
+pub mod scan;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 

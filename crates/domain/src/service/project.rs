@@ -30,6 +30,11 @@ string_enum!(ProjectStatus {
 });
 
 impl ProjectStatus {
+    /// Whether shifts may still be added (draft, recruiting or running).
+    pub fn takes_shifts(self) -> bool {
+        matches!(self, Self::Draft | Self::Recruiting | Self::Running)
+    }
+
     /// Chinese label.
     pub fn label_zh(self) -> &'static str {
         match self {

@@ -37,13 +37,19 @@ pub struct NewOrg {
     pub description: String,
 }
 
-const SELECT: &str = "SELECT o.id, o.name, o.kind, o.parent_id, o.path, o.site_id, s.name AS site_name, \
+/// The columns of [`OrgRow`]; the member count counts approved memberships.
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT o.id, o.name, o.kind, o.parent_id, o.path, o.site_id, s.name AS site_name, \
      o.region_code, r.name AS region_name, o.contact_name, o.contact_phone, o.description, o.created_at, \
-     (SELECT COUNT(*) FROM memberships m WHERE m.organization_id = o.id AND m.status = 'approved') AS member_count \
-     FROM organizations o JOIN regions r ON r.code = o.region_code LEFT JOIN sites s ON s.id = o.site_id";
+     (SELECT COUNT(*) FROM memberships m WHERE m.organization_id = o.id AND m.status = '{}') AS member_count \
+     FROM organizations o JOIN regions r ON r.code = o.region_code LEFT JOIN sites s ON s.id = o.site_id",
+        zhiyuan_domain::auth::MembershipStatus::Approved.as_str()
+    )
+});
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<OrgRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE o.id = $1"))
+    Ok(sqlx::query_as(&format!("{} WHERE o.id = $1", *SELECT))
         .bind(id)
         .fetch_optional(conn)
         .await?)
@@ -126,7 +132,8 @@ pub async fn list(conn: &mut Conn, f: &OrgFilter, page: PageRequest) -> Result<P
         .fetch_one(&mut *conn)
         .await?;
     let items = sqlx::query_as(&format!(
-        "{SELECT} WHERE {cond} ORDER BY o.path LIMIT $8 OFFSET $9"
+        "{} WHERE {cond} ORDER BY o.path LIMIT $8 OFFSET $9",
+        *SELECT
     ))
     .bind(&rlo)
     .bind(&rhi)
@@ -149,7 +156,7 @@ pub async fn list(conn: &mut Conn, f: &OrgFilter, page: PageRequest) -> Result<P
 
 pub async fn children(conn: &mut Conn, parent_id: i64) -> Result<Vec<OrgRow>> {
     Ok(
-        sqlx::query_as(&format!("{SELECT} WHERE o.parent_id = $1 ORDER BY o.id"))
+        sqlx::query_as(&format!("{} WHERE o.parent_id = $1 ORDER BY o.id", *SELECT))
             .bind(parent_id)
             .fetch_all(conn)
             .await?,

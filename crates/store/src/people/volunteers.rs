@@ -5,6 +5,7 @@
 //! number down to a few candidates.
 
 use sqlx::FromRow;
+use zhiyuan_domain::auth::MembershipStatus;
 
 use crate::seek::{self, KeyKind, KeyValue, Seek, SeekRequest};
 use crate::{in_list, like_escape, now_millis, prefix_range, Conn, Result};
@@ -69,9 +70,15 @@ const SELECT: &str = "SELECT v.id, v.volunteer_no, v.name, v.gender, v.birth_yea
      v.availability, v.account_id, v.created_at, v.updated_at \
      FROM volunteers v JOIN regions r ON r.code = v.region_code";
 
+/// The membership states that tie a volunteer to a team ([`MembershipStatus::LIVE`]).
+fn live_memberships() -> String {
+    crate::sql_words(&MembershipStatus::LIVE.map(|s| s.as_str()))
+}
+
 /// SQL condition for a visibility, with its parameters starting at `$first`.
 fn visibility_sql(vis: &Visibility, first: usize) -> (String, Vec<String>) {
     let (a, b) = (first, first + 1);
+    let live = live_memberships();
     match vis {
         Visibility::RegionPrefix(p) => {
             let (lo, hi) = prefix_range(p);
@@ -79,7 +86,7 @@ fn visibility_sql(vis: &Visibility, first: usize) -> (String, Vec<String>) {
                 format!(
                     "((v.region_code >= ${a} AND v.region_code < ${b}) OR EXISTS (SELECT 1 FROM memberships m \
                      JOIN organizations o ON o.id = m.organization_id WHERE m.volunteer_id = v.id \
-                     AND m.status IN ('pending','approved') AND o.region_code >= ${a} AND o.region_code < ${b}))"
+                     AND m.status IN ({live}) AND o.region_code >= ${a} AND o.region_code < ${b}))"
                 ),
                 vec![lo, hi],
             )
@@ -89,7 +96,7 @@ fn visibility_sql(vis: &Visibility, first: usize) -> (String, Vec<String>) {
             (
                 format!(
                     "EXISTS (SELECT 1 FROM memberships m JOIN organizations o ON o.id = m.organization_id \
-                     WHERE m.volunteer_id = v.id AND m.status IN ('pending','approved') \
+                     WHERE m.volunteer_id = v.id AND m.status IN ({live}) \
                      AND o.path >= ${a} AND o.path < ${b})"
                 ),
                 vec![lo, hi],
@@ -148,6 +155,22 @@ pub async fn visible_among(
         q = q.bind(p);
     }
     Ok(q.fetch_all(conn).await?)
+}
+
+/// The ids of (at most `limit`) volunteers the visibility reaches.
+pub async fn visible_ids(conn: &mut Conn, vis: &Visibility, limit: i64) -> Result<Vec<i64>> {
+    let (cond, params) = visibility_sql(vis, 1);
+    let sql = format!("SELECT v.id FROM volunteers v WHERE {cond} ORDER BY v.id LIMIT $3");
+    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+    for p in params {
+        q = q.bind(p);
+    }
+    Ok(q.bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect())
 }
 
 pub async fn by_id_hash(conn: &mut Conn, id_hash: &str) -> Result<Option<VolunteerRow>> {
@@ -230,6 +253,7 @@ pub struct VolunteerSearch {
 /// The condition of a search and its values (`$1` to `$8`).
 fn search_sql(vis: &Visibility, s: &VolunteerSearch) -> (String, Vec<Option<String>>, Option<i64>) {
     let (vcond, vparams) = visibility_sql(vis, 1);
+    let live = live_memberships();
     let (rlo, rhi) = prefix_range(s.region_prefix.as_deref().unwrap_or(""));
     let q = s.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let q_sub = q.map(|q| format!("%{}%", like_escape(q)));
@@ -239,7 +263,7 @@ fn search_sql(vis: &Visibility, s: &VolunteerSearch) -> (String, Vec<Option<Stri
          AND ($5 IS NULL OR v.name LIKE $5 ESCAPE '\\' OR v.volunteer_no LIKE $6 ESCAPE '\\' \
               OR v.phone LIKE $6 ESCAPE '\\' OR v.id_hash = $7) \
          AND ($8 IS NULL OR EXISTS (SELECT 1 FROM memberships mm WHERE mm.volunteer_id = v.id \
-              AND mm.organization_id = $8 AND mm.status IN ('pending','approved')))"
+              AND mm.organization_id = $8 AND mm.status IN ({live})))"
     );
     // When an ID hash is given it is the whole search: empty patterns match no name, number
     // or phone, so only the hash can.

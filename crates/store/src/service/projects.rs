@@ -15,6 +15,7 @@ pub struct ProjectRow {
     pub organization_id: i64,
     pub organization_name: String,
     pub organization_path: String,
+    pub organization_region: String,
     pub region_code: String,
     pub region_name: String,
     pub address: String,
@@ -25,7 +26,8 @@ pub struct ProjectRow {
     pub contact_phone: String,
     pub risk_notes: String,
     pub auto_approve: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ProjectStatus,
     pub created_at: i64,
     pub updated_at: i64,
     /// The earliest shift start, if any.
@@ -47,12 +49,12 @@ pub struct NewProject {
     pub contact_phone: String,
     pub risk_notes: String,
     pub auto_approve: bool,
-    pub status: String,
+    pub status: ProjectStatus,
     pub created_by: Option<i64>,
 }
 
 const SELECT: &str = "SELECT p.id, p.title, p.category, p.description, p.organization_id, o.name AS organization_name, \
-     o.path AS organization_path, p.region_code, r.name AS region_name, p.address, p.lat, p.lon, p.checkin_radius_m, \
+     o.path AS organization_path, o.region_code AS organization_region, p.region_code, r.name AS region_name, p.address, p.lat, p.lon, p.checkin_radius_m, \
      p.person_in_charge, p.contact_phone, p.risk_notes, p.auto_approve, p.status, p.created_at, p.updated_at, \
      (SELECT MIN(s.starts_at) FROM shifts s WHERE s.project_id = p.id) AS first_start \
      FROM projects p JOIN organizations o ON o.id = p.organization_id JOIN regions r ON r.code = p.region_code";
@@ -84,7 +86,7 @@ pub async fn insert(conn: &mut Conn, p: &NewProject) -> Result<i64> {
     .bind(&p.contact_phone)
     .bind(&p.risk_notes)
     .bind(p.auto_approve as i64)
-    .bind(&p.status)
+    .bind(p.status.as_str())
     .bind(p.created_by)
     .bind(now)
     // Unprepared: sqlx 0.8's Any driver declares a NULL double as float4 but a present one
@@ -98,12 +100,12 @@ pub async fn insert(conn: &mut Conn, p: &NewProject) -> Result<i64> {
 }
 
 /// Moves the project from `from` to `to`; false when it was no longer in `from`.
-pub async fn set_status(conn: &mut Conn, id: i64, from: &str, to: &str) -> Result<bool> {
+pub async fn set_status(conn: &mut Conn, id: i64, from: ProjectStatus, to: ProjectStatus) -> Result<bool> {
     let n = sqlx::query("UPDATE projects SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-        .bind(to)
+        .bind(to.as_str())
         .bind(now_millis())
         .bind(id)
-        .bind(from)
+        .bind(from.as_str())
         .execute(conn)
         .await?
         .rows_affected();
@@ -165,8 +167,10 @@ pub async fn list(conn: &mut Conn, f: &ProjectFilter, page: PageRequest) -> Resu
     let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
     let n = f.statuses.len();
     let list_sql = format!(
-        "{SELECT} WHERE {cond} ORDER BY CASE p.status WHEN 'recruiting' THEN 0 WHEN 'running' THEN 1 ELSE 2 END, \
+        "{SELECT} WHERE {cond} ORDER BY CASE p.status WHEN '{}' THEN 0 WHEN '{}' THEN 1 ELSE 2 END, \
          first_start, p.id DESC LIMIT ${} OFFSET ${}",
+        ProjectStatus::Recruiting.as_str(),
+        ProjectStatus::Running.as_str(),
         9 + n,
         10 + n
     );
@@ -236,9 +240,15 @@ pub struct ShiftRow {
     pub waitlisted: i64,
 }
 
-const SHIFT_SELECT: &str = "SELECT s.id, s.project_id, s.starts_at, s.ends_at, s.headcount, s.approved_count, \
-     s.required_skills, s.min_age, (SELECT COUNT(*) FROM sign_ups u WHERE u.shift_id = s.id AND u.status = 'waitlisted') \
-     AS waitlisted FROM shifts s";
+/// The columns of [`ShiftRow`]; `waitlisted` counts its waitlisted sign-ups.
+static SHIFT_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT s.id, s.project_id, s.starts_at, s.ends_at, s.headcount, s.approved_count, \
+     s.required_skills, s.min_age, (SELECT COUNT(*) FROM sign_ups u WHERE u.shift_id = s.id AND u.status = '{}') \
+     AS waitlisted FROM shifts s",
+        zhiyuan_domain::service::project::SignUpStatus::Waitlisted.as_str()
+    )
+});
 
 pub async fn insert_shift(
     conn: &mut Conn,
@@ -266,7 +276,7 @@ pub async fn insert_shift(
 }
 
 pub async fn shift(conn: &mut Conn, id: i64) -> Result<Option<ShiftRow>> {
-    Ok(sqlx::query_as(&format!("{SHIFT_SELECT} WHERE s.id = $1"))
+    Ok(sqlx::query_as(&format!("{} WHERE s.id = $1", *SHIFT_SELECT))
         .bind(id)
         .fetch_optional(conn)
         .await?)
@@ -274,7 +284,8 @@ pub async fn shift(conn: &mut Conn, id: i64) -> Result<Option<ShiftRow>> {
 
 pub async fn shifts_of(conn: &mut Conn, project_id: i64) -> Result<Vec<ShiftRow>> {
     Ok(sqlx::query_as(&format!(
-        "{SHIFT_SELECT} WHERE s.project_id = $1 ORDER BY s.starts_at, s.id"
+        "{} WHERE s.project_id = $1 ORDER BY s.starts_at, s.id",
+        *SHIFT_SELECT
     ))
     .bind(project_id)
     .fetch_all(conn)
@@ -287,7 +298,8 @@ pub async fn shifts_of_projects(conn: &mut Conn, project_ids: &[i64]) -> Result<
         return Ok(Vec::new());
     }
     let sql = format!(
-        "{SHIFT_SELECT} WHERE s.project_id IN ({}) ORDER BY s.starts_at, s.id",
+        "{} WHERE s.project_id IN ({}) ORDER BY s.starts_at, s.id",
+        *SHIFT_SELECT,
         crate::in_list(1, project_ids.len())
     );
     let mut q = sqlx::query_as(&sql);

@@ -39,6 +39,9 @@ pub struct RecordRow {
     pub chain_seq: i64,
     pub prev_hash: String,
     pub hash: String,
+    /// The recording team's region code and path (who administers the record).
+    pub team_region: String,
+    pub team_path: String,
 }
 
 /// A new row; `chain_seq`, `prev_hash` and `hash` are filled by the caller from [`chain_tip_and_next_id`].
@@ -73,7 +76,9 @@ pub struct NewRecord {
 
 const COLUMNS: &str = "id, volunteer_id, version, supersedes, organization_id, project_id, shift_id, sign_up_id, \
      region_code, activity, service_date, place, content, served_minutes, minutes, organizer, person_in_charge, source, \
-     status, late, reason, created_by, created_at, chain_seq, prev_hash, hash";
+     status, late, reason, created_by, created_at, chain_seq, prev_hash, hash, \
+     (SELECT o.region_code FROM organizations o WHERE o.id = r.organization_id) AS team_region, \
+     (SELECT o.path FROM organizations o WHERE o.id = r.organization_id) AS team_path";
 
 /// Rows not superseded by a later version.
 const CURRENT: &str = "NOT EXISTS (SELECT 1 FROM service_records n WHERE n.supersedes = r.id)";
@@ -175,10 +180,28 @@ pub async fn current_of(conn: &mut Conn, volunteer_id: i64, page: &SeekRequest) 
     Ok(plan.finish(rows, |r| (KeyValue::Text(r.service_date.clone()), r.id)))
 }
 
-/// Every version of a record's history, oldest first, following `supersedes` back from `id`.
+/// The current version of the record `id` is a version of: following `supersedes` forward.
+pub async fn current_version(conn: &mut Conn, id: i64) -> Result<i64> {
+    let mut at = id;
+    for _ in 0..1000 {
+        let newer: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM service_records WHERE supersedes = $1 ORDER BY id LIMIT 1")
+                .bind(at)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match newer {
+            Some((n,)) => at = n,
+            None => break,
+        }
+    }
+    Ok(at)
+}
+
+/// Every version of the record `id` is a version of, oldest first, up to the current one
+/// (whichever version `id` names).
 pub async fn history(conn: &mut Conn, id: i64) -> Result<Vec<RecordRow>> {
     let mut out = Vec::new();
-    let mut next = Some(id);
+    let mut next = Some(current_version(conn, id).await?);
     while let Some(i) = next {
         let Some(row) = get(conn, i).await? else { break };
         next = row.supersedes;
@@ -231,8 +254,9 @@ pub async fn confirmed_between(
     to: &str,
 ) -> Result<Vec<RecordRow>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND r.status = 'confirmed' AND {CURRENT} \
-         AND r.service_date >= $2 AND r.service_date <= $3 ORDER BY r.service_date, r.id"
+        "SELECT {COLUMNS} FROM service_records r WHERE r.volunteer_id = $1 AND r.status = '{}' AND {CURRENT} \
+         AND r.service_date >= $2 AND r.service_date <= $3 ORDER BY r.service_date, r.id",
+        RecordStatus::Confirmed.as_str()
     ))
     .bind(volunteer_id)
     .bind(from)

@@ -187,6 +187,18 @@ pub async fn check_out(conn: &mut Conn, id: i64, at: i64, method: &str) -> Resul
     Ok(n == 1)
 }
 
+/// Undoes a check-out (a wrong one, by the organizing team); false when not checked out.
+pub async fn undo_check_out(conn: &mut Conn, id: i64) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE sign_ups SET checkout_at = NULL, checkout_method = NULL WHERE id = $1 AND checkout_at IS NOT NULL",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 /// The outcome stored for an offline event, if this client key was seen before.
 pub async fn event_outcome(conn: &mut Conn, client_key: &str) -> Result<Option<String>> {
     let row: Option<(String,)> =

@@ -13,7 +13,7 @@ use zhiyuan_app::network::{OrgInput, OrgView, SiteView};
 use zhiyuan_app::people::MembershipView;
 use zhiyuan_app::AppError;
 use zhiyuan_app::PageRequest;
-use zhiyuan_domain::auth::SiteLevel;
+use zhiyuan_domain::auth::{MembershipStatus, SiteLevel};
 
 use crate::pages::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, page_no, parse_id,
@@ -178,9 +178,13 @@ async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum
         if caller.is_admin() {
             match app.people().org_memberships(caller, id, None).await {
                 Ok(all) => {
-                    let (pending, rest): (Vec<_>, Vec<_>) =
-                        all.into_iter().partition(|m| m.status == "pending");
-                    let members = rest.into_iter().filter(|m| m.status == "approved").collect();
+                    let (pending, rest): (Vec<_>, Vec<_>) = all
+                        .into_iter()
+                        .partition(|m| m.status == MembershipStatus::Pending);
+                    let members = rest
+                        .into_iter()
+                        .filter(|m| m.status == MembershipStatus::Approved)
+                        .collect();
                     admin = Some(OrgAdmin { members, pending });
                 }
                 Err(AppError::Forbidden) => {}
@@ -195,7 +199,7 @@ async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum
                 .map_err(|e| ctx.fail(e))?;
             my_status = mine
                 .into_iter()
-                .find(|m| m.organization_id == id && (m.status == "pending" || m.status == "approved"))
+                .find(|m| m.organization_id == id && MembershipStatus::LIVE.contains(&m.status))
                 .map(|m| m.status_label);
             can_join = my_status.is_none();
         }

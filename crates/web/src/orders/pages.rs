@@ -24,7 +24,8 @@ use crate::pages::{
     form_status, is_input_error, ok, once, parse_id, redirect_with_cookie, render, see_other, session_cookie,
     Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
-use zhiyuan_domain::orders::{OrderAction, OrderStatus};
+use zhiyuan_domain::auth::MembershipStatus;
+use zhiyuan_domain::orders::{AssigneeKind, OfferStatus, OrderAction, OrderStatus};
 
 use crate::extract::ClientAddr;
 
@@ -314,18 +315,18 @@ async fn completion_candidates(ctx: &Ctx, o: &OrderView) -> Vec<(i64, String)> {
     let Some(caller) = &ctx.caller else {
         return Vec::new();
     };
-    match o.assignee_kind.as_deref() {
-        Some("volunteers") => o
+    match o.assignee_kind {
+        Some(AssigneeKind::Volunteers) => o
             .offers
             .iter()
-            .filter(|f| f.current && f.status == "accepted")
+            .filter(|f| f.current && f.status == OfferStatus::Accepted)
             .map(|f| (f.target_id, f.target_name.clone()))
             .collect(),
-        Some("team") => match o.team_id {
+        Some(AssigneeKind::Team) => match o.team_id {
             Some(t) => ctx
                 .app
                 .people()
-                .org_memberships(caller, t, Some("approved"))
+                .org_memberships(caller, t, Some(MembershipStatus::Approved))
                 .await
                 .map(|ms| {
                     ms.into_iter()
@@ -573,6 +574,9 @@ struct DispatchPage {
     q: String,
     found: Vec<VolunteerView>,
     errors: FormErrors,
+    /// One key for the page's forms: whichever is sent, a resubmission (back and submit
+    /// again, a double tap) dispatches once ([`once`]).
+    form_key: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -607,6 +611,7 @@ async fn dispatch_page(ctx: &Ctx, id: i64, q: &str, errors: FormErrors, status: 
             q: q.to_owned(),
             found,
             errors,
+            form_key: zhiyuan_app::idempotency::new_form_key(),
         },
     ))
 }
@@ -629,6 +634,7 @@ pub(crate) struct DispatchForm {
     site_id: String,
     volunteer_id: Vec<String>,
     note: String,
+    form_key: String,
 }
 
 pub(crate) async fn dispatch(ctx: Ctx, Path(id): Path<String>, Form(f): Form<DispatchForm>) -> PageResult {
@@ -647,13 +653,16 @@ pub(crate) async fn dispatch(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Dis
         volunteer_ids: ids(&f.volunteer_id),
         note: f.note.clone(),
     };
-    match ctx.app.orders().dispatch_order(caller, id, &input).await {
-        Ok(_) => Ok(see_other(&format!("/orders/{id}?done=dispatched"))),
-        Err(e) if is_input_error(&e) => {
-            dispatch_page(&ctx, id, "", FormErrors::from_app(&e), form_status(&e)).await
+    once(&ctx, caller, "orders.dispatch", &f.form_key, async {
+        match ctx.app.orders().dispatch_order(caller, id, &input).await {
+            Ok(_) => Ok(see_other(&format!("/orders/{id}?done=dispatched"))),
+            Err(e) if is_input_error(&e) => {
+                dispatch_page(&ctx, id, "", FormErrors::from_app(&e), form_status(&e)).await
+            }
+            Err(e) => Err(ctx.fail(e)),
         }
-        Err(e) => Err(ctx.fail(e)),
-    }
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

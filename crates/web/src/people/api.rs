@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiyuan_app::people::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_domain::auth::MembershipStatus;
 
 use crate::api::{CursorPage, Seeking};
 use crate::error::{ApiResult, ErrorBody};
@@ -114,7 +115,7 @@ pub struct MemberQuery {
 /// Members and join requests of a team, for its administrators.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/members", tag = "volunteers", params(("id" = i64, Path), MemberQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<MembershipView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Vec<MembershipView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn org_members(
     State(s): State<AppState>,
     ApiCaller(c): ApiCaller,
@@ -124,7 +125,17 @@ pub async fn org_members(
     Ok(Json(
         s.app
             .people()
-            .org_memberships(&c, id, q.status.as_deref())
+            .org_memberships(
+                &c,
+                id,
+                crate::api::query_enum(
+                    "status",
+                    "membership_status_invalid",
+                    q.status.as_deref(),
+                    MembershipStatus::parse,
+                    &MembershipStatus::ALL.map(MembershipStatus::as_str),
+                )?,
+            )
             .await?,
     ))
 }

@@ -325,10 +325,35 @@ pub async fn roster_check_out(
     ))
 }
 
+/// Why a check-out is undone.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UndoCheckOutInput {
+    #[schema(min_length = 1, max_length = 200)]
+    pub reason: String,
+}
+
+/// The organizing team undoes a wrong check-out: the volunteer is checked in again, and the
+/// record the check-out made (while unconfirmed) gets a rejected version. Check out again
+/// with the right time to write the record's next version.
+#[utoipa::path(post, path = "/api/v1/sign-ups/{id}/undo-check-out", tag = "attendance", params(("id" = i64, Path)),
+    request_body = UndoCheckOutInput, security(("bearer" = [])),
+    responses((status = 200, body = AttendanceView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn undo_check_out(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<UndoCheckOutInput>,
+) -> ApiResult<Json<AttendanceView>> {
+    Ok(Json(s.app.service().undo_check_out(&c, id, &input.reason).await?))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ScanInput {
     pub token: String,
-    /// in / out; decided by the current state when absent.
+    /// Absent or `in`: check in, or answer 已签到 with the time (a scan never checks out by
+    /// itself); `out`: 确认签退, refused as a slip (answered 已签到) before the shift starts or
+    /// within the configured minutes after check-in.
     pub direction: Option<Direction>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -625,6 +650,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_sign_up))
         .routes(routes!(roster_check_in))
         .routes(routes!(roster_check_out))
+        .routes(routes!(undo_check_out))
         .routes(routes!(scan))
         .routes(routes!(attendance_batch))
         .routes(routes!(my_sign_ups))

@@ -3,8 +3,11 @@
 
 use axum::routing::{get, post};
 use axum::Router;
+use zhiyuan_app::network::policy::{administers, TeamPlace};
 use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::{App, AppResult, Caller, PageRequest, Scope};
+use zhiyuan_domain::service::project::{ProjectStatus, SignUpStatus};
+use zhiyuan_domain::service::RecordStatus;
 
 use crate::pages::Choice;
 use crate::AppState;
@@ -27,6 +30,7 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/sign-ups/{id}/decline", post(projects::decline))
         .route("/sign-ups/{id}/check-in", post(projects::check_in))
         .route("/sign-ups/{id}/check-out", post(projects::check_out))
+        .route("/sign-ups/{id}/undo-check-out", post(projects::undo_check_out))
         .route("/checkin", get(projects::checkin_form).post(projects::checkin))
         .route("/records/entry", get(records::entry_form).post(records::enter))
         .route("/records/pending", get(records::pending))
@@ -40,6 +44,7 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
             get(records::my_certificates).post(records::issue_certificate),
         )
         .route("/certificates/{file}", get(records::certificate_pdf))
+        .route("/verify", get(records::verify_form))
         .route("/verify/{no}", get(records::verify))
         .route("/honor-roll", get(records::honor_roll))
 }
@@ -80,11 +85,46 @@ pub(crate) async fn team_choices(app: &App, caller: &Caller, selected: &str) -> 
         .collect())
 }
 
-/// Whether the caller administers the organization (and so manages its projects and records).
-pub(crate) async fn manages_org(app: &App, caller: Option<&Caller>, org_id: i64) -> AppResult<bool> {
-    match caller {
-        Some(c) => app.service().manages_org(c, org_id).await,
-        None => Ok(false),
+/// Whether the caller administers the team (and so manages its projects, shifts, sign-ups and
+/// records): the network's policy, asked of the place a view carries.
+pub(crate) fn manages(caller: Option<&Caller>, team: &TeamPlace) -> bool {
+    caller.is_some_and(|c| administers(c, team))
+}
+
+/// The colour a state is shown in: its CSS class (`status-approved`, `status-pending`,
+/// `status-draft` or `status-declined`). Templates call `x.status.tone()`.
+pub(crate) trait Tone {
+    fn tone(&self) -> &'static str;
+}
+
+impl Tone for ProjectStatus {
+    fn tone(&self) -> &'static str {
+        match self {
+            ProjectStatus::Recruiting => "status-approved",
+            ProjectStatus::Running => "status-pending",
+            ProjectStatus::Draft => "status-draft",
+            ProjectStatus::Finished | ProjectStatus::Cancelled => "status-declined",
+        }
+    }
+}
+
+impl Tone for SignUpStatus {
+    fn tone(&self) -> &'static str {
+        match self {
+            SignUpStatus::Approved => "status-approved",
+            SignUpStatus::Pending | SignUpStatus::Waitlisted => "status-pending",
+            _ => "status-declined",
+        }
+    }
+}
+
+impl Tone for RecordStatus {
+    fn tone(&self) -> &'static str {
+        match self {
+            RecordStatus::Confirmed => "status-approved",
+            RecordStatus::Pending => "status-pending",
+            _ => "status-declined",
+        }
     }
 }
 

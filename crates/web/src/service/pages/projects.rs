@@ -16,7 +16,8 @@ use zhiyuan_app::service::projects::{ProjectInput, ProjectView, ShiftInput, Shif
 use zhiyuan_app::service::records::RecordView;
 use zhiyuan_app::PageRequest;
 use zhiyuan_app::{AppError, AppResult, Caller};
-use zhiyuan_domain::service::project::ProjectStatus;
+use zhiyuan_domain::service::project::{ProjectStatus, SignUpStatus};
+use zhiyuan_domain::service::{RecordSource, RecordStatus};
 use zhiyuan_domain::tags::SERVICE_CATEGORIES;
 
 use crate::pages::{
@@ -24,7 +25,7 @@ use crate::pages::{
     render, see_other, Choice, Ctx, FormErrors, Nav, PageResult, Pager,
 };
 
-use super::{manages_org, team_choices, with_param};
+use super::{manages, team_choices, with_param, Tone};
 
 /// Midnight (Beijing) of a `YYYY-MM-DD` date plus some days, in milliseconds.
 fn day_start(d: &str, plus_days: i64) -> Option<i64> {
@@ -57,15 +58,6 @@ fn distance_label(m: i64) -> String {
     }
 }
 
-fn status_class(status: &str) -> &'static str {
-    match status {
-        "recruiting" | "approved" | "confirmed" => "status-approved",
-        "running" | "pending" | "waitlisted" => "status-pending",
-        "draft" => "status-draft",
-        _ => "status-declined",
-    }
-}
-
 // ---------------------------------------------------------------- the public list
 
 /// What a project card shows.
@@ -84,7 +76,7 @@ fn card(p: ProjectView) -> Card {
             .filter(|s| !started(&s.starts_at_iso))
             .map(|s| s.seats_left)
             .sum(),
-        status_class: status_class(&p.status),
+        status_class: p.status.tone(),
         distance: p.distance_m.map(distance_label),
         p,
     }
@@ -562,11 +554,8 @@ impl ProjectExtras {
     }
 }
 
-fn transitions(status: &str) -> Vec<Transition> {
+fn transitions(from: ProjectStatus) -> Vec<Transition> {
     use ProjectStatus::*;
-    let Some(from) = ProjectStatus::parse(status) else {
-        return Vec::new();
-    };
     [
         (Recruiting, "发布招募", false),
         (Running, "开始项目", false),
@@ -588,9 +577,7 @@ async fn project_page(ctx: &Ctx, id: i64, extras: ProjectExtras) -> Result<Proje
     let app = &ctx.app;
     let caller = ctx.caller.as_ref();
     let p = app.service().project(caller, id).await.map_err(|e| ctx.fail(e))?;
-    let manage = manages_org(app, caller, p.organization_id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let manage = manages(caller, &p.team);
     let mine: Vec<SignUpView> = match caller {
         Some(c) if c.volunteer_id.is_some() => app
             .service()
@@ -602,15 +589,13 @@ async fn project_page(ctx: &Ctx, id: i64, extras: ProjectExtras) -> Result<Proje
             .collect(),
         _ => Vec::new(),
     };
-    let recruiting = p.status == "recruiting";
+    let recruiting = p.status == ProjectStatus::Recruiting;
     let shifts = p
         .shifts
         .iter()
         .map(|s| {
             let of_shift: Vec<&SignUpView> = mine.iter().filter(|u| u.shift_id == s.id).collect();
-            let live = of_shift
-                .iter()
-                .find(|u| matches!(u.status.as_str(), "pending" | "approved" | "waitlisted"));
+            let live = of_shift.iter().find(|u| u.status.is_live());
             let mine = live
                 .or(of_shift.iter().max_by_key(|u| u.id))
                 .map(|u| (*u).clone());
@@ -628,12 +613,8 @@ async fn project_page(ctx: &Ctx, id: i64, extras: ProjectExtras) -> Result<Proje
         .collect();
     Ok(ProjectPage {
         nav: ctx.nav(),
-        status_class: status_class(&p.status),
-        transitions: if manage {
-            transitions(&p.status)
-        } else {
-            Vec::new()
-        },
+        status_class: p.status.tone(),
+        transitions: if manage { transitions(p.status) } else { Vec::new() },
         is_volunteer: caller.is_some_and(|c| c.volunteer_id.is_some()),
         p,
         shifts,
@@ -794,6 +775,8 @@ pub(crate) struct RosterLine {
     pub can_decide: bool,
     pub can_check_in: bool,
     pub can_check_out: bool,
+    /// 撤销签退: checked out, and the record it made (if any) not yet confirmed.
+    pub can_undo: bool,
     /// The record made at check-out.
     pub record: Option<RecordView>,
 }
@@ -836,10 +819,7 @@ async fn shift_for_admin(
         .project(Some(caller), project_id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    if !manages_org(app, Some(caller), p.organization_id)
-        .await
-        .map_err(|e| ctx.fail(e))?
-    {
+    if !manages(Some(caller), &p.team) {
         return Err(ctx.fail(AppError::Forbidden));
     }
     let s = p
@@ -874,26 +854,36 @@ async fn roster_page(
                 .await
                 .map(|page| {
                     page.items.into_iter().find(|r| {
-                        r.project_id == Some(p.id) && r.source == "checkin" && r.service_date == day
+                        r.project_id == Some(p.id)
+                            && r.source == RecordSource::Checkin
+                            && r.service_date == day
                     })
                 })
                 .unwrap_or(None)
         } else {
             None
         };
-        let approved = u.status == "approved";
+        let approved = u.status == SignUpStatus::Approved;
         lines.push(RosterLine {
-            status_class: status_class(&u.status),
-            can_decide: matches!(u.status.as_str(), "pending" | "waitlisted"),
+            status_class: u.status.tone(),
+            can_decide: matches!(u.status, SignUpStatus::Pending | SignUpStatus::Waitlisted),
             can_check_in: approved && u.checkin_at.is_none(),
             can_check_out: approved && u.checkin_at.is_some() && u.checkout_at.is_none(),
+            can_undo: approved
+                && u.checkout_at.is_some()
+                && !record
+                    .as_ref()
+                    .is_some_and(|r| r.status == RecordStatus::Confirmed),
             record,
             u,
         });
     }
     Ok(RosterPage {
         nav: ctx.nav(),
-        approved: lines.iter().filter(|l| l.u.status == "approved").count(),
+        approved: lines
+            .iter()
+            .filter(|l| l.u.status == SignUpStatus::Approved)
+            .count(),
         checked_in: lines.iter().filter(|l| l.u.checkin_at.is_some()).count(),
         ends: end_label(&s.starts_at, &s.ends_at),
         p,
@@ -914,6 +904,7 @@ pub(crate) async fn roster(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Ros
         "cancelled" => Some("已取消该报名。".to_owned()),
         "in" => Some("签到成功。".to_owned()),
         "out" => Some("签退成功；本次服务时长不足计时标准，未生成服务记录。".to_owned()),
+        "undone" => Some("已撤销签退。请填写实际签退时间后重新签退。".to_owned()),
         _ => None,
     };
     if q.done == "out" {
@@ -1011,6 +1002,28 @@ pub(crate) async fn check_out(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Ro
     attend(ctx, id, f, Direction::Out).await
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct UndoForm {
+    shift: String,
+    reason: String,
+}
+
+/// 撤销签退 on the roster: a wrong check-out (a slip, a wrong time) is undone, with a reason.
+pub(crate) async fn undo_check_out(ctx: Ctx, Path(id): Path<String>, Form(f): Form<UndoForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let caller = ctx.require_login()?;
+    ctx.guard_post()?;
+    match ctx.app.service().undo_check_out(caller, id, &f.reason).await {
+        Ok(v) => Ok(see_other(&format!(
+            "/shifts/{}/roster?done=undone#sign-up-{}",
+            v.sign_up.shift_id, id
+        ))),
+        Err(e) if is_input_error(&e) => roster_with_error(&ctx, caller, &f.shift, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
 // ---------------------------------------------------------------- the QR poster and scanning
 
 #[derive(Template)]
@@ -1079,6 +1092,8 @@ pub(crate) struct ScanForm {
     t: String,
     lat: String,
     lon: String,
+    /// `out` from the 确认签退 button; otherwise a plain scan.
+    direction: String,
 }
 
 #[derive(Template)]
@@ -1090,6 +1105,10 @@ struct CheckinPage {
     result: Option<(bool, String)>,
     record_hours: Option<String>,
     project: Option<(i64, String)>,
+    /// The scan found the volunteer checked in already (nothing was written).
+    already_in: bool,
+    /// … and 确认签退 may be offered.
+    confirm_out: bool,
 }
 
 pub(crate) async fn checkin_form(ctx: Ctx, Query(f): Query<ScanForm>) -> PageResult {
@@ -1109,6 +1128,8 @@ pub(crate) async fn checkin_form(ctx: Ctx, Query(f): Query<ScanForm>) -> PageRes
         result: None,
         record_hours: None,
         project: None,
+        already_in: false,
+        confirm_out: false,
     })
 }
 
@@ -1122,9 +1143,12 @@ pub(crate) async fn checkin(ctx: Ctx, Form(f): Form<ScanForm>) -> PageResult {
     };
     ctx.guard_post()?;
     let position = coordinate(&f.lat).zip(coordinate(&f.lon));
-    match ctx.app.service().scan(caller, &token, None, position).await {
+    let direction = (f.direction.trim() == "out").then_some(Direction::Out);
+    match ctx.app.service().scan(caller, &token, direction, position).await {
         Ok(v) => ok(&CheckinPage {
             nav: ctx.nav(),
+            already_in: v.replay && v.sign_up.checkin_at.is_some() && v.sign_up.checkout_at.is_none(),
+            confirm_out: v.may_check_out,
             result: Some((true, v.message)),
             record_hours: v.record.map(|r| r.hours),
             project: Some((v.sign_up.project_id, v.sign_up.project_title)),
@@ -1137,6 +1161,8 @@ pub(crate) async fn checkin(ctx: Ctx, Form(f): Form<ScanForm>) -> PageResult {
                 result: Some((false, e.to_string())),
                 record_hours: None,
                 project: None,
+                already_in: false,
+                confirm_out: false,
                 token,
             },
         )),
@@ -1170,8 +1196,11 @@ mod tests {
 
     #[test]
     fn transitions_follow_the_rules() {
-        let t: Vec<&str> = transitions("recruiting").iter().map(|t| t.to).collect();
+        let t: Vec<&str> = transitions(ProjectStatus::Recruiting)
+            .iter()
+            .map(|t| t.to)
+            .collect();
         assert!(t.contains(&"running") && t.contains(&"draft") && t.contains(&"cancelled"));
-        assert!(transitions("finished").is_empty());
+        assert!(transitions(ProjectStatus::Finished).is_empty());
     }
 }

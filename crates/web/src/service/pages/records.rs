@@ -18,9 +18,11 @@ use zhiyuan_app::service::records::{
     Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry, TeamEntryLine,
 };
 use zhiyuan_app::{App, AppError, AppResult, Caller, FieldError};
-use zhiyuan_domain::service::{format_hours, star_level};
+use zhiyuan_domain::auth::MembershipStatus;
+use zhiyuan_domain::service::project::SignUpStatus;
+use zhiyuan_domain::service::{format_hours, star_level, RecordStatus};
 
-use super::{manages_org, stars, team_choices, with_param};
+use super::{manages, stars, team_choices, with_param, Tone};
 use crate::pages::{
     county_choices, county_prefix, form_status, is_input_error, login_redirect, ok, parse_id, render,
     see_other, Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
@@ -164,7 +166,7 @@ async fn entry_from(app: &App, caller: &Caller, q: &EntryQuery) -> AppResult<Ent
         if let Ok(roster) = app.service().roster(caller, shift.id).await {
             form.lines = roster
                 .iter()
-                .filter(|u| u.status == "approved")
+                .filter(|u| u.status == SignUpStatus::Approved)
                 .map(|u| format!("{} {minutes}", u.volunteer_no))
                 .collect::<Vec<_>>()
                 .join("\n");
@@ -452,9 +454,7 @@ async fn history_page(
         .volunteer(caller, current.volunteer_id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let manage = manages_org(app, Some(caller), current.organization_id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    let manage = manages(Some(caller), &current.team);
     let failed = error.is_some() || correction.as_ref().is_some_and(|c| c.1.any());
     let (form, errors) = correction.unwrap_or_else(|| {
         (
@@ -609,7 +609,7 @@ async fn hours_page(
         .map_err(fail)?
         .into_iter()
         .map(|u| {
-            let live = matches!(u.status.as_str(), "pending" | "approved" | "waitlisted");
+            let live = u.status.is_live();
             let future = zhiyuan_app::service::projects::parse_instant(&u.starts_at).is_some_and(|t| t > now);
             MySignUp {
                 can_cancel: live && future && u.checkin_at.is_none(),
@@ -621,7 +621,7 @@ async fn hours_page(
     let memberships = app.people().memberships_of(caller, vid).await.map_err(fail)?;
     let approved: Vec<_> = memberships
         .into_iter()
-        .filter(|m| m.status == "approved")
+        .filter(|m| m.status == MembershipStatus::Approved)
         .collect();
     let only_one = approved.len() == 1;
     let teams = approved
@@ -869,6 +869,71 @@ pub(crate) async fn verify(ctx: Ctx, Path(no): Path<String>, Query(q): Query<Ver
         v,
         records,
     })
+}
+
+#[derive(Template)]
+#[template(path = "verify_form.html")]
+struct VerifyFormPage {
+    nav: Nav,
+    no: String,
+    s: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct VerifyFormQuery {
+    /// Absent on the first visit; present (perhaps empty) once the form was sent.
+    no: Option<String>,
+    s: Option<String>,
+}
+
+/// `/verify`: where a certificate's number and the code printed under its QR code are typed
+/// in (README's public verification page); a filled form goes to `/verify/{no}?s=…`.
+pub(crate) async fn verify_form(ctx: Ctx, Query(q): Query<VerifyFormQuery>) -> PageResult {
+    let asked = q.no.is_some() || q.s.is_some();
+    let (raw_no, raw_s) = (q.no.unwrap_or_default(), q.s.unwrap_or_default());
+    let no: String = raw_no.split_whitespace().collect();
+    let s: String = raw_s.split_whitespace().collect::<String>().replace('…', "");
+    let mut errors = Vec::new();
+    if asked {
+        if no.is_empty() {
+            errors.push(FieldError::new("no", "certificate_no_required", "请填写证明编号"));
+        } else if no.chars().count() > 40 || !no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            errors.push(FieldError::new(
+                "no",
+                "certificate_no_invalid",
+                "证明编号由字母和数字组成，请对照证明填写",
+            ));
+        }
+        if s.chars().count() < 16 {
+            errors.push(FieldError::new(
+                "s",
+                "signature_required",
+                "请填写证明上印的防伪签名（16 位）",
+            ));
+        }
+        if errors.is_empty() {
+            return Ok(crate::pages::see_other(&crate::pages::url_with(
+                &format!("/verify/{}", crate::pages::enc(&no)),
+                &[("s", &s)],
+            )));
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        status,
+        &VerifyFormPage {
+            nav: ctx.nav(),
+            no: raw_no.trim().to_owned(),
+            s: raw_s.trim().to_owned(),
+            errors: FormErrors::from_fields(&errors),
+        },
+    ))
 }
 
 // ---------------------------------------------------------------- 光荣榜
