@@ -215,15 +215,31 @@ impl App {
 
         // Volunteers, most of them members of a team near home.
         let mut first_in_jianwai: Option<i64> = None;
+        // One in twenty lives in 建外, near the demo orders, so that the 建外 office (the demo's
+        // dispatcher) has volunteers of its own to be suggested.
+        let jianwai_homes: Vec<String> = homes
+            .iter()
+            .filter(|h| h.starts_with("110105001"))
+            .cloned()
+            .collect();
         for i in 0..size.volunteers {
-            let home = rng.pick(&homes).clone();
+            let in_jianwai = !jianwai_homes.is_empty() && i % 20 == 1;
+            let home = if in_jianwai {
+                rng.pick(&jianwai_homes).clone()
+            } else {
+                rng.pick(&homes).clone()
+            };
             let p = rng.person(&home[..6], today);
             let (lat0, lon0) = DISTRICT_CENTRES
                 .iter()
                 .find(|d| d.0 == &home[..6])
                 .map(|d| (d.1, d.2))
                 .unwrap_or((39.9042, 116.4074));
-            let (lat, lon) = rng.point_near(lat0, lon0, 6.0);
+            let (lat, lon) = if in_jianwai {
+                rng.point_near(39.9087, 116.4500, 2.0)
+            } else {
+                rng.point_near(lat0, lon0, 6.0)
+            };
             let team = team_ids
                 .iter()
                 .find(|t| home.starts_with(&t.1[..9]))
@@ -586,8 +602,13 @@ impl App {
                 .map(|i| i.id)
                 .unwrap_or(menu.items[0].id)
         };
-        let day = |d: i64, h: i64| {
-            (chrono::Utc::now() + chrono::Duration::days(d) + chrono::Duration::hours(h)).to_rfc3339()
+        // in daytime, Beijing time, `d` days from today: when volunteers are free to be matched
+        let day = |d: i64, h: u32| {
+            let date = crate::today() + chrono::Duration::days(d);
+            chrono::TimeZone::from_local_datetime(&crate::TZ, &date.and_hms_opt(h, 0, 0).unwrap_or_default())
+                .single()
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default()
         };
         let order = |name: &str, d: i64, notes: &str| OrderInput {
             item_id: item(name),
@@ -595,8 +616,8 @@ impl App {
             address: "建外街道测试社区1号楼".into(),
             lat: Some(39.9087),
             lon: Some(116.4500),
-            window_start: day(d, 2),
-            window_end: day(d, 4),
+            window_start: day(d, 9),
+            window_end: day(d, 11),
             people: 1,
             notes: notes.into(),
             contact_name: "张大妈".into(),
