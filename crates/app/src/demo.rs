@@ -675,6 +675,13 @@ impl App {
             .submit_order(&resident, &order("上门理发", 1, "老人卧床"))
             .await?;
         to_volunteer(o.id).await?;
+        // it took place this morning (an order is completed only once its time has come)
+        {
+            let start = chrono::Utc::now().timestamp_millis() - 5 * 3_600_000;
+            let mut tx = self.bookkeeping(crate::work::Bookkeeping::DemoHistory).await?;
+            zhiyuan_store::orders::move_window(&mut tx, o.id, start, start + 2 * 3_600_000).await?;
+            tx.commit(self).await?;
+        }
         self.orders()
             .complete_order(
                 &vol,

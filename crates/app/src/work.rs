@@ -58,6 +58,8 @@ pub(crate) enum Bookkeeping {
     AttendanceReplay,
     /// A wrong one-time code counted against its attempts.
     CodeAttempt,
+    /// Demo data given a past (an order that took place already).
+    DemoHistory,
 }
 
 /// One write transaction with its audit entries, notices and after-commit hooks.

@@ -175,8 +175,42 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
         .await?;
     wait_for_path(s, &format!("/orders/{id}")).await?;
     assert_eq!(wait_for(s, "#order-status").await?.text().await?, "已接单");
+    // Too early (the service has not begun): refused beside the report, everything kept.
     fill(s, "#report", "陪同老人到社区卫生服务站复诊").await?;
     fill(s, &format!("#m_{vid}"), "150").await?;
+    click(s, "#complete-button").await?;
+    let err = wait_for(s, "#error-report").await?.text().await?;
+    assert!(err.contains("尚未到"), "{err}");
+    let kept = s
+        .find(css("#report"))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    assert_eq!(kept, "陪同老人到社区卫生服务站复诊", "the report is kept");
+    let minutes = s
+        .find(css(&format!("#m_{vid}")))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    assert_eq!(minutes, "150", "the minutes are kept");
+    assert!(
+        !main_text(s).await?.contains("志愿者ID"),
+        "no internal ids asked for"
+    );
+    // Once it has begun, the same form goes through.
+    {
+        let start = chrono::Utc::now().timestamp_millis() - 3_600_000;
+        let mut tx = app.store.write().await?;
+        sqlx::query("UPDATE orders SET window_start = $1, window_end = $2 WHERE id = $3")
+            .bind(start)
+            .bind(start + 2 * 3_600_000)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
     click(s, "#complete-button").await?;
     // the page already shows the acceptance notice: wait for the completed order, not any notice
     wait_for_text(s, "#order-status", "已完成").await?;

@@ -821,6 +821,7 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         200,
     )
     .await;
+    support::app::begun(&t.app, orders[0]).await;
     a.ok_post(
         &format!("/api/v1/orders/{}/complete", orders[0]),
         vol,

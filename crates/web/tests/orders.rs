@@ -154,6 +154,21 @@ async fn whole_loop_to_a_volunteer_and_to_a_team(t: TestApp) {
         (Some("accepted"), Some(1))
     );
     assert_eq!(figures(&t, w.v_self).await.0, 1, "active_orders after accepting");
+    // not before its time: the record would be dated before the service
+    let early = t
+        .post(
+            &format!("/api/v1/orders/{id}/complete"),
+            Some(&w.volunteer),
+            json!({"report": "陪老人聊天", "minutes": [{"volunteer_id": w.v_self, "minutes": 100}]}),
+        )
+        .await;
+    assert_eq!(
+        (early.status.as_u16(), early.code()),
+        (409, "order_not_started"),
+        "{}",
+        early.body
+    );
+    support::app::begun(&t.app, id).await;
     let done = ok(
         &t,
         &format!("/api/v1/orders/{id}/complete"),
@@ -244,6 +259,7 @@ async fn whole_loop_to_a_volunteer_and_to_a_team(t: TestApp) {
         (Some(w.team_a), Some("建外邻里守望志愿服务队"))
     );
     // a volunteer of another team cannot be credited by this team
+    support::app::begun(&t.app, id2).await;
     let bad = t
         .post(
             &format!("/api/v1/orders/{id2}/complete"),
@@ -471,6 +487,7 @@ async fn bad_input_is_refused_cleanly(t: TestApp) {
         json!({}),
     )
     .await;
+    support::app::begun(&t.app, id).await;
     let r = t
         .post(
             &format!("/api/v1/orders/{id}/complete"),
@@ -1362,6 +1379,7 @@ async fn every_write_of_the_loop_is_named_in_the_audit_log(t: TestApp) {
         json!({}),
     )
     .await;
+    support::app::begun(&t.app, id).await;
     ok(
         &t,
         &format!("/api/v1/orders/{id}/complete"),
@@ -1511,6 +1529,7 @@ async fn free_text_is_checked_on_every_order_write(t: TestApp) {
         json!({}),
     )
     .await;
+    support::app::begun(&t.app, id).await;
     let path = format!("/api/v1/orders/{id}/complete");
     let minutes = json!([{"volunteer_id": w.v_self, "minutes": 60}]);
     let r = t

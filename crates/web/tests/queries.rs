@@ -91,6 +91,7 @@ async fn orders_in_every_state(t: &TestApp, w: &World, it: i64) {
         let c = order(t, w, it, 6).await;
         dispatch(t, w, c).await;
         accept(t, w, c).await;
+        support::app::begun(&t.app, c).await;
         ok(
             t,
             &format!("/api/v1/orders/{c}/complete"),

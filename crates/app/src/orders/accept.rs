@@ -241,6 +241,17 @@ impl Orders<'_> {
             return Err(AppError::Forbidden);
         }
         o.status.after(OrderAction::Complete).map_err(state_err)?;
+        // a confirmed record dated before the service it records would be false
+        if now_millis() < o.window_start {
+            return Err(AppError::Conflict {
+                code: "order_not_started",
+                field: Some("report"),
+                message: format!(
+                    "服务时间（{} 开始）尚未到，服务开始后才能提交完成",
+                    show_time(o.window_start)
+                ),
+            });
+        }
         let seated: Vec<i64> = offers
             .iter()
             .filter(|f| {

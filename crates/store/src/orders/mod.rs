@@ -975,3 +975,14 @@ pub async fn orgs_in(conn: &mut Conn, prefix: &str, limit: i64) -> Result<Vec<(i
     .fetch_all(conn)
     .await?)
 }
+
+/// Moves an order's time window (demo data: an order that took place already; tests).
+pub async fn move_window(conn: &mut Conn, id: i64, start: i64, end: i64) -> Result<()> {
+    sqlx::query("UPDATE orders SET window_start = $1, window_end = $2 WHERE id = $3")
+        .bind(start)
+        .bind(end)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

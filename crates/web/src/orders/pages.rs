@@ -309,6 +309,25 @@ struct OrderPage {
     notice: Option<String>,
     /// For the completion form: volunteers to enter minutes for.
     candidates: Vec<(i64, String)>,
+    /// The completion form as typed (shown again with its errors).
+    form: CompleteForm,
+    errors: FormErrors,
+}
+
+/// What the completion form holds: the report, minutes per listed volunteer, and other
+/// volunteers by their volunteer number.
+#[derive(Default)]
+pub(crate) struct CompleteForm {
+    report: String,
+    minutes: HashMap<i64, String>,
+    extra: String,
+}
+
+impl CompleteForm {
+    /// The minutes typed for a listed volunteer.
+    fn minutes_of(&self, volunteer_id: &i64) -> &str {
+        self.minutes.get(volunteer_id).map(String::as_str).unwrap_or("")
+    }
 }
 
 async fn completion_candidates(ctx: &Ctx, o: &OrderView) -> Vec<(i64, String)> {
@@ -341,8 +360,27 @@ async fn completion_candidates(ctx: &Ctx, o: &OrderView) -> Vec<(i64, String)> {
 }
 
 pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
-    let caller = ctx.require_login()?;
     let id = parse_id(&ctx, &id)?;
+    order_page(
+        &ctx,
+        id,
+        done_text(&q.done),
+        CompleteForm::default(),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn order_page(
+    ctx: &Ctx,
+    id: i64,
+    notice: Option<String>,
+    form: CompleteForm,
+    errors: FormErrors,
+    status: StatusCode,
+) -> PageResult {
+    let caller = ctx.require_login()?;
     let o = ctx
         .app
         .orders()
@@ -350,16 +388,21 @@ pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Don
         .await
         .map_err(|e| ctx.fail(e))?;
     let candidates = if o.can_do(OrderAction::Complete) {
-        completion_candidates(&ctx, &o).await
+        completion_candidates(ctx, &o).await
     } else {
         Vec::new()
     };
-    ok(&OrderPage {
-        nav: ctx.nav(),
-        notice: done_text(&q.done),
-        o,
-        candidates,
-    })
+    Ok(render(
+        status,
+        &OrderPage {
+            nav: ctx.nav(),
+            notice,
+            o,
+            candidates,
+            form,
+            errors,
+        },
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -434,7 +477,8 @@ pub(crate) async fn rate(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RateFor
 }
 
 /// The completion form: `report`, `m_<volunteer id>` minutes for the listed volunteers, and
-/// `extra` lines "志愿者ID 分钟数" for others.
+/// `extra` lines "志愿者编号 分钟数" for others. Refused, it is shown again with the errors
+/// beside the fields and everything typed kept.
 pub(crate) async fn complete(
     ctx: Ctx,
     Path(id): Path<String>,
@@ -443,9 +487,15 @@ pub(crate) async fn complete(
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
+    let mut form = CompleteForm {
+        report: f.get("report").cloned().unwrap_or_default(),
+        extra: f.get("extra").cloned().unwrap_or_default(),
+        ..Default::default()
+    };
     let mut lines = Vec::new();
     for (k, v) in &f {
         if let Some(vid) = k.strip_prefix("m_").and_then(|x| x.parse::<i64>().ok()) {
+            form.minutes.insert(vid, v.clone());
             let v = v.trim();
             if !v.is_empty() {
                 lines.push(ServedLine {
@@ -455,27 +505,53 @@ pub(crate) async fn complete(
             }
         }
     }
-    for line in f.get("extra").map(String::as_str).unwrap_or("").lines() {
+    let mut errors = Vec::new();
+    for line in form.extra.lines() {
         let parts: Vec<&str> = line.split_whitespace().collect();
-        if parts.is_empty() {
-            continue;
+        let Some(no) = parts.first() else { continue };
+        let found = ctx
+            .app
+            .people()
+            .search_volunteers(caller, Some(no), None, &SeekRequest::first(5))
+            .await
+            .map(|p| p.items.into_iter().find(|v| v.volunteer_no == *no))
+            .unwrap_or(None);
+        match found {
+            Some(v) => lines.push(ServedLine {
+                volunteer_id: v.id,
+                minutes: parts.get(1).and_then(|m| m.parse().ok()).unwrap_or(-1),
+            }),
+            None => errors.push(zhiyuan_app::FieldError::new(
+                "extra",
+                "volunteer_no_unknown",
+                format!("没有找到编号为 {no} 的志愿者（或不在您的管理范围内）"),
+            )),
         }
-        lines.push(ServedLine {
-            volunteer_id: parts[0].parse().unwrap_or(-1),
-            minutes: parts.get(1).and_then(|m| m.parse().ok()).unwrap_or(-1),
-        });
+    }
+    if lines.is_empty() && errors.is_empty() {
+        errors.push(zhiyuan_app::FieldError::new(
+            "minutes",
+            "minutes_required",
+            "请填写参加服务的志愿者及其服务分钟数",
+        ));
+    }
+    if !errors.is_empty() {
+        let e = FormErrors::from_fields(&errors);
+        return order_page(&ctx, id, None, form, e, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     lines.sort_by_key(|l| l.volunteer_id);
     let input = CompletionInput {
-        report: f.get("report").cloned().unwrap_or_default(),
+        report: form.report.clone(),
         minutes: lines,
     };
-    ctx.app
-        .orders()
-        .complete_order(caller, id, &input)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(see_other(&format!("/orders/{id}?done=completed")))
+    match ctx.app.orders().complete_order(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/orders/{id}?done=completed"))),
+        Err(e) if is_input_error(&e) => {
+            let errors = FormErrors::from_app(&e);
+            order_page(&ctx, id, None, form, errors, form_status(&e)).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

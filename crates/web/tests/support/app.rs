@@ -268,3 +268,19 @@ pub async fn page_session(t: &TestApp, user: &str) -> reqwest::Client {
     assert_eq!(r.status(), 303, "login {user}");
     c
 }
+
+/// Moves an order's time window so that it began an hour ago: an order is completed only once
+/// its time has come, and the tests place orders hours ahead.
+#[allow(dead_code)]
+pub async fn begun(app: &App, order_id: i64) {
+    let start = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    let mut tx = app.store.write().await.unwrap();
+    sqlx::query("UPDATE orders SET window_start = $1, window_end = $2 WHERE id = $3")
+        .bind(start)
+        .bind(start + 2 * 3_600_000)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
