@@ -692,6 +692,7 @@ impl App {
                         volunteer_id: v,
                         minutes: 90,
                     }],
+                    by_number: Vec::new(),
                 },
             )
             .await?;

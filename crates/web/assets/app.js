@@ -45,3 +45,14 @@
     print.addEventListener("click", function () { window.print(); });
   }
 })();
+
+// A form shown again with its errors: bring its error summary into view (a long page, such
+// as an order's, would otherwise show the top and hide what went wrong).
+(function () {
+  var box = document.querySelector("form #form-errors, .alert-error#form-errors");
+  if (box && window.scrollY === 0 && box.getBoundingClientRect().top > window.innerHeight * 0.6) {
+    box.setAttribute("tabindex", "-1");
+    box.scrollIntoView({ block: "center" });
+    box.focus({ preventScroll: true });
+  }
+})();

@@ -277,13 +277,41 @@ async fn whole_loop_to_a_volunteer_and_to_a_team(t: TestApp) {
             .body["status"],
         "accepted"
     );
-    ok(
+    // volunteers may be named by their number; an unknown one is refused beside that field
+    let unknown = t
+        .post(
+            &format!("/api/v1/orders/{id2}/complete"),
+            Some(&w.team_a_admin),
+            json!({"report": "", "by_number": [{"volunteer_no": "110105000099999", "minutes": 60}]}),
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    let fields: Vec<&str> = unknown.body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"by_number") && fields.contains(&"report"),
+        "every error at once: {}",
+        unknown.body
+    );
+    let number = t
+        .get(&format!("/api/v1/volunteers/{}", w.v_a), Some(&w.team_a_admin))
+        .await
+        .body["volunteer_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = ok(
         &t,
         &format!("/api/v1/orders/{id2}/complete"),
         &w.team_a_admin,
-        json!({"report": "两人上门陪伴", "minutes": [{"volunteer_id": w.v_a, "minutes": 60}]}),
+        json!({"report": "两人上门陪伴", "by_number": [{"volunteer_no": number, "minutes": 60}]}),
     )
     .await;
+    assert_eq!(done["status"], "completed", "{done}");
     ok(
         &t,
         &format!("/api/v1/orders/{id2}/rate"),

@@ -221,15 +221,38 @@ impl Orders<'_> {
     ) -> AppResult<OrderView> {
         let mut errs = Vec::new();
         let report = prose("report", "服务情况", &input.report, 1000, &mut errs);
+        let mut served = input.minutes.clone();
+        if !input.by_number.is_empty() {
+            let mut conn = self.conn().await?;
+            for l in input.by_number.iter().take(50) {
+                let no = l.volunteer_no.trim();
+                match volunteers::id_by_number(&mut conn, no).await? {
+                    Some(volunteer_id) => served.push(ServedLine {
+                        volunteer_id,
+                        minutes: l.minutes,
+                    }),
+                    None => errs.push(FieldError::new(
+                        "by_number",
+                        "volunteer_no_unknown",
+                        format!("没有编号为 {} 的志愿者", no.chars().take(20).collect::<String>()),
+                    )),
+                }
+            }
+        }
         crate::service::records::check_minute_lines(
             "minutes",
-            input.minutes.iter().map(|l| (l.volunteer_id, l.minutes)),
+            served.iter().map(|l| (l.volunteer_id, l.minutes)),
             50,
             &mut errs,
         );
         if !errs.is_empty() {
             return Err(AppError::Invalid(errs));
         }
+        let input = &CompletionInput {
+            report: input.report.clone(),
+            minutes: served,
+            by_number: Vec::new(),
+        };
         let mut tx = self.begin().await?;
         store::lock(&mut tx, id).await?;
         let o = self.order_row(&mut tx, id).await?;

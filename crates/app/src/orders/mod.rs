@@ -296,6 +296,17 @@ pub struct CompletionInput {
     pub report: String,
     #[serde(default)]
     pub minutes: Vec<ServedLine>,
+    /// More volunteers, by their volunteer number (编号) as people know them.
+    #[serde(default)]
+    pub by_number: Vec<ServedByNumber>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ServedByNumber {
+    #[schema(max_length = 20)]
+    pub volunteer_no: String,
+    #[schema(minimum = 1, maximum = 1440)]
+    pub minutes: i64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]

@@ -173,6 +173,15 @@ pub async fn visible_ids(conn: &mut Conn, vis: &Visibility, limit: i64) -> Resul
         .collect())
 }
 
+/// The volunteer with this volunteer number (编号), if any.
+pub async fn id_by_number(conn: &mut Conn, volunteer_no: &str) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM volunteers WHERE volunteer_no = $1")
+        .bind(volunteer_no)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
 pub async fn by_id_hash(conn: &mut Conn, id_hash: &str) -> Result<Option<VolunteerRow>> {
     Ok(sqlx::query_as(&format!("{SELECT} WHERE v.id_hash = $1"))
         .bind(id_hash)

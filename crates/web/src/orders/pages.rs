@@ -14,7 +14,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 use zhiyuan_app::orders::{
     CompletionInput, DispatchInput, DispatchOptions, MenuItemInput, MenuView, OfferTask, OrderInput,
-    OrderView, RatingInput, ServedLine,
+    OrderView, RatingInput, ServedByNumber, ServedLine,
 };
 use zhiyuan_app::people::VolunteerView;
 use zhiyuan_app::seek::SeekRequest;
@@ -505,44 +505,20 @@ pub(crate) async fn complete(
             }
         }
     }
-    let mut errors = Vec::new();
+    let mut by_number = Vec::new();
     for line in form.extra.lines() {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let Some(no) = parts.first() else { continue };
-        let found = ctx
-            .app
-            .people()
-            .search_volunteers(caller, Some(no), None, &SeekRequest::first(5))
-            .await
-            .map(|p| p.items.into_iter().find(|v| v.volunteer_no == *no))
-            .unwrap_or(None);
-        match found {
-            Some(v) => lines.push(ServedLine {
-                volunteer_id: v.id,
-                minutes: parts.get(1).and_then(|m| m.parse().ok()).unwrap_or(-1),
-            }),
-            None => errors.push(zhiyuan_app::FieldError::new(
-                "extra",
-                "volunteer_no_unknown",
-                format!("没有找到编号为 {no} 的志愿者（或不在您的管理范围内）"),
-            )),
-        }
-    }
-    if lines.is_empty() && errors.is_empty() {
-        errors.push(zhiyuan_app::FieldError::new(
-            "minutes",
-            "minutes_required",
-            "请填写参加服务的志愿者及其服务分钟数",
-        ));
-    }
-    if !errors.is_empty() {
-        let e = FormErrors::from_fields(&errors);
-        return order_page(&ctx, id, None, form, e, StatusCode::UNPROCESSABLE_ENTITY).await;
+        by_number.push(ServedByNumber {
+            volunteer_no: (*no).to_owned(),
+            minutes: parts.get(1).and_then(|m| m.parse().ok()).unwrap_or(-1),
+        });
     }
     lines.sort_by_key(|l| l.volunteer_id);
     let input = CompletionInput {
         report: form.report.clone(),
         minutes: lines,
+        by_number,
     };
     match ctx.app.orders().complete_order(caller, id, &input).await {
         Ok(_) => Ok(see_other(&format!("/orders/{id}?done=completed"))),
