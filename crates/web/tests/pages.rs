@@ -353,7 +353,87 @@ async fn a_record_page_shows_the_current_version(t: TestApp) {
     assert!(html.contains("版本记录（2）"), "both versions listed");
 }
 
+/// The pages around one served order, read by each of its people: every link they are shown
+/// is one they may open, what was just done is said, and a status is shown once.
+async fn an_order_reads_right_for_its_resident_and_its_volunteer(t: TestApp) {
+    let w = world::build(&t).await;
+    const PLACE: &str = "110105001001";
+    let menu = t.get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;
+    let item = menu.body["items"][0]["id"].as_i64().unwrap();
+    let at = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
+    let o = t
+        .post(
+            "/api/v1/orders",
+            Some(&w.resident),
+            serde_json::json!({"item_id": item, "region_code": PLACE, "address": "建外测试社区3号楼", "lat": 39.9087,
+                "lon": 116.45, "window_start": at(3), "window_end": at(5), "people": 1,
+                "contact_name": "张大妈", "contact_phone": "13800138000"}),
+        )
+        .await;
+    let id = o.body["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{id}/dispatch"),
+            Some(&w.jw_site_admin),
+            serde_json::json!({"target": "volunteers", "volunteer_ids": [w.v_self]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let offer = r.body["offers"][0]["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/order-offers/{offer}/accept"),
+            Some(&w.volunteer),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // the volunteer's list: 接单 is the current tab, and the status is shown once
+    let v = session(&t, "13700000001").await;
+    let (_, html) = page(&v, &t, "/orders/for-me").await;
+    assert!(
+        html.contains("href=\"/orders/for-me\" aria-current=\"page\""),
+        "接单 is the current tab"
+    );
+    assert!(!html.contains("href=\"/orders/new\" aria-current"), "not 点单");
+    assert_eq!(html.matches(">已接单<").count(), 1, "one 已接单 badge: {html}");
+    // the volunteer's order page leads back to 接单, not to the office's queue
+    let (_, html) = page(&v, &t, &format!("/orders/{id}")).await;
+    assert!(html.contains("<a href=\"/orders/for-me\">接单</a> ›"), "{html}");
+    assert!(
+        !html.contains("href=\"/orders/queue\""),
+        "no link to the office queue"
+    );
+    support::app::begun(&t.app, id).await;
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{id}/complete"),
+            Some(&w.volunteer),
+            serde_json::json!({"report": "陪同就医", "minutes": [{"volunteer_id": w.v_self, "minutes": 60}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // the resident: no link to the volunteer's service record (not theirs to read)
+    let res = session(&t, "resident").await;
+    let (_, html) = page(&res, &t, &format!("/orders/{id}")).await;
+    assert!(!html.contains("href=\"/records/"), "{html}");
+    let r = res
+        .post(t.url(&format!("/orders/{id}/rate")))
+        .form(&[("rating", "5"), ("comment", "很好")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = page(&res, &t, &to).await;
+    assert!(
+        html.contains("感谢您的评价"),
+        "the rating is acknowledged: {html}"
+    );
+}
+
 both_backends!(
+    an_order_reads_right_for_its_resident_and_its_volunteer,
     a_record_page_shows_the_current_version,
     a_resubmitted_dispatch_form_dispatches_once,
     a_resubmitted_order_form_orders_once,

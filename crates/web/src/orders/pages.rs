@@ -278,23 +278,38 @@ struct MyOrdersPage {
     nav: Nav,
     orders: Vec<OrderView>,
     pager: SeekPager,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct MineQuery {
+    after: String,
+    before: String,
+    /// What was just done (`rated`, `cancelled`): said at the top.
+    done: String,
 }
 
 /// Orders on one page of a resident's list and of the offers for a volunteer or team.
 const LIST_PAGE: i64 = 30;
 
-pub(crate) async fn mine(ctx: Ctx, Query(q): Query<SeekQuery>) -> PageResult {
+pub(crate) async fn mine(ctx: Ctx, Query(q): Query<MineQuery>) -> PageResult {
     let caller = ctx.require_login()?;
+    let page = SeekQuery {
+        after: q.after,
+        before: q.before,
+    };
     let p = ctx
         .app
         .orders()
-        .my_orders(caller, &q.request(LIST_PAGE))
+        .my_orders(caller, &page.request(LIST_PAGE))
         .await
         .map_err(|e| ctx.fail(e))?;
     ok(&MyOrdersPage {
         nav: ctx.nav(),
         pager: SeekPager::of(&p, "/orders/mine", &[]),
         orders: p.items,
+        notice: done_text(&q.done),
     })
 }
 

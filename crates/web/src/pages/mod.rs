@@ -199,6 +199,9 @@ fn section_of(uri: &str) -> &'static str {
     if path.starts_with("/me/hours") || path.starts_with("/me/certificates") {
         return "hours";
     }
+    if path.starts_with("/orders/for-me") || path.starts_with("/order-offers") {
+        return "for-me";
+    }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     match first {
         "" => "home",
@@ -209,7 +212,7 @@ fn section_of(uri: &str) -> &'static str {
         "records" => "records",
         "honor-roll" => "honor",
         "audit" => "audit",
-        "orders" | "order-offers" => "orders",
+        "orders" => "orders",
         "notices" => "notices",
         "me" => "me",
         "login" => "login",

@@ -223,7 +223,7 @@ async fn parse_lines(app: &App, caller: &Caller, text: &str) -> Result<Vec<TeamE
         }
         let n = i + 1;
         let [who, minutes] = parts[..] else {
-            problems.push(format!("第 {n} 行应为“志愿者编号 分钟”，如“1101050000123 120”"));
+            problems.push(format!("第 {n} 行应为“志愿者编号 分钟”，如“110105000012345 120”"));
             continue;
         };
         let Ok(minutes) = minutes.trim_end_matches("分钟").parse::<i64>() else {
