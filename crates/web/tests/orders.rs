@@ -1108,6 +1108,24 @@ async fn concurrent_accepts(t: TestApp) {
     assert_eq!(figures(&t, w.v_self).await.0 + figures(&t, w.v_a).await.0, 1);
     let o = t.get(&format!("/api/v1/orders/{id}"), Some(&w.resident)).await;
     assert_eq!(o.body["accepted_count"], 1);
+    // the seats are full: the other volunteer's offer is withdrawn, and they are told
+    let withdrawn = count(
+        &t,
+        &format!("SELECT COUNT(*) FROM order_offers WHERE order_id = {id} AND status = 'withdrawn'"),
+    )
+    .await;
+    assert_eq!(withdrawn, 1, "the offer left waiting is withdrawn");
+    let loser = if r1.status == 409 { &w.volunteer } else { &va };
+    let n = t.get("/api/v1/notices", Some(loser)).await;
+    assert!(
+        n.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["order_id"] == id && x["kind"] == "withdrawn"),
+        "{}",
+        n.body
+    );
 }
 
 async fn site_menus_are_edited_by_their_admins(t: TestApp) {

@@ -179,10 +179,12 @@ async fn projects_are_published_listed_and_found_nearby(t: TestApp) {
         .all(|p| p["status"] == "recruiting"));
     let list = t.get("/api/v1/projects?status=running", None).await;
     assert_eq!(list.body["total"], 0, "{}", list.body);
-    let tomorrow = (zhiyuan_app::today() + Duration::days(1))
+    // the draft's shift is two days ahead, the others' half an hour (which is tomorrow in
+    // Beijing after 23:30): from the day after tomorrow only the draft's project is left
+    let later = (zhiyuan_app::today() + Duration::days(2))
         .format("%Y-%m-%d")
         .to_string();
-    let list = t.get(&format!("/api/v1/projects?from={tomorrow}"), None).await;
+    let list = t.get(&format!("/api/v1/projects?from={later}"), None).await;
     let ids: Vec<i64> = list.body["items"]
         .as_array()
         .unwrap()

@@ -61,6 +61,10 @@ impl Orders<'_> {
                 (
                     OfferStatus::Withdrawn,
                     OrderStatus::Accepted | OrderStatus::Completed | OrderStatus::Rated,
+                ) if f.kind == OfferKind::Volunteer => conflict("order_full", "该点单所需人数已满"),
+                (
+                    OfferStatus::Withdrawn,
+                    OrderStatus::Accepted | OrderStatus::Completed | OrderStatus::Rated,
                 ) => taken(),
                 (OfferStatus::Accepted, _) => conflict("offer_decided", "您已接下该点单"),
                 (OfferStatus::Declined, _) => conflict("offer_decided", "您已谢绝该派单"),
@@ -132,6 +136,23 @@ impl Orders<'_> {
                 }
                 lock_volunteer(&mut tx, vid).await?;
                 store::add_active_orders(&mut tx, vid, 1).await?;
+                // the last seat: the others still asked are told it is taken, not left waiting
+                if o.accepted_count + 1 >= o.people {
+                    let waiting = store::waiting_volunteers(&mut tx, o.id).await?;
+                    store::withdraw_waiting(&mut tx, o.id).await?;
+                    for other in waiting {
+                        tx.notify(
+                            Recipient::Volunteer(other),
+                            &o.region_code,
+                            NoticeKind::Withdrawn,
+                            format!(
+                                "点单 #{}（{}）所需人数已满，派给您的邀请已撤回，感谢您的关注",
+                                o.id, o.item_name
+                            ),
+                            Some(o.id),
+                        );
+                    }
+                }
             }
         }
         let who = match f.kind {

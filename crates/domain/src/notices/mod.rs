@@ -11,6 +11,8 @@ pub enum NoticeKind {
     Accepted,
     /// A team or volunteer declined a dispatch.
     Declined,
+    /// A dispatch was taken back: the order's seats were filled by others.
+    Withdrawn,
     Rejected,
     Cancelled,
     Completed,
@@ -26,6 +28,7 @@ string_enum!(NoticeKind {
     Dispatched => "dispatched",
     Accepted => "accepted",
     Declined => "declined",
+    Withdrawn => "withdrawn",
     Rejected => "rejected",
     Cancelled => "cancelled",
     Completed => "completed",
@@ -42,6 +45,7 @@ impl NoticeKind {
             NoticeKind::Dispatched => "新派单",
             NoticeKind::Accepted => "已接单",
             NoticeKind::Declined => "谢绝派单",
+            NoticeKind::Withdrawn => "派单撤回",
             NoticeKind::Rejected => "点单驳回",
             NoticeKind::Cancelled => "点单取消",
             NoticeKind::Completed => "服务完成",

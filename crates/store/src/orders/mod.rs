@@ -650,6 +650,20 @@ pub async fn withdraw_live(conn: &mut Conn, order_id: i64) -> Result<Vec<i64>> {
     Ok(held.into_iter().map(|r| r.0).collect())
 }
 
+/// The volunteers whose offers of an order are still waiting.
+pub async fn waiting_volunteers(conn: &mut Conn, order_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT volunteer_id FROM order_offers WHERE order_id = $1 AND kind = $2 AND status = $3 \
+         AND volunteer_id IS NOT NULL ORDER BY volunteer_id",
+    )
+    .bind(order_id)
+    .bind(OfferKind::Volunteer.as_str())
+    .bind(OfferStatus::Offered.as_str())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// Withdraws the offers of a round still waiting (after a team or site took the order).
 pub async fn withdraw_waiting(conn: &mut Conn, order_id: i64) -> Result<u64> {
     Ok(sqlx::query(
