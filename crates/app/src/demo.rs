@@ -215,6 +215,7 @@ impl App {
 
         // Volunteers, most of them members of a team near home.
         let mut first_in_jianwai: Option<i64> = None;
+        let mut first_name = String::from("志愿者");
         // One in twenty lives in 建外, near the demo orders, so that the 建外 office (the demo's
         // dispatcher) has volunteers of its own to be suggested.
         let jianwai_homes: Vec<String> = homes
@@ -255,6 +256,7 @@ impl App {
                 .await?;
             if i == 0 || (first_in_jianwai.is_none() && home.starts_with("110105001")) {
                 first_in_jianwai = Some(vid);
+                first_name = p.name.as_str().to_owned();
             }
         }
         tx.commit(self).await?;
@@ -297,7 +299,7 @@ impl App {
             .create_account_unchecked(
                 "admin",
                 DEMO_PASSWORD,
-                "市文明办管理员",
+                "张文明",
                 Role::CityAdmin,
                 Some("11"),
                 None,
@@ -309,7 +311,7 @@ impl App {
             .create_account_unchecked(
                 "chaoyang",
                 DEMO_PASSWORD,
-                "朝阳区文明办",
+                "李朝晖",
                 Role::DistrictAdmin,
                 Some("110105"),
                 None,
@@ -321,7 +323,7 @@ impl App {
             .create_account_unchecked(
                 "jianwai",
                 DEMO_PASSWORD,
-                "建外街道实践所",
+                "王建新",
                 Role::SiteAdmin,
                 None,
                 Some(jianwai_site),
@@ -333,7 +335,7 @@ impl App {
             .create_account_unchecked(
                 "team",
                 DEMO_PASSWORD,
-                "队长",
+                "赵志强",
                 Role::TeamAdmin,
                 None,
                 None,
@@ -345,7 +347,7 @@ impl App {
             .create_account_unchecked(
                 "volunteer",
                 DEMO_PASSWORD,
-                "志愿者",
+                &first_name,
                 Role::Volunteer,
                 None,
                 None,
@@ -357,7 +359,7 @@ impl App {
             .create_account_unchecked(
                 "resident",
                 DEMO_PASSWORD,
-                "居民",
+                "刘桂兰",
                 Role::Resident,
                 None,
                 None,
@@ -368,7 +370,7 @@ impl App {
         let admin = Caller {
             account_id: admin_id,
             username: "admin".into(),
-            display_name: "市文明办管理员".into(),
+            display_name: "张文明".into(),
             role: Role::CityAdmin,
             scope: crate::Scope::Region { prefix: "11".into() },
             volunteer_id: None,

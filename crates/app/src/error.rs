@@ -10,6 +10,9 @@ pub struct FieldError {
     pub field: &'static str,
     pub code: &'static str,
     pub message: String,
+    /// Which item of a list the problem belongs to (0-based), e.g. the second shift of a project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
 }
 
 impl FieldError {
@@ -18,6 +21,15 @@ impl FieldError {
             field,
             code,
             message: message.into(),
+            index: None,
+        }
+    }
+
+    /// The same problem, placed on item `index` of a list.
+    pub fn at(self, index: usize) -> FieldError {
+        FieldError {
+            index: Some(index),
+            ..self
         }
     }
 }

@@ -40,7 +40,7 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use zhiyuan_store::Store;
 
-pub use access::{Caller, Scope};
+pub use access::{may_grant, Caller, Scope};
 pub use error::{AppError, AppResult, FieldError};
 /// Paging, as the store answers it (the web edge names these through the app only).
 pub use zhiyuan_store::{seek, Page, PageRequest};

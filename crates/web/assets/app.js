@@ -56,3 +56,38 @@
     box.focus({ preventScroll: true });
   }
 })();
+
+// A page that answers a POST (a form shown again with its problems) shows the address of the
+// page it stands for, so that a refresh reloads that page instead of sending the form again.
+(function () {
+  var url = document.body.getAttribute("data-page-url");
+  if (url && window.history && history.replaceState && location.pathname + location.search !== url) {
+    history.replaceState(null, "", url);
+  }
+})();
+
+// 更多 in the main navigation: a menu on a phone; on a wider screen its items stand in the bar.
+(function () {
+  var more = document.getElementById("nav-more");
+  if (!more || !window.matchMedia) return;
+  var wide = window.matchMedia("(min-width: 641px)");
+  var place = function () {
+    more.classList.toggle("inline", wide.matches);
+    more.open = wide.matches;
+  };
+  place();
+  if (wide.addEventListener) wide.addEventListener("change", place);
+  document.addEventListener("click", function (e) {
+    if (!wide.matches && more.open && !more.contains(e.target)) more.open = false;
+  });
+})();
+
+// 待确认记录: 全选 ticks every record for the bulk form.
+(function () {
+  var all = document.getElementById("tick-all");
+  if (!all) return;
+  all.addEventListener("change", function () {
+    var ticks = document.querySelectorAll(".bulk-tick");
+    for (var i = 0; i < ticks.length; i++) ticks[i].checked = all.checked;
+  });
+})();

@@ -357,37 +357,7 @@ async fn a_record_page_shows_the_current_version(t: TestApp) {
 /// is one they may open, what was just done is said, and a status is shown once.
 async fn an_order_reads_right_for_its_resident_and_its_volunteer(t: TestApp) {
     let w = world::build(&t).await;
-    const PLACE: &str = "110105001001";
-    let menu = t.get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;
-    let item = menu.body["items"][0]["id"].as_i64().unwrap();
-    let at = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
-    let o = t
-        .post(
-            "/api/v1/orders",
-            Some(&w.resident),
-            serde_json::json!({"item_id": item, "region_code": PLACE, "address": "建外测试社区3号楼", "lat": 39.9087,
-                "lon": 116.45, "window_start": at(3), "window_end": at(5), "people": 1,
-                "contact_name": "张大妈", "contact_phone": "13800138000"}),
-        )
-        .await;
-    let id = o.body["id"].as_i64().unwrap();
-    let r = t
-        .post(
-            &format!("/api/v1/orders/{id}/dispatch"),
-            Some(&w.jw_site_admin),
-            serde_json::json!({"target": "volunteers", "volunteer_ids": [w.v_self]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let offer = r.body["offers"][0]["id"].as_i64().unwrap();
-    let r = t
-        .post(
-            &format!("/api/v1/order-offers/{offer}/accept"),
-            Some(&w.volunteer),
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    let id = world::accepted_order(&t, &w).await.id;
     // the volunteer's list: 接单 is the current tab, and the status is shown once
     let v = session(&t, "13700000001").await;
     let (_, html) = page(&v, &t, "/orders/for-me").await;
@@ -432,7 +402,351 @@ async fn an_order_reads_right_for_its_resident_and_its_volunteer(t: TestApp) {
     );
 }
 
+/// An order action sent again (the back button, a second tap, a page gone stale) is refused
+/// on the page it came from, as that page is now, saying why: never a bare error page. The
+/// browser is told the page's own address, so a refresh does not send the form again.
+async fn a_repeated_order_action_shows_the_order_as_it_is(t: TestApp) {
+    let w = world::build(&t).await;
+    let o = world::accepted_order(&t, &w).await;
+    let v = session(&t, "13700000001").await;
+    let r = v
+        .post(t.url(&format!("/order-offers/{}/accept", o.offer)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"refused\""), "why, on the 接单 page: {html}");
+    assert!(html.contains("派给我的点单"));
+    assert!(html.contains("data-page-url=\"/orders/for-me\""));
+    let r = v
+        .post(t.url(&format!("/order-offers/{}/decline", o.offer)))
+        .form(&[("reason", "临时有事")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "an accepted offer is not declined afterwards");
+    assert!(r.text().await.unwrap().contains("id=\"refused\""));
+    // the resident cancels, then cancels again from a stale page, then rates a cancelled order
+    let res = session(&t, "resident").await;
+    let cancel = |next: &'static str| {
+        res.post(t.url(&format!("/orders/{}/cancel", o.id)))
+            .form(&[("reason", "不需要了"), ("next", next)])
+            .send()
+    };
+    assert_eq!(cancel("").await.unwrap().status(), 303);
+    let r = cancel("/orders/mine").await.unwrap();
+    assert_eq!(r.status(), 409);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"refused\""), "{html}");
+    assert!(html.contains("已取消"), "the order as it is now");
+    assert!(html.contains(&format!("data-page-url=\"/orders/{}\"", o.id)));
+    let r = res
+        .post(t.url(&format!("/orders/{}/rate", o.id)))
+        .form(&[("rating", "5"), ("comment", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("id=\"refused\""));
+    // the office rejects the cancelled order from its stale queue
+    let site = session(&t, "jwsite").await;
+    let r = site
+        .post(t.url(&format!("/orders/{}/reject", o.id)))
+        .form(&[("reason", "重复")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("id=\"refused\""));
+}
+
+/// An empty project form reports every missing field at once, and a shift's problem names
+/// the shift (as the form numbers it) and stands beside that row.
+async fn a_project_form_reports_every_problem_at_once(t: TestApp) {
+    let w = world::build(&t).await;
+    let c = session(&t, "teama").await;
+    let r = c
+        .post(t.url("/projects/new"))
+        .form(&[("action", "publish")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    for field in [
+        "organization_id",
+        "title",
+        "category",
+        "address",
+        "person_in_charge",
+        "shift",
+    ] {
+        assert!(html.contains(&format!("id=\"error-{field}\"")), "{field}: {html}");
+    }
+    let team = w.team_a.to_string();
+    let local = |h: i64| {
+        (chrono::Utc::now().with_timezone(&zhiyuan_app::TZ) + chrono::Duration::hours(h))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let (start, end) = (local(24), local(26));
+    let r = c
+        .post(t.url("/projects/new"))
+        .form(&[
+            ("title", "周末助老"),
+            ("category", "elderly_disabled"),
+            ("organization_id", &team),
+            ("address", "建外街道"),
+            ("person_in_charge", "李队长"),
+            ("shift_start", ""),
+            ("shift_end", ""),
+            ("shift_headcount", ""),
+            ("shift_min_age", ""),
+            ("shift_skills", ""),
+            ("shift_start", &start),
+            ("shift_end", &end),
+            ("shift_headcount", "10"),
+            ("shift_min_age", ""),
+            ("shift_skills", ""),
+            ("shift_start", &end),
+            ("shift_end", &start),
+            ("shift_headcount", "0"),
+            ("shift_min_age", ""),
+            ("shift_skills", ""),
+            ("action", "publish"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("班次 3：结束时间"),
+        "the summary names row 3: {html}"
+    );
+    assert!(
+        html.contains("班次 3：招募人数"),
+        "every problem of the row: {html}"
+    );
+    let row3 = &html
+        [html.find("id=\"shift-row-3\"").unwrap()..html.find("</fieldset>\n<p class=\"actions\"").unwrap()];
+    assert_eq!(row3.matches("field-error").count(), 2, "beside the row: {row3}");
+    let row2 = &html[html.find("id=\"shift-row-2\"").unwrap()..html.find("id=\"shift-row-3\"").unwrap()];
+    assert!(!row2.contains("field-error"), "row 2 is fine");
+    assert!(html.contains("周末助老"), "input kept");
+}
+
+/// The organization tree lists its roots by region code (as GB/T 2260 lists the districts),
+/// not in the order they were entered.
+async fn the_organization_tree_is_in_region_code_order(t: TestApp) {
+    let w = world::build(&t).await;
+    // entered last, at 朝阳's center (110105000000): first of all
+    world::created(
+        &t,
+        "/api/v1/organizations",
+        &w.chaoyang,
+        serde_json::json!({"name": "朝阳区志愿者联合会", "kind": "organization", "site_id": w.cy_center}),
+    )
+    .await;
+    let anon = support::app::browser_client(&t);
+    let (s, html) = page(&anon, &t, "/orgs").await;
+    assert_eq!(s, 200);
+    let at = |name: &str| html.find(name).unwrap_or_else(|| panic!("{name} listed: {html}"));
+    assert!(at("朝阳区志愿者联合会") < at("建外邻里守望志愿服务队"));
+    assert!(at("建外邻里守望志愿服务队") < at("海淀科普志愿服务队"));
+    assert!(at("海淀科普志愿服务队") < at("劝业场志愿服务队"));
+}
+
+/// The audit log reads in Chinese: each entry names its object, and what a write changed is a
+/// table of Chinese field names with the old and new values, not the snapshots' JSON.
+async fn the_audit_log_names_objects_and_tables_changes_in_chinese(t: TestApp) {
+    let w = world::build(&t).await;
+    let o = world::accepted_order(&t, &w).await;
+    let c = session(&t, "jwsite").await;
+    let (s, html) = page(&c, &t, &format!("/audit?entity=order&entity_id={}", o.id)).await;
+    assert_eq!(s, 200);
+    assert!(!html.contains("其他操作"), "{html}");
+    assert!(
+        html.contains(&format!(">#{}</a>", o.id)),
+        "the order linked: {html}"
+    );
+    let item = t
+        .get(&format!("/api/v1/orders/{}", o.id), Some(&w.jw_site_admin))
+        .await
+        .body["item_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        html.contains(&format!("</a> {item}")),
+        "named by its item: {html}"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">状态</th>"),
+        "a Chinese field name: {html}"
+    );
+    assert!(
+        html.contains("待派单") || html.contains("已派单"),
+        "the state's label, not its code"
+    );
+    assert!(!html.contains("\"status\""), "no raw JSON");
+    assert!(!html.contains("&quot;status&quot;"), "no raw JSON");
+}
+
+/// A volunteer keeps their own details up to date (a new phone becomes their login name); the
+/// team's admin may change a member's; an office that does not see the volunteer may not.
+/// A refused form keeps what was typed, with the error beside the field.
+async fn a_volunteer_keeps_their_details_up_to_date(t: TestApp) {
+    let w = world::build(&t).await;
+    let v = session(&t, "13700000001").await;
+    let (s, html) = page(&v, &t, "/me/edit").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("value=\"13700000001\""), "the phone, filled in");
+    assert!(
+        !html.contains("name=\"resident_id\""),
+        "the ID is not asked again"
+    );
+    let form = |phone: &'static str| {
+        vec![
+            ("phone", phone),
+            ("region_code", "110105001000"),
+            ("skills", "急救、摄影摄像"),
+            ("categories", "education"),
+            ("availability", "周末 9-12"),
+        ]
+    };
+    let edit = format!("/volunteers/{}/edit", w.v_self);
+    let r = v.post(t.url(&edit)).form(&form("1370000")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"error-phone\""), "{html}");
+    assert!(html.contains("急救、摄影摄像"), "input kept");
+    let mut agreed = form("13911112222");
+    agreed.push(("public_name", "1"));
+    let r = v.post(t.url(&edit)).form(&agreed).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let me = t
+        .get(&format!("/api/v1/volunteers/{}", w.v_self), Some(&w.volunteer))
+        .await;
+    assert_eq!(
+        me.body["public_name"], true,
+        "the honor-roll consent is kept: {}",
+        me.body
+    );
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = page(&v, &t, &to).await;
+    assert!(
+        html.contains("13911112222") && html.contains("信息已更新"),
+        "{html}"
+    );
+    // the new number is the login name now
+    let c = support::app::browser_client(&t);
+    let r = c
+        .post(t.url("/login"))
+        .form(&[
+            ("username", "13911112222"),
+            ("password", world::PW),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "logs in with the new number");
+    // an office that does not see the volunteer may not change them
+    let hd = session(&t, "haidian").await;
+    let r = hd
+        .post(t.url(&format!("/volunteers/{}/edit", w.v_a)))
+        .form(&form("13922223333"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // the team's admin changes a member's skills; the audit log says what changed, phones masked
+    let team = session(&t, "teama").await;
+    let r = team
+        .post(t.url(&format!("/volunteers/{}/edit", w.v_a)))
+        .form(&form("13922223333"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&team, &t, &format!("/audit?entity=volunteer&entity_id={}", w.v_a)).await;
+    assert!(html.contains("修改志愿者信息"), "{html}");
+    assert!(
+        html.contains("139****3333") && !html.contains("13922223333"),
+        "phones masked: {html}"
+    );
+}
+
+/// 待确认记录 decides many records at once; one already decided does not hold back the others,
+/// and a refused bulk form (a rejection without its reason) keeps what was ticked.
+async fn pending_records_are_decided_in_bulk(t: TestApp) {
+    let w = world::build(&t).await;
+    let join = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a),
+            Some(&w.volunteer),
+            serde_json::json!({}),
+        )
+        .await;
+    t.post(
+        &format!("/api/v1/join-requests/{}/approve", join.body["id"]),
+        Some(&w.team_a_admin),
+        serde_json::json!({}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for minutes in [30, 40, 50] {
+        let r = t
+            .post(
+                "/api/v1/records/declare",
+                Some(&w.volunteer),
+                serde_json::json!({"organization_id": w.team_a, "activity": "助老", "service_date": zhiyuan_app::today().to_string(),
+                    "place": "永安里", "content": "陪伴老人", "person_in_charge": "王队长", "minutes": minutes}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.body["id"].as_i64().unwrap().to_string());
+    }
+    let c = session(&t, "teama").await;
+    let bulk = |ticked: Vec<&str>, action: &'static str, reason: &'static str| {
+        let mut form: Vec<(&str, &str)> = ticked.into_iter().map(|id| ("ids", id)).collect();
+        form.push(("action", action));
+        form.push(("reason", reason));
+        c.post(t.url("/records/bulk")).form(&form).send()
+    };
+    let r = bulk(vec![&ids[0], &ids[1]], "confirm", "").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("已确认 2 条服务记录"), "{html}");
+    assert!(html.contains("data-page-url=\"/records/pending\""));
+    // one of these was confirmed a moment ago (a second tab, a retried submit)
+    let r = bulk(vec![&ids[1], &ids[2]], "reject", "").await.unwrap();
+    assert_eq!(r.status(), 422, "a rejection needs its reason");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("请填写驳回原因"));
+    assert!(
+        html.contains(&format!(
+            "value=\"{}\" form=\"bulk\" class=\"bulk-tick\" checked",
+            ids[2]
+        )),
+        "what was ticked stays ticked: {html}"
+    );
+    let r = bulk(vec![&ids[1], &ids[2]], "reject", "时间不符").await.unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("已驳回 1 条服务记录。另有 1 条未处理"), "{html}");
+    let pending = t.get("/api/v1/records/pending", Some(&w.team_a_admin)).await;
+    assert_eq!(pending.body.as_array().map(Vec::len), Some(0), "{}", pending.body);
+}
+
 both_backends!(
+    pending_records_are_decided_in_bulk,
+    a_volunteer_keeps_their_details_up_to_date,
+    the_audit_log_names_objects_and_tables_changes_in_chinese,
+    the_organization_tree_is_in_region_code_order,
+    a_project_form_reports_every_problem_at_once,
+    a_repeated_order_action_shows_the_order_as_it_is,
     an_order_reads_right_for_its_resident_and_its_volunteer,
     a_record_page_shows_the_current_version,
     a_resubmitted_dispatch_form_dispatches_once,

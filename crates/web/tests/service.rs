@@ -1344,7 +1344,9 @@ async fn certificates_are_printable_and_verifiable(t: TestApp) {
             None,
         )
         .await;
-    assert_eq!(roll.body[0]["volunteer_id"], w.v_a);
+    // the public roll shows a masked name (the volunteer has not agreed to more) and no number
+    assert_eq!(roll.body[0]["name"], "王*国");
+    assert!(roll.body[0].get("volunteer_no").is_none() && roll.body[0].get("volunteer_id").is_none());
     assert_eq!(roll.body[0]["hours"], "10.0");
     let _ = PW;
 }

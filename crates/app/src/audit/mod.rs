@@ -5,6 +5,10 @@ context_handle!(
     Audit
 );
 
+mod changes;
+
+pub use changes::{changes, entity_name, field_label, FieldChange};
+
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhiyuan_store::audit::{self, AuditRow};
@@ -29,6 +33,10 @@ pub struct AuditView {
     pub entity_type: String,
     pub entity_label: String,
     pub entity_id: String,
+    /// The object's name from its snapshots ("助老陪伴"), when it has one.
+    pub entity_name: Option<String>,
+    /// What the write set or changed, field by field in Chinese.
+    pub changes: Vec<FieldChange>,
     #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
     #[schema(value_type = Option<Object>)]
@@ -42,7 +50,9 @@ pub fn action_label(code: &str) -> &'static str {
 
 impl From<AuditRow> for AuditView {
     fn from(r: AuditRow) -> Self {
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
+        let (before, after) = (parse(r.before_json), parse(r.after_json));
+        let entity = Entity::parse(&r.entity_type);
         AuditView {
             id: r.id,
             at: show_time(r.at),
@@ -54,8 +64,10 @@ impl From<AuditRow> for AuditView {
                 .map_or_else(|| r.entity_type.clone(), |e| e.label().to_owned()),
             entity_type: r.entity_type,
             entity_id: r.entity_id,
-            before: parse(r.before_json),
-            after: parse(r.after_json),
+            entity_name: entity_name(before.as_ref(), after.as_ref()),
+            changes: changes(entity, before.as_ref(), after.as_ref()),
+            before,
+            after,
         }
     }
 }

@@ -175,3 +175,289 @@ impl Auth<'_> {
         })
     }
 }
+
+/// An administrator's account as the accounts page lists it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AdminAccountView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    pub role_label: String,
+    /// What it administers: "朝阳区", "建外街道新时代文明实践所", "建外邻里守望志愿服务队".
+    pub place: String,
+    pub disabled: bool,
+    /// 最近登录, Beijing time; none when it has never logged in.
+    pub last_login: Option<String>,
+    pub created_at: String,
+    /// The reader may disable it, enable it or reset its password (not their own account:
+    /// that is changed on 我的).
+    pub may_manage: bool,
+}
+
+/// A temporary password, shown once to the administrator who reset it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    pub account: AdminAccountView,
+    pub temporary_password: String,
+}
+
+/// A temporary password: 12 characters from an alphabet without look-alikes, with a digit.
+fn temporary_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    loop {
+        let pw: String = (0..12)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect();
+        if check_password(&pw).is_ok() {
+            return pw;
+        }
+    }
+}
+
+impl Auth<'_> {
+    /// Which administrators' accounts the caller oversees.
+    fn admin_filter(caller: &Caller) -> AppResult<accounts::AdminFilter> {
+        Ok(match &caller.scope {
+            Scope::Region { prefix } | Scope::Site { prefix, .. } => accounts::AdminFilter {
+                region_prefix: Some(prefix.clone()),
+                org_path: None,
+            },
+            Scope::Team { path, .. } => accounts::AdminFilter {
+                region_prefix: None,
+                org_path: Some(path.clone()),
+            },
+            Scope::Own => return Err(AppError::Forbidden),
+        })
+    }
+
+    async fn admin_view(
+        &self,
+        conn: &mut zhiyuan_store::Conn,
+        caller: &Caller,
+        r: accounts::AdminAccountRow,
+    ) -> AppResult<AdminAccountView> {
+        let a = r.account;
+        let role =
+            Role::parse(&a.role).ok_or_else(|| AppError::Internal(format!("account {} role", a.id)))?;
+        let place = match (&a.scope_region, r.site_name, r.org_name) {
+            (_, Some(site), _) => site,
+            (_, _, Some(org)) => org,
+            (Some(prefix), _, _) => {
+                let code = format!("{prefix:0<12}");
+                zhiyuan_store::network::regions::get(conn, &code)
+                    .await?
+                    .map_or_else(|| prefix.clone(), |r| r.name)
+            }
+            _ => String::new(),
+        };
+        Ok(AdminAccountView {
+            id: a.id,
+            username: a.username,
+            display_name: a.display_name,
+            role,
+            role_label: role.label_zh().to_owned(),
+            place,
+            disabled: a.disabled_at.is_some(),
+            last_login: a.last_login_at.map(crate::show_time),
+            created_at: crate::show_time(a.created_at),
+            may_manage: a.id != caller.account_id && may_grant(caller.role, role),
+        })
+    }
+
+    /// The administrators' accounts the caller oversees (those below and beside them in their
+    /// scope), by place.
+    pub async fn admin_accounts(&self, caller: &Caller) -> AppResult<Vec<AdminAccountView>> {
+        caller.require_admin()?;
+        let filter = Self::admin_filter(caller)?;
+        let mut conn = self.conn().await?;
+        let rows = accounts::admins(&mut conn, &filter, 1000).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.admin_view(&mut conn, caller, r).await?);
+        }
+        Ok(out)
+    }
+
+    /// One administrator's account the caller oversees.
+    pub async fn admin_account(&self, caller: &Caller, id: i64) -> AppResult<AdminAccountView> {
+        self.admin_accounts(caller)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(AppError::NotFound("账号"))
+    }
+
+    /// An account the caller may manage, or why not.
+    async fn managed(&self, caller: &Caller, id: i64) -> AppResult<AdminAccountView> {
+        let a = self.admin_account(caller, id).await?;
+        if !a.may_manage {
+            return Err(AppError::Forbidden);
+        }
+        Ok(a)
+    }
+
+    fn account_audit(
+        caller: &Caller,
+        action: AuditAction,
+        a: &AdminAccountView,
+        after: serde_json::Value,
+    ) -> NewAudit {
+        NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action,
+            entity_id: a.id.to_string(),
+            region_code: caller.region_prefix().map(|p| format!("{p:0<12}")),
+            org_path: match &caller.scope {
+                Scope::Team { path, .. } => Some(path.clone()),
+                _ => None,
+            },
+            before: Some(
+                serde_json::json!({"username": a.username, "display_name": a.display_name, "active": !a.disabled}),
+            ),
+            after: Some(after),
+        }
+    }
+
+    /// 停用 (`disabled`) or 启用 an account the caller manages. A disabled account's sessions
+    /// end at once and it cannot log in; its history stays.
+    pub async fn set_account_disabled(
+        &self,
+        caller: &Caller,
+        id: i64,
+        disabled: bool,
+    ) -> AppResult<AdminAccountView> {
+        let a = self.managed(caller, id).await?;
+        if a.disabled == disabled {
+            return Err(AppError::Conflict {
+                code: "state_invalid",
+                field: None,
+                message: if disabled {
+                    "该账号已停用"
+                } else {
+                    "该账号已启用"
+                }
+                .into(),
+            });
+        }
+        let mut tx = self.begin().await?;
+        accounts::set_disabled(&mut tx, id, disabled.then(zhiyuan_store::now_millis)).await?;
+        if disabled {
+            zhiyuan_store::auth::sessions::delete_for_account(&mut tx, id).await?;
+        }
+        let action = if disabled {
+            AuditAction::AccountDisable
+        } else {
+            AuditAction::AccountEnable
+        };
+        tx.audit(Self::account_audit(
+            caller,
+            action,
+            &a,
+            serde_json::json!({"username": a.username, "display_name": a.display_name, "active": !disabled}),
+        ))
+        .await?;
+        tx.after_commit(crate::work::AfterCommit::ForgetCallers);
+        tx.commit(self).await?;
+        self.admin_account(caller, id).await
+    }
+
+    /// Resets the password of an account the caller manages to a temporary one, shown once to
+    /// the caller to hand over; the account's sessions end.
+    pub async fn reset_password(&self, caller: &Caller, id: i64) -> AppResult<PasswordReset> {
+        let a = self.managed(caller, id).await?;
+        let temporary = temporary_password();
+        let hash = self.hash_password_bounded(&temporary).await?;
+        let mut tx = self.begin().await?;
+        accounts::set_password(&mut tx, id, &hash).await?;
+        zhiyuan_store::auth::sessions::delete_for_account(&mut tx, id).await?;
+        tx.audit(Self::account_audit(
+            caller,
+            AuditAction::AccountPasswordReset,
+            &a,
+            serde_json::json!({"username": a.username, "display_name": a.display_name, "note": "已重置为临时密码"}),
+        ))
+        .await?;
+        tx.after_commit(crate::work::AfterCommit::ForgetCallers);
+        tx.commit(self).await?;
+        Ok(PasswordReset {
+            account: a,
+            temporary_password: temporary,
+        })
+    }
+
+    /// The caller changes their own password, giving the current one; their other sessions end
+    /// (the one in use stays: `keep_token`).
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+        keep_token: Option<&str>,
+    ) -> AppResult<()> {
+        let mut errs = Vec::new();
+        if let Err(AppError::Invalid(mut e)) = check_password(new) {
+            for f in &mut e {
+                f.field = "new_password";
+            }
+            errs.append(&mut e);
+        }
+        if new == current && !new.is_empty() {
+            errs.push(FieldError::new(
+                "new_password",
+                "password_same",
+                "新密码不能与当前密码相同",
+            ));
+        }
+        let row = {
+            let mut conn = self.conn().await?;
+            accounts::get(&mut conn, caller.account_id)
+                .await?
+                .ok_or(AppError::NotFound("账号"))?
+        };
+        let hash = row.password_hash.clone();
+        let pw = current.to_owned();
+        let has_password = argon2::PasswordHash::new(&hash).is_ok();
+        let verified = has_password
+            && self
+                .throttle
+                .hash(move || crate::auth::verify_password(&pw, &hash))
+                .await?;
+        if !verified {
+            errs.insert(
+                0,
+                FieldError::new("current_password", "password_wrong", "当前密码不正确"),
+            );
+        }
+        if !errs.is_empty() {
+            return Err(AppError::Invalid(errs));
+        }
+        let hash = self.hash_password_bounded(new).await?;
+        let mut tx = self.begin().await?;
+        accounts::set_password(&mut tx, caller.account_id, &hash).await?;
+        let keep = keep_token.map(crate::auth::token_hash);
+        zhiyuan_store::auth::sessions::delete_for_account_except(&mut tx, caller.account_id, keep.as_deref())
+            .await?;
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::AccountPasswordChange,
+            entity_id: caller.account_id.to_string(),
+            region_code: caller.region_prefix().map(|p| format!("{p:0<12}")),
+            org_path: match &caller.scope {
+                Scope::Team { path, .. } => Some(path.clone()),
+                _ => None,
+            },
+            before: None,
+            after: Some(serde_json::json!({"username": caller.username, "note": "本人修改密码"})),
+        })
+        .await?;
+        tx.after_commit(crate::work::AfterCommit::ForgetCallers);
+        tx.commit(self).await?;
+        Ok(())
+    }
+}

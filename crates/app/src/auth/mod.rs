@@ -194,6 +194,13 @@ impl Auth<'_> {
             }
         };
         self.throttle.succeeded(&attempt);
+        if account.disabled_at.is_some() {
+            return Err(AppError::Conflict {
+                code: "account_disabled",
+                field: Some("username"),
+                message: "该账号已停用，请联系您的上级管理员".into(),
+            });
+        }
         let caller = {
             let mut conn = self.conn().await?;
             caller_of(&mut conn, &account).await?
@@ -207,6 +214,7 @@ impl Auth<'_> {
             now_millis() + SESSION_DAYS * 86_400_000,
         )
         .await?;
+        accounts::touch_login(&mut tx, account.id).await?;
         tx.commit(self).await?;
         Ok((token, caller))
     }
@@ -259,7 +267,10 @@ impl Auth<'_> {
         let Some(account_id) = sessions::account_of(&mut conn, &hash).await? else {
             return Ok(None);
         };
-        let Some(account) = accounts::get(&mut conn, account_id).await? else {
+        let Some(account) = accounts::get(&mut conn, account_id)
+            .await?
+            .filter(|a| a.disabled_at.is_none())
+        else {
             return Ok(None);
         };
         let caller = caller_of(&mut conn, &account).await?;

@@ -72,6 +72,20 @@ impl Notices<'_> {
         })
     }
 
+    /// How many of the caller's notices are unread (the count beside 通知 in the header).
+    pub async fn unread_count(&self, caller: &Caller) -> AppResult<i64> {
+        let mut conn = self.conn().await?;
+        Ok(notices::unread_count(&mut conn, &Self::notice_scope(caller)).await?)
+    }
+
+    /// Marks all the caller's notices read; how many were unread.
+    pub async fn read_all(&self, caller: &Caller) -> AppResult<u64> {
+        let mut tx = self.bookkeeping(Bookkeeping::NoticeRead).await?;
+        let n = notices::mark_all_read(&mut tx, &Self::notice_scope(caller)).await?;
+        tx.commit(self).await?;
+        Ok(n)
+    }
+
     /// Marks one of the caller's notices read.
     pub async fn read_notice(&self, caller: &Caller, id: i64) -> AppResult<()> {
         let mut tx = self.bookkeeping(Bookkeeping::NoticeRead).await?;

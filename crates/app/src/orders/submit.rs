@@ -1,6 +1,7 @@
 //! 点单: a resident orders an item of the menu of the site covering the place.
 
 use super::*;
+use zhiyuan_store::audit::NewAudit;
 
 impl Orders<'_> {
     /// A resident orders an item of the menu of the site covering the place.
@@ -131,13 +132,17 @@ impl Orders<'_> {
         let mut tx = self.begin().await?;
         let id = store::insert(&mut tx, &new).await?;
         let o = self.order_row(&mut tx, id).await?;
-        tx.audit(order_audit(
-            Some(caller),
-            AuditAction::OrderSubmit,
-            &o,
-            serde_json::json!({"status": "submitted", "item": o.item_name, "site_id": o.site_id}),
-        ))
-        .await?;
+        // a new order has no before
+        let entry = NewAudit {
+            before: None,
+            ..order_audit(
+                Some(caller),
+                AuditAction::OrderSubmit,
+                &o,
+                serde_json::json!({"status": "submitted", "item": o.item_name, "site_id": o.site_id}),
+            )
+        };
+        tx.audit(entry).await?;
         tx.notify(
             Recipient::Site(o.site_id),
             &o.region_code,

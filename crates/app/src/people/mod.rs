@@ -51,7 +51,10 @@ pub struct VolunteerView {
     /// Masked (`110***********123X`) except for the volunteer themself.
     pub resident_id: String,
     pub resident_id_masked: bool,
+    /// The full number for the volunteer themself and their team's admins; masked
+    /// (`139****5678`) for everyone else and in every list.
     pub phone: String,
+    pub phone_masked: bool,
     pub region_code: String,
     pub region_name: String,
     pub skills: Vec<String>,
@@ -62,6 +65,8 @@ pub struct VolunteerView {
     pub availability: String,
     pub has_account: bool,
     pub registered_at: String,
+    /// The volunteer agreed to show their full name on the honor roll.
+    pub public_name: bool,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -128,6 +133,28 @@ pub struct VolunteerInput {
     pub availability: String,
     /// The team to join at once (registration by a team admin).
     pub team_id: Option<i64>,
+}
+
+/// What a volunteer (or their team's admin) keeps up to date: contact, residence, skills,
+/// categories, place and availability. Name and resident ID are fixed at registration.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ContactInput {
+    /// Blank keeps the number on record.
+    #[serde(default)]
+    pub phone: String,
+    /// 12-digit region code of residence.
+    pub region_code: String,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub availability: String,
+    /// The volunteer's consent to their full name on the public honor roll (only the volunteer
+    /// may give or withdraw it; `None` leaves it as it is).
+    pub public_name: Option<bool>,
 }
 
 /// Self-registration: the record plus a password; the login name is the phone number.
@@ -219,7 +246,10 @@ pub(crate) fn demo_checked(p: &zhiyuan_domain::synth::SynthPerson, home: &str, a
 const DUPLICATE_ID: &str = "该身份证号码已注册为志愿者，不能重复注册";
 
 impl People<'_> {
-    fn volunteer_view(&self, row: VolunteerRow, reveal: bool) -> AppResult<VolunteerView> {
+    /// A volunteer's record as a reader sees it: `reveal` (the volunteer themself) shows the
+    /// full resident ID and birth date; `full_phone` (themself, or their team's admin) the full
+    /// phone number, which everyone else sees masked (`139****5678`).
+    fn volunteer_view(&self, row: VolunteerRow, reveal: bool, full_phone: bool) -> AppResult<VolunteerView> {
         let (resident_id, birth_date) = if reveal {
             let clear = self.vault().decrypt(&row.id_cipher)?;
             let birth = ResidentId::parse(&clear, today()).ok().map(|id| id.birth_date());
@@ -245,7 +275,12 @@ impl People<'_> {
             id_type: row.id_type,
             resident_id,
             resident_id_masked: !reveal,
-            phone: row.phone,
+            phone_masked: !full_phone,
+            phone: if full_phone {
+                row.phone
+            } else {
+                Phone::parse(&row.phone).map(|p| p.masked()).unwrap_or_default()
+            },
             region_code: row.region_code,
             region_name: row.region_name,
             skills: row
@@ -269,6 +304,7 @@ impl People<'_> {
                 .map(|a| a.to_spec())
                 .unwrap_or_default(),
             has_account: row.account_id.is_some(),
+            public_name: row.public_name,
             registered_at: show_time(row.created_at),
         })
     }
@@ -342,7 +378,7 @@ impl People<'_> {
             // never the clear resident ID nor the birth date: with the mask they would give it back
             after: Some(serde_json::json!({
                 "volunteer_no": no.as_str(), "name": new.name, "gender": new.gender,
-                "birth_year": new.birth_year, "resident_id": new.id_masked, "phone": new.phone,
+                "birth_year": new.birth_year, "resident_id": new.id_masked, "phone": c.phone.masked(),
                 "region_code": new.region_code, "skills": new.skills, "categories": new.categories,
                 "team_id": team.map(|t| t.id),
             })),
@@ -503,7 +539,167 @@ impl People<'_> {
             return Err(AppError::Forbidden);
         }
         let reveal = caller.volunteer_id == Some(id);
-        self.volunteer_view(row, reveal)
+        // visible to a team admin means a member of their team
+        let full_phone = reveal || matches!(caller.scope, Scope::Team { .. });
+        self.volunteer_view(row, reveal, full_phone)
+    }
+
+    /// Whether the caller may change volunteer `id`'s details: the volunteer, or an
+    /// administrator who sees them (their team's, their site's or their region's).
+    pub async fn may_edit(&self, caller: &Caller, id: i64) -> AppResult<bool> {
+        if caller.volunteer_id == Some(id) {
+            return Ok(true);
+        }
+        if !caller.is_admin() {
+            return Ok(false);
+        }
+        let mut conn = self.conn().await?;
+        Ok(volunteers::visible(&mut conn, id, &caller.volunteer_visibility()).await?)
+    }
+
+    /// Changes a volunteer's contact details, residence, skills, categories, place and
+    /// availability (the matching index follows after commit). A self-registered volunteer logs
+    /// in with their phone number: a new number becomes their login name.
+    pub async fn update_contact(
+        &self,
+        caller: &Caller,
+        id: i64,
+        input: &ContactInput,
+    ) -> AppResult<VolunteerView> {
+        let row = {
+            let mut conn = self.conn().await?;
+            volunteers::get(&mut conn, id)
+                .await?
+                .ok_or(AppError::NotFound("志愿者"))?
+        };
+        if !self.may_edit(caller, id).await? {
+            return Err(AppError::Forbidden);
+        }
+        let mut errs: Vec<FieldError> = Vec::new();
+        macro_rules! take {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        errs.push(FieldError::from(e));
+                        None
+                    }
+                }
+            };
+        }
+        // left blank: the number stays (an office that sees it masked changes the rest)
+        let phone_text = if input.phone.trim().is_empty() {
+            row.phone.as_str()
+        } else {
+            input.phone.as_str()
+        };
+        let phone = take!(Phone::parse(phone_text));
+        let region = take!(RegionCode::parse(&input.region_code));
+        let skills = take!(parse_skills(&input.skills.join(",")));
+        let categories = take!(parse_categories(&input.categories));
+        let availability = take!(WeeklyAvailability::parse_spec(&input.availability));
+        let location = match (input.lat, input.lon) {
+            (None, None) => None,
+            (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {
+                Some((lat, lon))
+            }
+            _ => {
+                errs.push(FieldError::new(
+                    "location",
+                    "location_invalid",
+                    "位置需同时填写有效的纬度和经度",
+                ));
+                None
+            }
+        };
+        let mut tx = self.begin().await?;
+        if let Some(r) = &region {
+            if regions::get(&mut tx, r.as_str()).await?.is_none() {
+                errs.push(FieldError::new(
+                    "region_code",
+                    "region_unknown",
+                    "居住地行政区划代码不存在",
+                ));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(AppError::Invalid(errs));
+        }
+        let (phone, region) = (phone.expect("checked"), region.expect("checked"));
+        // an administrator may not move a volunteer out of their own reach by residence alone
+        if caller.volunteer_id != Some(id)
+            && !matches!(caller.scope, Scope::Team { .. })
+            && !caller.covers_region(region.as_str())
+        {
+            return Err(AppError::invalid(
+                "region_code",
+                "region_forbidden",
+                "居住地不在您的管理范围内",
+            ));
+        }
+        let update = volunteers::ContactUpdate {
+            phone: phone.as_str().to_owned(),
+            region_code: region.as_str().to_owned(),
+            skills: skills.expect("checked").join(","),
+            categories: categories
+                .expect("checked")
+                .into_iter()
+                .map(|c| c.code)
+                .collect::<Vec<_>>()
+                .join(","),
+            lat: location.map(|l| l.0),
+            lon: location.map(|l| l.1),
+            availability: availability.expect("checked").to_hex(),
+            public_name: input.public_name.filter(|_| caller.volunteer_id == Some(id)),
+        };
+        volunteers::update_contact(&mut tx, id, &update).await?;
+        if let Some(account_id) = row.account_id {
+            if let Some(a) = accounts::get(&mut tx, account_id).await? {
+                if a.username == row.phone && update.phone != row.phone {
+                    accounts::set_username(&mut tx, account_id, &update.phone)
+                        .await
+                        .map_err(|e| {
+                            on_unique(e, "phone_taken", Some("phone"), "该手机号码已是其他账号的登录名")
+                        })?;
+                    tx.after_commit(AfterCommit::ForgetCallers);
+                }
+            }
+        }
+        let masked = |p: &str| Phone::parse(p).map(|p| p.masked()).unwrap_or_default();
+        let snapshot = |phone: &str, region: &str, skills: &str, categories: &str, availability: &str| {
+            serde_json::json!({"name": row.name, "phone": masked(phone), "region_code": region,
+                "skills": skills, "categories": categories, "availability": availability})
+        };
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::VolunteerUpdate,
+            entity_id: id.to_string(),
+            region_code: Some(update.region_code.clone()),
+            // a team admin's change is seen by that team's admins
+            org_path: match &caller.scope {
+                Scope::Team { path, .. } => Some(path.clone()),
+                _ => None,
+            },
+            before: Some(snapshot(
+                &row.phone,
+                &row.region_code,
+                &row.skills,
+                &row.categories,
+                &row.availability,
+            )),
+            after: Some(snapshot(
+                &update.phone,
+                &update.region_code,
+                &update.skills,
+                &update.categories,
+                &update.availability,
+            )),
+        })
+        .await?;
+        tx.after_commit(AfterCommit::RefreshVolunteer(id));
+        tx.commit(self).await?;
+        self.volunteer(caller, id).await
     }
 
     /// Volunteers the caller may see, searched by name, volunteer number, phone or the full
@@ -521,8 +717,9 @@ impl People<'_> {
         let items = std::mem::take(&mut p.items)
             .into_iter()
             .map(|r| {
+                // lists show phones masked; the record shows it to those who may call
                 let reveal = caller.volunteer_id == Some(r.id);
-                self.volunteer_view(r, reveal)
+                self.volunteer_view(r, reveal, reveal)
             })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(p.with_items(items))

@@ -209,47 +209,29 @@ struct CheckedShift {
 }
 
 fn check_shift(s: &ShiftInput, errs: &mut Vec<FieldError>) -> Option<CheckedShift> {
-    let (Some(a), Some(b)) = (parse_instant(&s.starts_at), parse_instant(&s.ends_at)) else {
-        errs.push(FieldError::new(
-            "shift",
-            "shift_time_invalid",
-            "班次时间格式不正确",
-        ));
-        return None;
-    };
-    let times = match ShiftTimes::new(a, b) {
-        Ok(t) => t,
-        Err(e) => {
-            errs.push(e.into());
-            return None;
+    let mut mine = Vec::new();
+    let times = match (parse_instant(&s.starts_at), parse_instant(&s.ends_at)) {
+        (Some(a), Some(b)) => ShiftTimes::new(a, b).map_err(|e| mine.push(e.into())).ok(),
+        _ => {
+            mine.push(FieldError::new(
+                "shift",
+                "shift_time_invalid",
+                "请填写班次的开始和结束时间",
+            ));
+            None
         }
     };
-    let headcount = match check_headcount(s.headcount) {
-        Ok(n) => n as i64,
-        Err(e) => {
-            errs.push(e.into());
-            return None;
-        }
-    };
-    let min_age = match check_min_age(s.min_age) {
-        Ok(n) => n as i64,
-        Err(e) => {
-            errs.push(e.into());
-            return None;
-        }
-    };
-    let skills = match parse_skills(&s.required_skills.join(",")) {
-        Ok(v) => v,
-        Err(e) => {
-            errs.push(e.into());
-            return None;
-        }
-    };
+    let headcount = check_headcount(s.headcount).map_err(|e| mine.push(e.into())).ok();
+    let min_age = check_min_age(s.min_age).map_err(|e| mine.push(e.into())).ok();
+    let skills = parse_skills(&s.required_skills.join(","))
+        .map_err(|e| mine.push(e.into()))
+        .ok();
+    errs.extend(mine);
     Some(CheckedShift {
-        times,
-        headcount,
-        skills,
-        min_age,
+        times: times?,
+        headcount: headcount? as i64,
+        skills: skills?,
+        min_age: min_age? as i64,
     })
 }
 
@@ -257,13 +239,23 @@ impl Service<'_> {
     /// Publishes (or drafts) a project of a team the caller administers, with its shifts.
     pub async fn create_project(&self, caller: &Caller, input: &ProjectInput) -> AppResult<ProjectView> {
         caller.require_admin()?;
-        let org = self
-            .network()
-            .org_row(input.organization_id)
-            .await
-            .map_err(|_| AppError::invalid("organization_id", "team_invalid", "组织单位不存在"))?;
-        caller.require_org(&org)?;
         let mut errs = Vec::new();
+        let org = if input.organization_id > 0 {
+            match self.network().org_row(input.organization_id).await {
+                Ok(org) => Some(org),
+                Err(AppError::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        if org.is_none() {
+            errs.push(FieldError::new(
+                "organization_id",
+                "team_invalid",
+                "请选择组织单位",
+            ));
+        }
         let title = name_text("title", "项目名称", &input.title, 80, &mut errs);
         let address = name_text("address", "服务地点", &input.address, 200, &mut errs);
         let person = name_text(
@@ -316,11 +308,14 @@ impl Service<'_> {
                 "一个项目最多200个班次",
             ));
         }
-        let shifts: Vec<CheckedShift> = input
-            .shifts
-            .iter()
-            .filter_map(|s| check_shift(s, &mut errs))
-            .collect();
+        let mut shifts = Vec::with_capacity(input.shifts.len());
+        for (i, s) in input.shifts.iter().enumerate() {
+            let mut mine = Vec::new();
+            if let Some(s) = check_shift(s, &mut mine) {
+                shifts.push(s);
+            }
+            errs.extend(mine.into_iter().map(|e| e.at(i)));
+        }
         if input.publish && input.shifts.is_empty() {
             errs.push(FieldError::new(
                 "shift",
@@ -328,9 +323,10 @@ impl Service<'_> {
                 "发布招募前请至少添加一个班次",
             ));
         }
-        if !errs.is_empty() {
+        let Some(org) = org.filter(|_| errs.is_empty()) else {
             return Err(AppError::Invalid(errs));
-        }
+        };
+        caller.require_org(&org)?;
         let status = if input.publish {
             ProjectStatus::Recruiting
         } else {

@@ -586,6 +586,46 @@ impl Service<'_> {
     }
 
     /// The team confirms (or rejects, with a reason) a pending record.
+    /// 批量确认 / 批量驳回: decides many pending records, each in its own unit of work, so
+    /// that one already decided (or gone stale) does not hold back the others. Returns the
+    /// records decided and, for the rest, why not. A rejection needs its reason, checked once.
+    pub async fn decide_records(
+        &self,
+        caller: &Caller,
+        ids: &[i64],
+        confirm: bool,
+        reason: &str,
+    ) -> AppResult<BulkDecision> {
+        if ids.is_empty() {
+            return Err(AppError::invalid("ids", "ids_empty", "请先勾选要处理的服务记录"));
+        }
+        if ids.len() > BULK_MAX {
+            return Err(AppError::invalid(
+                "ids",
+                "ids_too_many",
+                format!("一次最多处理 {BULK_MAX} 条服务记录"),
+            ));
+        }
+        if !confirm && reason.trim().is_empty() {
+            return Err(AppError::invalid("reason", "reason_required", "请填写驳回原因"));
+        }
+        let mut out = BulkDecision::default();
+        let mut seen = std::collections::HashSet::new();
+        for &id in ids.iter().filter(|id| seen.insert(**id)) {
+            match self.decide_record(caller, id, confirm, reason).await {
+                Ok(r) => out.decided.push(r.id),
+                Err(e @ (AppError::Conflict { .. } | AppError::NotFound(_) | AppError::Forbidden)) => {
+                    out.refused.push(BulkRefusal {
+                        id,
+                        message: e.to_string(),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn decide_record(
         &self,
         caller: &Caller,
@@ -784,12 +824,28 @@ pub struct ChainReport {
     pub broken: Vec<(i64, i64)>,
 }
 
+/// The most records one bulk decision takes.
+pub const BULK_MAX: usize = 200;
+
+/// What a bulk decision did: the records decided, and the ones it could not with why.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct BulkDecision {
+    pub decided: Vec<i64>,
+    pub refused: Vec<BulkRefusal>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BulkRefusal {
+    pub id: i64,
+    pub message: String,
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct HonorView {
     pub rank: usize,
-    pub volunteer_id: i64,
+    /// The full name when the volunteer agreed to it, else masked (王*明). The roll is public:
+    /// it never shows a volunteer number.
     pub name: String,
-    pub volunteer_no: String,
     pub region_code: String,
     pub minutes: i64,
     pub hours: String,
@@ -827,9 +883,11 @@ impl Service<'_> {
             .enumerate()
             .map(|(i, r)| HonorView {
                 rank: i + 1,
-                volunteer_id: r.volunteer_id,
-                name: r.name,
-                volunteer_no: r.volunteer_no.unwrap_or_default(),
+                name: if r.public_name {
+                    r.name
+                } else {
+                    zhiyuan_domain::people::masked_name(&r.name)
+                },
                 region_code: r.region_code,
                 hours: format_hours(r.minutes),
                 minutes: r.minutes,

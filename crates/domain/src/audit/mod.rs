@@ -59,12 +59,17 @@ impl Entity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AuditAction {
     VolunteerRegister,
+    VolunteerUpdate,
     MembershipRequest,
     MembershipApprove,
     MembershipDecline,
     SiteCreate,
     OrgCreate,
     AccountCreate,
+    AccountDisable,
+    AccountEnable,
+    AccountPasswordReset,
+    AccountPasswordChange,
     ProjectCreate,
     ProjectStatus,
     ShiftCreate,
@@ -99,12 +104,17 @@ pub enum AuditAction {
 
 string_enum!(AuditAction {
     VolunteerRegister => "volunteer.register",
+    VolunteerUpdate => "volunteer.update",
     MembershipRequest => "membership.request",
     MembershipApprove => "membership.approve",
     MembershipDecline => "membership.decline",
     SiteCreate => "site.create",
     OrgCreate => "org.create",
     AccountCreate => "account.create",
+    AccountDisable => "account.disable",
+    AccountEnable => "account.enable",
+    AccountPasswordReset => "account.password_reset",
+    AccountPasswordChange => "account.password_change",
     ProjectCreate => "project.create",
     ProjectStatus => "project.status",
     ShiftCreate => "shift.create",
@@ -142,11 +152,13 @@ impl AuditAction {
     pub fn entity(self) -> Entity {
         use AuditAction::*;
         match self {
-            VolunteerRegister => Entity::Volunteer,
+            VolunteerRegister | VolunteerUpdate => Entity::Volunteer,
             MembershipRequest | MembershipApprove | MembershipDecline => Entity::Membership,
             SiteCreate | MenuCustomize => Entity::Site,
             OrgCreate => Entity::Organization,
-            AccountCreate => Entity::Account,
+            AccountCreate | AccountDisable | AccountEnable | AccountPasswordReset | AccountPasswordChange => {
+                Entity::Account
+            }
             // a shift is recorded against its project
             ProjectCreate | ProjectStatus | ShiftCreate => Entity::Project,
             SignUpCreate | SignUpApprove | SignUpDecline | SignUpPromote | SignUpCancel | CheckIn
@@ -167,12 +179,17 @@ impl AuditAction {
         use AuditAction::*;
         match self {
             VolunteerRegister => "登记志愿者",
+            VolunteerUpdate => "修改志愿者信息",
             MembershipRequest => "申请加入队伍",
             MembershipApprove => "批准入队",
             MembershipDecline => "拒绝入队",
             SiteCreate => "新建阵地",
             OrgCreate => "新建组织/队伍",
             AccountCreate => "新建账号",
+            AccountDisable => "停用账号",
+            AccountEnable => "启用账号",
+            AccountPasswordReset => "重置密码",
+            AccountPasswordChange => "修改密码",
             ProjectCreate => "发布项目",
             ProjectStatus => "变更项目状态",
             ShiftCreate => "新增班次",

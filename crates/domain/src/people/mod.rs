@@ -61,6 +61,31 @@ pub struct PersonName(String);
 const MIN_NAME_CHARS: usize = 2;
 const MAX_NAME_CHARS: usize = 30;
 
+/// A name as shown in public without its owner's consent: the first and last characters with
+/// the middle starred (王*明, 欧阳**锋), a two-character name with its second starred (王*).
+pub fn masked_name(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".to_owned(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod masked_name_tests {
+    use super::masked_name;
+
+    #[test]
+    fn keeps_the_first_and_last_characters() {
+        assert_eq!(masked_name("王小明"), "王*明");
+        assert_eq!(masked_name("王明"), "王*");
+        assert_eq!(masked_name("欧阳小锋"), "欧**锋");
+        assert_eq!(masked_name("买买提·艾力"), "买****力");
+    }
+}
+
 impl PersonName {
     /// Trims and validates a name.
     pub fn parse(input: &str) -> Result<Self, DomainError> {

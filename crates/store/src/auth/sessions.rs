@@ -43,6 +43,18 @@ pub async fn delete_for_account(conn: &mut Conn, account_id: i64) -> Result<u64>
         .rows_affected())
 }
 
+/// Ends every session of an account but one (the one in use, by its token hash).
+pub async fn delete_for_account_except(conn: &mut Conn, account_id: i64, keep: Option<&str>) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND ($2 IS NULL OR token_hash <> $2)")
+            .bind(account_id)
+            .bind(keep)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
 pub async fn purge_expired(conn: &mut Conn) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now_millis())

@@ -131,8 +131,15 @@ pub async fn list(conn: &mut Conn, f: &OrgFilter, page: PageRequest) -> Result<P
         .bind(&q)
         .fetch_one(&mut *conn)
         .await?;
+    // Roots and the children of one parent come in region-code order (the 16 district unions as
+    // GB/T 2260 lists the districts); a subtree comes in path order, each under its parent.
+    let order = if f.roots_only || f.parent_id.is_some() {
+        "o.region_code, o.path"
+    } else {
+        "o.path"
+    };
     let items = sqlx::query_as(&format!(
-        "{} WHERE {cond} ORDER BY o.path LIMIT $8 OFFSET $9",
+        "{} WHERE {cond} ORDER BY {order} LIMIT $8 OFFSET $9",
         *SELECT
     ))
     .bind(&rlo)
@@ -155,12 +162,13 @@ pub async fn list(conn: &mut Conn, f: &OrgFilter, page: PageRequest) -> Result<P
 }
 
 pub async fn children(conn: &mut Conn, parent_id: i64) -> Result<Vec<OrgRow>> {
-    Ok(
-        sqlx::query_as(&format!("{} WHERE o.parent_id = $1 ORDER BY o.id", *SELECT))
-            .bind(parent_id)
-            .fetch_all(conn)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "{} WHERE o.parent_id = $1 ORDER BY o.region_code, o.id",
+        *SELECT
+    ))
+    .bind(parent_id)
+    .fetch_all(conn)
+    .await?)
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {

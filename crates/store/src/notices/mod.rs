@@ -123,6 +123,12 @@ pub async fn notices_for(conn: &mut Conn, s: &NoticeScope, limit: i64) -> Result
         .bind(limit.clamp(1, 500))
         .fetch_all(&mut *conn)
         .await?;
+    let unread = unread_count(conn, s).await?;
+    Ok((items, unread))
+}
+
+/// How many of the reader's notices the reader has not read.
+pub async fn unread_count(conn: &mut Conn, s: &NoticeScope) -> Result<i64> {
     let sql = format!(
         "SELECT COUNT(*) FROM notices n WHERE {SCOPE_COND} AND NOT EXISTS \
          (SELECT 1 FROM notice_reads r WHERE r.notice_id = n.id AND r.account_id = $1)"
@@ -130,7 +136,21 @@ pub async fn notices_for(conn: &mut Conn, s: &NoticeScope, limit: i64) -> Result
     let (unread,) = bind_scope!(sqlx::query_as::<_, (i64,)>(&sql), s)
         .fetch_one(conn)
         .await?;
-    Ok((items, unread))
+    Ok(unread)
+}
+
+/// Marks every notice of the reader read (全部标为已读); how many were unread.
+pub async fn mark_all_read(conn: &mut Conn, s: &NoticeScope) -> Result<u64> {
+    let sql = format!(
+        "INSERT INTO notice_reads (notice_id, account_id, read_at) \
+         SELECT n.id, $1, $8 FROM notices n WHERE {SCOPE_COND} \
+         ON CONFLICT (notice_id, account_id) DO NOTHING"
+    );
+    Ok(bind_scope!(sqlx::query(&sql), s)
+        .bind(now_millis())
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Marks a notice read for the reader when it is one of the reader's; false when it is not

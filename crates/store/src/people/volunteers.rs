@@ -31,6 +31,9 @@ pub struct VolunteerRow {
     pub account_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The volunteer agreed to show their full name on the honor roll.
+    #[sqlx(try_from = "crate::Flag")]
+    pub public_name: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -67,7 +70,7 @@ pub enum Visibility {
 
 const SELECT: &str = "SELECT v.id, v.volunteer_no, v.name, v.gender, v.birth_year, v.id_type, v.id_cipher, \
      v.id_masked, v.phone, v.region_code, r.name AS region_name, v.skills, v.categories, v.lat, v.lon, \
-     v.availability, v.account_id, v.created_at, v.updated_at \
+     v.availability, v.account_id, v.created_at, v.updated_at, v.public_name \
      FROM volunteers v JOIN regions r ON r.code = v.region_code";
 
 /// The membership states that tie a volunteer to a team ([`MembershipStatus::LIVE`]).
@@ -236,6 +239,41 @@ pub async fn set_number(conn: &mut Conn, id: i64, volunteer_no: &str) -> Result<
         .bind(id)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// A volunteer's contact details, residence, skills, categories, place and availability: what
+/// the volunteer (or their team's admin) keeps up to date. Name and ID never change here.
+#[derive(Clone, Debug)]
+pub struct ContactUpdate {
+    pub phone: String,
+    pub region_code: String,
+    pub skills: String,
+    pub categories: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub availability: String,
+    /// The volunteer's own consent to their full name on the honor roll; `None` leaves it.
+    pub public_name: Option<bool>,
+}
+
+pub async fn update_contact(conn: &mut Conn, id: i64, u: &ContactUpdate) -> Result<()> {
+    sqlx::query(
+        "UPDATE volunteers SET phone = $1, region_code = $2, skills = $3, categories = $4, lat = $5, \
+         lon = $6, availability = $7, updated_at = $8, public_name = COALESCE($10, public_name) WHERE id = $9",
+    )
+    .bind(&u.phone)
+    .bind(&u.region_code)
+    .bind(&u.skills)
+    .bind(&u.categories)
+    .bind(u.lat)
+    .bind(u.lon)
+    .bind(&u.availability)
+    .bind(now_millis())
+    .bind(id)
+    .bind(u.public_name.map(i64::from))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

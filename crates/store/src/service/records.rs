@@ -269,6 +269,9 @@ pub async fn confirmed_between(
 pub struct HonorRow {
     pub volunteer_id: i64,
     pub name: String,
+    /// The volunteer agreed to show their full name.
+    #[sqlx(try_from = "Flag")]
+    pub public_name: bool,
     pub volunteer_no: Option<String>,
     pub region_code: String,
     pub minutes: i64,
@@ -284,11 +287,11 @@ pub async fn honor_roll(
 ) -> Result<Vec<HonorRow>> {
     let (lo, hi) = crate::prefix_range(region_prefix);
     Ok(sqlx::query_as(&format!(
-        "SELECT v.id AS volunteer_id, v.name, v.volunteer_no, v.region_code, \
+        "SELECT v.id AS volunteer_id, v.name, v.public_name, v.volunteer_no, v.region_code, \
          CAST(SUM(r.minutes) AS BIGINT) AS minutes FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id \
          WHERE r.status = 'confirmed' AND {CURRENT} AND r.region_code >= $1 AND r.region_code < $2 \
          AND r.service_date >= $3 AND r.service_date <= $4 \
-         GROUP BY v.id, v.name, v.volunteer_no, v.region_code ORDER BY minutes DESC, v.id LIMIT $5"
+         GROUP BY v.id, v.name, v.public_name, v.volunteer_no, v.region_code ORDER BY minutes DESC, v.id LIMIT $5"
     ))
     .bind(lo)
     .bind(hi)

@@ -6,7 +6,7 @@ use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use zhiyuan_app::audit::{AuditAction, AuditFilter, Entity};
+use zhiyuan_app::audit::{AuditAction, AuditFilter, Entity, FieldChange};
 
 use crate::pages::{ok, Choice, Ctx, Nav, PageResult, SeekPager, SeekQuery};
 
@@ -29,14 +29,17 @@ pub(crate) struct AuditQuery {
 pub(crate) struct AuditEntry {
     pub at: String,
     pub actor_name: String,
-    pub action: String,
     pub action_label: String,
     pub entity_label: String,
     pub entity_id: String,
+    /// The object's name, when it has one ("助老陪伴").
+    pub entity_name: Option<String>,
     /// A link to the entity's page, when it has one.
     pub entity_url: Option<String>,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    /// What the write set or changed, by Chinese field name.
+    pub changes: Vec<FieldChange>,
+    /// The entry has a before (an update or a deletion, not a creation).
+    pub has_before: bool,
 }
 
 #[derive(Template)]
@@ -88,8 +91,6 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
             ("entity_id", &entity_id),
         ],
     );
-    let pretty =
-        |v: Option<serde_json::Value>| v.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
     let items = page
         .items
         .into_iter()
@@ -100,18 +101,19 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
                 Some(Entity::Organization) => Some(format!("/orgs/{}", a.entity_id)),
                 Some(Entity::Project) => Some(format!("/projects/{}", a.entity_id)),
                 Some(Entity::Order) => Some(format!("/orders/{}", a.entity_id)),
+                Some(Entity::ServiceRecord) => Some(format!("/records/{}", a.entity_id)),
                 _ => None,
             };
             AuditEntry {
                 at: a.at,
                 actor_name: a.actor_name,
                 action_label: a.action_label,
-                action: a.action,
                 entity_label: a.entity_label,
                 entity_id: a.entity_id,
+                entity_name: a.entity_name,
                 entity_url,
-                before: pretty(a.before),
-                after: pretty(a.after),
+                changes: a.changes,
+                has_before: a.before.is_some(),
             }
         })
         .collect();

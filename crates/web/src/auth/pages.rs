@@ -83,7 +83,12 @@ pub(crate) async fn login(ctx: Ctx, ClientAddr(from): ClientAddr, Form(f): Form<
     let next = local_path(&f.next).to_owned();
     match ctx.app.auth().login_from(&f.username, &f.password, from).await {
         Ok((token, _)) => Ok(redirect_with_cookie(&next, session_cookie(&ctx.app, &token))),
-        Err(e @ (AppError::LoginFailed | AppError::Invalid(_) | AppError::Throttled(_))) => {
+        Err(
+            e @ (AppError::LoginFailed
+            | AppError::Invalid(_)
+            | AppError::Throttled(_)
+            | AppError::Conflict { .. }),
+        ) => {
             let status = if matches!(e, AppError::Throttled(_)) {
                 StatusCode::TOO_MANY_REQUESTS
             } else {

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 use zhiyuan_app::orders::{
@@ -322,6 +323,8 @@ struct OrderPage {
     nav: Nav,
     o: OrderView,
     notice: Option<String>,
+    /// Why the action just sent was refused (an order already cancelled, rated twice …).
+    refused: Option<String>,
     /// For the completion form: volunteers to enter minutes for.
     candidates: Vec<(i64, String)>,
     /// The completion form as typed (shown again with its errors).
@@ -376,25 +379,13 @@ async fn completion_candidates(ctx: &Ctx, o: &OrderView) -> Vec<(i64, String)> {
 
 pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DoneQuery>) -> PageResult {
     let id = parse_id(&ctx, &id)?;
-    order_page(
-        &ctx,
-        id,
-        done_text(&q.done),
-        CompleteForm::default(),
-        FormErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    let mut page = order_page(&ctx, id).await?;
+    page.notice = done_text(&q.done);
+    ok(&page)
 }
 
-async fn order_page(
-    ctx: &Ctx,
-    id: i64,
-    notice: Option<String>,
-    form: CompleteForm,
-    errors: FormErrors,
-    status: StatusCode,
-) -> PageResult {
+/// Order `id` as the caller sees it, with an empty completion form.
+async fn order_page(ctx: &Ctx, id: i64) -> Result<OrderPage, Response> {
     let caller = ctx.require_login()?;
     let o = ctx
         .app
@@ -407,17 +398,15 @@ async fn order_page(
     } else {
         Vec::new()
     };
-    Ok(render(
-        status,
-        &OrderPage {
-            nav: ctx.nav(),
-            notice,
-            o,
-            candidates,
-            form,
-            errors,
-        },
-    ))
+    Ok(OrderPage {
+        nav: ctx.nav(),
+        notice: None,
+        refused: None,
+        o,
+        candidates,
+        form: CompleteForm::default(),
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -441,31 +430,38 @@ fn with_done(path: &str, done: &str) -> String {
     format!("{path}{sep}done={done}")
 }
 
+/// An action on order `id` that was refused because of its input or the order's state (sent
+/// twice, from a page gone stale): the order page as it is now, with why, at the order's address.
+async fn refused(ctx: &Ctx, id: i64, e: AppError) -> PageResult {
+    let mut page = order_page(ctx, id).await?;
+    page.nav = page.nav.at(format!("/orders/{id}"));
+    page.refused = Some(e.to_string());
+    Ok(render(form_status(&e), &page))
+}
+
 pub(crate) async fn reject(ctx: Ctx, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> PageResult {
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    ctx.app
-        .orders()
-        .reject_order(caller, id, &f.reason)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(see_other(&format!("/orders/{id}?done=rejected")))
+    match ctx.app.orders().reject_order(caller, id, &f.reason).await {
+        Ok(_) => Ok(see_other(&format!("/orders/{id}?done=rejected"))),
+        Err(e) if is_input_error(&e) => refused(&ctx, id, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 pub(crate) async fn cancel(ctx: Ctx, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> PageResult {
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    ctx.app
-        .orders()
-        .cancel_order(caller, id, &f.reason)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(see_other(&with_done(
-        &back(&f.next, &format!("/orders/{id}")),
-        "cancelled",
-    )))
+    match ctx.app.orders().cancel_order(caller, id, &f.reason).await {
+        Ok(_) => Ok(see_other(&with_done(
+            &back(&f.next, &format!("/orders/{id}")),
+            "cancelled",
+        ))),
+        Err(e) if is_input_error(&e) => refused(&ctx, id, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -483,12 +479,11 @@ pub(crate) async fn rate(ctx: Ctx, Path(id): Path<String>, Form(f): Form<RateFor
         rating: f.rating.trim().parse().unwrap_or(0),
         comment: f.comment,
     };
-    ctx.app
-        .orders()
-        .rate_order(caller, id, &input)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(see_other("/orders/mine?done=rated"))
+    match ctx.app.orders().rate_order(caller, id, &input).await {
+        Ok(_) => Ok(see_other("/orders/mine?done=rated")),
+        Err(e) if is_input_error(&e) => refused(&ctx, id, e).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 /// The completion form: `report`, `m_<volunteer id>` minutes for the listed volunteers, and
@@ -538,8 +533,11 @@ pub(crate) async fn complete(
     match ctx.app.orders().complete_order(caller, id, &input).await {
         Ok(_) => Ok(see_other(&format!("/orders/{id}?done=completed"))),
         Err(e) if is_input_error(&e) => {
-            let errors = FormErrors::from_app(&e);
-            order_page(&ctx, id, None, form, errors, form_status(&e)).await
+            let mut page = order_page(&ctx, id).await?;
+            page.nav = page.nav.at(format!("/orders/{id}"));
+            page.form = form;
+            page.errors = FormErrors::from_app(&e);
+            Ok(render(form_status(&e), &page))
         }
         Err(e) => Err(ctx.fail(e)),
     }
@@ -741,6 +739,8 @@ struct ForMePage {
     nav: Nav,
     tasks: Vec<OfferTask>,
     notice: Option<String>,
+    /// Why the accept or decline just sent was refused (answered already, the order full …).
+    refused: Option<String>,
     pager: SeekPager,
 }
 
@@ -753,6 +753,10 @@ pub(crate) struct ForMeQuery {
 }
 
 pub(crate) async fn for_me(ctx: Ctx, Query(q): Query<ForMeQuery>) -> PageResult {
+    for_me_page(&ctx, q, None).await
+}
+
+async fn for_me_page(ctx: &Ctx, q: ForMeQuery, refused: Option<AppError>) -> PageResult {
     let caller = ctx.require_login()?;
     let page = SeekQuery {
         after: q.after,
@@ -764,37 +768,42 @@ pub(crate) async fn for_me(ctx: Ctx, Query(q): Query<ForMeQuery>) -> PageResult 
         .orders_for_me(caller, &page.request(LIST_PAGE))
         .await
         .map_err(|e| ctx.fail(e))?;
-    ok(&ForMePage {
-        nav: ctx.nav(),
+    let page = ForMePage {
+        nav: match refused {
+            Some(_) => ctx.nav().at("/orders/for-me"),
+            None => ctx.nav(),
+        },
         pager: SeekPager::of(&p, "/orders/for-me", &[]),
         tasks: p.items,
         notice: done_text(&q.done),
-    })
+        refused: refused.as_ref().map(ToString::to_string),
+    };
+    match &refused {
+        Some(e) => Ok(render(form_status(e), &page)),
+        None => ok(&page),
+    }
 }
 
 pub(crate) async fn accept(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    let o = ctx
-        .app
-        .orders()
-        .accept_offer(caller, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(see_other(&format!("/orders/{}?done=accepted", o.id)))
+    match ctx.app.orders().accept_offer(caller, id).await {
+        Ok(o) => Ok(see_other(&format!("/orders/{}?done=accepted", o.id))),
+        Err(e) if is_input_error(&e) => for_me_page(&ctx, ForMeQuery::default(), Some(e)).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 pub(crate) async fn decline(ctx: Ctx, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> PageResult {
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let id = parse_id(&ctx, &id)?;
-    ctx.app
-        .orders()
-        .decline_offer(caller, id, &f.reason)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(see_other("/orders/for-me?done=declined"))
+    match ctx.app.orders().decline_offer(caller, id, &f.reason).await {
+        Ok(_) => Ok(see_other("/orders/for-me?done=declined")),
+        Err(e) if is_input_error(&e) => for_me_page(&ctx, ForMeQuery::default(), Some(e)).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

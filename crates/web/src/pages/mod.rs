@@ -20,6 +20,7 @@ use serde::Deserialize;
 use zhiyuan_app::seek::{Seek, SeekRequest};
 use zhiyuan_app::Page;
 use zhiyuan_app::{App, AppError, Caller, FieldError};
+use zhiyuan_domain::auth::Role;
 
 use crate::extract::MaybeCaller;
 use crate::AppState;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/me", get(home::me));
     let r = crate::auth::pages::routes(r);
+    let r = crate::auth::accounts::routes(r);
     let r = crate::people::pages::routes(r);
     let r = crate::network::pages::routes(r);
     let r = crate::audit::pages::routes(r);
@@ -57,6 +59,8 @@ pub(crate) struct Ctx {
     pub uri: String,
     /// True when the request's `Origin` (or, without one, its `Referer`) is this server.
     origin_ok: bool,
+    /// The caller's unread notices, for the header.
+    unread: i64,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -77,11 +81,19 @@ impl FromRequestParts<AppState> for Ctx {
         };
         let origin_ok =
             crate::extract::from_own_origin(&parts.headers, parts.uri.authority().map(|a| a.as_str()));
+        // the header's count; a page is still served when it cannot be had
+        let unread = match &caller {
+            Some(c) if parts.method == axum::http::Method::GET => {
+                state.app.notices().unread_count(c).await.unwrap_or(0)
+            }
+            _ => 0,
+        };
         let ctx = Ctx {
             app: state.app.clone(),
             caller,
             uri,
             origin_ok,
+            unread,
         };
         // every form post, whichever handler serves it
         if parts.method == axum::http::Method::POST {
@@ -101,6 +113,9 @@ impl Ctx {
                 role_label: c.role.label_zh().to_owned(),
                 role: c.role.as_str(),
                 active: section_of(&self.uri),
+                page_url: None,
+                items: nav_items(Some(c.role)),
+                unread: self.unread,
             },
             None => Nav::anonymous(&self.uri),
         }
@@ -179,9 +194,99 @@ pub(crate) struct Nav {
     /// Which nav item is current: home, volunteers, projects, hours, records, orgs, sites, honor,
     /// audit, me, login.
     pub active: &'static str,
+    /// The address this page stands for when it answers a POST (a form shown again with its
+    /// problems): the browser shows it instead of the POST's, so a refresh reloads the page
+    /// rather than sending the form again.
+    pub page_url: Option<String>,
+    /// The main navigation: the role's most used pages first. On a phone the first
+    /// `PHONE_NAV` stay in the bar and the rest go under 更多.
+    pub items: Vec<NavItem>,
+    /// The reader's unread notices (shown beside 通知 in the header).
+    pub unread: i64,
+}
+
+/// One link of the main navigation.
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// The section (`Nav::active`) the link leads to.
+    pub section: &'static str,
+}
+
+/// How many navigation items a phone shows in the bar; the rest are under 更多.
+const PHONE_NAV: usize = 4;
+
+/// The main navigation of `role` (none: a visitor), most used first.
+fn nav_items(role: Option<Role>) -> Vec<NavItem> {
+    let item = |href, label, section| NavItem { href, label, section };
+    let home = item("/", "首页", "home");
+    let volunteers = item("/volunteers", "志愿者", "volunteers");
+    let projects = item("/projects", "项目", "projects");
+    let order = item("/orders/new", "点单", "orders");
+    let my_orders = item("/orders/mine", "我的点单", "my-orders");
+    let queue = item("/orders/queue", "派单", "orders");
+    let for_me = item("/orders/for-me", "接单", "for-me");
+    let notices = item("/notices", "通知", "notices");
+    let hours = item("/me/hours", "我的时长", "hours");
+    let records = item("/records/pending", "待确认记录", "records");
+    let orgs = item("/orgs", "组织", "orgs");
+    let sites = item("/sites", "阵地", "sites");
+    let honor = item("/honor-roll", "光荣榜", "honor");
+    let audit = item("/audit", "审计日志", "audit");
+    let accounts = item("/accounts", "账号", "accounts");
+    let me = item("/me", "我的", "me");
+    match role {
+        None => vec![
+            home,
+            projects,
+            order,
+            honor,
+            orgs,
+            sites,
+            item("/register", "注册志愿者", "register"),
+            item("/login", "登录", "login"),
+        ],
+        Some(Role::Resident) => vec![home, order, my_orders, notices, projects, orgs, sites, honor, me],
+        Some(Role::Volunteer) => vec![
+            home, projects, for_me, hours, notices, order, orgs, sites, honor, me,
+        ],
+        Some(Role::TeamAdmin) => vec![
+            home, projects, volunteers, records, for_me, notices, orgs, sites, honor, accounts, audit, me,
+        ],
+        Some(Role::SiteAdmin) => vec![
+            home, queue, volunteers, projects, for_me, records, notices, orgs, sites, honor, accounts, audit,
+            me,
+        ],
+        Some(Role::DistrictAdmin | Role::CityAdmin) => vec![
+            home, volunteers, projects, queue, records, notices, orgs, sites, honor, accounts, audit, me,
+        ],
+    }
 }
 
 impl Nav {
+    /// The items a phone keeps in the bar.
+    pub fn main_items(&self) -> &[NavItem] {
+        &self.items[..self.items.len().min(PHONE_NAV)]
+    }
+
+    /// The items a phone shows under 更多 (a desktop shows them in the bar).
+    pub fn more_items(&self) -> &[NavItem] {
+        &self.items[self.items.len().min(PHONE_NAV)..]
+    }
+
+    /// Whether one of the 更多 items is the current page (the menu then says so).
+    pub fn more_current(&self) -> bool {
+        self.more_items().iter().any(|i| i.section == self.active)
+    }
+
+    /// This page, shown in answer to a POST, stands for `url`.
+    pub fn at(self, url: impl Into<String>) -> Nav {
+        Nav {
+            page_url: Some(url.into()),
+            ..self
+        }
+    }
+
     fn anonymous(uri: &str) -> Nav {
         Nav {
             logged_in: false,
@@ -190,6 +295,9 @@ impl Nav {
             role_label: String::new(),
             role: "",
             active: section_of(uri),
+            page_url: None,
+            items: nav_items(None),
+            unread: 0,
         }
     }
 }
@@ -202,6 +310,12 @@ fn section_of(uri: &str) -> &'static str {
     if path.starts_with("/orders/for-me") || path.starts_with("/order-offers") {
         return "for-me";
     }
+    if path.starts_with("/me/password") {
+        return "me";
+    }
+    if path.starts_with("/orders/mine") {
+        return "my-orders";
+    }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     match first {
         "" => "home",
@@ -212,6 +326,7 @@ fn section_of(uri: &str) -> &'static str {
         "records" => "records",
         "honor-roll" => "honor",
         "audit" => "audit",
+        "accounts" => "accounts",
         "orders" => "orders",
         "notices" => "notices",
         "me" => "me",
@@ -503,6 +618,8 @@ impl SeekQuery {
 #[derive(Default)]
 pub(crate) struct FormErrors {
     fields: Vec<(String, String)>,
+    /// Problems of one item of a list (a shift row): its number as the form shows it, and the message.
+    items: Vec<(usize, String)>,
     pub summary: Vec<String>,
 }
 
@@ -515,14 +632,46 @@ impl FormErrors {
         FormErrors::from_fields(&fields)
     }
 
+    /// Like `from_app`, for a form with a list of items (`label` 1, 2 …): a problem placed on item
+    /// `i` of the input belongs to the row numbered `rows[i]`, and the summary says which.
+    pub fn from_app_items(e: &AppError, label: &str, rows: &[usize]) -> FormErrors {
+        let mut out = FormErrors::default();
+        for f in e.fields() {
+            match f.index {
+                Some(i) => {
+                    let n = rows.get(i).copied().unwrap_or(i + 1);
+                    out.summary.push(format!("{label} {n}：{}", f.message));
+                    out.items.push((n, f.message.clone()));
+                }
+                None => out.add(&f),
+            }
+        }
+        if out.summary.is_empty() {
+            return FormErrors::from_app(e);
+        }
+        out
+    }
+
+    fn add(&mut self, f: &FieldError) {
+        if !self.fields.iter().any(|(n, _)| n == f.field) {
+            self.fields.push((f.field.to_owned(), f.message.clone()));
+        }
+        self.summary.push(f.message.clone());
+    }
+
+    /// The problems of list item `n`.
+    pub fn item(&self, n: &usize) -> Vec<&str> {
+        self.items
+            .iter()
+            .filter(|(i, _)| i == n)
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
     pub fn from_fields(fields: &[FieldError]) -> FormErrors {
         let mut out = FormErrors::default();
         for f in fields {
-            let name = f.field;
-            if !out.fields.iter().any(|(n, _)| n == name) {
-                out.fields.push((name.to_owned(), f.message.clone()));
-            }
-            out.summary.push(f.message.clone());
+            out.add(f);
         }
         out
     }
@@ -530,8 +679,8 @@ impl FormErrors {
     /// A problem with the form as a whole.
     pub fn message(msg: &str) -> FormErrors {
         FormErrors {
-            fields: Vec::new(),
             summary: vec![msg.to_owned()],
+            ..Default::default()
         }
     }
 

@@ -9,7 +9,7 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 use zhiyuan_app::network::OrgFilter;
-use zhiyuan_app::people::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::people::{ContactInput, MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
 use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
@@ -36,6 +36,8 @@ pub(crate) struct VolunteerForm {
     pub availability: String,
     pub team_id: String,
     pub password: String,
+    /// `1`: show my full name on the honor roll (the volunteer's own form only).
+    pub public_name: String,
 }
 
 /// A coordinate as typed: blank is none; text that is not a number becomes NaN, which the
@@ -93,6 +95,8 @@ pub(crate) struct VolunteerFormView {
     pub with_password: bool,
     pub teams: Option<Vec<Choice>>,
     pub team_required: bool,
+    /// Changing a registered volunteer: name and resident ID are shown, not asked.
+    pub editing: bool,
 }
 
 /// Residence choices grouped by district, limited to a region prefix when given.
@@ -189,6 +193,7 @@ async fn form_view(
         with_password: admin.is_none(),
         teams,
         team_required: admin.is_some_and(|c| matches!(c.scope, Scope::Team { .. })),
+        editing: false,
         form: VolunteerForm {
             password: String::new(),
             ..form
@@ -329,6 +334,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
 #[serde(default)]
 pub(crate) struct DetailQuery {
     created: String,
+    updated: String,
 }
 
 #[derive(Template)]
@@ -338,7 +344,9 @@ struct DetailPage {
     v: VolunteerView,
     memberships: Vec<MembershipView>,
     created: bool,
+    updated: bool,
     is_self: bool,
+    may_edit: bool,
 }
 
 pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DetailQuery>) -> PageResult {
@@ -356,6 +364,12 @@ pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Det
         .memberships_of(caller, id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let may_edit = ctx
+        .app
+        .people()
+        .may_edit(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(render(
         StatusCode::OK,
         &DetailPage {
@@ -364,8 +378,115 @@ pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Det
             v,
             memberships,
             created: !q.created.is_empty(),
+            updated: !q.updated.is_empty(),
+            may_edit,
         },
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 修改信息: the volunteer, or an administrator who sees them, keeps the details up to date
+
+#[derive(Template)]
+#[template(path = "volunteer_edit.html")]
+struct EditPage {
+    nav: Nav,
+    v: VolunteerView,
+    vf: VolunteerFormView,
+    /// Where the page leads back to: 我的 for the volunteer, the record for an administrator.
+    back: String,
+    is_self: bool,
+}
+
+async fn edit_page(ctx: &Ctx, id: i64, form: Option<VolunteerForm>, errors: FormErrors) -> PageResult {
+    let caller = ctx.require_login()?;
+    let people = ctx.app.people();
+    let v = people.volunteer(caller, id).await.map_err(|e| ctx.fail(e))?;
+    if !people.may_edit(caller, id).await.map_err(|e| ctx.fail(e))? {
+        return Err(ctx.fail(AppError::Forbidden));
+    }
+    let form = form.unwrap_or_else(|| VolunteerForm {
+        // a number shown masked is not filled in: left blank, it stays
+        phone: if v.phone_masked {
+            String::new()
+        } else {
+            v.phone.clone()
+        },
+        region_code: v.region_code.clone(),
+        skills: v.skills.join("、"),
+        categories: v.categories.iter().map(|c| c.code.clone()).collect(),
+        lat: v.lat.map(|x| x.to_string()).unwrap_or_default(),
+        lon: v.lon.map(|x| x.to_string()).unwrap_or_default(),
+        availability: v.availability.clone(),
+        public_name: if v.public_name { "1".into() } else { String::new() },
+        ..Default::default()
+    });
+    let is_self = caller.volunteer_id == Some(id);
+    let status = if errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut vf = form_view(&ctx.app, form, errors, None)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    vf.editing = true;
+    vf.with_password = false;
+    let nav = if status == StatusCode::OK {
+        ctx.nav()
+    } else {
+        ctx.nav().at(format!("/volunteers/{id}/edit"))
+    };
+    Ok(render(
+        status,
+        &EditPage {
+            nav,
+            back: if is_self {
+                "/me".into()
+            } else {
+                format!("/volunteers/{id}")
+            },
+            is_self,
+            v,
+            vf,
+        },
+    ))
+}
+
+pub(crate) async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    edit_page(&ctx, id, None, FormErrors::default()).await
+}
+
+/// 修改我的信息: the volunteer's own record.
+pub(crate) async fn edit_mine(ctx: Ctx) -> PageResult {
+    let caller = ctx.require_login()?;
+    match caller.volunteer_id {
+        Some(id) => edit_page(&ctx, id, None, FormErrors::default()).await,
+        None => Ok(see_other("/me")),
+    }
+}
+
+pub(crate) async fn update(ctx: Ctx, Path(id): Path<String>, Form(form): Form<VolunteerForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let id = parse_id(&ctx, &id)?;
+    let input = ContactInput {
+        phone: form.phone.clone(),
+        region_code: form.region_code.trim().to_owned(),
+        skills: vec![form.skills.clone()],
+        categories: form.categories.clone(),
+        lat: coordinate(&form.lat),
+        lon: coordinate(&form.lon),
+        availability: form.availability.clone(),
+        // the consent is the volunteer's own: an administrator's form does not carry it
+        public_name: (caller.volunteer_id == Some(id)).then_some(!form.public_name.is_empty()),
+    };
+    match ctx.app.people().update_contact(caller, id, &input).await {
+        Ok(_) if caller.volunteer_id == Some(id) => Ok(see_other("/me?updated=1")),
+        Ok(_) => Ok(see_other(&format!("/volunteers/{id}?updated=1"))),
+        Err(e) if is_input_error(&e) => edit_page(&ctx, id, Some(form), FormErrors::from_app(&e)).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
@@ -373,4 +494,6 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/volunteers", get(list))
         .route("/volunteers/new", get(new_form).post(create))
         .route("/volunteers/{id}", get(detail))
+        .route("/volunteers/{id}/edit", get(edit_form).post(update))
+        .route("/me/edit", get(edit_mine))
 }

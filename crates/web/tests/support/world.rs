@@ -230,3 +230,47 @@ pub async fn build(t: &TestApp) -> World {
         v_self_id,
     }
 }
+
+/// An order the resident placed at 建外 (`PLACE`), starting in 3 hours, dispatched by the 建外
+/// site to the self-registered volunteer, who accepted it.
+pub struct AcceptedOrder {
+    pub id: i64,
+    pub offer: i64,
+}
+
+pub const PLACE: &str = "110105001001";
+
+pub async fn accepted_order(t: &TestApp, w: &World) -> AcceptedOrder {
+    let menu = t.get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;
+    let item = menu.body["items"][0]["id"].as_i64().unwrap();
+    let at = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
+    let o = t
+        .post(
+            "/api/v1/orders",
+            Some(&w.resident),
+            json!({"item_id": item, "region_code": PLACE, "address": "建外测试社区3号楼", "lat": 39.9087,
+                "lon": 116.45, "window_start": at(3), "window_end": at(5), "people": 1,
+                "contact_name": "张大妈", "contact_phone": "13800138000"}),
+        )
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    let id = o.body["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{id}/dispatch"),
+            Some(&w.jw_site_admin),
+            json!({"target": "volunteers", "volunteer_ids": [w.v_self]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let offer = r.body["offers"][0]["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/order-offers/{offer}/accept"),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    AcceptedOrder { id, offer }
+}

@@ -34,6 +34,7 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/checkin", get(projects::checkin_form).post(projects::checkin))
         .route("/records/entry", get(records::entry_form).post(records::enter))
         .route("/records/pending", get(records::pending))
+        .route("/records/bulk", post(records::bulk))
         .route("/records/{id}", get(records::history))
         .route("/records/{id}/confirm", post(records::confirm))
         .route("/records/{id}/reject", post(records::reject))

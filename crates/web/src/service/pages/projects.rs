@@ -371,11 +371,18 @@ impl ProjectForm {
             .collect()
     }
 
-    fn input(&self) -> ProjectInput {
-        let shifts = self
-            .rows()
+    /// The rows that hold a shift (a row with neither time is left out), by their numbers.
+    fn filled_rows(&self) -> Vec<ShiftRowForm> {
+        self.rows()
             .into_iter()
             .filter(|r| !(r.start.trim().is_empty() && r.end.trim().is_empty()))
+            .collect()
+    }
+
+    fn input(&self) -> ProjectInput {
+        let shifts = self
+            .filled_rows()
+            .iter()
             .map(|r| shift_input(&r.start, &r.end, &r.headcount, &r.skills, &r.min_age))
             .collect();
         ProjectInput {
@@ -466,7 +473,10 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<ProjectForm>) -> PageResul
                     "forbidden",
                     "所选组织单位不在您的管理范围内",
                 )]),
-                _ => FormErrors::from_app(&e),
+                _ => {
+                    let rows: Vec<usize> = form.filled_rows().iter().map(|r| r.n).collect();
+                    FormErrors::from_app_items(&e, "班次", &rows)
+                }
             };
             let page = new_page(&ctx, caller, form, errors)
                 .await
@@ -936,7 +946,8 @@ async fn roster_with_error(ctx: &Ctx, caller: &Caller, shift: &str, e: AppError)
     match shift.trim().parse::<i64>() {
         Ok(shift_id) if shift_id > 0 => {
             let status = form_status(&e);
-            let page = roster_page(ctx, caller, shift_id, None, Some(e.to_string())).await?;
+            let mut page = roster_page(ctx, caller, shift_id, None, Some(e.to_string())).await?;
+            page.nav = page.nav.at(format!("/shifts/{shift_id}/roster"));
             Ok(render(status, &page))
         }
         _ => Err(ctx.fail(e)),

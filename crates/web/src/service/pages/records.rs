@@ -312,6 +312,15 @@ struct PendingPage {
     items: Vec<NamedRecord>,
     notice: Option<String>,
     error: Option<String>,
+    /// The bulk form as sent (shown again when refused): its reason and ticked records.
+    reason: String,
+    ticked: Vec<i64>,
+}
+
+impl PendingPage {
+    fn is_ticked(&self, id: &i64) -> bool {
+        self.ticked.contains(id)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -320,12 +329,7 @@ pub(crate) struct DoneQuery {
     done: String,
 }
 
-async fn pending_page(
-    ctx: &Ctx,
-    caller: &Caller,
-    notice: Option<String>,
-    error: Option<String>,
-) -> PageResult {
+async fn pending_page_data(ctx: &Ctx, caller: &Caller) -> Result<PendingPage, axum::response::Response> {
     let records = ctx
         .app
         .service()
@@ -333,20 +337,31 @@ async fn pending_page(
         .await
         .map_err(|e| ctx.fail(e))?;
     let names = names(&ctx.app, caller, &records).await;
+    Ok(PendingPage {
+        nav: ctx.nav(),
+        items: named(records, &names),
+        notice: None,
+        error: None,
+        reason: String::new(),
+        ticked: Vec::new(),
+    })
+}
+
+async fn pending_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    notice: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let mut page = pending_page_data(ctx, caller).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    Ok(render(
-        status,
-        &PendingPage {
-            nav: ctx.nav(),
-            items: named(records, &names),
-            notice,
-            error,
-        },
-    ))
+    page.notice = notice;
+    page.error = error;
+    Ok(render(status, &page))
 }
 
 pub(crate) async fn pending(ctx: Ctx, Query(q): Query<DoneQuery>) -> PageResult {
@@ -391,6 +406,58 @@ async fn decide(ctx: Ctx, id: String, f: DecideForm, confirm: bool) -> PageResul
             } else {
                 pending_page(&ctx, caller, None, Some(e.to_string())).await
             }
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct BulkForm {
+    /// The ticked records.
+    ids: Vec<String>,
+    /// `confirm` or `reject`: which button was pressed.
+    action: String,
+    reason: String,
+}
+
+/// 确认所选 / 驳回所选 on 待确认记录.
+pub(crate) async fn bulk(ctx: Ctx, Form(f): Form<BulkForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let ids: Vec<i64> = f.ids.iter().filter_map(|s| s.trim().parse().ok()).collect();
+    let confirm = f.action != "reject";
+    match ctx
+        .app
+        .service()
+        .decide_records(caller, &ids, confirm, &f.reason)
+        .await
+    {
+        Ok(d) => {
+            let verb = if confirm { "确认" } else { "驳回" };
+            let mut notice = format!("已{verb} {} 条服务记录。", d.decided.len());
+            if !d.refused.is_empty() {
+                notice.push_str(&format!(
+                    "另有 {} 条未处理：{}",
+                    d.refused.len(),
+                    d.refused
+                        .iter()
+                        .map(|r| format!("#{} {}", r.id, r.message))
+                        .collect::<Vec<_>>()
+                        .join("；")
+                ));
+            }
+            let mut page = pending_page_data(&ctx, caller).await?;
+            page.nav = page.nav.at("/records/pending");
+            page.notice = Some(notice);
+            ok(&page)
+        }
+        Err(e) if is_input_error(&e) => {
+            let mut page = pending_page_data(&ctx, caller).await?;
+            page.nav = page.nav.at("/records/pending");
+            page.error = Some(e.to_string());
+            page.reason = f.reason;
+            page.ticked = ids;
+            Ok(render(form_status(&e), &page))
         }
         Err(e) => Err(ctx.fail(e)),
     }
