@@ -212,7 +212,49 @@ async fn everyone_changes_their_own_password(t: TestApp) {
     assert_eq!(log_in(&t, "teama", "newpass2026").await.1, 303);
 }
 
+/// 平台账号 未开通: the team's admin opens a login for a volunteer they registered; the
+/// volunteer logs in with their phone and the temporary password; a second opening is refused
+/// on the record's page.
+async fn a_registered_volunteer_is_given_a_login(t: TestApp) {
+    let w = world::build(&t).await;
+    let team = page_session(&t, "teama").await;
+    let (_, html) = page(&team, &t, &format!("/volunteers/{}", w.v_a)).await;
+    assert!(html.contains("id=\"open-account\""), "{html}");
+    let open = || team.post(t.url(&format!("/volunteers/{}/account", w.v_a))).send();
+    let r = open().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let grab = |id: &str| {
+        let at = html.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
+        html[at..].split('<').next().unwrap().to_owned()
+    };
+    let (username, temporary) = (grab("opened-username"), grab("temporary-password"));
+    assert!(html.contains(&format!("data-page-url=\"/volunteers/{}\"", w.v_a)));
+    let (_, s, _) = log_in(&t, &username, &temporary).await;
+    assert_eq!(s, 303, "the volunteer logs in with {username}");
+    let r = open().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("已开通平台账号"));
+    // an office that does not see the volunteer may not
+    let hd = page_session(&t, "haidian").await;
+    // its own volunteer has the same phone as 王建国 in this world: that login name is taken
+    let r = hd
+        .post(t.url(&format!("/volunteers/{}/account", w.v_b)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("已是其他账号的登录名"));
+    let r = hd
+        .post(t.url(&format!("/volunteers/{}/account", w.v_a)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "but not for 朝阳's");
+}
+
 both_backends!(
+    a_registered_volunteer_is_given_a_login,
     an_office_runs_the_accounts_below_it,
     a_team_admin_cannot_hand_out_a_site,
     everyone_changes_their_own_password

@@ -527,6 +527,85 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         )
         .await;
     a.expect(weak, 422, "a weak password");
+    a.ok_post(
+        "/api/v1/accounts",
+        cy,
+        json!({"username": "docpw", "password": "abc12345", "display_name": "文档改密", "role": "team_admin",
+               "scope_org_id": w.team_a}),
+        201,
+    )
+    .await;
+    let listed = a.ok_get("/api/v1/accounts", cy).await;
+    let docteam = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["username"] == "docteam"))
+        .and_then(|x| x["id"].as_i64())
+        .expect("docteam listed");
+    a.ok_post(&format!("/api/v1/accounts/{docteam}/disable"), cy, json!({}), 200)
+        .await;
+    a.ok_post(&format!("/api/v1/accounts/{docteam}/enable"), cy, json!({}), 200)
+        .await;
+    a.ok_post(
+        &format!("/api/v1/accounts/{docteam}/reset-password"),
+        cy,
+        json!({}),
+        200,
+    )
+    .await;
+    let pw = a
+        .ok_post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "docpw", "password": "abc12345"}),
+            200,
+        )
+        .await;
+    let pw_token = pw["token"].as_str().unwrap().to_owned();
+    let changed = a
+        .post(
+            "/api/v1/me/password",
+            Some(pw_token.as_str()),
+            json!({"current_password": "abc12345", "new_password": "abc12345x"}),
+        )
+        .await;
+    a.expect(changed, 204, "a changed password");
+    let opened = a
+        .post(
+            &format!("/api/v1/volunteers/{}/account", id(&v_new)),
+            cy,
+            json!({}),
+        )
+        .await;
+    a.expect(opened, 201, "a login opened for a registered volunteer");
+    let mine = a
+        .ok_get(
+            &format!("/api/v1/volunteers/{}", w.v_self),
+            Some(w.volunteer.as_str()),
+        )
+        .await;
+    let contact = a
+        .send(
+            "put",
+            &format!("/api/v1/volunteers/{}/contact", w.v_self),
+            Some(w.volunteer.as_str()),
+            &[],
+            Some((
+                "application/json",
+                json!({"phone": "", "region_code": mine["region_code"], "skills": ["急救"],
+                       "categories": ["education"], "availability": "周末 9-12", "public_name": true})
+                .to_string()
+                .into_bytes(),
+            )),
+        )
+        .await;
+    a.expect(contact, 200, "a volunteer's own details changed");
+    a.ok_post(
+        "/api/v1/records/decide",
+        team,
+        json!({"ids": [987654321], "confirm": true}),
+        200,
+    )
+    .await;
     a.ok_get("/api/v1/audit?entity_type=volunteer&per_page=200", city)
         .await;
 
@@ -885,6 +964,7 @@ async fn every_operation_answers_as_documented(t: TestApp) {
     let nid = notices["items"][0]["id"].as_i64().expect("a notice");
     let read = a.post_empty(&format!("/api/v1/notices/{nid}/read"), jw).await;
     a.expect(read, 204, "marking a notice read");
+    a.ok_post("/api/v1/notices/read-all", jw, json!({}), 200).await;
 
     // Idempotency-Key: a replay, and the same key for another request
     let keyed = |body: Value| Some(("application/json", body.to_string().into_bytes()));

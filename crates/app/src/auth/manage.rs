@@ -203,6 +203,13 @@ pub struct PasswordReset {
     pub temporary_password: String,
 }
 
+/// A volunteer's new login: their phone number and a temporary password, shown once.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct VolunteerLogin {
+    pub username: String,
+    pub temporary_password: String,
+}
+
 /// A temporary password: 12 characters from an alphabet without look-alikes, with a digit.
 fn temporary_password() -> String {
     use rand::Rng;
@@ -459,5 +466,84 @@ impl Auth<'_> {
         tx.after_commit(crate::work::AfterCommit::ForgetCallers);
         tx.commit(self).await?;
         Ok(())
+    }
+
+    /// 开通平台账号: a volunteer registered by an administrator gets a login — their phone
+    /// number, with a temporary password shown once to the administrator to hand over.
+    pub async fn open_volunteer_account(
+        &self,
+        caller: &Caller,
+        volunteer_id: i64,
+    ) -> AppResult<VolunteerLogin> {
+        caller.require_admin()?;
+        if !self.people().may_edit(caller, volunteer_id).await? {
+            return Err(AppError::Forbidden);
+        }
+        let v = {
+            let mut conn = self.conn().await?;
+            zhiyuan_store::people::volunteers::get(&mut conn, volunteer_id)
+                .await?
+                .ok_or(AppError::NotFound("志愿者"))?
+        };
+        if v.account_id.is_some() {
+            return Err(AppError::Conflict {
+                code: "account_exists",
+                field: None,
+                message: "该志愿者已开通平台账号".into(),
+            });
+        }
+        let taken = || AppError::Conflict {
+            code: "phone_taken",
+            field: None,
+            message: "该志愿者的手机号码已是其他账号的登录名，请先修改其手机号码".into(),
+        };
+        let temporary = temporary_password();
+        let hash = self.hash_password_bounded(&temporary).await?;
+        let mut tx = self.begin().await?;
+        if accounts::by_username(&mut tx, &v.phone).await?.is_some() {
+            return Err(taken());
+        }
+        let id = accounts::insert(
+            &mut tx,
+            &accounts::NewAccount {
+                username: v.phone.clone(),
+                password_hash: hash,
+                display_name: v.name.clone(),
+                role: Role::Volunteer.as_str().to_owned(),
+                scope_region: None,
+                scope_site_id: None,
+                scope_org_id: None,
+                volunteer_id: Some(volunteer_id),
+            },
+        )
+        .await
+        .map_err(|e| match on_unique(e, "phone_taken", None, "") {
+            AppError::Conflict { .. } => taken(),
+            other => other,
+        })?;
+        zhiyuan_store::people::volunteers::set_account(&mut tx, volunteer_id, id).await?;
+        let masked = zhiyuan_domain::phone::Phone::parse(&v.phone)
+            .map(|p| p.masked())
+            .unwrap_or_default();
+        tx.audit(NewAudit {
+            actor_id: Some(caller.account_id),
+            actor_name: caller.display_name.clone(),
+            action: AuditAction::AccountOpenVolunteer,
+            entity_id: id.to_string(),
+            region_code: Some(v.region_code.clone()),
+            org_path: match &caller.scope {
+                Scope::Team { path, .. } => Some(path.clone()),
+                _ => None,
+            },
+            before: None,
+            after: Some(serde_json::json!({"username": masked, "display_name": v.name,
+                "role": Role::Volunteer.as_str()})),
+        })
+        .await?;
+        tx.commit(self).await?;
+        Ok(VolunteerLogin {
+            username: v.phone,
+            temporary_password: temporary,
+        })
     }
 }

@@ -70,6 +70,7 @@ pub enum AuditAction {
     AccountEnable,
     AccountPasswordReset,
     AccountPasswordChange,
+    AccountOpenVolunteer,
     ProjectCreate,
     ProjectStatus,
     ShiftCreate,
@@ -115,6 +116,7 @@ string_enum!(AuditAction {
     AccountEnable => "account.enable",
     AccountPasswordReset => "account.password_reset",
     AccountPasswordChange => "account.password_change",
+    AccountOpenVolunteer => "account.open_volunteer",
     ProjectCreate => "project.create",
     ProjectStatus => "project.status",
     ShiftCreate => "shift.create",
@@ -156,9 +158,12 @@ impl AuditAction {
             MembershipRequest | MembershipApprove | MembershipDecline => Entity::Membership,
             SiteCreate | MenuCustomize => Entity::Site,
             OrgCreate => Entity::Organization,
-            AccountCreate | AccountDisable | AccountEnable | AccountPasswordReset | AccountPasswordChange => {
-                Entity::Account
-            }
+            AccountCreate
+            | AccountDisable
+            | AccountEnable
+            | AccountPasswordReset
+            | AccountPasswordChange
+            | AccountOpenVolunteer => Entity::Account,
             // a shift is recorded against its project
             ProjectCreate | ProjectStatus | ShiftCreate => Entity::Project,
             SignUpCreate | SignUpApprove | SignUpDecline | SignUpPromote | SignUpCancel | CheckIn
@@ -190,6 +195,7 @@ impl AuditAction {
             AccountEnable => "启用账号",
             AccountPasswordReset => "重置密码",
             AccountPasswordChange => "修改密码",
+            AccountOpenVolunteer => "为志愿者开通账号",
             ProjectCreate => "发布项目",
             ProjectStatus => "变更项目状态",
             ShiftCreate => "新增班次",

@@ -1,3 +1,4 @@
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
@@ -6,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiyuan_app::auth::manage::{AccountInput, AccountView};
+use zhiyuan_app::auth::manage::{AccountInput, AccountView, AdminAccountView, PasswordReset};
 use zhiyuan_app::people::VolunteerView;
 use zhiyuan_app::Caller;
 
@@ -100,10 +101,83 @@ pub async fn create_account(
     ))
 }
 
+/// The administrators' accounts the caller oversees, with their last login.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AdminAccountView>), (status = 403, body = ErrorBody)))]
+pub async fn list_accounts(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+) -> ApiResult<Json<Vec<AdminAccountView>>> {
+    Ok(Json(s.app.auth().admin_accounts(&c).await?))
+}
+
+/// 停用: disable an account the caller manages; its sessions end at once.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/disable", tag = "admin", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = AdminAccountView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn disable_account(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AdminAccountView>> {
+    Ok(Json(s.app.auth().set_account_disabled(&c, id, true).await?))
+}
+
+/// 启用: enable a disabled account the caller manages.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/enable", tag = "admin", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = AdminAccountView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn enable_account(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AdminAccountView>> {
+    Ok(Json(s.app.auth().set_account_disabled(&c, id, false).await?))
+}
+
+/// 重置密码: a temporary password for an account the caller manages, in this answer only.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/reset-password", tag = "admin", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = PasswordReset), (status = 404, body = ErrorBody)))]
+pub async fn reset_password(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PasswordReset>> {
+    Ok(Json(s.app.auth().reset_password(&c, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// 修改密码: the caller's own, giving the current one; the account's other sessions end.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
+    security(("bearer" = [])), responses((status = 204, description = "Changed")))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let token = token_of(&headers);
+    s.app
+        .auth()
+        .change_password(&c, &input.current_password, &input.new_password, token.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(logout_everywhere))
         .routes(routes!(me))
-        .routes(routes!(create_account))
+        .routes(routes!(create_account, list_accounts))
+        .routes(routes!(disable_account))
+        .routes(routes!(enable_account))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_password))
 }

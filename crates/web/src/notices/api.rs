@@ -12,7 +12,9 @@ use crate::extract::ApiCaller;
 use crate::AppState;
 
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(notices)).routes(routes!(read_notice))
+    r.routes(routes!(notices))
+        .routes(routes!(read_notice))
+        .routes(routes!(read_all))
 }
 
 /// The caller's notices (通报), newest first, with the unread count.
@@ -20,6 +22,21 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     responses((status = 200, body = NoticeList)))]
 pub async fn notices(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<NoticeList>> {
     Ok(Json(s.app.notices().notices(&c).await?))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReadAll {
+    /// How many notices were unread.
+    pub read: u64,
+}
+
+/// 全部标为已读: mark every notice of the caller read.
+#[utoipa::path(post, path = "/api/v1/notices/read-all", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = ReadAll)))]
+pub async fn read_all(State(s): State<AppState>, ApiCaller(c): ApiCaller) -> ApiResult<Json<ReadAll>> {
+    Ok(Json(ReadAll {
+        read: s.app.notices().read_all(&c).await?,
+    }))
 }
 
 /// Mark one of the caller's notices read.

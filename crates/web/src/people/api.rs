@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiyuan_app::people::{MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::auth::manage::VolunteerLogin;
+use zhiyuan_app::people::{ContactInput, MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
 use zhiyuan_domain::auth::MembershipStatus;
 
 use crate::api::{CursorPage, Seeking};
@@ -92,6 +93,38 @@ pub async fn get_volunteer(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<VolunteerView>> {
     Ok(Json(s.app.people().volunteer(&c, id).await?))
+}
+
+/// 修改信息: the volunteer's contact details, residence, skills, categories, place and
+/// availability, by the volunteer or an administrator who sees them. A blank phone keeps it.
+#[utoipa::path(put, path = "/api/v1/volunteers/{id}/contact", tag = "volunteers", params(("id" = i64, Path)),
+    request_body = ContactInput, security(("bearer" = [])),
+    responses((status = 200, body = VolunteerView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn update_contact(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> ApiResult<Json<VolunteerView>> {
+    Ok(Json(s.app.people().update_contact(&c, id, &input).await?))
+}
+
+/// 开通平台账号: a login for a volunteer registered by an administrator — their phone number
+/// and a temporary password, in this answer only.
+#[utoipa::path(post, path = "/api/v1/volunteers/{id}/account", tag = "volunteers", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 201, body = VolunteerLogin), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn open_account(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<VolunteerLogin>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.auth().open_volunteer_account(&c, id).await?),
+    ))
 }
 
 /// A volunteer's teams and requests.
@@ -216,6 +249,8 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(request_join))
         .routes(routes!(list_volunteers, create_volunteer))
         .routes(routes!(get_volunteer))
+        .routes(routes!(update_contact))
+        .routes(routes!(open_account))
         .routes(routes!(volunteer_memberships))
         .routes(routes!(pending_requests))
         .routes(routes!(approve_request))

@@ -4,10 +4,11 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
+use zhiyuan_app::auth::manage::VolunteerLogin;
 use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::people::{ContactInput, MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
 use zhiyuan_app::PageRequest;
@@ -347,41 +348,60 @@ struct DetailPage {
     updated: bool,
     is_self: bool,
     may_edit: bool,
+    /// An administrator may open a login for this volunteer (平台账号 未开通).
+    may_open: bool,
+    /// The login just opened, shown once.
+    opened: Option<VolunteerLogin>,
+    refused: Option<String>,
+}
+
+async fn detail_page(ctx: &Ctx, id: i64) -> Result<DetailPage, axum::response::Response> {
+    let caller = ctx.require_login()?;
+    let people = ctx.app.people();
+    let v = people.volunteer(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let memberships = people.memberships_of(caller, id).await.map_err(|e| ctx.fail(e))?;
+    let may_edit = people.may_edit(caller, id).await.map_err(|e| ctx.fail(e))?;
+    Ok(DetailPage {
+        nav: ctx.nav(),
+        is_self: caller.volunteer_id == Some(v.id),
+        may_open: may_edit && caller.is_admin() && !v.has_account,
+        v,
+        memberships,
+        created: false,
+        updated: false,
+        may_edit,
+        opened: None,
+        refused: None,
+    })
 }
 
 pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<DetailQuery>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let mut page = detail_page(&ctx, id).await?;
+    page.created = !q.created.is_empty();
+    page.updated = !q.updated.is_empty();
+    ok(&page)
+}
+
+/// 开通平台账号: the login is shown on this answer only; the page stands for the record.
+pub(crate) async fn open_account(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     let caller = ctx.require_login()?;
     let id = parse_id(&ctx, &id)?;
-    let v = ctx
-        .app
-        .people()
-        .volunteer(caller, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let memberships = ctx
-        .app
-        .people()
-        .memberships_of(caller, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let may_edit = ctx
-        .app
-        .people()
-        .may_edit(caller, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(render(
-        StatusCode::OK,
-        &DetailPage {
-            nav: ctx.nav(),
-            is_self: caller.volunteer_id == Some(v.id),
-            v,
-            memberships,
-            created: !q.created.is_empty(),
-            updated: !q.updated.is_empty(),
-            may_edit,
-        },
-    ))
+    match ctx.app.auth().open_volunteer_account(caller, id).await {
+        Ok(login) => {
+            let mut page = detail_page(&ctx, id).await?;
+            page.nav = page.nav.at(format!("/volunteers/{id}"));
+            page.opened = Some(login);
+            ok(&page)
+        }
+        Err(e) if is_input_error(&e) => {
+            let mut page = detail_page(&ctx, id).await?;
+            page.nav = page.nav.at(format!("/volunteers/{id}"));
+            page.refused = Some(e.to_string());
+            Ok(render(form_status(&e), &page))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,5 +515,6 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/volunteers/new", get(new_form).post(create))
         .route("/volunteers/{id}", get(detail))
         .route("/volunteers/{id}/edit", get(edit_form).post(update))
+        .route("/volunteers/{id}/account", post(open_account))
         .route("/me/edit", get(edit_mine))
 }

@@ -13,7 +13,7 @@ use zhiyuan_app::service::certificates::{CertificateRequest, CertificateView, Ve
 use zhiyuan_app::service::projects::ProjectFilter;
 use zhiyuan_app::service::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
 use zhiyuan_app::service::records::{
-    Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry,
+    BulkDecision, Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry,
 };
 
 use crate::api::{query_enums, CursorPage, PageOf, Paging, Seeking};
@@ -448,6 +448,34 @@ pub struct ReasonInput {
     pub reason: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BulkDecide {
+    /// The pending records to decide (at most 200).
+    pub ids: Vec<i64>,
+    /// `true` confirms them, `false` rejects them with `reason`.
+    pub confirm: bool,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: String,
+}
+
+/// 批量确认 / 批量驳回: many pending records at once, each decided on its own; the answer
+/// lists those decided and why the others were not.
+#[utoipa::path(post, path = "/api/v1/records/decide", tag = "records", request_body = BulkDecide, security(("bearer" = [])),
+    responses((status = 200, body = BulkDecision)))]
+pub async fn decide_records(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    ApiJson(input): ApiJson<BulkDecide>,
+) -> ApiResult<Json<BulkDecision>> {
+    Ok(Json(
+        s.app
+            .service()
+            .decide_records(&c, &input.ids, input.confirm, &input.reason)
+            .await?,
+    ))
+}
+
 /// Confirm a pending record (a new version).
 #[utoipa::path(post, path = "/api/v1/records/{id}/confirm", tag = "records", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = RecordView), (status = 404, body = ErrorBody)))]
@@ -657,6 +685,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(team_entry))
         .routes(routes!(declare))
         .routes(routes!(pending_records))
+        .routes(routes!(decide_records))
         .routes(routes!(confirm_record))
         .routes(routes!(reject_record))
         .routes(routes!(correct_record))
