@@ -91,3 +91,19 @@
     for (var i = 0; i < ticks.length; i++) ticks[i].checked = all.checked;
   });
 })();
+
+// A form that asks before it acts (停用): data-confirm holds the question.
+(function () {
+  var forms = document.querySelectorAll("form[data-confirm]");
+  for (var i = 0; i < forms.length; i++) {
+    forms[i].addEventListener("submit", function (e) {
+      if (!window.confirm(this.getAttribute("data-confirm"))) e.preventDefault();
+    });
+  }
+})();
+
+// The back button may show a page kept from before an action (a record still pending, notices
+// still unread): a page restored from the back/forward cache is loaded again.
+window.addEventListener("pageshow", function (e) {
+  if (e.persisted) window.location.reload();
+});

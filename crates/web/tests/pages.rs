@@ -740,7 +740,54 @@ async fn pending_records_are_decided_in_bulk(t: TestApp) {
     assert_eq!(pending.body.as_array().map(Vec::len), Some(0), "{}", pending.body);
 }
 
+/// A residence recorded finer than the form's list (a community) is a choice on the edit form,
+/// selected, so that saving without touching it keeps it; the audit log names the places.
+async fn editing_keeps_a_community_residence_and_the_log_names_it(t: TestApp) {
+    let w = world::build(&t).await;
+    let v = session(&t, "13700000001").await;
+    let edit = format!("/volunteers/{}/edit", w.v_self);
+    let form = |region: &'static str| {
+        vec![
+            ("phone", "13700000001"),
+            ("region_code", region),
+            ("skills", ""),
+            ("availability", ""),
+        ]
+    };
+    let r = v
+        .post(t.url(&edit))
+        .form(&form("110105001001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&v, &t, "/me/edit").await;
+    assert!(
+        html.contains("<option value=\"110105001001\" selected>建外测试社区</option>"),
+        "the community is offered and selected: {html}"
+    );
+    // the form as shown, saved untouched, keeps it (and a blank one too)
+    let r = v.post(t.url(&edit)).form(&form("")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let me = t
+        .get(&format!("/api/v1/volunteers/{}", w.v_self), Some(&w.volunteer))
+        .await;
+    assert_eq!(me.body["region_code"], "110105001001");
+    let office = session(&t, "chaoyang").await;
+    let (_, html) = page(
+        &office,
+        &t,
+        &format!("/audit?entity=volunteer&entity_id={}", w.v_self),
+    )
+    .await;
+    assert!(
+        html.contains("<th scope=\"row\">所在地区</th><td>建外街道</td><td>建外测试社区</td>"),
+        "{html}"
+    );
+}
+
 both_backends!(
+    editing_keeps_a_community_residence_and_the_log_names_it,
     pending_records_are_decided_in_bulk,
     a_volunteer_keeps_their_details_up_to_date,
     the_audit_log_names_objects_and_tables_changes_in_chinese,

@@ -42,6 +42,8 @@ fn code_label(entity: Option<Entity>, key: &str, code: &str) -> Option<&'static 
 /// One field of an audit entry's snapshot that a write set or changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldChange {
+    /// The snapshot's field (`status`, `region_code` …).
+    pub key: String,
     /// The field's Chinese name.
     pub label: String,
     /// The value before, as shown; none when the entry has no before (a creation) or lacked it.
@@ -60,17 +62,13 @@ const FIELDS: &[(&str, &str)] = &[
     ("address", "地址"),
     ("lat", "纬度"),
     ("lon", "经度"),
-    ("region_code", "行政区划代码"),
+    ("region_code", "所在地区"),
     ("region_name", "所在地区"),
     ("level", "层级"),
     ("kind", "类型"),
-    ("parent_id", "上级编号"),
-    ("site_id", "阵地编号"),
     ("site_name", "所属阵地"),
-    ("organization_id", "组织单位编号"),
     ("organization_name", "组织单位"),
     ("organizer_name", "组织单位"),
-    ("team_id", "队伍编号"),
     ("member_count", "成员人数"),
     ("phone", "手机号码"),
     ("phone_masked", "手机号码"),
@@ -89,17 +87,13 @@ const FIELDS: &[(&str, &str)] = &[
     ("required_skills", "技能要求"),
     ("approved", "已通过人数"),
     ("waitlisted", "候补人数"),
-    ("project_id", "项目编号"),
     ("project_title", "项目"),
-    ("shift_id", "班次编号"),
-    ("sign_up_id", "报名编号"),
     ("signed_up_at", "报名时间"),
     ("decided_at", "处理时间"),
     ("checkin_at", "签到时间"),
     ("checkout_at", "签退时间"),
     ("checkin_method", "签到方式"),
     ("checkout_method", "签退方式"),
-    ("volunteer_id", "志愿者编号（内部）"),
     ("volunteer_name", "志愿者"),
     ("volunteer_no", "志愿者编号"),
     ("resident_id_masked", "证件号码"),
@@ -126,7 +120,6 @@ const FIELDS: &[(&str, &str)] = &[
     ("reason", "原因"),
     ("reject_reason", "驳回原因"),
     ("cancel_reason", "取消原因"),
-    ("version", "版本"),
     ("supersedes", "更正的记录"),
     ("certificate_no", "证明编号"),
     ("issued_on", "出具日期"),
@@ -135,7 +128,6 @@ const FIELDS: &[(&str, &str)] = &[
     ("period_from", "起始日期"),
     ("period_to", "截止日期"),
     ("record_count", "记录条数"),
-    ("item_id", "菜单项编号"),
     ("item_name", "服务项目"),
     ("window_start", "服务开始"),
     ("window_end", "服务结束"),
@@ -164,13 +156,12 @@ const FIELDS: &[(&str, &str)] = &[
     ("body", "正文"),
     ("deadline", "截止时间"),
     ("created_at", "创建时间"),
+    ("public_name", "光荣榜显示全名"),
     ("item", "服务项目"),
     ("by", "接单方"),
     ("target", "派单对象"),
     ("released", "释放的名额"),
     ("records", "服务记录"),
-    ("from_site", "原阵地编号"),
-    ("to_site", "转至阵地编号"),
 ];
 
 /// The Chinese name of a snapshot field; `None` for a field not shown.
@@ -212,6 +203,11 @@ fn shown(v: &Value) -> String {
         Value::Null => "—".to_owned(),
         Value::Bool(true) => "是".to_owned(),
         Value::Bool(false) => "否".to_owned(),
+        // coordinates and other fractions: at most 6 decimals
+        Value::Number(n) if n.is_f64() => {
+            let t = format!("{:.6}", n.as_f64().unwrap_or_default());
+            t.trim_end_matches('0').trim_end_matches('.').to_owned()
+        }
         Value::Number(n) => n.to_string(),
         Value::String(s) if s.is_empty() => "—".to_owned(),
         Value::String(s) => s.clone(),
@@ -238,7 +234,7 @@ fn value_of(entity: Option<Entity>, snapshot: &Value, key: &str) -> Option<Strin
         return Some(l.to_owned());
     }
     // service categories are stored as codes, comma-separated
-    if key == "categories" {
+    if key == "categories" || key == "category" {
         if let Some(codes) = v.as_str() {
             let labels: Vec<&str> = codes
                 .split(',')
@@ -287,6 +283,7 @@ pub fn changes(entity: Option<Entity>, before: Option<&Value>, after: Option<&Va
         let (b, a) = (before.map(shown), after.map(shown));
         if (b.is_some() || a.is_some()) && b != a {
             out.push(FieldChange {
+                key: String::new(),
                 label: "内容".to_owned(),
                 before: b,
                 after: a,
@@ -298,8 +295,9 @@ pub fn changes(entity: Option<Entity>, before: Option<&Value>, after: Option<&Va
         let Some(label) = field_label(key) else {
             continue;
         };
-        // `phone` and `phone_masked` both present: one row
-        if key == "phone" && keys_have(before, after, "phone_masked") {
+        // two fields of one meaning (`phone` and `phone_masked`, `region_code` and
+        // `region_name`): one row, the first
+        if out.iter().any(|c: &FieldChange| c.label == label) {
             continue;
         }
         if written.and_then(|w| w.get(key)).is_none() {
@@ -307,12 +305,15 @@ pub fn changes(entity: Option<Entity>, before: Option<&Value>, after: Option<&Va
         }
         let b = before.and_then(|v| value_of(entity, v, key));
         let a = after.and_then(|v| value_of(entity, v, key));
+        // a field absent and a field empty read the same: "—"
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|x| x == "—");
         let changed = match (before.is_some(), after.is_some()) {
-            (true, true) => b != a,
-            _ => true,
+            (true, true) => b != a && !(blank(&b) && blank(&a)),
+            _ => !(blank(&b) && blank(&a)),
         };
-        if changed && (b.is_some() || a.is_some()) {
+        if changed {
             out.push(FieldChange {
+                key: key.to_owned(),
                 label: label.to_owned(),
                 before: b,
                 after: a,
@@ -320,13 +321,6 @@ pub fn changes(entity: Option<Entity>, before: Option<&Value>, after: Option<&Va
         }
     }
     out
-}
-
-fn keys_have(before: Option<&Value>, after: Option<&Value>, key: &str) -> bool {
-    [before, after]
-        .into_iter()
-        .flatten()
-        .any(|v| v.get(key).is_some())
 }
 
 #[cfg(test)]
@@ -341,6 +335,7 @@ mod tests {
         assert_eq!(
             changes(Some(Entity::Project), Some(&before), Some(&after)),
             vec![FieldChange {
+                key: "status".into(),
                 label: "状态".into(),
                 before: Some("招募中".into()),
                 after: Some("已结项".into())

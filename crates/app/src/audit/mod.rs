@@ -83,9 +83,26 @@ impl Audit<'_> {
         caller.require_admin()?;
         let scope = caller.audit_scope()?;
         let mut conn = self.conn().await?;
-        Ok(audit::list(&mut conn, &scope, filter, page)
+        let mut page: Seek<AuditView> = audit::list(&mut conn, &scope, filter, page)
             .await?
-            .map(Into::into))
+            .map(Into::into);
+        // a region is shown by its name (朝阳区建外街道), not its code
+        let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for entry in &mut page.items {
+            for c in entry.changes.iter_mut().filter(|c| c.key == "region_code") {
+                for v in [&mut c.before, &mut c.after].into_iter().flatten() {
+                    if !names.contains_key(v.as_str()) {
+                        let name = zhiyuan_store::network::regions::get(&mut conn, v)
+                            .await?
+                            .map(|r| r.name)
+                            .unwrap_or_else(|| v.clone());
+                        names.insert(v.clone(), name);
+                    }
+                    *v = names[v.as_str()].clone();
+                }
+            }
+        }
+        Ok(page)
     }
 }
 

@@ -594,7 +594,13 @@ impl People<'_> {
             input.phone.as_str()
         };
         let phone = take!(Phone::parse(phone_text));
-        let region = take!(RegionCode::parse(&input.region_code));
+        // left blank: the residence stays
+        let region_text = if input.region_code.trim().is_empty() {
+            row.region_code.as_str()
+        } else {
+            input.region_code.trim()
+        };
+        let region = take!(RegionCode::parse(region_text));
         let skills = take!(parse_skills(&input.skills.join(",")));
         let categories = take!(parse_categories(&input.categories));
         let availability = take!(WeeklyAvailability::parse_spec(&input.availability));
@@ -666,9 +672,15 @@ impl People<'_> {
             }
         }
         let masked = |p: &str| Phone::parse(p).map(|p| p.masked()).unwrap_or_default();
-        let snapshot = |phone: &str, region: &str, skills: &str, categories: &str, availability: &str| {
+        let public = update.public_name.unwrap_or(row.public_name);
+        let snapshot = |phone: &str,
+                        region: &str,
+                        skills: &str,
+                        categories: &str,
+                        availability: &str,
+                        public: bool| {
             serde_json::json!({"name": row.name, "phone": masked(phone), "region_code": region,
-                "skills": skills, "categories": categories, "availability": availability})
+                "skills": skills, "categories": categories, "availability": availability, "public_name": public})
         };
         tx.audit(NewAudit {
             actor_id: Some(caller.account_id),
@@ -687,6 +699,7 @@ impl People<'_> {
                 &row.skills,
                 &row.categories,
                 &row.availability,
+                row.public_name,
             )),
             after: Some(snapshot(
                 &update.phone,
@@ -694,6 +707,7 @@ impl People<'_> {
                 &update.skills,
                 &update.categories,
                 &update.availability,
+                public,
             )),
         })
         .await?;

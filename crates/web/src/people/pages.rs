@@ -450,6 +450,25 @@ async fn edit_page(ctx: &Ctx, id: i64, form: Option<VolunteerForm>, errors: Form
     let mut vf = form_view(&ctx.app, form, errors, None)
         .await
         .map_err(|e| ctx.fail(e))?;
+    // a residence recorded finer than the list (a community) stays a choice, first
+    if !vf
+        .regions
+        .iter()
+        .any(|g| g.options.iter().any(|o| o.value == v.region_code))
+    {
+        let selected = vf.form.region_code.trim() == v.region_code;
+        vf.regions.insert(
+            0,
+            RegionGroup {
+                label: "当前居住地".into(),
+                options: vec![Choice {
+                    value: v.region_code.clone(),
+                    label: v.region_name.clone(),
+                    selected,
+                }],
+            },
+        );
+    }
     vf.editing = true;
     vf.with_password = false;
     let nav = if status == StatusCode::OK {
