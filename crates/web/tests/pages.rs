@@ -727,6 +727,10 @@ async fn pending_records_are_decided_in_bulk(t: TestApp) {
     let html = r.text().await.unwrap();
     assert!(html.contains("请填写驳回原因"));
     assert!(
+        html.contains("id=\"bulk-reason\" maxlength=\"500\" value=\"\" placeholder=\"批量驳回的原因\" aria-invalid=\"true\""),
+        "the reason field is marked: {html}"
+    );
+    assert!(
         html.contains(&format!(
             "value=\"{}\" form=\"bulk\" class=\"bulk-tick\" checked",
             ids[2]
@@ -738,6 +742,9 @@ async fn pending_records_are_decided_in_bulk(t: TestApp) {
     assert!(html.contains("已驳回 1 条服务记录。另有 1 条未处理"), "{html}");
     let pending = t.get("/api/v1/records/pending", Some(&w.team_a_admin)).await;
     assert_eq!(pending.body.as_array().map(Vec::len), Some(0), "{}", pending.body);
+    // the volunteer's home counts the team joined, with nothing waiting
+    let (_, html) = page(&session(&t, "13700000001").await, &t, "/").await;
+    assert!(html.contains("已加入 1 个</dd>"), "{html}");
 }
 
 /// A residence recorded finer than the form's list (a community) is a choice on the edit form,

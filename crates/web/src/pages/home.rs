@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::Query;
 use zhiyuan_app::people::{MembershipView, VolunteerView};
 use zhiyuan_app::{AppResult, Caller, Scope};
-use zhiyuan_domain::auth::Role;
+use zhiyuan_domain::auth::{MembershipStatus, Role};
 use zhiyuan_domain::orders::OrderStatus;
 
 use super::{ok, scope_label, Ctx, Nav, PageResult};
@@ -18,6 +18,24 @@ struct HomePage {
     memberships: Vec<MembershipView>,
     /// The role's work, most used first.
     tiles: Vec<Tile>,
+}
+
+impl HomePage {
+    /// Teams the volunteer has joined.
+    fn joined(&self) -> usize {
+        self.memberships
+            .iter()
+            .filter(|m| m.status == MembershipStatus::Approved)
+            .count()
+    }
+
+    /// Requests to join still waiting for the team.
+    fn waiting(&self) -> usize {
+        self.memberships
+            .iter()
+            .filter(|m| m.status == MembershipStatus::Pending)
+            .count()
+    }
 }
 
 /// A figure of the caller's scope on an office's home page.

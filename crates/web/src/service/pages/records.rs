@@ -314,6 +314,8 @@ struct PendingPage {
     error: Option<String>,
     /// The bulk form as sent (shown again when refused): its reason and ticked records.
     reason: String,
+    /// The refusal is about the reason (a rejection needs one).
+    reason_error: bool,
     ticked: Vec<i64>,
 }
 
@@ -343,6 +345,7 @@ async fn pending_page_data(ctx: &Ctx, caller: &Caller) -> Result<PendingPage, ax
         notice: None,
         error: None,
         reason: String::new(),
+        reason_error: false,
         ticked: Vec::new(),
     })
 }
@@ -456,6 +459,7 @@ pub(crate) async fn bulk(ctx: Ctx, Form(f): Form<BulkForm>) -> PageResult {
             page.nav = page.nav.at("/records/pending");
             page.error = Some(e.to_string());
             page.reason = f.reason;
+            page.reason_error = e.fields().iter().any(|x| x.field == "reason");
             page.ticked = ids;
             Ok(render(form_status(&e), &page))
         }
