@@ -793,7 +793,34 @@ async fn editing_keeps_a_community_residence_and_the_log_names_it(t: TestApp) {
     );
 }
 
+/// An empty order form says what to fill in, field by field — not that a code is malformed.
+async fn an_empty_order_form_says_what_is_missing(t: TestApp) {
+    world::build(&t).await;
+    let res = session(&t, "resident").await;
+    let r = res
+        .post(t.url("/orders/new"))
+        .form(&[("people", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    for said in [
+        "请选择服务地点所在的社区",
+        "请选择服务项目",
+        "请填写服务的开始和结束时间",
+        "请填写联系电话",
+    ] {
+        assert!(html.contains(said), "{said}: {html}");
+    }
+    for not_said in ["所选服务项目不存在", "服务时间格式不正确", "行政区划代码不正确"]
+    {
+        assert!(!html.contains(not_said), "{not_said}");
+    }
+}
+
 both_backends!(
+    an_empty_order_form_says_what_is_missing,
     editing_keeps_a_community_residence_and_the_log_names_it,
     pending_records_are_decided_in_bulk,
     a_volunteer_keeps_their_details_up_to_date,

@@ -12,6 +12,15 @@ impl Orders<'_> {
         let mut errs: Vec<FieldError> = Vec::new();
         let mut conn = self.conn().await?;
         let site = match RegionCode::parse(&input.region_code) {
+            // nothing chosen: say what to do, not what a code looks like
+            Err(_) if input.region_code.trim().is_empty() => {
+                errs.push(FieldError::new(
+                    "region_code",
+                    "region_code_invalid",
+                    "请选择服务地点所在的社区",
+                ));
+                None
+            }
             Err(e) => {
                 errs.push(e.into());
                 None
@@ -48,6 +57,10 @@ impl Orders<'_> {
                 }
             }
             (None, Some(i)) => Some(i),
+            (_, None) if input.item_id <= 0 => {
+                errs.push(FieldError::new("item_id", "order_item_unknown", "请选择服务项目"));
+                None
+            }
             (_, None) => {
                 errs.push(unknown_item());
                 None
@@ -73,10 +86,15 @@ impl Orders<'_> {
                 }
             },
             _ => {
+                let missing = input.window_start.trim().is_empty() || input.window_end.trim().is_empty();
                 errs.push(FieldError::new(
                     "window",
                     "order_window_invalid",
-                    "服务时间格式不正确",
+                    if missing {
+                        "请填写服务的开始和结束时间"
+                    } else {
+                        "服务时间格式不正确"
+                    },
                 ));
                 None
             }
@@ -97,6 +115,15 @@ impl Orders<'_> {
         };
         let contact_phone = match Phone::parse(&phone_in) {
             Ok(p) => p.as_str().to_owned(),
+            // an account without a phone of its own must give one
+            Err(_) if phone_in.trim().is_empty() => {
+                errs.push(FieldError::new(
+                    "contact_phone",
+                    "phone_invalid",
+                    "请填写联系电话（11 位手机号码），志愿者上门前会与您联系",
+                ));
+                String::new()
+            }
             Err(e) => {
                 errs.push(FieldError::new("contact_phone", e.code(), e.to_string()));
                 String::new()
