@@ -7,6 +7,7 @@
 
 mod font;
 mod layout;
+mod sheet;
 mod text;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use krilla::Document;
 
 pub use font::{find_cjk_font, FONT_ENV, SYSTEM_FONTS};
 use layout::{Align, Op};
+pub use sheet::{SheetLine, SignInSheet};
 
 /// What a certificate says. Every field is display text, already formatted by the caller.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,6 +96,31 @@ pub fn render_certificate(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     document.set_metadata(
         Metadata::new()
             .title(format!("志愿服务记录证明 {}", data.certificate_no))
+            .language("zh-CN".into())
+            .creator("Zhiyuan".into()),
+    );
+    let settings = PageSettings::from_wh(layout::PAGE_W, layout::PAGE_H)
+        .ok_or_else(|| PdfError::Render("页面尺寸无效".into()))?;
+    for ops in &pages {
+        let mut page = document.start_page_with(settings.clone());
+        let mut surface = page.surface();
+        for op in ops {
+            draw(&mut surface, &font, op);
+        }
+        surface.finish();
+        page.finish();
+    }
+    document.finish().map_err(|e| PdfError::Render(e.to_string()))
+}
+
+/// Renders a shift's sign-in sheet (签到表) as PDF bytes, with the font from [`find_cjk_font`].
+pub fn render_sign_in_sheet(data: &SignInSheet) -> Result<Vec<u8>, PdfError> {
+    let font = font::load_font(&find_cjk_font()?)?;
+    let pages = sheet::layout(data);
+    let mut document = Document::new();
+    document.set_metadata(
+        Metadata::new()
+            .title(format!("志愿服务签到表 {}", data.project))
             .language("zh-CN".into())
             .creator("Zhiyuan".into()),
     );

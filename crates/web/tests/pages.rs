@@ -819,7 +819,49 @@ async fn an_empty_order_form_says_what_is_missing(t: TestApp) {
     }
 }
 
+/// 打印签到表: the roster's team prints a shift's sign-in sheet as a PDF; nobody else may.
+async fn a_shift_has_a_printable_sign_in_sheet(t: TestApp) {
+    let w = world::build(&t).await;
+    let at = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
+    let p = t
+        .post(
+            "/api/v1/projects",
+            Some(&w.team_a_admin),
+            serde_json::json!({"title": "签到表测试", "category": "elderly_disabled", "organization_id": w.team_a,
+                "address": "建外街道永安里", "person_in_charge": "王队长", "auto_approve": true, "publish": true,
+                "shifts": [{"starts_at": at(24), "ends_at": at(26), "headcount": 8}]}),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    let shift = p.body["shifts"][0]["id"].as_i64().unwrap();
+    let team = session(&t, "teama").await;
+    let (_, html) = page(&team, &t, &format!("/shifts/{shift}/roster")).await;
+    assert!(
+        html.contains(&format!("href=\"/shifts/{shift}/sheet.pdf\"")),
+        "the roster links it"
+    );
+    let r = team
+        .get(t.url(&format!("/shifts/{shift}/sheet.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    for outsider in ["haidian", "13700000001"] {
+        let c = session(&t, outsider).await;
+        let r = c
+            .get(t.url(&format!("/shifts/{shift}/sheet.pdf")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{outsider}");
+    }
+}
+
 both_backends!(
+    a_shift_has_a_printable_sign_in_sheet,
     an_empty_order_form_says_what_is_missing,
     editing_keeps_a_community_residence_and_the_log_names_it,
     pending_records_are_decided_in_bulk,

@@ -946,6 +946,63 @@ impl Service<'_> {
             .collect())
     }
 
+    /// The printable sign-in sheet (签到表) of a shift, as PDF bytes, for the organizing team:
+    /// the approved volunteers, then those waiting, then blank rows for walk-ins (as many as
+    /// the shift has free places, 5 to 30).
+    pub async fn sign_in_sheet(&self, caller: &Caller, shift_id: i64) -> AppResult<Vec<u8>> {
+        let (shift, p, _org) = {
+            let mut conn = self.conn().await?;
+            shift_team(&mut conn, caller, shift_id).await?
+        };
+        let roster = self.roster(caller, shift_id).await?;
+        let mut lines = Vec::new();
+        for status in [
+            SignUpStatus::Approved,
+            SignUpStatus::Waitlisted,
+            SignUpStatus::Pending,
+        ] {
+            lines.extend(
+                roster
+                    .iter()
+                    .filter(|u| u.status == status)
+                    .map(|u| zhiyuan_pdf::SheetLine {
+                        name: u.volunteer_name.clone(),
+                        volunteer_no: u.volunteer_no.clone(),
+                        status: u.status_label.clone(),
+                    }),
+            );
+        }
+        let approved = roster
+            .iter()
+            .filter(|u| u.status == SignUpStatus::Approved)
+            .count() as i64;
+        let start = crate::show_time(shift.starts_at);
+        let end = crate::show_time(shift.ends_at);
+        let end = match (start.get(..10), end.get(..10)) {
+            (Some(a), Some(b)) if a == b => end[11..].to_owned(),
+            _ => end,
+        };
+        let person = if p.contact_phone.is_empty() {
+            p.person_in_charge.clone()
+        } else {
+            format!("{} {}", p.person_in_charge, p.contact_phone)
+        };
+        let data = zhiyuan_pdf::SignInSheet {
+            project: p.title.clone(),
+            organizer: p.organization_name.clone(),
+            time: format!("{start}–{end}"),
+            place: format!("{} {}", p.region_name, p.address),
+            person_in_charge: person,
+            lines,
+            blank_rows: (shift.headcount - approved).clamp(5, 30) as usize,
+            printed_at: crate::show_time(chrono::Utc::now().timestamp_millis()),
+        };
+        tokio::task::spawn_blocking(move || zhiyuan_pdf::render_sign_in_sheet(&data))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
     /// The caller's own sign-ups.
     pub async fn my_sign_ups(&self, caller: &Caller) -> AppResult<Vec<SignUpView>> {
         let Some(vid) = caller.volunteer_id else {

@@ -25,6 +25,7 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/shifts/{id}/sign-up", post(projects::sign_up))
         .route("/shifts/{id}/roster", get(projects::roster))
         .route("/shifts/{id}/qr", get(projects::poster))
+        .route("/shifts/{id}/sheet.pdf", get(projects::sign_in_sheet))
         .route("/sign-ups/{id}/cancel", post(projects::cancel))
         .route("/sign-ups/{id}/approve", post(projects::approve))
         .route("/sign-ups/{id}/decline", post(projects::decline))

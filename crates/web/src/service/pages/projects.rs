@@ -1035,6 +1035,34 @@ pub(crate) async fn undo_check_out(ctx: Ctx, Path(id): Path<String>, Form(f): Fo
     }
 }
 
+/// 打印签到表: the shift's sign-in sheet as a PDF, to print where phones are not used.
+pub(crate) async fn sign_in_sheet(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let shift_id = parse_id(&ctx, &id)?;
+    let pdf = ctx
+        .app
+        .service()
+        .sign_in_sheet(caller, shift_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let mut r = axum::response::IntoResponse::into_response(pdf);
+    let h = r.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("inline; filename=\"sign-in-sheet-{shift_id}.pdf\""))
+    {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(r)
+}
+
 // ---------------------------------------------------------------- the QR poster and scanning
 
 #[derive(Template)]
