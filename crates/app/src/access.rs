@@ -43,6 +43,14 @@ impl Caller {
         }
     }
 
+    /// The organization a team admin's scope is rooted at.
+    pub fn scope_org_id(&self) -> Option<i64> {
+        match self.scope {
+            Scope::Team { org_id, .. } => Some(org_id),
+            _ => None,
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role.is_admin()
     }
@@ -164,6 +172,7 @@ mod tests {
             description: String::new(),
             created_at: 0,
             member_count: 0,
+            dissolved_at: None,
         }
     }
 

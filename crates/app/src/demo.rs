@@ -108,6 +108,7 @@ impl App {
         let all: Vec<RegionRow> = regions::by_levels(&mut conn, &["county", "township"]).await?;
         drop(conn);
         let mut rng = Synth::new(20261122);
+        let mut details = Synth::new(20261207);
         let today = today();
         let mut tx = self.begin().await?;
 
@@ -116,6 +117,7 @@ impl App {
         for r in all.iter().filter(|r| r.level == "county" || r.code == ETDZ_CODE) {
             let id = insert_site(
                 &mut tx,
+                &mut details,
                 &format!("{}新时代文明实践中心", r.name),
                 "center",
                 &r.code,
@@ -147,6 +149,7 @@ impl App {
                 }
                 let inst = insert_site(
                     &mut tx,
+                    &mut details,
                     &format!("{}新时代文明实践所", town.name),
                     "institute",
                     &town.code,
@@ -183,6 +186,7 @@ impl App {
                     .await?;
                     insert_site(
                         &mut tx,
+                        &mut details,
                         &format!("{name}新时代文明实践站"),
                         "station",
                         &code,
@@ -719,13 +723,40 @@ impl App {
     }
 }
 
+/// Opens a demo site with the public details an office would fill in: an address in its
+/// place, a landline, a contact person and opening hours by level. `details` is its own
+/// generator, so the rest of the demo does not depend on how many draws these take.
 async fn insert_site(
     tx: &mut crate::work::Work,
+    details: &mut Synth,
     name: &str,
     level: &str,
     region: &str,
     parent: Option<i64>,
 ) -> AppResult<i64> {
+    let (contact, phone) = details.site_contact();
+    let (address, hours) = match level {
+        "center" => (
+            format!(
+                "{}文化中心{}号楼",
+                name.trim_end_matches("新时代文明实践中心"),
+                details.range(1, 6)
+            ),
+            "周二至周日 9:00–17:00，周一闭馆",
+        ),
+        "institute" => (
+            format!(
+                "{}办事处{}层",
+                name.trim_end_matches("新时代文明实践所"),
+                details.range(1, 3)
+            ),
+            "周一至周五 8:30–17:30",
+        ),
+        _ => (
+            format!("{}党群服务中心", name.trim_end_matches("新时代文明实践站")),
+            "周一至周六 9:00–12:00、14:00–18:00",
+        ),
+    };
     let id = sites::insert(
         tx,
         &NewSite {
@@ -733,8 +764,10 @@ async fn insert_site(
             level: level.into(),
             region_code: region.into(),
             parent_id: parent,
-            address: String::new(),
-            contact_phone: String::new(),
+            address,
+            contact_phone: phone,
+            contact_name: contact.as_str().to_owned(),
+            opening_hours: hours.into(),
         },
     )
     .await?;

@@ -446,6 +446,8 @@ async fn populate(app: &App, args: &CheckinArgs, shift_start: i64) -> anyhow::Re
             parent_id: None,
             address: String::new(),
             contact_phone: String::new(),
+            contact_name: String::new(),
+            opening_hours: String::new(),
         },
     )
     .await?;

@@ -300,6 +300,20 @@ impl Synth {
         self.rng.gen_bool(p)
     }
 
+    /// A practice site's public details: a contact person and a Beijing landline
+    /// (`010-` and eight digits starting 5, 6 or 8).
+    pub fn site_contact(&mut self) -> (PersonName, String) {
+        let gender = if self.rng.gen_bool(0.6) {
+            Gender::Female
+        } else {
+            Gender::Male
+        };
+        let name = self.name(gender);
+        let first = *self.pick(&[5u32, 6, 6, 8]);
+        let phone = format!("010-{first}{:07}", self.rng.gen_range(0..10_000_000u32));
+        (name, phone)
+    }
+
     fn name(&mut self, gender: Gender) -> PersonName {
         let surname = SURNAMES[self.surnames.sample(&mut self.rng)].0;
         let pool = match gender {
@@ -414,6 +428,19 @@ mod tests {
             assert_eq!(a.team_name("朝阳"), b.team_name("朝阳"));
             assert_eq!(a.point_near(39.9, 116.4, 5.0), b.point_near(39.9, 116.4, 5.0));
             assert_eq!(a.range(1, 100), b.range(1, 100));
+        }
+    }
+
+    #[test]
+    fn a_site_contact_is_a_name_and_a_beijing_landline() {
+        let mut g = Synth::new(7);
+        for _ in 0..50 {
+            let (name, phone) = g.site_contact();
+            assert!(name.as_str().chars().count() >= 2);
+            let digits = phone.strip_prefix("010-").expect("Beijing area code");
+            assert_eq!(digits.len(), 8);
+            assert!(digits.chars().all(|c| c.is_ascii_digit()));
+            assert!(matches!(&digits[..1], "5" | "6" | "8"));
         }
     }
 

@@ -107,3 +107,45 @@
 window.addEventListener("pageshow", function (e) {
   if (e.persisted) window.location.reload();
 });
+
+// 找街道或社区: typing narrows the place picker (data-filters names the select) to the places
+// whose names hold every word typed; one place left is chosen. Without script, 搜索 asks the
+// server for the same.
+(function () {
+  var input = document.querySelector("input[data-filters]");
+  if (!input) return;
+  var select = document.getElementById(input.getAttribute("data-filters"));
+  var count = document.getElementById(input.getAttribute("data-count"));
+  if (!select) return;
+  var options = select.querySelectorAll("option[data-search]");
+  var narrow = function () {
+    var words = input.value.trim().split(/\s+/).filter(function (w) { return w; });
+    var shown = [];
+    for (var i = 0; i < options.length; i++) {
+      var text = options[i].getAttribute("data-search");
+      var ok = words.every(function (w) { return text.indexOf(w) >= 0; });
+      options[i].hidden = !ok;
+      options[i].disabled = !ok;
+      if (ok) shown.push(options[i]);
+    }
+    var groups = select.querySelectorAll("optgroup");
+    for (var g = 0; g < groups.length; g++) {
+      groups[g].hidden = !groups[g].querySelector("option:not([hidden])");
+    }
+    if (shown.length === 1) shown[0].selected = true;
+    else if (select.selectedOptions.length && select.selectedOptions[0].hidden) select.value = "";
+    if (count) {
+      count.textContent = !words.length ? "共 " + options.length + " 个街道和社区，可输入名称查找。"
+        : shown.length ? "找到 " + shown.length + " 个地点" + (shown.length === 1 ? "，已选中。" : "，请在下面选择。")
+        : "没有找到“" + input.value.trim() + "”，请换个名称试试。";
+    }
+  };
+  input.addEventListener("input", narrow);
+  input.addEventListener("keydown", function (e) {
+    // Enter picks the place found instead of sending the search
+    if (e.key === "Enter" && select.value) {
+      e.preventDefault();
+      select.form.submit();
+    }
+  });
+})();

@@ -94,8 +94,22 @@ async fn run(r: &Client, s: &Client) -> Result<()> {
 
     // The resident chooses the place, sees its menu and orders.
     log_in(r, &base, "resident", "/orders/new").await?;
+    // 找街道或社区: typing the community's name narrows the picker to it
+    let place = app.network().region(PLACE).await?.name;
+    fill(r, "#place_q", &place).await?;
+    let found = wait_for_text(r, "#place-count", "找到").await?;
+    assert!(found.contains("找到"), "{found}");
+    let shown = r
+        .execute(
+            "return Array.from(document.querySelectorAll('#region option[data-search]')).filter(o => !o.hidden).map(o => o.value)",
+            vec![],
+        )
+        .await?;
+    let shown: Vec<String> = serde_json::from_value(shown)?;
+    assert!(shown.contains(&PLACE.to_owned()), "{shown:?}");
+    assert!(shown.len() < 10, "narrowed: {shown:?}");
     r.find(css("#region")).await?.select_by_value(PLACE).await?;
-    click(r, "form[action='/orders/new'] button[type=submit]").await?;
+    click(r, "#show-menu").await?;
     wait_for(r, "#order-form").await?;
     let site = r.find(css("#covering-site")).await?.text().await?;
     assert!(

@@ -450,6 +450,22 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         )
         .await;
     a.ok_get(&format!("/api/v1/sites/{}", id(&station)), None).await;
+    let details = a
+        .send(
+            "put",
+            &format!("/api/v1/sites/{}", id(&station)),
+            Some(w.haidian.as_str()),
+            &[],
+            Some((
+                "application/json",
+                json!({"address": "海淀测试社区1号", "contact_phone": "010-62001234", "contact_name": "周小红",
+                       "opening_hours": "周一至周五 9:00–17:00"})
+                .to_string()
+                .into_bytes(),
+            )),
+        )
+        .await;
+    a.expect(details, 200, "a site's details edited");
     a.ok_get("/api/v1/organizations?region=110105&roots=true", None)
         .await;
     let sub = a
@@ -463,6 +479,41 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         .await;
     a.ok_get(&format!("/api/v1/organizations/{}", id(&sub)), None)
         .await;
+    let edited = a
+        .send(
+            "put",
+            &format!("/api/v1/organizations/{}", id(&sub)),
+            team,
+            &[],
+            Some((
+                "application/json",
+                json!({"name": "建外文档测试分队", "contact_name": "王队长", "contact_phone": "010-65001234",
+                       "description": "改过的简介"})
+                .to_string()
+                .into_bytes(),
+            )),
+        )
+        .await;
+    a.expect(edited, 200, "an organization's details edited");
+    a.ok_get(
+        &format!("/api/v1/organizations/{}/parent-choices", id(&sub)),
+        team,
+    )
+    .await;
+    a.ok_post(
+        &format!("/api/v1/organizations/{}/move", id(&sub)),
+        team,
+        json!({"parent_id": w.team_a1}),
+        200,
+    )
+    .await;
+    a.ok_post(
+        &format!("/api/v1/organizations/{}/dissolve", id(&sub)),
+        team,
+        json!({"reason": "队员已并入青年突击队"}),
+        200,
+    )
+    .await;
 
     // volunteers and teams
     a.ok_get("/api/v1/volunteers?q=王", cy).await;
@@ -632,14 +683,15 @@ async fn every_operation_answers_as_documented(t: TestApp) {
             201,
         )
         .await;
-    a.ok_post(
-        &format!("/api/v1/projects/{}/shifts", id(&draft)),
-        team,
-        json!({"starts_at": at(Duration::days(2)), "ends_at": at(Duration::days(2) + Duration::hours(2)), "headcount": 3,
-               "required_skills": ["急救"], "min_age": 18}),
-        201,
-    )
-    .await;
+    let draft_shift = a
+        .ok_post(
+            &format!("/api/v1/projects/{}/shifts", id(&draft)),
+            team,
+            json!({"starts_at": at(Duration::days(2)), "ends_at": at(Duration::days(2) + Duration::hours(2)), "headcount": 3,
+                   "required_skills": ["急救"], "min_age": 18}),
+            201,
+        )
+        .await;
     a.ok_post(
         &format!("/api/v1/projects/{}/status", id(&draft)),
         team,
@@ -647,6 +699,31 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         200,
     )
     .await;
+    let put = |body: Value| Some(("application/json", body.to_string().into_bytes()));
+    let edited = a
+        .send(
+            "put",
+            &format!("/api/v1/projects/{}", id(&draft)),
+            team,
+            &[],
+            put(
+                json!({"title": "文档草稿（改）", "category": "environment", "address": "建外永安里",
+                       "person_in_charge": "p", "contact_phone": "010-65001234"}),
+            ),
+        )
+        .await;
+    a.expect(edited, 200, "a recruiting project edited");
+    let edited = a
+        .send(
+            "put",
+            &format!("/api/v1/shifts/{}", id(&draft_shift)),
+            team,
+            &[],
+            put(json!({"starts_at": at(Duration::days(3)), "ends_at": at(Duration::days(3) + Duration::hours(2)),
+                       "headcount": 4, "required_skills": ["急救"], "min_age": 18})),
+        )
+        .await;
+    a.expect(edited, 200, "a shift edited");
     a.ok_get("/api/v1/projects?region=110105&status=recruiting,running", None)
         .await;
     let bad_date = a.get("/api/v1/projects?from=yesterday", None).await;

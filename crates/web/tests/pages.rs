@@ -819,6 +819,42 @@ async fn an_empty_order_form_says_what_is_missing(t: TestApp) {
     }
 }
 
+/// 找街道或社区: the place picker is searched by name and groups places by district and street,
+/// so that communities of the same name are told apart.
+async fn the_place_picker_finds_streets_and_communities_by_name(t: TestApp) {
+    world::build(&t).await;
+    let res = session(&t, "resident").await;
+    let (s, html) = page(&res, &t, "/orders/new").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("<optgroup label=\"朝阳区 建外街道\">"),
+        "grouped by district and street"
+    );
+    assert!(html.contains("建外街道（全街道）"));
+    let all = html.matches("<option value=\"1").count();
+    assert!(all > 100, "the whole city without a search: {all}");
+    // one community found: it is chosen
+    let (_, html) = page(
+        &res,
+        &t,
+        "/orders/new?place_q=建外测试社区&find=1&region=110108001001",
+    )
+    .await;
+    assert_eq!(html.matches("<option value=\"1").count(), 1, "{html}");
+    assert!(html.contains("value=\"110105001001\" data-search=\"朝阳区 建外街道 建外测试社区\" selected"));
+    assert!(
+        html.contains("value=\"建外测试社区\""),
+        "the words stay in the box"
+    );
+    // a street finds itself and what lies in it; words narrow together
+    let (_, html) = page(&res, &t, "/orders/new?place_q=建外街道&find=1").await;
+    assert_eq!(html.matches("<option value=\"1").count(), 2, "{html}");
+    let (_, html) = page(&res, &t, "/orders/new?place_q=海淀+测试社区&find=1").await;
+    assert!(html.contains("海淀测试社区") && !html.contains("建外测试社区"));
+    let (_, html) = page(&res, &t, "/orders/new?place_q=火星&find=1").await;
+    assert!(html.contains("没有找到“火星”"));
+}
+
 /// 打印签到表: the roster's team prints a shift's sign-in sheet as a PDF; nobody else may.
 async fn a_shift_has_a_printable_sign_in_sheet(t: TestApp) {
     let w = world::build(&t).await;
@@ -861,6 +897,7 @@ async fn a_shift_has_a_printable_sign_in_sheet(t: TestApp) {
 }
 
 both_backends!(
+    the_place_picker_finds_streets_and_communities_by_name,
     a_shift_has_a_printable_sign_in_sheet,
     an_empty_order_form_says_what_is_missing,
     editing_keeps_a_community_residence_and_the_log_names_it,

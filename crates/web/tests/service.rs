@@ -1351,6 +1351,303 @@ async fn certificates_are_printable_and_verifiable(t: TestApp) {
     let _ = PW;
 }
 
+async fn a_recruiting_projects_details_are_edited_and_a_running_ones_are_not(t: TestApp) {
+    let w = world::build(&t).await;
+    let (pid, _) = project(&t, &w, 5, true, json!({})).await;
+    let path = format!("/api/v1/projects/{pid}");
+    let body = json!({"title": "社区敬老助餐（周末）", "category": "elderly_disabled", "address": "建外街道永安里8号",
+                      "lat": 39.9087, "lon": 116.45, "checkin_radius_m": 300, "person_in_charge": "李队长",
+                      "contact_phone": "010-65001234", "description": "为社区老人送午餐", "auto_approve": false});
+    let r = t
+        .send("PUT", &path, Some(&w.team_a_admin), Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["title"], "社区敬老助餐（周末）");
+    assert_eq!(r.body["checkin_radius_m"], 300);
+    assert_eq!(r.body["auto_approve"], false);
+    assert_eq!(r.body["shifts"].as_array().unwrap().len(), 1, "its shifts stay");
+    // every problem at once
+    let r = t
+        .send(
+            "PUT",
+            &path,
+            Some(&w.team_a_admin),
+            Some(json!({"title": "", "category": "没有这类", "address": "", "person_in_charge": "", "lat": 39.9})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let fields: Vec<&str> = r.body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    for f in ["title", "category", "address", "person_in_charge", "location"] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    // another district's office may not
+    let r = t.send("PUT", &path, Some(&w.haidian), Some(body.clone())).await;
+    assert_eq!(r.status, 403);
+    // once it runs, it is not edited
+    let r = t
+        .post(
+            &format!("/api/v1/projects/{pid}/status"),
+            Some(&w.team_a_admin),
+            json!({"status": "running"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t.send("PUT", &path, Some(&w.team_a_admin), Some(body)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "state_invalid"));
+}
+
+async fn a_shift_is_edited_never_below_its_approved_seats_and_its_volunteers_are_told(t: TestApp) {
+    let w = world::build(&t).await;
+    let (pid, shift) = project(&t, &w, 2, true, json!({})).await;
+    let vs = volunteers(&t, 3, 7101).await;
+    for (tok, _) in &vs {
+        let r = t
+            .post(&format!("/api/v1/shifts/{shift}/sign-ups"), Some(tok), json!({}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = t.get(&format!("/api/v1/projects/{pid}"), None).await;
+    assert_eq!(
+        (
+            r.body["shifts"][0]["approved"].as_i64(),
+            r.body["shifts"][0]["waitlisted"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    let path = format!("/api/v1/shifts/{shift}");
+    // fewer seats than approved: refused beside the headcount, nothing written
+    let r = t
+        .send(
+            "PUT",
+            &path,
+            Some(&w.team_a_admin),
+            Some(json!({"starts_at": at(Duration::hours(3)), "ends_at": at(Duration::hours(5)), "headcount": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["error"]["fields"][0]["field"], "headcount");
+    // a later time and a third seat: the waitlisted volunteer is promoted, everyone is told
+    let r = t
+        .send(
+            "PUT",
+            &path,
+            Some(&w.team_a_admin),
+            Some(
+                json!({"starts_at": at(Duration::hours(3)), "ends_at": at(Duration::hours(5)), "headcount": 3,
+                        "required_skills": ["急救"], "min_age": 18}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["approved"].as_i64(), r.body["waitlisted"].as_i64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(r.body["min_age"], 18);
+    for (tok, _) in &vs {
+        let n = t.get("/api/v1/notices", Some(tok)).await;
+        assert!(
+            n.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "shift_changed"),
+            "told: {}",
+            n.body
+        );
+    }
+    // the same seats again is no change of time: nobody is told twice
+    let r = t
+        .send(
+            "PUT",
+            &path,
+            Some(&w.team_a_admin),
+            Some(json!({"starts_at": r.body["starts_at_iso"], "ends_at": r.body["ends_at_iso"], "headcount": 3})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let n = t.get("/api/v1/notices", Some(&vs[0].0)).await;
+    let told = n.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "shift_changed")
+        .count();
+    assert_eq!(told, 1);
+    // a shift that has begun is not edited
+    travel(&t, shift, Duration::minutes(5), Duration::hours(2)).await;
+    let r = t
+        .send(
+            "PUT",
+            &path,
+            Some(&w.team_a_admin),
+            Some(json!({"starts_at": at(Duration::hours(3)), "ends_at": at(Duration::hours(5)), "headcount": 3})),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "shift_started"));
+}
+
+async fn the_team_edits_a_project_and_a_shift_on_their_pages(t: TestApp) {
+    let w = world::build(&t).await;
+    let (pid, shift) = project(&t, &w, 5, true, json!({})).await;
+    let team = support::app::page_session(&t, "teama").await;
+    let html = team
+        .get(t.url(&format!("/projects/{pid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"edit-project\"") && html.contains(&format!("/shifts/{shift}/edit")));
+    let html = team
+        .get(t.url(&format!("/projects/{pid}/edit")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"社区敬老助餐\"") && html.contains("为社区老人送餐"),
+        "filled in"
+    );
+    assert!(
+        !html.contains("id=\"organization_id\""),
+        "the team is not changed here"
+    );
+    let form = [
+        ("title", "社区敬老助餐（周末）"),
+        ("category", "elderly_disabled"),
+        ("description", "为社区老人送午餐"),
+        ("address", ""),
+        ("lat", "39.9087"),
+        ("lon", ""),
+        ("checkin_radius_m", "0"),
+        ("person_in_charge", "王队长"),
+        ("contact_phone", ""),
+        ("risk_notes", ""),
+    ];
+    let r = team
+        .post(t.url(&format!("/projects/{pid}/edit")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"error-address\"") && html.contains("id=\"error-location\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"社区敬老助餐（周末）\""), "input kept");
+    let mut form = form;
+    form[3].1 = "建外街道永安里8号";
+    form[5].1 = "116.45";
+    let r = team
+        .post(t.url(&format!("/projects/{pid}/edit")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = team
+        .get(t.url(&format!("/projects/{pid}?done=edited")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("项目信息已保存")
+            && html.contains("社区敬老助餐（周末）")
+            && html.contains("建外街道永安里8号")
+    );
+
+    // the shift form shows the shift as it is, in Beijing time
+    let html = team
+        .get(t.url(&format!("/shifts/{shift}/edit")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("type=\"datetime-local\" id=\"start\" name=\"start\" value=\"20"),
+        "{html}"
+    );
+    let start =
+        (Utc::now() + Duration::days(2)).with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    let s = start.format("%Y-%m-%dT09:00").to_string();
+    let e = start.format("%Y-%m-%dT08:00").to_string();
+    let r = team
+        .post(t.url(&format!("/shifts/{shift}/edit")))
+        .form(&[
+            ("start", s.as_str()),
+            ("end", e.as_str()),
+            ("headcount", "0"),
+            ("skills", ""),
+            ("min_age", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"error-shift\"") && html.contains("id=\"error-headcount\""),
+        "{html}"
+    );
+    assert!(html.contains(&format!("value=\"{s}\"")), "input kept");
+    let e = start.format("%Y-%m-%dT11:30").to_string();
+    let r = team
+        .post(t.url(&format!("/shifts/{shift}/edit")))
+        .form(&[
+            ("start", s.as_str()),
+            ("end", e.as_str()),
+            ("headcount", "8"),
+            ("skills", ""),
+            ("min_age", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = t.get(&format!("/api/v1/projects/{pid}"), None).await;
+    assert_eq!(r.body["shifts"][0]["headcount"], 8);
+    assert!(r.body["shifts"][0]["starts_at"]
+        .as_str()
+        .unwrap()
+        .ends_with("09:00"));
+    let html = team
+        .get(t.url("/audit?action=shift.update"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("修改班次") && html.contains("招募人数"), "{html}");
+    // a volunteer sees no edit controls
+    let anon = reqwest::Client::new();
+    let html = anon
+        .get(t.url(&format!("/projects/{pid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("id=\"edit-project\"") && !html.contains("/edit\""));
+}
+
 both_backends!(
     projects_are_published_listed_and_found_nearby,
     concurrent_sign_ups_never_exceed_the_headcount,
@@ -1362,4 +1659,7 @@ both_backends!(
     offline_batches_are_accepted_once,
     records_are_versioned_chained_and_never_lost,
     certificates_are_printable_and_verifiable,
+    a_recruiting_projects_details_are_edited_and_a_running_ones_are_not,
+    a_shift_is_edited_never_below_its_approved_seats_and_its_volunteers_are_told,
+    the_team_edits_a_project_and_a_shift_on_their_pages,
 );

@@ -117,6 +117,13 @@ impl Auth<'_> {
                     .await?
                     .ok_or_else(|| AppError::invalid("scope_org_id", "scope_invalid", "队伍不存在"))?;
                 caller.require_org(&org)?;
+                if org.dissolved_at.is_some() {
+                    return Err(AppError::invalid(
+                        "scope_org_id",
+                        "org_dissolved",
+                        format!("{}已解散", org.name),
+                    ));
+                }
                 (None, None, Some(id))
             }
             Role::Resident => (None, None, None),

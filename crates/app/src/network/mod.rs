@@ -6,13 +6,15 @@ context_handle!(
 );
 
 pub mod policy;
+mod upkeep;
+
+pub use upkeep::{OrgDetailsInput, OrgDissolveInput, OrgMoveInput, ParentChoice};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::auth::{OrgKind, SiteLevel};
 use zhiyuan_domain::network::RegionCode;
-use zhiyuan_domain::phone::Phone;
 use zhiyuan_store::audit::NewAudit;
 pub use zhiyuan_store::network::orgs::OrgFilter;
 use zhiyuan_store::network::orgs::{self, NewOrg, OrgRow};
@@ -61,6 +63,10 @@ pub struct SiteView {
     pub parent_id: Option<i64>,
     pub address: String,
     pub contact_phone: String,
+    /// 联系人
+    pub contact_name: String,
+    /// 开放时间, free text such as "周二至周日 9:00–17:00".
+    pub opening_hours: String,
     pub created_at: String,
 }
 
@@ -77,6 +83,8 @@ impl From<SiteRow> for SiteView {
             parent_id: s.parent_id,
             address: s.address,
             contact_phone: s.contact_phone,
+            contact_name: s.contact_name,
+            opening_hours: s.opening_hours,
             created_at: show_time(s.created_at),
         }
     }
@@ -99,6 +107,8 @@ pub struct OrgView {
     pub member_count: i64,
     pub depth: usize,
     pub created_at: String,
+    /// When it was dissolved (解散); absent while it stands.
+    pub dissolved_at: Option<String>,
     /// Who administers it ([`policy::administers`]).
     #[serde(skip)]
     pub place: policy::TeamPlace,
@@ -124,6 +134,7 @@ impl From<OrgRow> for OrgView {
             description: o.description,
             member_count: o.member_count,
             created_at: show_time(o.created_at),
+            dissolved_at: o.dissolved_at.map(show_time),
         }
     }
 }
@@ -139,8 +150,35 @@ pub struct SiteInput {
     #[serde(default)]
     #[schema(max_length = 200)]
     pub address: String,
+    /// A mobile or landline number.
     #[serde(default)]
+    #[schema(max_length = 30)]
     pub contact_phone: String,
+    #[serde(default)]
+    #[schema(max_length = 30)]
+    pub contact_name: String,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub opening_hours: String,
+}
+
+/// A site's public details, edited by the offices whose scope holds it. Every field is
+/// written as given: an empty one clears it.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct SiteDetailsInput {
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub address: String,
+    /// A mobile or landline number, e.g. `010-65001234`.
+    #[serde(default)]
+    #[schema(max_length = 30)]
+    pub contact_phone: String,
+    #[serde(default)]
+    #[schema(max_length = 30)]
+    pub contact_name: String,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub opening_hours: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -161,20 +199,6 @@ pub struct OrgInput {
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub description: String,
-}
-
-/// An optional phone: empty is fine, otherwise a mainland mobile number.
-fn optional_phone(field: &'static str, value: &str, errs: &mut Vec<FieldError>) -> String {
-    if value.trim().is_empty() {
-        return String::new();
-    }
-    match Phone::parse(value) {
-        Ok(p) => p.as_str().to_owned(),
-        Err(e) => {
-            errs.push(FieldError::new(field, e.code(), e.to_string()));
-            value.trim().to_owned()
-        }
-    }
 }
 
 impl Network<'_> {
@@ -235,7 +259,9 @@ impl Network<'_> {
         let mut errs = Vec::new();
         let name = name_text("name", "名称", &input.name, 60, &mut errs);
         let address = optional_name("address", "地址", &input.address, 200, &mut errs);
-        let contact_phone = optional_phone("contact_phone", &input.contact_phone, &mut errs);
+        let contact_phone = optional_contact_phone("contact_phone", &input.contact_phone, &mut errs);
+        let contact_name = optional_name("contact_name", "联系人", &input.contact_name, 30, &mut errs);
+        let opening_hours = optional_name("opening_hours", "开放时间", &input.opening_hours, 100, &mut errs);
         let level = SiteLevel::parse(&input.level);
         if level.is_none() {
             errs.push(FieldError::new(
@@ -330,6 +356,8 @@ impl Network<'_> {
             parent_id: parent,
             address,
             contact_phone,
+            contact_name,
+            opening_hours,
         };
         let id = sites::insert(&mut tx, &new)
             .await
@@ -388,7 +416,7 @@ impl Network<'_> {
         let mut errs = Vec::new();
         let name = name_text("name", "名称", &input.name, 60, &mut errs);
         let contact_name = optional_name("contact_name", "联系人", &input.contact_name, 30, &mut errs);
-        let contact_phone = optional_phone("contact_phone", &input.contact_phone, &mut errs);
+        let contact_phone = optional_contact_phone("contact_phone", &input.contact_phone, &mut errs);
         let kind = OrgKind::parse(&input.kind);
         if kind.is_none() {
             errs.push(FieldError::new(
@@ -425,6 +453,9 @@ impl Network<'_> {
             ),
             None => None,
         };
+        if let Some(p) = &parent {
+            Self::require_standing(p)?;
+        }
         let site = match input.site_id {
             Some(sid) => Some(
                 sites::get(&mut tx, sid)

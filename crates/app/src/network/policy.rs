@@ -35,6 +35,13 @@ pub fn administers(caller: &Caller, team: &TeamPlace) -> bool {
     caller.is_admin() && !team.path.is_empty() && caller.covers_org_at(&team.region_code, &team.path)
 }
 
+/// Whether the caller administers a practice site (edits its details and menu): a city,
+/// district or site office whose region scope holds the site's region. A site office's scope
+/// is its own site's area, so it reaches its own site and the ones below; team admins none.
+pub fn administers_site(caller: &Caller, site_region: &str) -> bool {
+    caller.is_admin() && caller.covers_region(site_region)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +92,38 @@ mod tests {
         assert!(!administers(&v, &TeamPlace::new("110105001000", "/1/")));
         let c = caller(Role::CityAdmin, Scope::Region { prefix: "11".into() });
         assert!(!administers(&c, &TeamPlace::default()));
+    }
+
+    #[test]
+    fn a_site_office_administers_its_own_site_and_those_below_it_only() {
+        let c = caller(
+            Role::SiteAdmin,
+            Scope::Site {
+                site_id: 3,
+                prefix: "110105001".into(),
+            },
+        );
+        assert!(administers_site(&c, "110105001000"));
+        assert!(administers_site(&c, "110105001001"));
+        assert!(!administers_site(&c, "110105"));
+        assert!(!administers_site(&c, "110105002000"));
+    }
+
+    #[test]
+    fn team_admins_and_volunteers_administer_no_site() {
+        let t = caller(
+            Role::TeamAdmin,
+            Scope::Team {
+                org_id: 5,
+                path: "/1/5/".into(),
+            },
+        );
+        assert!(!administers_site(&t, "110105001000"));
+        assert!(!administers_site(
+            &caller(Role::Volunteer, Scope::Own),
+            "110105001000"
+        ));
+        let city = caller(Role::CityAdmin, Scope::Region { prefix: "11".into() });
+        assert!(administers_site(&city, "110105"));
     }
 }

@@ -227,6 +227,9 @@ impl Orders<'_> {
                     if !caller.administers(&org) {
                         return Err(bad("只能派给本辖区内的队伍"));
                     }
+                    if org.dissolved_at.is_some() {
+                        return Err(bad("所选队伍已解散"));
+                    }
                     targets.push(Target::Team(org.id));
                 }
             }

@@ -44,12 +44,13 @@ impl Orders<'_> {
     }
 
     /// The places a resident can order at: townships and communities, in code order (each
-    /// township followed by its communities).
-    pub async fn order_places(&self) -> AppResult<Vec<crate::network::RegionView>> {
+    /// township followed by its communities), each named with its district and street so that
+    /// communities of the same name are told apart; narrowed to those whose full name holds
+    /// every word of `query` (名称搜索) when one is given.
+    pub async fn order_places(&self, query: &str) -> AppResult<Vec<OrderPlace>> {
         let mut conn = self.conn().await?;
-        let mut rows = regions::by_levels(&mut conn, &["township", "village"]).await?;
-        rows.sort_by(|a, b| a.code.cmp(&b.code));
-        Ok(rows.into_iter().map(Into::into).collect())
+        let rows = regions::by_levels(&mut conn, &["county", "township", "village"]).await?;
+        Ok(order_places_of(&rows, query))
     }
 
     /// A site's menu, inactive items included (public: menus are published information).
@@ -70,7 +71,7 @@ impl Orders<'_> {
         let site = sites::get(conn, site_id)
             .await?
             .ok_or(AppError::NotFound("阵地"))?;
-        if !caller.is_admin() || !caller.covers_region(&site.region_code) {
+        if !crate::network::policy::administers_site(caller, &site.region_code) {
             return Err(AppError::Forbidden);
         }
         Ok(site)
@@ -238,5 +239,112 @@ impl Orders<'_> {
             .ok_or(AppError::NotFound("服务项目"))?;
         tx.commit(self).await?;
         Ok(row.into())
+    }
+}
+
+/// A place residents order at, as the place picker shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrderPlace {
+    pub code: String,
+    /// `永安里社区`, or `建外街道（全街道）` for a whole street.
+    pub label: String,
+    /// The district and street it lies in, `朝阳区 建外街道`: the picker's group.
+    pub street: String,
+    /// Every name it is found by: district, street and community.
+    pub search: String,
+}
+
+/// The order places among `rows` (counties, townships and communities, in code order) that
+/// match `query`: every whitespace-separated word must appear in the place's full name.
+pub(crate) fn order_places_of(rows: &[regions::RegionRow], query: &str) -> Vec<OrderPlace> {
+    let by_code: HashMap<&str, &regions::RegionRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+    let name_of = |code: Option<&String>| {
+        code.and_then(|c| by_code.get(c.as_str()))
+            .map_or("", |r| r.name.as_str())
+    };
+    let parent = |code: Option<&String>| {
+        code.and_then(|c| by_code.get(c.as_str()))
+            .and_then(|r| r.parent_code.as_ref())
+    };
+    let words: Vec<&str> = query.split_whitespace().collect();
+    let mut out: Vec<OrderPlace> = rows
+        .iter()
+        .filter(|r| r.level == "township" || r.level == "village")
+        .map(|r| {
+            let (county, street) = if r.level == "township" {
+                (name_of(r.parent_code.as_ref()), r.name.as_str())
+            } else {
+                (
+                    name_of(parent(r.parent_code.as_ref())),
+                    name_of(r.parent_code.as_ref()),
+                )
+            };
+            let label = if r.level == "township" {
+                format!("{}（全街道）", r.name)
+            } else {
+                r.name.clone()
+            };
+            OrderPlace {
+                code: r.code.clone(),
+                search: format!("{county} {street} {}", r.name),
+                street: format!("{county} {street}").trim().to_owned(),
+                label,
+            }
+        })
+        .filter(|p| words.iter().all(|w| p.search.contains(w)))
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(code: &str, name: &str, level: &str, parent: Option<&str>) -> regions::RegionRow {
+        regions::RegionRow {
+            code: code.into(),
+            name: name.into(),
+            level: level.into(),
+            parent_code: parent.map(Into::into),
+        }
+    }
+
+    fn rows() -> Vec<regions::RegionRow> {
+        vec![
+            region("110105000000", "朝阳区", "county", None),
+            region("110105001000", "建外街道", "township", Some("110105000000")),
+            region("110105001001", "永安里社区", "village", Some("110105001000")),
+            region("110105002000", "朝外街道", "township", Some("110105000000")),
+            region("110105002001", "永安里社区", "village", Some("110105002000")),
+            region("110108000000", "海淀区", "county", None),
+            region("110108001000", "万寿路街道", "township", Some("110108000000")),
+        ]
+    }
+
+    #[test]
+    fn every_street_and_community_is_offered_with_its_district_and_street() {
+        let all = order_places_of(&rows(), "");
+        assert_eq!(all.len(), 5, "counties are not places to order at");
+        assert_eq!(all[0].label, "建外街道（全街道）");
+        assert_eq!(all[1].label, "永安里社区");
+        assert_eq!(all[1].street, "朝阳区 建外街道");
+    }
+
+    #[test]
+    fn communities_of_the_same_name_are_told_apart_by_their_street() {
+        let found = order_places_of(&rows(), "永安里");
+        assert_eq!(found.len(), 2);
+        assert_ne!(found[0].street, found[1].street);
+        let one = order_places_of(&rows(), "朝外 永安里");
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].code, "110105002001");
+    }
+
+    #[test]
+    fn a_street_or_district_finds_what_lies_in_it() {
+        assert_eq!(order_places_of(&rows(), "建外").len(), 2);
+        assert_eq!(order_places_of(&rows(), "海淀").len(), 1);
+        assert!(order_places_of(&rows(), "不存在的地方").is_empty());
     }
 }

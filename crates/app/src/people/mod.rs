@@ -416,6 +416,13 @@ impl People<'_> {
             ),
             None => None,
         };
+        if let Some(t) = team.as_ref().filter(|t| t.dissolved_at.is_some()) {
+            return Err(AppError::invalid(
+                "team_id",
+                "org_dissolved",
+                format!("{}已解散", t.name),
+            ));
+        }
         match (&caller.scope, &team) {
             (_, Some(t)) => caller.require_org(t)?,
             (Scope::Team { .. }, None) => {
@@ -792,6 +799,7 @@ impl People<'_> {
         let org = orgs::get(&mut tx, org_id)
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
+        crate::network::Network::require_standing(&org)?;
         if let Some(m) = memberships::active(&mut tx, vid, org_id).await? {
             let msg = if m.status == MembershipStatus::Approved {
                 "您已是该队伍成员"

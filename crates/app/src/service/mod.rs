@@ -2,6 +2,7 @@
 
 pub mod attendance;
 pub mod certificates;
+mod editing;
 pub mod projects;
 pub mod records;
 

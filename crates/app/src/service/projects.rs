@@ -14,7 +14,7 @@ use zhiyuan_domain::service::project::{
 use zhiyuan_domain::tags::{category_by_code_or_label, parse_skills};
 use zhiyuan_store::audit::NewAudit;
 pub use zhiyuan_store::service::projects::ProjectFilter;
-use zhiyuan_store::service::projects::{self, NewProject, ProjectRow, ShiftRow};
+use zhiyuan_store::service::projects::{self, NewProject, ProjectDetails, ProjectRow, ShiftRow};
 use zhiyuan_store::service::signups::{self, SignUpRow};
 use zhiyuan_store::{network::orgs, now_millis, people::volunteers, Page, PageRequest};
 
@@ -103,7 +103,7 @@ pub struct ProjectView {
     pub team: crate::network::policy::TeamPlace,
 }
 
-fn project_view(p: ProjectRow, shifts: Vec<ShiftRow>) -> ProjectView {
+pub(crate) fn project_view(p: ProjectRow, shifts: Vec<ShiftRow>) -> ProjectView {
     let cat = category_by_code_or_label(&p.category)
         .map(|c| c.label)
         .unwrap_or("");
@@ -147,6 +147,56 @@ pub struct ShiftInput {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 100)]
     pub min_age: i64,
+}
+
+/// What a project says of itself, as edited while it recruits (修改项目): everything of
+/// [`ProjectInput`] but its team and shifts.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ProjectDetailsInput {
+    #[schema(min_length = 1, max_length = 80)]
+    pub title: String,
+    /// A service category code or label.
+    pub category: String,
+    #[serde(default)]
+    #[schema(max_length = 5000)]
+    pub description: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub address: String,
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 50000)]
+    pub checkin_radius_m: i64,
+    #[schema(min_length = 1, max_length = 30)]
+    pub person_in_charge: String,
+    #[serde(default)]
+    #[schema(max_length = 30)]
+    pub contact_phone: String,
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub risk_notes: String,
+    #[serde(default)]
+    pub auto_approve: bool,
+}
+
+impl From<&ProjectInput> for ProjectDetailsInput {
+    fn from(p: &ProjectInput) -> Self {
+        ProjectDetailsInput {
+            title: p.title.clone(),
+            category: p.category.clone(),
+            description: p.description.clone(),
+            address: p.address.clone(),
+            lat: p.lat,
+            lon: p.lon,
+            checkin_radius_m: p.checkin_radius_m,
+            person_in_charge: p.person_in_charge.clone(),
+            contact_phone: p.contact_phone.clone(),
+            risk_notes: p.risk_notes.clone(),
+            auto_approve: p.auto_approve,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -201,14 +251,78 @@ pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-struct CheckedShift {
-    times: ShiftTimes,
-    headcount: i64,
-    skills: Vec<String>,
-    min_age: i64,
+pub(crate) struct CheckedShift {
+    pub(crate) times: ShiftTimes,
+    pub(crate) headcount: i64,
+    pub(crate) skills: Vec<String>,
+    pub(crate) min_age: i64,
 }
 
-fn check_shift(s: &ShiftInput, errs: &mut Vec<FieldError>) -> Option<CheckedShift> {
+/// A project's own details as given; every problem goes into `errs`, and the details come back
+/// only when there was none.
+pub(crate) fn check_details(
+    input: &ProjectDetailsInput,
+    errs: &mut Vec<FieldError>,
+) -> Option<ProjectDetails> {
+    let before = errs.len();
+    let title = name_text("title", "项目名称", &input.title, 80, errs);
+    let address = name_text("address", "服务地点", &input.address, 200, errs);
+    let person = name_text("person_in_charge", "负责人", &input.person_in_charge, 30, errs);
+    let category = category_by_code_or_label(&input.category);
+    if category.is_none() {
+        errs.push(FieldError::new(
+            "category",
+            "service_category_invalid",
+            "请选择服务类别",
+        ));
+    }
+    let description = optional_prose("description", "项目介绍", &input.description, 5000, errs);
+    let risk_notes = optional_prose("risk_notes", "风险提示", &input.risk_notes, 2000, errs);
+    let contact_phone = optional_contact_phone("contact_phone", &input.contact_phone, errs);
+    let location = match (input.lat, input.lon) {
+        (None, None) => None,
+        (Some(a), Some(b)) if valid_point(a, b) => Some((a, b)),
+        _ => {
+            errs.push(FieldError::new(
+                "location",
+                "location_invalid",
+                "位置需同时填写有效的纬度和经度",
+            ));
+            None
+        }
+    };
+    if !(0..=50_000).contains(&input.checkin_radius_m) {
+        errs.push(FieldError::new(
+            "checkin_radius_m",
+            "location_invalid",
+            "签到范围应在0到50000米之间",
+        ));
+    } else if input.checkin_radius_m > 0 && location.is_none() {
+        errs.push(FieldError::new(
+            "checkin_radius_m",
+            "location_invalid",
+            "设置签到范围须先填写服务地点的经纬度",
+        ));
+    }
+    if errs.len() > before {
+        return None;
+    }
+    Some(ProjectDetails {
+        title,
+        category: category?.code.to_owned(),
+        description,
+        address,
+        lat: location.map(|l| l.0),
+        lon: location.map(|l| l.1),
+        checkin_radius_m: input.checkin_radius_m,
+        person_in_charge: person,
+        contact_phone,
+        risk_notes,
+        auto_approve: input.auto_approve,
+    })
+}
+
+pub(crate) fn check_shift(s: &ShiftInput, errs: &mut Vec<FieldError>) -> Option<CheckedShift> {
     let mut mine = Vec::new();
     let times = match (parse_instant(&s.starts_at), parse_instant(&s.ends_at)) {
         (Some(a), Some(b)) => ShiftTimes::new(a, b).map_err(|e| mine.push(e.into())).ok(),
@@ -249,58 +363,20 @@ impl Service<'_> {
         } else {
             None
         };
-        if org.is_none() {
-            errs.push(FieldError::new(
+        match &org {
+            None => errs.push(FieldError::new(
                 "organization_id",
                 "team_invalid",
                 "请选择组织单位",
-            ));
+            )),
+            Some(o) if o.dissolved_at.is_some() => errs.push(FieldError::new(
+                "organization_id",
+                "org_dissolved",
+                format!("{}已解散", o.name),
+            )),
+            Some(_) => {}
         }
-        let title = name_text("title", "项目名称", &input.title, 80, &mut errs);
-        let address = name_text("address", "服务地点", &input.address, 200, &mut errs);
-        let person = name_text(
-            "person_in_charge",
-            "负责人",
-            &input.person_in_charge,
-            30,
-            &mut errs,
-        );
-        let category = category_by_code_or_label(&input.category);
-        if category.is_none() {
-            errs.push(FieldError::new(
-                "category",
-                "service_category_invalid",
-                "请选择服务类别",
-            ));
-        }
-        let description = optional_prose("description", "项目介绍", &input.description, 5000, &mut errs);
-        let risk_notes = optional_prose("risk_notes", "风险提示", &input.risk_notes, 2000, &mut errs);
-        let contact_phone = optional_contact_phone("contact_phone", &input.contact_phone, &mut errs);
-        let location = match (input.lat, input.lon) {
-            (None, None) => None,
-            (Some(a), Some(b)) if valid_point(a, b) => Some((a, b)),
-            _ => {
-                errs.push(FieldError::new(
-                    "location",
-                    "location_invalid",
-                    "位置需同时填写有效的纬度和经度",
-                ));
-                None
-            }
-        };
-        if !(0..=50_000).contains(&input.checkin_radius_m) {
-            errs.push(FieldError::new(
-                "checkin_radius_m",
-                "location_invalid",
-                "签到范围应在0到50000米之间",
-            ));
-        } else if input.checkin_radius_m > 0 && location.is_none() {
-            errs.push(FieldError::new(
-                "checkin_radius_m",
-                "location_invalid",
-                "设置签到范围须先填写服务地点的经纬度",
-            ));
-        }
+        let details = check_details(&ProjectDetailsInput::from(input), &mut errs);
         if input.shifts.len() > 200 {
             errs.push(FieldError::new(
                 "shift",
@@ -336,19 +412,9 @@ impl Service<'_> {
         let id = projects::insert(
             &mut tx,
             &NewProject {
-                title,
-                category: category.expect("checked").code.to_owned(),
-                description,
+                details: details.expect("checked"),
                 organization_id: org.id,
                 region_code: org.region_code.clone(),
-                address,
-                lat: location.map(|l| l.0),
-                lon: location.map(|l| l.1),
-                checkin_radius_m: input.checkin_radius_m,
-                person_in_charge: person,
-                contact_phone,
-                risk_notes,
-                auto_approve: input.auto_approve,
                 status,
                 created_by: Some(caller.account_id),
             },
@@ -378,7 +444,7 @@ impl Service<'_> {
         Ok(view)
     }
 
-    fn project_audit(
+    pub(crate) fn project_audit(
         &self,
         caller: &Caller,
         org: &zhiyuan_store::network::orgs::OrgRow,
@@ -789,6 +855,46 @@ impl Service<'_> {
         Ok(row.into())
     }
 
+    /// Fills a shift's free seats from its waitlist, first come first served, auditing each
+    /// promotion (a cancellation frees one seat, a larger headcount several).
+    pub(crate) async fn fill_from_waitlist(
+        &self,
+        tx: &mut crate::work::Work,
+        caller: &Caller,
+        org: &zhiyuan_store::network::orgs::OrgRow,
+        shift_id: i64,
+    ) -> AppResult<()> {
+        while let Some(next) = signups::first_waitlisted(tx, shift_id).await? {
+            if !projects::take_seat(tx, shift_id).await? {
+                break;
+            }
+            if !signups::set_status(
+                tx,
+                next.id,
+                SignUpStatus::Waitlisted,
+                SignUpStatus::Approved,
+                None,
+            )
+            .await?
+            {
+                projects::free_seat(tx, shift_id).await?;
+                break;
+            }
+            let promoted = signups::get(tx, next.id)
+                .await?
+                .ok_or(AppError::NotFound("报名"))?;
+            tx.audit(self.signup_audit(
+                caller,
+                org,
+                AuditAction::SignUpPromote,
+                &promoted,
+                Some("waitlisted"),
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
     fn signup_audit(
         &self,
         caller: &Caller,
@@ -895,30 +1001,8 @@ impl Service<'_> {
         }
         if from == SignUpStatus::Approved {
             projects::free_seat(&mut tx, row.shift_id).await?;
-            if let Some(next) = signups::first_waitlisted(&mut tx, row.shift_id).await? {
-                if projects::take_seat(&mut tx, row.shift_id).await?
-                    && signups::set_status(
-                        &mut tx,
-                        next.id,
-                        SignUpStatus::Waitlisted,
-                        SignUpStatus::Approved,
-                        None,
-                    )
-                    .await?
-                {
-                    let promoted = signups::get(&mut tx, next.id)
-                        .await?
-                        .ok_or(AppError::NotFound("报名"))?;
-                    tx.audit(self.signup_audit(
-                        caller,
-                        &org,
-                        AuditAction::SignUpPromote,
-                        &promoted,
-                        Some("waitlisted"),
-                    ))
-                    .await?;
-                }
-            }
+            self.fill_from_waitlist(&mut tx, caller, &org, row.shift_id)
+                .await?;
         }
         let after = signups::get(&mut tx, id)
             .await?

@@ -64,7 +64,11 @@ pub enum AuditAction {
     MembershipApprove,
     MembershipDecline,
     SiteCreate,
+    SiteUpdate,
     OrgCreate,
+    OrgUpdate,
+    OrgMove,
+    OrgDissolve,
     AccountCreate,
     AccountDisable,
     AccountEnable,
@@ -72,8 +76,10 @@ pub enum AuditAction {
     AccountPasswordChange,
     AccountOpenVolunteer,
     ProjectCreate,
+    ProjectUpdate,
     ProjectStatus,
     ShiftCreate,
+    ShiftUpdate,
     SignUpCreate,
     SignUpApprove,
     SignUpDecline,
@@ -110,7 +116,11 @@ string_enum!(AuditAction {
     MembershipApprove => "membership.approve",
     MembershipDecline => "membership.decline",
     SiteCreate => "site.create",
+    SiteUpdate => "site.update",
     OrgCreate => "org.create",
+    OrgUpdate => "org.update",
+    OrgMove => "org.move",
+    OrgDissolve => "org.dissolve",
     AccountCreate => "account.create",
     AccountDisable => "account.disable",
     AccountEnable => "account.enable",
@@ -118,8 +128,10 @@ string_enum!(AuditAction {
     AccountPasswordChange => "account.password_change",
     AccountOpenVolunteer => "account.open_volunteer",
     ProjectCreate => "project.create",
+    ProjectUpdate => "project.update",
     ProjectStatus => "project.status",
     ShiftCreate => "shift.create",
+    ShiftUpdate => "shift.update",
     SignUpCreate => "sign_up.create",
     SignUpApprove => "sign_up.approve",
     SignUpDecline => "sign_up.decline",
@@ -156,8 +168,8 @@ impl AuditAction {
         match self {
             VolunteerRegister | VolunteerUpdate => Entity::Volunteer,
             MembershipRequest | MembershipApprove | MembershipDecline => Entity::Membership,
-            SiteCreate | MenuCustomize => Entity::Site,
-            OrgCreate => Entity::Organization,
+            SiteCreate | SiteUpdate | MenuCustomize => Entity::Site,
+            OrgCreate | OrgUpdate | OrgMove | OrgDissolve => Entity::Organization,
             AccountCreate
             | AccountDisable
             | AccountEnable
@@ -165,7 +177,7 @@ impl AuditAction {
             | AccountPasswordChange
             | AccountOpenVolunteer => Entity::Account,
             // a shift is recorded against its project
-            ProjectCreate | ProjectStatus | ShiftCreate => Entity::Project,
+            ProjectCreate | ProjectUpdate | ProjectStatus | ShiftCreate | ShiftUpdate => Entity::Project,
             SignUpCreate | SignUpApprove | SignUpDecline | SignUpPromote | SignUpCancel | CheckIn
             | CheckOut | CheckOutUndo => Entity::SignUp,
             RecordEnter | RecordDeclare | RecordConfirm | RecordReject | RecordCorrect => {
@@ -189,7 +201,11 @@ impl AuditAction {
             MembershipApprove => "批准入队",
             MembershipDecline => "拒绝入队",
             SiteCreate => "新建阵地",
+            SiteUpdate => "修改阵地信息",
             OrgCreate => "新建组织/队伍",
+            OrgUpdate => "修改组织/队伍信息",
+            OrgMove => "调整上级组织",
+            OrgDissolve => "解散组织/队伍",
             AccountCreate => "新建账号",
             AccountDisable => "停用账号",
             AccountEnable => "启用账号",
@@ -199,6 +215,8 @@ impl AuditAction {
             ProjectCreate => "发布项目",
             ProjectStatus => "变更项目状态",
             ShiftCreate => "新增班次",
+            ShiftUpdate => "修改班次",
+            ProjectUpdate => "修改项目信息",
             SignUpCreate => "报名",
             SignUpApprove => "批准报名",
             SignUpDecline => "拒绝报名",
@@ -263,6 +281,6 @@ mod tests {
         for e in Entity::ALL {
             assert!(AuditAction::of(e).next().is_some(), "{e} has no action");
         }
-        assert_eq!(AuditAction::of(Entity::Project).count(), 3);
+        assert_eq!(AuditAction::of(Entity::Project).count(), 5);
     }
 }

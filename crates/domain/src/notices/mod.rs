@@ -21,6 +21,10 @@ pub enum NoticeKind {
     Escalated,
     /// An order is overdue above the top level.
     Overdue,
+    /// A team the volunteer belonged to (or asked to join) was dissolved.
+    TeamDissolved,
+    /// The time of a shift the volunteer signed up for was changed.
+    ShiftChanged,
 }
 
 string_enum!(NoticeKind {
@@ -35,6 +39,8 @@ string_enum!(NoticeKind {
     Rated => "rated",
     Escalated => "escalated",
     Overdue => "overdue",
+    TeamDissolved => "team_dissolved",
+    ShiftChanged => "shift_changed",
 });
 
 impl NoticeKind {
@@ -52,6 +58,8 @@ impl NoticeKind {
             NoticeKind::Rated => "居民评价",
             NoticeKind::Escalated => "超时上报",
             NoticeKind::Overdue => "超时督办",
+            NoticeKind::TeamDissolved => "队伍解散",
+            NoticeKind::ShiftChanged => "班次变更",
         }
     }
 }

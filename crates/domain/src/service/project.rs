@@ -30,9 +30,18 @@ string_enum!(ProjectStatus {
 });
 
 impl ProjectStatus {
+    /// The states of a project not yet over: a team with one of these is not dissolved.
+    pub const OPEN: [ProjectStatus; 3] = [Self::Draft, Self::Recruiting, Self::Running];
+
     /// Whether shifts may still be added (draft, recruiting or running).
     pub fn takes_shifts(self) -> bool {
-        matches!(self, Self::Draft | Self::Recruiting | Self::Running)
+        Self::OPEN.contains(&self)
+    }
+
+    /// Whether its title, description and shifts may still be edited: before it runs, while
+    /// people are deciding whether to sign up (草稿, 招募中).
+    pub fn editable(self) -> bool {
+        matches!(self, Self::Draft | Self::Recruiting)
     }
 
     /// Chinese label.

@@ -21,6 +21,8 @@ pub struct OrgRow {
     pub description: String,
     pub created_at: i64,
     pub member_count: i64,
+    /// When it was dissolved (解散); kept with its history, left out of the directory.
+    pub dissolved_at: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -41,7 +43,7 @@ pub struct NewOrg {
 static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT o.id, o.name, o.kind, o.parent_id, o.path, o.site_id, s.name AS site_name, \
-     o.region_code, r.name AS region_name, o.contact_name, o.contact_phone, o.description, o.created_at, \
+     o.region_code, r.name AS region_name, o.contact_name, o.contact_phone, o.description, o.created_at, o.dissolved_at, \
      (SELECT COUNT(*) FROM memberships m WHERE m.organization_id = o.id AND m.status = '{}') AS member_count \
      FROM organizations o JOIN regions r ON r.code = o.region_code LEFT JOIN sites s ON s.id = o.site_id",
         zhiyuan_domain::auth::MembershipStatus::Approved.as_str()
@@ -114,7 +116,7 @@ pub async fn list(conn: &mut Conn, f: &OrgFilter, page: PageRequest) -> Result<P
     let cond = format!(
         "o.region_code >= $1 AND o.region_code < $2 AND o.path >= $3 AND o.path < $4 \
          AND ($5 IS NULL OR o.site_id = $5) AND ($6 IS NULL OR o.parent_id = $6) \
-         AND ($7 IS NULL OR o.name LIKE $7 ESCAPE '\\'){}",
+         AND ($7 IS NULL OR o.name LIKE $7 ESCAPE '\\') AND o.dissolved_at IS NULL{}",
         if f.roots_only {
             " AND o.parent_id IS NULL"
         } else {
@@ -163,12 +165,94 @@ pub async fn list(conn: &mut Conn, f: &OrgFilter, page: PageRequest) -> Result<P
 
 pub async fn children(conn: &mut Conn, parent_id: i64) -> Result<Vec<OrgRow>> {
     Ok(sqlx::query_as(&format!(
-        "{} WHERE o.parent_id = $1 ORDER BY o.region_code, o.id",
+        "{} WHERE o.parent_id = $1 AND o.dissolved_at IS NULL ORDER BY o.region_code, o.id",
         *SELECT
     ))
     .bind(parent_id)
     .fetch_all(conn)
     .await?)
+}
+
+/// What an organization's administrators edit about it (its place in the tree moves with
+/// [`move_subtree`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgDetails {
+    pub name: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub description: String,
+}
+
+pub async fn update_details(conn: &mut Conn, id: i64, d: &OrgDetails) -> Result<()> {
+    sqlx::query(
+        "UPDATE organizations SET name = $1, contact_name = $2, contact_phone = $3, description = $4 \
+         WHERE id = $5",
+    )
+    .bind(&d.name)
+    .bind(&d.contact_name)
+    .bind(&d.contact_phone)
+    .bind(&d.description)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The ids and paths of a subtree, the organization itself first.
+pub async fn subtree(conn: &mut Conn, path: &str) -> Result<Vec<(i64, String)>> {
+    let (lo, hi) = prefix_range(path);
+    Ok(
+        sqlx::query_as("SELECT id, path FROM organizations WHERE path >= $1 AND path < $2 ORDER BY path")
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Hangs an organization under another parent (or none): its parent id changes and every path
+/// of its subtree trades the old prefix for the new one. Returns the organization's new path.
+pub async fn move_subtree(
+    conn: &mut Conn,
+    id: i64,
+    old_path: &str,
+    parent: Option<(i64, &str)>,
+) -> Result<String> {
+    let new_path = format!("{}{id}/", parent.map_or("/", |p| p.1));
+    for (oid, path) in subtree(&mut *conn, old_path).await? {
+        let moved = format!("{new_path}{}", &path[old_path.len()..]);
+        sqlx::query("UPDATE organizations SET path = $1 WHERE id = $2")
+            .bind(&moved)
+            .bind(oid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("UPDATE organizations SET parent_id = $1 WHERE id = $2")
+        .bind(parent.map(|p| p.0))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(new_path)
+}
+
+/// How many organizations below this one are not dissolved.
+pub async fn live_children(conn: &mut Conn, id: i64) -> Result<i64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM organizations WHERE parent_id = $1 AND dissolved_at IS NULL")
+            .bind(id)
+            .fetch_one(conn)
+            .await?;
+    Ok(n)
+}
+
+/// Marks an organization dissolved; false when it already was.
+pub async fn dissolve(conn: &mut Conn, id: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE organizations SET dissolved_at = $1 WHERE id = $2 AND dissolved_at IS NULL")
+        .bind(now_millis())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {

@@ -15,6 +15,8 @@ pub struct SiteRow {
     pub parent_id: Option<i64>,
     pub address: String,
     pub contact_phone: String,
+    pub contact_name: String,
+    pub opening_hours: String,
     pub created_at: i64,
 }
 
@@ -26,10 +28,14 @@ pub struct NewSite {
     pub parent_id: Option<i64>,
     pub address: String,
     pub contact_phone: String,
+    pub contact_name: String,
+    pub opening_hours: String,
 }
 
-const SELECT: &str = "SELECT s.id, s.name, s.level, s.region_code, r.name AS region_name, s.parent_id, \
-                      s.address, s.contact_phone, s.created_at \
+/// The columns of [`SiteRow`], for every query that reads sites.
+pub(crate) const SELECT: &str =
+    "SELECT s.id, s.name, s.level, s.region_code, r.name AS region_name, s.parent_id, \
+                      s.address, s.contact_phone, s.contact_name, s.opening_hours, s.created_at \
                       FROM sites s JOIN regions r ON r.code = s.region_code";
 
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<SiteRow>> {
@@ -41,8 +47,8 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<SiteRow>> {
 
 pub async fn insert(conn: &mut Conn, new: &NewSite) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO sites (name, level, region_code, parent_id, address, contact_phone, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO sites (name, level, region_code, parent_id, address, contact_phone, contact_name, \
+         opening_hours, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(&new.name)
     .bind(&new.level)
@@ -50,10 +56,37 @@ pub async fn insert(conn: &mut Conn, new: &NewSite) -> Result<i64> {
     .bind(new.parent_id)
     .bind(&new.address)
     .bind(&new.contact_phone)
+    .bind(&new.contact_name)
+    .bind(&new.opening_hours)
     .bind(now_millis())
     .fetch_one(conn)
     .await?;
     Ok(id)
+}
+
+/// What a site's office edits about it: its public details. Name, level, region and parent
+/// fix where it stands in the network and are not edited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteDetails {
+    pub address: String,
+    pub contact_phone: String,
+    pub contact_name: String,
+    pub opening_hours: String,
+}
+
+pub async fn update_details(conn: &mut Conn, id: i64, d: &SiteDetails) -> Result<()> {
+    sqlx::query(
+        "UPDATE sites SET address = $1, contact_phone = $2, contact_name = $3, opening_hours = $4 \
+         WHERE id = $5",
+    )
+    .bind(&d.address)
+    .bind(&d.contact_phone)
+    .bind(&d.contact_name)
+    .bind(&d.opening_hours)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[derive(Clone, Debug, Default)]

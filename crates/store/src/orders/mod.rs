@@ -943,11 +943,10 @@ pub async fn stats(conn: &mut Conn, prefix: &str) -> Result<(Vec<(String, i64)>,
 
 /// The sites registered on exactly this region code.
 pub async fn sites_at(conn: &mut Conn, region_code: &str) -> Result<Vec<crate::network::sites::SiteRow>> {
-    Ok(sqlx::query_as(
-        "SELECT s.id, s.name, s.level, s.region_code, r.name AS region_name, s.parent_id, s.address, \
-         s.contact_phone, s.created_at FROM sites s JOIN regions r ON r.code = s.region_code \
-         WHERE s.region_code = $1 ORDER BY s.id",
-    )
+    Ok(sqlx::query_as(&format!(
+        "{} WHERE s.region_code = $1 ORDER BY s.id",
+        crate::network::sites::SELECT
+    ))
     .bind(region_code)
     .fetch_all(conn)
     .await?)
@@ -955,11 +954,10 @@ pub async fn sites_at(conn: &mut Conn, region_code: &str) -> Result<Vec<crate::n
 
 /// The sites directly below a site.
 pub async fn child_sites(conn: &mut Conn, site_id: i64) -> Result<Vec<crate::network::sites::SiteRow>> {
-    Ok(sqlx::query_as(
-        "SELECT s.id, s.name, s.level, s.region_code, r.name AS region_name, s.parent_id, s.address, \
-         s.contact_phone, s.created_at FROM sites s JOIN regions r ON r.code = s.region_code \
-         WHERE s.parent_id = $1 ORDER BY s.region_code, s.id",
-    )
+    Ok(sqlx::query_as(&format!(
+        "{} WHERE s.parent_id = $1 ORDER BY s.region_code, s.id",
+        crate::network::sites::SELECT
+    ))
     .bind(site_id)
     .fetch_all(conn)
     .await?)
@@ -969,7 +967,8 @@ pub async fn child_sites(conn: &mut Conn, site_id: i64) -> Result<Vec<crate::net
 /// volunteer organization), as (id, name).
 pub async fn org_of_site(conn: &mut Conn, site_id: i64) -> Result<Option<(i64, String)>> {
     Ok(sqlx::query_as(
-        "SELECT id, name FROM organizations WHERE site_id = $1 ORDER BY LENGTH(path), id LIMIT 1",
+        "SELECT id, name FROM organizations WHERE site_id = $1 AND dissolved_at IS NULL \
+         ORDER BY LENGTH(path), id LIMIT 1",
     )
     .bind(site_id)
     .fetch_optional(conn)
@@ -981,7 +980,7 @@ pub async fn orgs_in(conn: &mut Conn, prefix: &str, limit: i64) -> Result<Vec<(i
     let (lo, hi) = prefix_range(prefix);
     Ok(sqlx::query_as(
         "SELECT id, name, path FROM organizations WHERE region_code >= $1 AND region_code < $2 \
-         ORDER BY LENGTH(path), id LIMIT $3",
+         AND dissolved_at IS NULL ORDER BY LENGTH(path), id LIMIT $3",
     )
     .bind(lo)
     .bind(hi)

@@ -102,6 +102,29 @@ pub async fn decide(
     Ok(n == 1)
 }
 
+/// Ends every membership of an organization in state `from` by moving it to `to` (a dissolved
+/// team's members leave, its open requests are declined); returns how many moved.
+pub async fn end_all_of_org(
+    conn: &mut Conn,
+    org_id: i64,
+    from: MembershipStatus,
+    to: MembershipStatus,
+    by: i64,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE memberships SET status = $1, decided_at = $2, decided_by = $3 \
+         WHERE organization_id = $4 AND status = $5",
+    )
+    .bind(to.as_str())
+    .bind(now_millis())
+    .bind(by)
+    .bind(org_id)
+    .bind(from.as_str())
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 pub async fn of_volunteer(conn: &mut Conn, volunteer_id: i64) -> Result<Vec<MembershipRow>> {
     Ok(
         sqlx::query_as(&format!("{SELECT} WHERE m.volunteer_id = $1 ORDER BY m.id DESC"))

@@ -34,13 +34,12 @@ pub struct ProjectRow {
     pub first_start: Option<i64>,
 }
 
-#[derive(Clone, Debug)]
-pub struct NewProject {
+/// What a project says of itself: written when it is created, edited while it recruits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectDetails {
     pub title: String,
     pub category: String,
     pub description: String,
-    pub organization_id: i64,
-    pub region_code: String,
     pub address: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -49,6 +48,13 @@ pub struct NewProject {
     pub contact_phone: String,
     pub risk_notes: String,
     pub auto_approve: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewProject {
+    pub details: ProjectDetails,
+    pub organization_id: i64,
+    pub region_code: String,
     pub status: ProjectStatus,
     pub created_by: Option<i64>,
 }
@@ -73,19 +79,19 @@ pub async fn insert(conn: &mut Conn, p: &NewProject) -> Result<i64> {
          checkin_radius_m, person_in_charge, contact_phone, risk_notes, auto_approve, status, created_by, created_at, \
          updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
     )
-    .bind(&p.title)
-    .bind(&p.category)
-    .bind(&p.description)
+    .bind(&p.details.title)
+    .bind(&p.details.category)
+    .bind(&p.details.description)
     .bind(p.organization_id)
     .bind(&p.region_code)
-    .bind(&p.address)
-    .bind(p.lat)
-    .bind(p.lon)
-    .bind(p.checkin_radius_m)
-    .bind(&p.person_in_charge)
-    .bind(&p.contact_phone)
-    .bind(&p.risk_notes)
-    .bind(p.auto_approve as i64)
+    .bind(&p.details.address)
+    .bind(p.details.lat)
+    .bind(p.details.lon)
+    .bind(p.details.checkin_radius_m)
+    .bind(&p.details.person_in_charge)
+    .bind(&p.details.contact_phone)
+    .bind(&p.details.risk_notes)
+    .bind(p.details.auto_approve as i64)
     .bind(p.status.as_str())
     .bind(p.created_by)
     .bind(now)
@@ -99,6 +105,40 @@ pub async fn insert(conn: &mut Conn, p: &NewProject) -> Result<i64> {
     Ok(id)
 }
 
+/// Writes a project's details while it is in one of `states`; false when it no longer was.
+pub async fn update_details(
+    conn: &mut Conn,
+    id: i64,
+    d: &ProjectDetails,
+    states: &[ProjectStatus],
+) -> Result<bool> {
+    let sql = format!(
+        "UPDATE projects SET title = $1, category = $2, description = $3, address = $4, lat = $5, lon = $6, \
+         checkin_radius_m = $7, person_in_charge = $8, contact_phone = $9, risk_notes = $10, auto_approve = $11, \
+         updated_at = $12 WHERE id = $13 AND status IN ({})",
+        in_list(14, states.len())
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(&d.title)
+        .bind(&d.category)
+        .bind(&d.description)
+        .bind(&d.address)
+        .bind(d.lat)
+        .bind(d.lon)
+        .bind(d.checkin_radius_m)
+        .bind(&d.person_in_charge)
+        .bind(&d.contact_phone)
+        .bind(&d.risk_notes)
+        .bind(d.auto_approve as i64)
+        .bind(now_millis())
+        .bind(id);
+    for st in states {
+        q = q.bind(st.as_str());
+    }
+    // unprepared, as `insert`: an optional place is bound as a possibly NULL double
+    Ok(q.persistent(false).execute(conn).await?.rows_affected() == 1)
+}
+
 /// Moves the project from `from` to `to`; false when it was no longer in `from`.
 pub async fn set_status(conn: &mut Conn, id: i64, from: ProjectStatus, to: ProjectStatus) -> Result<bool> {
     let n = sqlx::query("UPDATE projects SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
@@ -110,6 +150,19 @@ pub async fn set_status(conn: &mut Conn, id: i64, from: ProjectStatus, to: Proje
         .await?
         .rows_affected();
     Ok(n == 1)
+}
+
+/// How many of an organization's own projects are in one of `statuses`.
+pub async fn count_of_org(conn: &mut Conn, org_id: i64, statuses: &[ProjectStatus]) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM projects WHERE organization_id = $1 AND status IN ({})",
+        in_list(2, statuses.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64,)>(&sql).bind(org_id);
+    for s in statuses {
+        q = q.bind(s.as_str());
+    }
+    Ok(q.fetch_one(conn).await?.0)
 }
 
 #[derive(Clone, Debug, Default)]
@@ -273,6 +326,33 @@ pub async fn insert_shift(
     .fetch_one(conn)
     .await?;
     Ok(id)
+}
+
+/// A shift's times and needs as edited; false when fewer seats than already approved are
+/// asked for (the seats taken stand).
+pub async fn update_shift(
+    conn: &mut Conn,
+    id: i64,
+    starts_at: i64,
+    ends_at: i64,
+    headcount: i64,
+    required_skills: &str,
+    min_age: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE shifts SET starts_at = $1, ends_at = $2, headcount = $3, required_skills = $4, min_age = $5 \
+         WHERE id = $6 AND approved_count <= $3",
+    )
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(headcount)
+    .bind(required_skills)
+    .bind(min_age)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 pub async fn shift(conn: &mut Conn, id: i64) -> Result<Option<ShiftRow>> {

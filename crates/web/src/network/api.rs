@@ -7,7 +7,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::network::SiteFilter;
-use zhiyuan_app::network::{OrgInput, OrgView, RegionView, SiteInput, SiteView};
+use zhiyuan_app::network::{
+    OrgDetailsInput, OrgDissolveInput, OrgInput, OrgMoveInput, OrgView, ParentChoice, RegionView,
+    SiteDetailsInput, SiteInput, SiteView,
+};
 
 use crate::api::{query_enum, PageOf, Paging};
 use crate::error::{ApiResult, ErrorBody};
@@ -102,6 +105,20 @@ pub async fn get_site(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResu
     Ok(Json(s.app.network().site(id).await?))
 }
 
+/// 修改阵地信息: a site's address, phone, contact person and opening hours, by a city, district or
+/// site office whose scope holds it. Every field is written as given (empty clears it).
+#[utoipa::path(put, path = "/api/v1/sites/{id}", tag = "network", params(("id" = i64, Path)),
+    request_body = SiteDetailsInput, security(("bearer" = [])),
+    responses((status = 200, body = SiteView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_site(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<SiteDetailsInput>,
+) -> ApiResult<Json<SiteView>> {
+    Ok(Json(s.app.network().update_site(&c, id, &input).await?))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OrgQuery {
     /// Region code prefix.
@@ -162,11 +179,69 @@ pub async fn get_org(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResul
     Ok(Json(s.app.network().org(id).await?))
 }
 
+/// 修改组织/队伍信息: name, contact person and phone, description, by its administrators.
+#[utoipa::path(put, path = "/api/v1/organizations/{id}", tag = "network", params(("id" = i64, Path)),
+    request_body = OrgDetailsInput, security(("bearer" = [])),
+    responses((status = 200, body = OrgView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn update_org(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<OrgDetailsInput>,
+) -> ApiResult<Json<OrgView>> {
+    Ok(Json(s.app.network().update_org(&c, id, &input).await?))
+}
+
+/// The organizations this one may be moved under by the caller, in tree order.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/parent-choices", tag = "network", params(("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<ParentChoice>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn parent_choices(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<ParentChoice>>> {
+    Ok(Json(s.app.network().parent_choices(&c, id).await?))
+}
+
+/// 调整上级组织: hang the organization and its sub-teams under another parent (or none).
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/move", tag = "network", params(("id" = i64, Path)),
+    request_body = OrgMoveInput, security(("bearer" = [])),
+    responses((status = 200, body = OrgView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn move_org(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<OrgMoveInput>,
+) -> ApiResult<Json<OrgView>> {
+    Ok(Json(s.app.network().move_org(&c, id, &input).await?))
+}
+
+/// 解散: members leave, open requests are declined (each told why); history stays. Refused
+/// (409 `org_not_empty`) while it has standing sub-teams or open projects.
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/dissolve", tag = "network", params(("id" = i64, Path)),
+    request_body = OrgDissolveInput, security(("bearer" = [])),
+    responses((status = 200, body = OrgView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn dissolve_org(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<OrgDissolveInput>,
+) -> ApiResult<Json<OrgView>> {
+    Ok(Json(s.app.network().dissolve_org(&c, id, &input).await?))
+}
+
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_regions))
         .routes(routes!(get_region))
         .routes(routes!(list_sites, create_site))
-        .routes(routes!(get_site))
+        .routes(routes!(get_site, update_site))
         .routes(routes!(list_orgs, create_org))
-        .routes(routes!(get_org))
+        .routes(routes!(get_org, update_org))
+        .routes(routes!(parent_choices))
+        .routes(routes!(move_org))
+        .routes(routes!(dissolve_org))
 }

@@ -3,13 +3,19 @@
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
+use zhiyuan_app::network::policy::administers;
+use zhiyuan_app::network::policy::administers_site;
 use zhiyuan_app::network::OrgFilter;
 use zhiyuan_app::network::SiteFilter;
-use zhiyuan_app::network::{OrgInput, OrgView, SiteView};
+use zhiyuan_app::network::{
+    OrgDetailsInput, OrgDissolveInput, OrgInput, OrgMoveInput, OrgView, ParentChoice, SiteDetailsInput,
+    SiteView,
+};
 use zhiyuan_app::people::MembershipView;
 use zhiyuan_app::AppError;
 use zhiyuan_app::PageRequest;
@@ -116,6 +122,9 @@ pub(crate) struct OrgQuery {
     joined: String,
     created: String,
     decided: String,
+    updated: String,
+    moved: String,
+    dissolved: String,
 }
 
 pub(crate) struct OrgAdmin {
@@ -201,7 +210,7 @@ async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum
                 .into_iter()
                 .find(|m| m.organization_id == id && MembershipStatus::LIVE.contains(&m.status))
                 .map(|m| m.status_label);
-            can_join = my_status.is_none();
+            can_join = my_status.is_none() && o.dissolved_at.is_none();
         }
     }
     Ok(OrgPage {
@@ -229,6 +238,12 @@ pub(crate) async fn org(ctx: Ctx, Path(id): Path<String>, Query(q): Query<OrgQue
         Some("已批准该申请。".to_owned())
     } else if q.decided == "declined" {
         Some("已拒绝该申请。".to_owned())
+    } else if !q.updated.is_empty() {
+        Some("信息已保存。".to_owned())
+    } else if !q.moved.is_empty() {
+        Some("已调整上级组织。".to_owned())
+    } else if !q.dissolved.is_empty() {
+        Some("已解散，成员已收到通知。".to_owned())
     } else {
         None
     };
@@ -341,6 +356,208 @@ pub(crate) async fn decline(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Deci
     decide(ctx, id, f, false).await
 }
 
+// ---------------------------------------------------------------- an organization's upkeep
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct OrgDetailsForm {
+    name: String,
+    contact_name: String,
+    contact_phone: String,
+    description: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct MoveForm {
+    parent_id: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct DissolveForm {
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "org_edit.html")]
+struct OrgEditPage {
+    nav: Nav,
+    o: OrgView,
+    form: OrgDetailsForm,
+    errors: FormErrors,
+    parents: Vec<ParentChoice>,
+    /// The parent picked (the current one unless a move was refused).
+    parent_id: String,
+    /// The caller may make it a top-level organization (an office whose area holds it).
+    may_be_top: bool,
+    reason: String,
+    /// Why a dissolution was refused (sub-teams or open projects).
+    dissolve_refused: Option<String>,
+}
+
+/// What the edit page shows besides the organization as it is now.
+#[derive(Default)]
+struct OrgEditState {
+    form: Option<OrgDetailsForm>,
+    parent_id: Option<String>,
+    reason: String,
+    errors: FormErrors,
+    dissolve_refused: Option<String>,
+}
+
+async fn org_edit_page(ctx: &Ctx, id: i64, st: OrgEditState) -> PageResult {
+    let caller = ctx.require_login()?;
+    let o = ctx.app.network().org(id).await.map_err(|e| ctx.fail(e))?;
+    if !administers(caller, &o.place) {
+        return Err(ctx.fail(AppError::Forbidden));
+    }
+    if o.dissolved_at.is_some() {
+        return Ok(see_other(&format!("/orgs/{id}")));
+    }
+    let parents = ctx
+        .app
+        .network()
+        .parent_choices(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let status = if st.errors.any() || st.dissolve_refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let form = st.form.unwrap_or_else(|| OrgDetailsForm {
+        name: o.name.clone(),
+        contact_name: o.contact_name.clone(),
+        contact_phone: o.contact_phone.clone(),
+        description: o.description.clone(),
+    });
+    let parent_id = st
+        .parent_id
+        .unwrap_or_else(|| o.parent_id.map(|p| p.to_string()).unwrap_or_default());
+    Ok(render(
+        status,
+        &OrgEditPage {
+            nav: ctx.nav(),
+            may_be_top: caller.covers_region(&o.region_code),
+            o,
+            form,
+            errors: st.errors,
+            parents,
+            parent_id,
+            reason: st.reason,
+            dissolve_refused: st.dissolve_refused,
+        },
+    ))
+}
+
+/// 修改组织/队伍信息, 调整上级组织 and 解散 on one page, for its administrators.
+pub(crate) async fn org_edit_form(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    org_edit_page(&ctx, id, OrgEditState::default()).await
+}
+
+pub(crate) async fn update_org(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<OrgDetailsForm>,
+) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let caller = ctx.require_login()?;
+    let input = OrgDetailsInput {
+        name: f.name.clone(),
+        contact_name: f.contact_name.clone(),
+        contact_phone: f.contact_phone.clone(),
+        description: f.description.clone(),
+    };
+    match ctx.app.network().update_org(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/orgs/{id}?updated=1"))),
+        Err(e) if is_input_error(&e) => {
+            let st = OrgEditState {
+                form: Some(f),
+                errors: FormErrors::from_app(&e),
+                ..Default::default()
+            };
+            org_edit_page(&ctx, id, st).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn move_org(ctx: Ctx, Path(id): Path<String>, Form(f): Form<MoveForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let caller = ctx.require_login()?;
+    let parent_id = match f.parent_id.trim() {
+        "" => None,
+        p => match p.parse::<i64>() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                let e = AppError::invalid("parent_id", "org_parent_invalid", "请选择上级组织");
+                let st = OrgEditState {
+                    parent_id: Some(f.parent_id),
+                    errors: FormErrors::from_app(&e),
+                    ..Default::default()
+                };
+                return org_edit_page(&ctx, id, st).await;
+            }
+        },
+    };
+    match ctx
+        .app
+        .network()
+        .move_org(caller, id, &OrgMoveInput { parent_id })
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/orgs/{id}?moved=1"))),
+        Err(e) if is_input_error(&e) => {
+            let st = OrgEditState {
+                parent_id: Some(f.parent_id),
+                errors: FormErrors::from_app(&e),
+                ..Default::default()
+            };
+            org_edit_page(&ctx, id, st).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn dissolve_org(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<DissolveForm>,
+) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let caller = ctx.require_login()?;
+    let input = OrgDissolveInput {
+        reason: f.reason.clone(),
+    };
+    match ctx.app.network().dissolve_org(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/orgs/{id}?dissolved=1"))),
+        // dissolved already (a second tap, or the back button): the page says so
+        Err(AppError::Conflict {
+            code: "org_dissolved",
+            ..
+        }) => Ok(see_other(&format!("/orgs/{id}"))),
+        Err(e @ AppError::Conflict { .. }) => {
+            let st = OrgEditState {
+                reason: f.reason,
+                dissolve_refused: Some(e.to_string()),
+                ..Default::default()
+            };
+            org_edit_page(&ctx, id, st).await
+        }
+        Err(e) if is_input_error(&e) => {
+            let st = OrgEditState {
+                reason: f.reason,
+                errors: FormErrors::from_app(&e),
+                ..Default::default()
+            };
+            org_edit_page(&ctx, id, st).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
 // ---------------------------------------------------------------- practice network
 
 #[derive(Deserialize, Default)]
@@ -418,6 +635,8 @@ pub(crate) async fn sites(ctx: Ctx, Query(q): Query<SitesQuery>) -> PageResult {
 struct SitePage {
     nav: Nav,
     s: SiteView,
+    may_edit: bool,
+    updated: bool,
     parent: Option<SiteView>,
     children: Vec<SiteView>,
     children_total: i64,
@@ -425,7 +644,13 @@ struct SitePage {
     teams_total: i64,
 }
 
-pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SiteQuery {
+    updated: String,
+}
+
+pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>, Query(q): Query<SiteQuery>) -> PageResult {
     let id = parse_id(&ctx, &id)?;
     let app = &ctx.app;
     let s = app.network().site(id).await.map_err(|e| ctx.fail(e))?;
@@ -456,8 +681,14 @@ pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>) -> PageResult {
         )
         .await
         .map_err(|e| ctx.fail(e))?;
+    let may_edit = ctx
+        .caller
+        .as_ref()
+        .is_some_and(|c| administers_site(c, &s.region_code));
     ok(&SitePage {
         nav: ctx.nav(),
+        may_edit,
+        updated: !q.updated.is_empty(),
         s,
         parent,
         children_total: children.total,
@@ -467,13 +698,85 @@ pub(crate) async fn site(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     })
 }
 
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct SiteForm {
+    address: String,
+    contact_phone: String,
+    contact_name: String,
+    opening_hours: String,
+}
+
+#[derive(Template)]
+#[template(path = "site_edit.html")]
+struct SiteEditPage {
+    nav: Nav,
+    s: SiteView,
+    form: SiteForm,
+    errors: FormErrors,
+}
+
+async fn site_edit_page(ctx: &Ctx, id: i64, form: Option<SiteForm>, errors: FormErrors) -> PageResult {
+    let caller = ctx.require_login()?;
+    let s = ctx.app.network().site(id).await.map_err(|e| ctx.fail(e))?;
+    if !administers_site(caller, &s.region_code) {
+        return Err(ctx.fail(AppError::Forbidden));
+    }
+    let status = if errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let form = form.unwrap_or_else(|| SiteForm {
+        address: s.address.clone(),
+        contact_phone: s.contact_phone.clone(),
+        contact_name: s.contact_name.clone(),
+        opening_hours: s.opening_hours.clone(),
+    });
+    Ok(render(
+        status,
+        &SiteEditPage {
+            nav: ctx.nav(),
+            s,
+            form,
+            errors,
+        },
+    ))
+}
+
+/// 修改阵地信息: the form, filled with what the site shows now.
+pub(crate) async fn site_edit_form(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    site_edit_page(&ctx, id, None, FormErrors::default()).await
+}
+
+pub(crate) async fn update_site(ctx: Ctx, Path(id): Path<String>, Form(f): Form<SiteForm>) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let caller = ctx.require_login()?;
+    let input = SiteDetailsInput {
+        address: f.address.clone(),
+        contact_phone: f.contact_phone.clone(),
+        contact_name: f.contact_name.clone(),
+        opening_hours: f.opening_hours.clone(),
+    };
+    match ctx.app.network().update_site(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/sites/{id}?updated=1"))),
+        Err(e) if is_input_error(&e) => site_edit_page(&ctx, id, Some(f), FormErrors::from_app(&e)).await,
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
 pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/orgs", get(orgs))
         .route("/orgs/{id}", get(org))
         .route("/orgs/{id}/join", post(join))
         .route("/orgs/{id}/teams", post(create_team))
+        .route("/orgs/{id}/edit", get(org_edit_form).post(update_org))
+        .route("/orgs/{id}/move", post(move_org))
+        .route("/orgs/{id}/dissolve", post(dissolve_org))
         .route("/memberships/{id}/approve", post(approve))
         .route("/memberships/{id}/decline", post(decline))
         .route("/sites", get(sites))
         .route("/sites/{id}", get(site))
+        .route("/sites/{id}/edit", get(site_edit_form).post(update_site))
 }

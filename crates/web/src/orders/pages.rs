@@ -6,6 +6,8 @@ use crate::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashMap;
+use zhiyuan_app::network::policy::administers_site;
+use zhiyuan_app::orders::menus::OrderPlace;
 
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -148,7 +150,11 @@ pub(crate) async fn phone_verify(
 struct NewOrderPage {
     nav: Nav,
     logged_in: bool,
-    places: Vec<Choice>,
+    /// The places, grouped by their district and street.
+    place_groups: Vec<PlaceGroup>,
+    /// How many places the search found (all of them without a search).
+    place_count: usize,
+    place_q: String,
     /// Step two: the place is chosen and covered.
     menu: Option<MenuView>,
     form: OrderForm,
@@ -177,6 +183,32 @@ pub(crate) struct OrderForm {
 #[serde(default)]
 pub(crate) struct NewOrderQuery {
     region: String,
+    /// 找街道或社区: words the place's name holds.
+    place_q: String,
+    /// The search button was pressed: the place picked before is not yet the choice.
+    find: String,
+}
+
+/// One street's places in the picker (an `<optgroup>`).
+pub(crate) struct PlaceGroup {
+    pub label: String,
+    pub places: Vec<(OrderPlace, bool)>,
+}
+
+/// The places grouped by street in their order, the one chosen marked.
+fn place_groups(places: Vec<OrderPlace>, chosen: &str) -> Vec<PlaceGroup> {
+    let mut groups: Vec<PlaceGroup> = Vec::new();
+    for p in places {
+        let selected = p.code == chosen;
+        match groups.last_mut() {
+            Some(g) if g.label == p.street => g.places.push((p, selected)),
+            _ => groups.push(PlaceGroup {
+                label: p.street.clone(),
+                places: vec![(p, selected)],
+            }),
+        }
+    }
+    groups
 }
 
 async fn new_order_page(
@@ -184,8 +216,18 @@ async fn new_order_page(
     mut form: OrderForm,
     mut errors: FormErrors,
     status: StatusCode,
+    place_q: String,
 ) -> PageResult {
-    let places = ctx.app.orders().order_places().await.map_err(|e| ctx.fail(e))?;
+    let places = ctx
+        .app
+        .orders()
+        .order_places(&place_q)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    // a search that finds one place has chosen it
+    if form.region_code.trim().is_empty() && places.len() == 1 && !place_q.trim().is_empty() {
+        form.region_code = places[0].code.clone();
+    }
     let menu = if form.region_code.trim().is_empty() {
         None
     } else {
@@ -206,24 +248,16 @@ async fn new_order_page(
     if form.form_key.is_empty() {
         form.form_key = zhiyuan_app::idempotency::new_form_key();
     }
-    let places = places
-        .into_iter()
-        .map(|r| Choice {
-            selected: r.code == form.region_code.trim(),
-            label: if r.level == "village" {
-                format!("　{}", r.name)
-            } else {
-                r.name
-            },
-            value: r.code,
-        })
-        .collect();
+    let place_count = places.len();
+    let place_groups = place_groups(places, form.region_code.trim());
     Ok(render(
         status,
         &NewOrderPage {
             nav: ctx.nav(),
             logged_in: ctx.caller.is_some(),
-            places,
+            place_groups,
+            place_count,
+            place_q,
             menu,
             form,
             errors,
@@ -233,10 +267,21 @@ async fn new_order_page(
 
 pub(crate) async fn new_form(ctx: Ctx, Query(q): Query<NewOrderQuery>) -> PageResult {
     let form = OrderForm {
-        region_code: q.region,
+        region_code: if q.find.is_empty() {
+            q.region
+        } else {
+            String::new()
+        },
         ..Default::default()
     };
-    new_order_page(&ctx, form, FormErrors::default(), StatusCode::OK).await
+    new_order_page(
+        &ctx,
+        form,
+        FormErrors::default(),
+        StatusCode::OK,
+        q.place_q.trim().to_owned(),
+    )
+    .await
 }
 
 fn opt_f64(s: &str) -> Option<f64> {
@@ -265,7 +310,7 @@ pub(crate) async fn create(ctx: Ctx, Form(form): Form<OrderForm>) -> PageResult 
             Ok(o) => Ok(see_other(&format!("/orders/{}?done=submitted", o.id))),
             Err(e) if is_input_error(&e) => {
                 let errors = FormErrors::from_app(&e);
-                new_order_page(&ctx, form, errors, form_status(&e)).await
+                new_order_page(&ctx, form, errors, form_status(&e), String::new()).await
             }
             Err(e) => Err(ctx.fail(e)),
         }
@@ -840,7 +885,7 @@ async fn menu_page(
     let may_edit = ctx
         .caller
         .as_ref()
-        .is_some_and(|c| c.is_admin() && c.covers_region(&site.region_code));
+        .is_some_and(|c| administers_site(c, &site.region_code));
     let categories = zhiyuan_domain::tags::SERVICE_CATEGORIES
         .iter()
         .map(|c| Choice {

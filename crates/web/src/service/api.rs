@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 use zhiyuan_app::service::attendance::{AttendanceView, Direction, OfflineEvent, OfflineOutcome, QrView};
 use zhiyuan_app::service::certificates::{CertificateRequest, CertificateView, Verification};
 use zhiyuan_app::service::projects::ProjectFilter;
-use zhiyuan_app::service::projects::{ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView};
+use zhiyuan_app::service::projects::{
+    ProjectDetailsInput, ProjectInput, ProjectView, ShiftInput, ShiftView, SignUpView,
+};
 use zhiyuan_app::service::records::{
     BulkDecision, Correction, Declaration, HonorView, HoursSummary, RecordView, TeamEntry,
 };
@@ -188,6 +190,35 @@ pub async fn add_shift(
         StatusCode::CREATED,
         Json(s.app.service().add_shift(&c, id, &input).await?),
     ))
+}
+
+/// 修改项目: a draft or recruiting project's details (not its team or shifts).
+#[utoipa::path(put, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = i64, Path)),
+    request_body = ProjectDetailsInput, security(("bearer" = [])),
+    responses((status = 200, body = ProjectView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn update_project(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ProjectDetailsInput>,
+) -> ApiResult<Json<ProjectView>> {
+    Ok(Json(s.app.service().update_project(&c, id, &input).await?))
+}
+
+/// 修改班次: a shift that has not begun, of a draft or recruiting project. Never fewer seats
+/// than approved; more seats promote from the waitlist; a new time is told to those signed up.
+#[utoipa::path(put, path = "/api/v1/shifts/{id}", tag = "projects", params(("id" = i64, Path)),
+    request_body = ShiftInput, security(("bearer" = [])),
+    responses((status = 200, body = ShiftView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn update_shift(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ShiftInput>,
+) -> ApiResult<Json<ShiftView>> {
+    Ok(Json(s.app.service().update_shift(&c, id, &input).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -667,7 +698,8 @@ pub async fn honor_roll(
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_projects, create_project))
         .routes(routes!(nearby_projects))
-        .routes(routes!(get_project))
+        .routes(routes!(get_project, update_project))
+        .routes(routes!(update_shift))
         .routes(routes!(set_project_status))
         .routes(routes!(add_shift))
         .routes(routes!(sign_up))

@@ -12,6 +12,7 @@ use zhiyuan_domain::service::RecordStatus;
 use crate::pages::Choice;
 use crate::AppState;
 
+mod editing;
 pub(crate) mod projects;
 pub(crate) mod records;
 
@@ -20,8 +21,16 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/projects/nearby", get(projects::nearby))
         .route("/projects/new", get(projects::new_form).post(projects::create))
         .route("/projects/{id}", get(projects::detail))
+        .route(
+            "/projects/{id}/edit",
+            get(editing::project_edit_form).post(editing::update_project),
+        )
         .route("/projects/{id}/status", post(projects::set_status))
         .route("/projects/{id}/shifts", post(projects::add_shift))
+        .route(
+            "/shifts/{id}/edit",
+            get(editing::shift_edit_form).post(editing::update_shift),
+        )
         .route("/shifts/{id}/sign-up", post(projects::sign_up))
         .route("/shifts/{id}/roster", get(projects::roster))
         .route("/shifts/{id}/qr", get(projects::poster))

@@ -300,24 +300,24 @@ fn radius_choices(asked: &str) -> Vec<Choice> {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ProjectForm {
-    title: String,
-    category: String,
-    organization_id: String,
-    description: String,
-    address: String,
-    lat: String,
-    lon: String,
-    checkin_radius_m: String,
-    person_in_charge: String,
-    contact_phone: String,
-    risk_notes: String,
-    auto_approve: String,
-    shift_start: Vec<String>,
-    shift_end: Vec<String>,
-    shift_headcount: Vec<String>,
-    shift_skills: Vec<String>,
-    shift_min_age: Vec<String>,
-    action: String,
+    pub(crate) title: String,
+    pub(crate) category: String,
+    pub(crate) organization_id: String,
+    pub(crate) description: String,
+    pub(crate) address: String,
+    pub(crate) lat: String,
+    pub(crate) lon: String,
+    pub(crate) checkin_radius_m: String,
+    pub(crate) person_in_charge: String,
+    pub(crate) contact_phone: String,
+    pub(crate) risk_notes: String,
+    pub(crate) auto_approve: String,
+    pub(crate) shift_start: Vec<String>,
+    pub(crate) shift_end: Vec<String>,
+    pub(crate) shift_headcount: Vec<String>,
+    pub(crate) shift_skills: Vec<String>,
+    pub(crate) shift_min_age: Vec<String>,
+    pub(crate) action: String,
 }
 
 /// One shift row of the form.
@@ -332,20 +332,26 @@ pub(crate) struct ShiftRowForm {
 
 /// A coordinate as typed: blank is none; anything else that is not a number is NaN, which the
 /// use case reports as an invalid location.
-fn coordinate(s: &str) -> Option<f64> {
+pub(crate) fn coordinate(s: &str) -> Option<f64> {
     let s = s.trim();
     (!s.is_empty()).then(|| s.parse::<f64>().unwrap_or(f64::NAN))
 }
 
 /// A whole number as typed: blank is `blank`, junk is -1 (which the rules refuse).
-fn number(s: &str, blank: i64) -> i64 {
+pub(crate) fn number(s: &str, blank: i64) -> i64 {
     match s.trim() {
         "" => blank,
         s => s.parse().unwrap_or(-1),
     }
 }
 
-fn shift_input(start: &str, end: &str, headcount: &str, skills: &str, min_age: &str) -> ShiftInput {
+pub(crate) fn shift_input(
+    start: &str,
+    end: &str,
+    headcount: &str,
+    skills: &str,
+    min_age: &str,
+) -> ShiftInput {
     ShiftInput {
         starts_at: start.trim().to_owned(),
         ends_at: end.trim().to_owned(),
@@ -511,11 +517,11 @@ pub(crate) struct Transition {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ShiftForm {
-    start: String,
-    end: String,
-    headcount: String,
-    skills: String,
-    min_age: String,
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) headcount: String,
+    pub(crate) skills: String,
+    pub(crate) min_age: String,
 }
 
 #[derive(Template)]
@@ -652,6 +658,8 @@ pub(crate) async fn detail(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Pro
         "cancelled" => Some("已取消报名。"),
         "status" => Some("项目状态已更新。"),
         "shift" => Some("已添加班次。"),
+        "edited" => Some("项目信息已保存。"),
+        "shift_edited" => Some("班次已修改；时间有变时，已报名的志愿者会收到通知。"),
         _ => None,
     };
     let extras = ProjectExtras {
