@@ -166,14 +166,12 @@ impl App {
                     .chars()
                     .take(3)
                     .collect();
+                let mut named = std::collections::HashSet::new();
                 for k in 1..=size.communities_per_township {
                     let code = format!("{}{:03}", &town.code[..9], k);
-                    let name = format!("{}{}社区", short, rng.pick(COMMUNITY_ROOTS));
-                    let name = if k > 1 && name.len() < 4 {
-                        format!("{name}{k}")
-                    } else {
-                        name
-                    };
+                    let root = format!("{}{}", short, rng.pick(COMMUNITY_ROOTS));
+                    let name = community_name(&root, k, &named);
+                    named.insert(name.clone());
                     regions::insert(
                         &mut tx,
                         &RegionRow {
@@ -723,6 +721,16 @@ impl App {
     }
 }
 
+/// A community's name from its root (`左家庄三里`) that no community of the same street has yet:
+/// `左家庄三里社区`, else with 东/西/南/北/中, else with its number.
+fn community_name(root: &str, k: u32, named: &std::collections::HashSet<String>) -> String {
+    ["", "东", "西", "南", "北", "中"]
+        .iter()
+        .map(|side| format!("{root}{side}社区"))
+        .find(|n| !named.contains(n))
+        .unwrap_or_else(|| format!("{root}{k}社区"))
+}
+
 /// Opens a demo site with the public details an office would fill in: an address in its
 /// place, a landline, a contact person and opening hours by level. `details` is its own
 /// generator, so the rest of the demo does not depend on how many draws these take.
@@ -813,4 +821,25 @@ async fn insert_org(
     })
     .await?;
     Ok((id, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn communities_of_one_street_never_share_a_name() {
+        let mut named = std::collections::HashSet::new();
+        let names: Vec<String> = (1..=8)
+            .map(|k| {
+                let n = community_name("左家庄三里", k, &named);
+                named.insert(n.clone());
+                n
+            })
+            .collect();
+        assert_eq!(names[0], "左家庄三里社区");
+        assert_eq!(names[1], "左家庄三里东社区");
+        assert_eq!(names[6], "左家庄三里7社区");
+        assert_eq!(named.len(), 8, "{names:?}");
+    }
 }

@@ -135,7 +135,19 @@ pub(crate) fn optional_prose(
 /// An optional contact telephone in free form (a landline with area code and extension is
 /// fine): at most 30 characters of digits, spaces and `+ - ( ) #` or "转".
 pub(crate) fn optional_contact_phone(field: &'static str, value: &str, errs: &mut Vec<FieldError>) -> String {
-    let v = value.trim();
+    // a Chinese keyboard may type full-width digits and signs (０１０－６５…): read them as ASCII
+    let folded: String = value
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' | '＋' | '－' | '（' | '）' | '＃' => {
+                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+            }
+            '　' => ' ',
+            c => c,
+        })
+        .collect();
+    let v = folded.as_str();
     let ok = v.chars().count() <= 30
         && v.chars().all(|c| c.is_ascii_digit() || " +-()#转".contains(c))
         && (v.is_empty() || v.chars().any(|c| c.is_ascii_digit()));
@@ -173,6 +185,15 @@ mod tests {
         let mut errs = Vec::new();
         let v = f(&mut errs);
         (v, errs.into_iter().map(|e| e.message).collect())
+    }
+
+    #[test]
+    fn a_contact_phone_typed_in_full_width_is_read_as_ascii() {
+        let (v, e) = one(|e| optional_contact_phone("p", "０１０－６５００１２３４", e));
+        assert_eq!((v.as_str(), e.len()), ("010-65001234", 0));
+        let (v, e) = one(|e| optional_contact_phone("p", "（010）6500　1234转８", e));
+        assert_eq!((v.as_str(), e.len()), ("(010)6500 1234转8", 0));
+        assert_eq!(one(|e| optional_contact_phone("p", "请拨打总机", e)).1.len(), 1);
     }
 
     #[test]

@@ -253,7 +253,80 @@ async fn a_registered_volunteer_is_given_a_login(t: TestApp) {
     assert_eq!(r.status(), 403, "but not for 朝阳's");
 }
 
+/// 调整角色: an office gives an administrator below it another role and place, within its own
+/// scope; the account's sessions follow at once.
+async fn an_office_reassigns_an_administrators_role(t: TestApp) {
+    let w = world::build(&t).await;
+    let list = t.get("/api/v1/accounts", Some(&w.chaoyang)).await;
+    let id = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "jwsite")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let office = page_session(&t, "chaoyang").await;
+    let (s, html) = page(&office, &t, "/accounts").await;
+    assert_eq!(s, 200);
+    assert!(
+        row(&html, "jwsite").contains(&format!("/accounts/{id}/role")),
+        "offered 调整角色"
+    );
+    let (s, html) = page(&office, &t, &format!("/accounts/{id}/role")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("value=\"site_admin\" selected"),
+        "the current role is chosen"
+    );
+    assert!(!html.contains("name=\"password\""), "no password here");
+    // a place outside the office's own scope: refused beside its field
+    let hd1 = w.hd1.to_string();
+    let r = office
+        .post(t.url(&format!("/accounts/{id}/role")))
+        .form(&[("role", "site_admin"), ("scope_site_id", hd1.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"error-scope_site_id\""));
+    // a team admin of 建外's team now
+    let team = w.team_a.to_string();
+    let r = office
+        .post(t.url(&format!("/accounts/{id}/role")))
+        .form(&[("role", "team_admin"), ("scope_org_id", team.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&office, &t, "/accounts?done=role").await;
+    assert!(row(&html, "jwsite").contains("队伍管理员"), "{html}");
+    let me = t.get("/api/v1/me", Some(&w.jw_site_admin)).await;
+    assert_eq!(me.body["account"]["role"], "team_admin", "{}", me.body);
+    let (_, html) = page(&office, &t, "/audit?action=account.role_change").await;
+    assert!(html.contains("调整角色"));
+    // never above the office's own role, never by someone who does not manage the account
+    let r = t
+        .post(
+            &format!("/api/v1/accounts/{id}/role"),
+            Some(&w.chaoyang),
+            serde_json::json!({"role": "city_admin", "scope_region": "11"}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = t
+        .post(
+            &format!("/api/v1/accounts/{id}/role"),
+            Some(&w.haidian),
+            serde_json::json!({"role": "district_admin", "scope_region": "110108"}),
+        )
+        .await;
+    assert!(r.status == 403 || r.status == 404, "{}", r.status);
+}
+
 both_backends!(
+    an_office_reassigns_an_administrators_role,
     a_registered_volunteer_is_given_a_login,
     an_office_runs_the_accounts_below_it,
     a_team_admin_cannot_hand_out_a_site,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use browser::{
     click, css, fill, local_in, log_in, main_text, set_value, start_server, wait_for, wait_for_path,
+    wait_for_text,
 };
 use fantoccini::{Client, Locator};
 
@@ -232,7 +233,8 @@ async fn run(t: &Client, v: &Client) -> Result<()> {
         "the rescan did not check the volunteer out"
     );
     click(t, ".roster-line button.check-out").await?;
-    let notice = text_of(t, "#notice").await?;
+    // the page before may show a notice too: wait for this action's (a stale read would race)
+    let notice = wait_for_text(t, "#notice", "签退成功").await?;
     assert!(notice.contains("签退成功"), "checked out: {notice}");
     wait_for(t, ".checkout-at").await?;
     // A wrong check-out is undone from the roster, with a reason, and done again.
@@ -240,11 +242,12 @@ async fn run(t: &Client, v: &Client) -> Result<()> {
     fill(t, ".undo-check-out input[name=reason]", "误点签退").await?;
     shot(t, "roster-undo").await?;
     click(t, ".undo-check-out button[type=submit]").await?;
-    let notice = text_of(t, "#notice").await?;
+    let notice = wait_for_text(t, "#notice", "已撤销签退").await?;
     assert!(notice.contains("已撤销签退"), "undone: {notice}");
     assert!(t.find(css(".checkout-at")).await.is_err(), "checked in again");
     click(t, ".roster-line button.check-out").await?;
-    let notice = text_of(t, "#notice").await?;
+    wait_for(t, ".checkout-at").await?;
+    let notice = wait_for_text(t, "#notice", "签退成功").await?;
     assert!(notice.contains("签退成功"), "checked out again: {notice}");
     wait_for(t, ".checkout-at").await?;
     shot(t, "roster").await?;

@@ -237,6 +237,42 @@ async fn an_organizations_admins_edit_its_details(t: TestApp) {
     assert!(!html.contains("id=\"edit-org\""));
 }
 
+async fn a_teams_page_lists_its_projects(t: TestApp) {
+    let w = world::build(&t).await;
+    let project = |title: &str, publish: bool| {
+        json!({"title": title, "category": "environment", "organization_id": w.team_a1, "address": "建外",
+               "person_in_charge": "李队长", "publish": publish,
+               "shifts": [{"starts_at": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+                           "ends_at": (chrono::Utc::now() + chrono::Duration::days(1) + chrono::Duration::hours(2)).to_rfc3339(),
+                           "headcount": 5}]})
+    };
+    world::created(
+        &t,
+        "/api/v1/projects",
+        &w.team_a_admin,
+        project("永安里垃圾分类宣传", true),
+    )
+    .await;
+    world::created(
+        &t,
+        "/api/v1/projects",
+        &w.team_a_admin,
+        project("草稿里的清扫活动", false),
+    )
+    .await;
+    // the team above lists its sub-team's projects; the public sees no draft
+    let anyone = support::app::browser_client(&t);
+    let (_, html) = page(&anyone, &t, &format!("/orgs/{}", w.team_a)).await;
+    assert!(
+        html.contains("id=\"org-projects\"") && html.contains("永安里垃圾分类宣传"),
+        "{html}"
+    );
+    assert!(!html.contains("草稿里的清扫活动"));
+    let leader = page_session(&t, "teama").await;
+    let (_, html) = page(&leader, &t, &format!("/orgs/{}", w.team_a)).await;
+    assert!(html.contains("草稿里的清扫活动"), "its admin sees drafts too");
+}
+
 async fn a_team_moves_under_another_parent_with_its_sub_teams(t: TestApp) {
     let w = world::build(&t).await;
     let union = world::created(
@@ -369,6 +405,25 @@ async fn a_dissolved_team_keeps_its_history_and_takes_no_one_new(t: TestApp) {
     )
     .await;
     assert_eq!((s, location), (303, format!("/orgs/{}", w.team_a1)));
+    // an edit sent from a page opened before the dissolution says it was not saved
+    let (s, location, _) = post_form(
+        &office,
+        &t,
+        &format!("/orgs/{}/edit", w.team_a1),
+        &[
+            ("name", "改名"),
+            ("contact_name", ""),
+            ("contact_phone", ""),
+            ("description", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, location.clone()),
+        (303, format!("/orgs/{}?unsaved=1", w.team_a1))
+    );
+    let (_, html) = page(&office, &t, &location).await;
+    assert!(html.contains("修改未保存") && !html.contains("改名"), "{html}");
     // the volunteer who asked is told; the request is declined; a new one is refused
     let r = t.get("/api/v1/notices", Some(&w.volunteer)).await;
     assert!(
@@ -377,7 +432,8 @@ async fn a_dissolved_team_keeps_its_history_and_takes_no_one_new(t: TestApp) {
             .unwrap()
             .iter()
             .any(|n| n["kind"] == "team_dissolved"
-                && n["text"].as_str().unwrap().contains("队员已并入邻里守望队")),
+                && n["text"].as_str().unwrap().contains("队员已并入邻里守望队")
+                && n["text"].as_str().unwrap().contains("申请未获通过")),
         "{}",
         r.body
     );
@@ -412,6 +468,7 @@ both_backends!(
     only_the_offices_over_a_site_may_edit_it,
     a_sites_details_are_edited_over_the_api,
     an_organizations_admins_edit_its_details,
+    a_teams_page_lists_its_projects,
     a_team_moves_under_another_parent_with_its_sub_teams,
     a_dissolved_team_keeps_its_history_and_takes_no_one_new
 );

@@ -592,6 +592,13 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         .and_then(|l| l.iter().find(|x| x["username"] == "docteam"))
         .and_then(|x| x["id"].as_i64())
         .expect("docteam listed");
+    a.ok_post(
+        &format!("/api/v1/accounts/{docteam}/role"),
+        cy,
+        json!({"role": "site_admin", "scope_site_id": w.jw}),
+        200,
+    )
+    .await;
     a.ok_post(&format!("/api/v1/accounts/{docteam}/disable"), cy, json!({}), 200)
         .await;
     a.ok_post(&format!("/api/v1/accounts/{docteam}/enable"), cy, json!({}), 200)
@@ -628,6 +635,14 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         )
         .await;
     a.expect(opened, 201, "a login opened for a registered volunteer");
+    let closed = a
+        .post(
+            &format!("/api/v1/volunteers/{}/close", id(&v_new)),
+            cy,
+            json!({"reason": "本人书面申请注销"}),
+        )
+        .await;
+    a.expect(closed, 200, "a volunteer closed by an office");
     let mine = a
         .ok_get(
             &format!("/api/v1/volunteers/{}", w.v_self),

@@ -853,6 +853,11 @@ async fn the_place_picker_finds_streets_and_communities_by_name(t: TestApp) {
     assert!(html.contains("海淀测试社区") && !html.contains("建外测试社区"));
     let (_, html) = page(&res, &t, "/orders/new?place_q=火星&find=1").await;
     assert!(html.contains("没有找到“火星”"));
+    // 查看当地服务菜单 with no place chosen says so beside the picker
+    let (_, html) = page(&res, &t, "/orders/new?place_q=&region=").await;
+    assert!(html.contains("id=\"error-region\""), "{html}");
+    let (_, html) = page(&res, &t, "/orders/new").await;
+    assert!(!html.contains("id=\"error-region\""), "not on a first visit");
 }
 
 /// 打印签到表: the roster's team prints a shift's sign-in sheet as a PDF; nobody else may.

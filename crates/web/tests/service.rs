@@ -1648,6 +1648,203 @@ async fn the_team_edits_a_project_and_a_shift_on_their_pages(t: TestApp) {
     assert!(!html.contains("id=\"edit-project\"") && !html.contains("/edit\""));
 }
 
+/// 注销 by the volunteer: with their password; the login closes, personal details go, the
+/// seat ahead passes to the waitlist; the records stay.
+async fn a_volunteer_closes_their_own_record_and_their_hours_stay(t: TestApp) {
+    let w = world::build(&t).await;
+    let (pid, shift) = project(&t, &w, 1, true, json!({})).await;
+    let r = t
+        .post(
+            &format!("/api/v1/shifts/{shift}/sign-ups"),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "approved", "{}", r.body);
+    let others = volunteers(&t, 1, 7201).await;
+    let r = t
+        .post(
+            &format!("/api/v1/shifts/{shift}/sign-ups"),
+            Some(&others[0].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "waitlisted", "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a1),
+            Some(&w.volunteer),
+            json!({"note": ""}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let path = format!("/api/v1/volunteers/{}/close", w.v_self);
+    let r = t
+        .post(&path, Some(&w.volunteer), json!({"password": "not-mine-1"}))
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["error"]["fields"][0]["field"], "password");
+    // another district's office may not
+    let r = t.post(&path, Some(&w.haidian), json!({"reason": "测试"})).await;
+    assert_eq!(r.status, 403);
+    let r = t
+        .post(
+            &path,
+            Some(&w.volunteer),
+            json!({"password": PW, "reason": "搬家离京"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["closed_at"].is_string());
+    assert_eq!(r.body["phone"], "");
+    assert_eq!(r.body["resident_id"], "", "no ID shown, not even masked");
+    assert_eq!(r.body["skills"].as_array().unwrap().len(), 0);
+    // the login is closed
+    assert_eq!(t.get("/api/v1/me", Some(&w.volunteer)).await.status, 401);
+    let login = t
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "13700000001", "password": PW}),
+        )
+        .await;
+    assert!(login.status.is_client_error(), "{}", login.body);
+    // the seat went to the waitlist; the request was withdrawn
+    let p = t.get(&format!("/api/v1/projects/{pid}"), None).await;
+    assert_eq!(
+        (
+            p.body["shifts"][0]["approved"].as_i64(),
+            p.body["shifts"][0]["waitlisted"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    let mine = t.get("/api/v1/my/sign-ups", Some(&others[0].0)).await;
+    assert_eq!(mine.body[0]["status"], "approved", "{}", mine.body);
+    let pending = t.get("/api/v1/join-requests", Some(&w.chaoyang)).await;
+    assert!(!pending.body.to_string().contains("陈志愿"), "{}", pending.body);
+    // the offices no longer find the person, but the record and its hours are kept
+    let found = t.get("/api/v1/volunteers?q=陈志愿", Some(&w.chaoyang)).await;
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 0, "{}", found.body);
+    let v = t
+        .get(&format!("/api/v1/volunteers/{}", w.v_self), Some(&w.chaoyang))
+        .await;
+    assert_eq!(v.status, 200);
+    assert!(v.body["closed_at"].is_string());
+    let recs = t
+        .get(
+            &format!("/api/v1/volunteers/{}/records", w.v_self),
+            Some(&w.chaoyang),
+        )
+        .await;
+    assert_eq!(recs.status, 200, "{}", recs.body);
+    let audit = t
+        .get("/api/v1/audit?entity_type=volunteer&per_page=50", Some(&w.city))
+        .await;
+    assert!(
+        audit.body.to_string().contains("volunteer.close"),
+        "{}",
+        audit.body
+    );
+    // once is enough
+    let r = t
+        .post(&path, Some(&w.chaoyang), json!({"reason": "再次注销"}))
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "volunteer_closed"));
+}
+
+/// 注销 by an office: a reason is required, and a volunteer who is checked in is not closed.
+async fn an_office_closes_a_volunteer_on_the_page_but_not_while_they_serve(t: TestApp) {
+    let w = world::build(&t).await;
+    let (_, shift) = project(&t, &w, 5, true, json!({})).await;
+    let vols = volunteers(&t, 1, 7301).await;
+    let (vt, vid) = &vols[0];
+    let su = t
+        .post(&format!("/api/v1/shifts/{shift}/sign-ups"), Some(vt), json!({}))
+        .await;
+    let su = su.body["id"].as_i64().unwrap();
+    travel(&t, shift, Duration::minutes(30), Duration::hours(2)).await;
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{su}/check-in"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let office = support::app::page_session(&t, "chaoyang").await;
+    let close = |reason: &'static str| {
+        let office = office.clone();
+        let url = t.url(&format!("/volunteers/{vid}/close"));
+        async move { office.post(url).form(&[("reason", reason)]).send().await.unwrap() }
+    };
+    let r = close("").await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"error-reason\"") && html.contains("请填写注销原因"),
+        "{html}"
+    );
+    let r = close("本人书面申请").await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("已签到尚未签退"));
+    let r = t
+        .post(
+            &format!("/api/v1/sign-ups/{su}/check-out"),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = close("本人书面申请").await;
+    assert_eq!(r.status(), 303);
+    let html = office
+        .get(t.url(&format!("/volunteers/{vid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"closed\"") && !html.contains("id=\"edit-volunteer\""),
+        "{html}"
+    );
+    assert!(!html.contains("resident-id"), "no personal facts");
+    // a second tap shows the record as it is
+    assert_eq!(close("本人书面申请").await.status(), 303);
+}
+
+/// 注销 from 我的: the volunteer confirms with their password and is signed out.
+async fn a_volunteer_closes_their_account_from_their_page(t: TestApp) {
+    world::build(&t).await;
+    let me = support::app::page_session(&t, "13700000001").await;
+    let html = me.get(t.url("/me")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("href=\"/me/close\""));
+    let r = me
+        .post(t.url("/me/close"))
+        .form(&[("password", "wrong-pw-1"), ("reason", "不再参加")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"error-password\"") && html.contains("value=\"不再参加\""),
+        "{html}"
+    );
+    let r = me
+        .post(t.url("/me/close"))
+        .form(&[("password", PW), ("reason", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert!(r.text().await.unwrap().contains("您的志愿者账号已注销"));
+    let r = me.get(t.url("/me")).send().await.unwrap();
+    assert_eq!(r.status(), 303, "signed out");
+}
+
 both_backends!(
     projects_are_published_listed_and_found_nearby,
     concurrent_sign_ups_never_exceed_the_headcount,
@@ -1662,4 +1859,7 @@ both_backends!(
     a_recruiting_projects_details_are_edited_and_a_running_ones_are_not,
     a_shift_is_edited_never_below_its_approved_seats_and_its_volunteers_are_told,
     the_team_edits_a_project_and_a_shift_on_their_pages,
+    a_volunteer_closes_their_own_record_and_their_hours_stay,
+    an_office_closes_a_volunteer_on_the_page_but_not_while_they_serve,
+    a_volunteer_closes_their_account_from_their_page,
 );

@@ -38,6 +38,95 @@ pub struct AccountView {
     pub scope: Scope,
 }
 
+/// Where an administrator's role applies: a region prefix (city, district), a site or a team.
+#[derive(Clone, Debug, Default)]
+struct ScopeInput {
+    /// Region prefix for city and district admins (e.g. `110105`).
+    pub scope_region: Option<String>,
+    pub scope_site_id: Option<i64>,
+    pub scope_org_id: Option<i64>,
+}
+
+/// 调整角色: another role (and the place it applies to) for an administrator's account.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct RoleInput {
+    /// city_admin / district_admin / site_admin / team_admin
+    pub role: String,
+    /// Region prefix for city and district admins (e.g. `110105`).
+    pub scope_region: Option<String>,
+    pub scope_site_id: Option<i64>,
+    pub scope_org_id: Option<i64>,
+}
+
+/// Resolves and checks the scope granted with `role`: it must lie within the caller's own.
+async fn grant_scope(
+    tx: &mut crate::work::Work,
+    caller: &Caller,
+    role: Role,
+    scope: &ScopeInput,
+) -> AppResult<(Option<String>, Option<i64>, Option<i64>)> {
+    Ok(match role {
+        Role::CityAdmin | Role::DistrictAdmin => {
+            let p = scope.scope_region.clone().unwrap_or_default();
+            let p = p.trim().to_owned();
+            let want = if role == Role::CityAdmin { 2 } else { 6 };
+            if !is_valid_prefix(&p) || p.len() != want {
+                return Err(AppError::invalid(
+                    "scope_region",
+                    "scope_invalid",
+                    "管辖区划前缀无效（市级2位，区级6位）",
+                ));
+            }
+            if !caller.covers_region(&p) {
+                return Err(AppError::Forbidden);
+            }
+            (Some(p), None, None)
+        }
+        Role::SiteAdmin => {
+            let id = scope
+                .scope_site_id
+                .ok_or_else(|| AppError::invalid("scope_site_id", "scope_invalid", "请选择管理的阵地"))?;
+            let site = sites::get(&mut *tx, id)
+                .await?
+                .ok_or_else(|| AppError::invalid("scope_site_id", "scope_invalid", "阵地不存在"))?;
+            let ok = match &caller.scope {
+                Scope::Region { .. } => caller.covers_region(&site.region_code),
+                Scope::Site { prefix, .. } => site_prefix(&site.region_code).starts_with(prefix.as_str()),
+                _ => false,
+            };
+            if !ok {
+                return Err(AppError::Forbidden);
+            }
+            (None, Some(id), None)
+        }
+        Role::TeamAdmin => {
+            let id = scope
+                .scope_org_id
+                .ok_or_else(|| AppError::invalid("scope_org_id", "scope_invalid", "请选择管理的队伍"))?;
+            let org = orgs::get(&mut *tx, id)
+                .await?
+                .ok_or_else(|| AppError::invalid("scope_org_id", "scope_invalid", "队伍不存在"))?;
+            caller.require_org(&org)?;
+            if org.dissolved_at.is_some() {
+                return Err(AppError::invalid(
+                    "scope_org_id",
+                    "org_dissolved",
+                    format!("{}已解散", org.name),
+                ));
+            }
+            (None, None, Some(id))
+        }
+        Role::Resident => (None, None, None),
+        Role::Volunteer => {
+            return Err(AppError::invalid(
+                "role",
+                "role_invalid",
+                "角色无效（志愿者账号由志愿者本人注册）",
+            ))
+        }
+    })
+}
+
 impl Auth<'_> {
     pub async fn create_account(&self, caller: &Caller, input: &AccountInput) -> AppResult<AccountView> {
         caller.require_admin()?;
@@ -74,61 +163,17 @@ impl Auth<'_> {
             return Err(AppError::Forbidden);
         }
         let mut tx = self.begin().await?;
-        // Resolve and check the scope being granted: it must lie within the caller's own.
-        let (scope_region, scope_site_id, scope_org_id) = match role {
-            Role::CityAdmin | Role::DistrictAdmin => {
-                let p = input.scope_region.clone().unwrap_or_default();
-                let p = p.trim().to_owned();
-                let want = if role == Role::CityAdmin { 2 } else { 6 };
-                if !is_valid_prefix(&p) || p.len() != want {
-                    return Err(AppError::invalid(
-                        "scope_region",
-                        "scope_invalid",
-                        "管辖区划前缀无效（市级2位，区级6位）",
-                    ));
-                }
-                if !caller.covers_region(&p) {
-                    return Err(AppError::Forbidden);
-                }
-                (Some(p), None, None)
-            }
-            Role::SiteAdmin => {
-                let id = input
-                    .scope_site_id
-                    .ok_or_else(|| AppError::invalid("scope_site_id", "scope_invalid", "请选择管理的阵地"))?;
-                let site = sites::get(&mut tx, id)
-                    .await?
-                    .ok_or_else(|| AppError::invalid("scope_site_id", "scope_invalid", "阵地不存在"))?;
-                let ok = match &caller.scope {
-                    Scope::Region { .. } => caller.covers_region(&site.region_code),
-                    Scope::Site { prefix, .. } => site_prefix(&site.region_code).starts_with(prefix.as_str()),
-                    _ => false,
-                };
-                if !ok {
-                    return Err(AppError::Forbidden);
-                }
-                (None, Some(id), None)
-            }
-            Role::TeamAdmin => {
-                let id = input
-                    .scope_org_id
-                    .ok_or_else(|| AppError::invalid("scope_org_id", "scope_invalid", "请选择管理的队伍"))?;
-                let org = orgs::get(&mut tx, id)
-                    .await?
-                    .ok_or_else(|| AppError::invalid("scope_org_id", "scope_invalid", "队伍不存在"))?;
-                caller.require_org(&org)?;
-                if org.dissolved_at.is_some() {
-                    return Err(AppError::invalid(
-                        "scope_org_id",
-                        "org_dissolved",
-                        format!("{}已解散", org.name),
-                    ));
-                }
-                (None, None, Some(id))
-            }
-            Role::Resident => (None, None, None),
-            Role::Volunteer => unreachable!("refused above"),
-        };
+        let (scope_region, scope_site_id, scope_org_id) = grant_scope(
+            &mut tx,
+            caller,
+            role,
+            &ScopeInput {
+                scope_region: input.scope_region.clone(),
+                scope_site_id: input.scope_site_id,
+                scope_org_id: input.scope_org_id,
+            },
+        )
+        .await?;
         let password = input.password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
@@ -404,6 +449,67 @@ impl Auth<'_> {
         })
     }
 
+    /// 调整角色: an administrator's account the caller manages gets another administrator role
+    /// and place, within what the caller may grant; its sessions pick it up at once.
+    pub async fn change_role(
+        &self,
+        caller: &Caller,
+        id: i64,
+        input: &RoleInput,
+    ) -> AppResult<AdminAccountView> {
+        let before = self.managed(caller, id).await?;
+        let role = Role::parse(&input.role)
+            .filter(|r| r.is_admin())
+            .ok_or_else(|| AppError::invalid("role", "role_invalid", "请选择管理员角色"))?;
+        if !may_grant(caller.role, role) {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = self.begin().await?;
+        let scope = ScopeInput {
+            scope_region: input.scope_region.clone(),
+            scope_site_id: input.scope_site_id,
+            scope_org_id: input.scope_org_id,
+        };
+        let (region, site, org) = grant_scope(&mut tx, caller, role, &scope).await?;
+        accounts::set_role(&mut tx, id, role.as_str(), region.as_deref(), site, org).await?;
+        let row = accounts::get(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("账号"))?;
+        let granted = caller_of(&mut tx, &row).await?;
+        let mut entry = Self::account_audit(
+            caller,
+            AuditAction::AccountRoleChange,
+            &before,
+            serde_json::json!({"username": before.username, "role": role.as_str(), "scope": granted.scope}),
+        );
+        entry.before = Some(
+            serde_json::json!({"username": before.username, "role": before.role.as_str(),
+                                              "scope_region": before.place}),
+        );
+        tx.audit(entry).await?;
+        tx.after_commit(crate::work::AfterCommit::ForgetCallers);
+        tx.commit(self).await?;
+        self.admin_account(caller, id).await
+    }
+
+    /// Whether `password` is the caller's own (hashed on the bounded pool, like a login).
+    pub(crate) async fn is_own_password(&self, caller: &Caller, password: &str) -> AppResult<bool> {
+        let row = {
+            let mut conn = self.conn().await?;
+            accounts::get(&mut conn, caller.account_id)
+                .await?
+                .ok_or(AppError::NotFound("账号"))?
+        };
+        let hash = row.password_hash;
+        if argon2::PasswordHash::new(&hash).is_err() {
+            return Ok(false);
+        }
+        let pw = password.to_owned();
+        self.throttle
+            .hash(move || crate::auth::verify_password(&pw, &hash))
+            .await
+    }
+
     /// The caller changes their own password, giving the current one; their other sessions end
     /// (the one in use stays: `keep_token`).
     pub async fn change_password(
@@ -427,21 +533,7 @@ impl Auth<'_> {
                 "新密码不能与当前密码相同",
             ));
         }
-        let row = {
-            let mut conn = self.conn().await?;
-            accounts::get(&mut conn, caller.account_id)
-                .await?
-                .ok_or(AppError::NotFound("账号"))?
-        };
-        let hash = row.password_hash.clone();
-        let pw = current.to_owned();
-        let has_password = argon2::PasswordHash::new(&hash).is_ok();
-        let verified = has_password
-            && self
-                .throttle
-                .hash(move || crate::auth::verify_password(&pw, &hash))
-                .await?;
-        if !verified {
+        if !self.is_own_password(caller, current).await? {
             errs.insert(
                 0,
                 FieldError::new("current_password", "password_wrong", "当前密码不正确"),

@@ -284,24 +284,24 @@ impl Network<'_> {
                 code: "org_not_empty",
                 field: None,
                 message: format!(
-                    "{}还有{}，请先解散下级队伍、结束或取消项目",
+                    "“{}”还有{}，请先解散下级队伍、结束或取消项目",
                     row.name,
                     what.join("和")
                 ),
             });
         }
         let live = memberships::of_orgs(&mut tx, &row.path, Some(id), None, 100_000).await?;
-        let left = memberships::end_all_of_org(
+        let left = memberships::end_all(
             &mut tx,
-            id,
+            memberships::Whose::Organization(id),
             MembershipStatus::Approved,
             MembershipStatus::Left,
             caller.account_id,
         )
         .await?;
-        let declined = memberships::end_all_of_org(
+        let declined = memberships::end_all(
             &mut tx,
-            id,
+            memberships::Whose::Organization(id),
             MembershipStatus::Pending,
             MembershipStatus::Declined,
             caller.account_id,
@@ -315,11 +315,19 @@ impl Network<'_> {
             });
         }
         for m in live.iter().filter(|m| MembershipStatus::LIVE.contains(&m.status)) {
+            let text = if m.status == MembershipStatus::Pending {
+                format!("您申请加入的“{}”已解散（{reason}），申请未获通过。", row.name)
+            } else {
+                format!(
+                    "您所在的“{}”已解散（{reason}），您的服务记录和时长仍然保留。",
+                    row.name
+                )
+            };
             tx.notify(
                 Recipient::Volunteer(m.volunteer_id),
                 &row.region_code,
                 NoticeKind::TeamDissolved,
-                format!("{}已解散：{reason}。您的服务记录和时长仍然保留。", row.name),
+                text,
                 None,
             );
         }

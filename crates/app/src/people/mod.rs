@@ -6,6 +6,10 @@ context_handle!(
     People
 );
 
+mod closure;
+
+pub use closure::CloseInput;
+
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -67,6 +71,9 @@ pub struct VolunteerView {
     pub registered_at: String,
     /// The volunteer agreed to show their full name on the honor roll.
     pub public_name: bool,
+    /// When the volunteer left the platform (注销): their personal details are no longer kept or
+    /// shown; their service records stay.
+    pub closed_at: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -250,7 +257,10 @@ impl People<'_> {
     /// full resident ID and birth date; `full_phone` (themself, or their team's admin) the full
     /// phone number, which everyone else sees masked (`139****5678`).
     fn volunteer_view(&self, row: VolunteerRow, reveal: bool, full_phone: bool) -> AppResult<VolunteerView> {
-        let (resident_id, birth_date) = if reveal {
+        let reveal = reveal && row.closed_at.is_none();
+        let (resident_id, birth_date) = if row.closed_at.is_some() {
+            (String::new(), None)
+        } else if reveal {
             let clear = self.vault().decrypt(&row.id_cipher)?;
             let birth = ResidentId::parse(&clear, today()).ok().map(|id| id.birth_date());
             (clear, birth)
@@ -306,6 +316,7 @@ impl People<'_> {
             has_account: row.account_id.is_some(),
             public_name: row.public_name,
             registered_at: show_time(row.created_at),
+            closed_at: row.closed_at.map(show_time),
         })
     }
 

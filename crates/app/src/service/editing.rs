@@ -142,8 +142,8 @@ impl Service<'_> {
                         &p.region_code,
                         NoticeKind::ShiftChanged,
                         format!(
-                            "您报名的“{}”班次时间改为 {when}（原 {}）。如不能参加，请在项目页取消报名。",
-                            p.title, before.starts_at
+                            "您报名的“{}”班次时间改为 {when}（原 {} 至 {}）。如不能参加，请在项目页取消报名。",
+                            p.title, before.starts_at, before.ends_at
                         ),
                         None,
                     );

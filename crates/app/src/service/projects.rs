@@ -622,8 +622,34 @@ impl Service<'_> {
         if f.statuses.is_empty() {
             f.statuses = vec![ProjectStatus::Recruiting];
         }
+        self.list_projects(&f, page).await
+    }
+
+    /// A team's projects and its sub-teams' that are not over yet, as the project list orders
+    /// them; drafts only for those who administer the team.
+    pub async fn team_projects(
+        &self,
+        caller: Option<&Caller>,
+        team: &crate::network::policy::TeamPlace,
+    ) -> AppResult<Vec<ProjectView>> {
+        let mut statuses = vec![ProjectStatus::Recruiting, ProjectStatus::Running];
+        if caller.is_some_and(|c| crate::network::policy::administers(c, team)) {
+            statuses.insert(0, ProjectStatus::Draft);
+        }
+        let f = ProjectFilter {
+            organization_path: Some(team.path.clone()),
+            statuses,
+            ..Default::default()
+        };
+        Ok(self
+            .list_projects(&f, PageRequest::new(None, Some(50)))
+            .await?
+            .items)
+    }
+
+    async fn list_projects(&self, f: &ProjectFilter, page: PageRequest) -> AppResult<Page<ProjectView>> {
         let mut conn = self.conn().await?;
-        let p = projects::list(&mut conn, &f, page).await?;
+        let p = projects::list(&mut conn, f, page).await?;
         let ids: Vec<i64> = p.items.iter().map(|r| r.id).collect();
         let mut shifts = shifts_by_project(projects::shifts_of_projects(&mut conn, &ids).await?);
         let items = p
@@ -895,7 +921,7 @@ impl Service<'_> {
         Ok(())
     }
 
-    fn signup_audit(
+    pub(crate) fn signup_audit(
         &self,
         caller: &Caller,
         org: &zhiyuan_store::network::orgs::OrgRow,

@@ -60,6 +60,7 @@ impl Entity {
 pub enum AuditAction {
     VolunteerRegister,
     VolunteerUpdate,
+    VolunteerClose,
     MembershipRequest,
     MembershipApprove,
     MembershipDecline,
@@ -73,6 +74,7 @@ pub enum AuditAction {
     AccountDisable,
     AccountEnable,
     AccountPasswordReset,
+    AccountRoleChange,
     AccountPasswordChange,
     AccountOpenVolunteer,
     ProjectCreate,
@@ -112,6 +114,7 @@ pub enum AuditAction {
 string_enum!(AuditAction {
     VolunteerRegister => "volunteer.register",
     VolunteerUpdate => "volunteer.update",
+    VolunteerClose => "volunteer.close",
     MembershipRequest => "membership.request",
     MembershipApprove => "membership.approve",
     MembershipDecline => "membership.decline",
@@ -125,6 +128,7 @@ string_enum!(AuditAction {
     AccountDisable => "account.disable",
     AccountEnable => "account.enable",
     AccountPasswordReset => "account.password_reset",
+    AccountRoleChange => "account.role_change",
     AccountPasswordChange => "account.password_change",
     AccountOpenVolunteer => "account.open_volunteer",
     ProjectCreate => "project.create",
@@ -166,7 +170,7 @@ impl AuditAction {
     pub fn entity(self) -> Entity {
         use AuditAction::*;
         match self {
-            VolunteerRegister | VolunteerUpdate => Entity::Volunteer,
+            VolunteerRegister | VolunteerUpdate | VolunteerClose => Entity::Volunteer,
             MembershipRequest | MembershipApprove | MembershipDecline => Entity::Membership,
             SiteCreate | SiteUpdate | MenuCustomize => Entity::Site,
             OrgCreate | OrgUpdate | OrgMove | OrgDissolve => Entity::Organization,
@@ -174,6 +178,7 @@ impl AuditAction {
             | AccountDisable
             | AccountEnable
             | AccountPasswordReset
+            | AccountRoleChange
             | AccountPasswordChange
             | AccountOpenVolunteer => Entity::Account,
             // a shift is recorded against its project
@@ -197,6 +202,7 @@ impl AuditAction {
         match self {
             VolunteerRegister => "登记志愿者",
             VolunteerUpdate => "修改志愿者信息",
+            VolunteerClose => "注销志愿者",
             MembershipRequest => "申请加入队伍",
             MembershipApprove => "批准入队",
             MembershipDecline => "拒绝入队",
@@ -210,6 +216,7 @@ impl AuditAction {
             AccountDisable => "停用账号",
             AccountEnable => "启用账号",
             AccountPasswordReset => "重置密码",
+            AccountRoleChange => "调整角色",
             AccountPasswordChange => "修改密码",
             AccountOpenVolunteer => "为志愿者开通账号",
             ProjectCreate => "发布项目",

@@ -149,6 +149,26 @@ pub async fn touch_login(conn: &mut Conn, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Gives an account another role and the place it applies to.
+pub async fn set_role(
+    conn: &mut Conn,
+    id: i64,
+    role: &str,
+    scope_region: Option<&str>,
+    scope_site_id: Option<i64>,
+    scope_org_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET role = $1, scope_region = $2, scope_site_id = $3, scope_org_id = $4 WHERE id = $5")
+        .bind(role)
+        .bind(scope_region)
+        .bind(scope_site_id)
+        .bind(scope_org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Disables (`Some(now)`) or enables (`None`) an account.
 pub async fn set_disabled(conn: &mut Conn, id: i64, at: Option<i64>) -> Result<()> {
     sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE id = $2")

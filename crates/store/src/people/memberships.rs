@@ -102,23 +102,35 @@ pub async fn decide(
     Ok(n == 1)
 }
 
-/// Ends every membership of an organization in state `from` by moving it to `to` (a dissolved
-/// team's members leave, its open requests are declined); returns how many moved.
-pub async fn end_all_of_org(
+/// Whose memberships [`end_all`] ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Whose {
+    /// Every member of an organization (it is dissolved).
+    Organization(i64),
+    /// Every team of a volunteer (they leave the platform).
+    Volunteer(i64),
+}
+
+/// Ends every membership of an organization or a volunteer in state `from` by moving it to `to`
+/// (members leave, open requests are declined); returns how many moved.
+pub async fn end_all(
     conn: &mut Conn,
-    org_id: i64,
+    whose: Whose,
     from: MembershipStatus,
     to: MembershipStatus,
     by: i64,
 ) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE memberships SET status = $1, decided_at = $2, decided_by = $3 \
-         WHERE organization_id = $4 AND status = $5",
-    )
+    let (column, id) = match whose {
+        Whose::Organization(id) => ("organization_id", id),
+        Whose::Volunteer(id) => ("volunteer_id", id),
+    };
+    Ok(sqlx::query(&format!(
+        "UPDATE memberships SET status = $1, decided_at = $2, decided_by = $3 WHERE {column} = $4 AND status = $5"
+    ))
     .bind(to.as_str())
     .bind(now_millis())
     .bind(by)
-    .bind(org_id)
+    .bind(id)
     .bind(from.as_str())
     .execute(conn)
     .await?

@@ -34,6 +34,8 @@ pub struct VolunteerRow {
     /// The volunteer agreed to show their full name on the honor roll.
     #[sqlx(try_from = "crate::Flag")]
     pub public_name: bool,
+    /// When the volunteer left the platform (注销).
+    pub closed_at: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -70,7 +72,7 @@ pub enum Visibility {
 
 const SELECT: &str = "SELECT v.id, v.volunteer_no, v.name, v.gender, v.birth_year, v.id_type, v.id_cipher, \
      v.id_masked, v.phone, v.region_code, r.name AS region_name, v.skills, v.categories, v.lat, v.lon, \
-     v.availability, v.account_id, v.created_at, v.updated_at, v.public_name \
+     v.availability, v.account_id, v.created_at, v.updated_at, v.public_name, v.closed_at \
      FROM volunteers v JOIN regions r ON r.code = v.region_code";
 
 /// The membership states that tie a volunteer to a team ([`MembershipStatus::LIVE`]).
@@ -277,6 +279,23 @@ pub async fn update_contact(conn: &mut Conn, id: i64, u: &ContactUpdate) -> Resu
     Ok(())
 }
 
+/// 注销: the volunteer is closed and the personal details they gave are cleared (phone, place,
+/// skills, categories, availability, honor-roll consent); name, number and the encrypted ID stay
+/// with the service records. False when already closed.
+pub async fn close(conn: &mut Conn, id: i64) -> Result<bool> {
+    let now = now_millis();
+    let n = sqlx::query(
+        "UPDATE volunteers SET closed_at = $1, updated_at = $1, phone = '', lat = NULL, lon = NULL, skills = '', \
+         categories = '', availability = '', public_name = 0 WHERE id = $2 AND closed_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 pub async fn set_account(conn: &mut Conn, id: i64, account_id: i64) -> Result<()> {
     sqlx::query("UPDATE volunteers SET account_id = $1, updated_at = $2 WHERE id = $3")
         .bind(account_id)
@@ -306,7 +325,7 @@ fn search_sql(vis: &Visibility, s: &VolunteerSearch) -> (String, Vec<Option<Stri
     let q_sub = q.map(|q| format!("%{}%", like_escape(q)));
     let q_pre = q.map(|q| format!("{}%", like_escape(q)));
     let cond = format!(
-        "{vcond} AND v.region_code >= $3 AND v.region_code < $4 \
+        "{vcond} AND v.closed_at IS NULL AND v.region_code >= $3 AND v.region_code < $4 \
          AND ($5 IS NULL OR v.name LIKE $5 ESCAPE '\\' OR v.volunteer_no LIKE $6 ESCAPE '\\' \
               OR v.phone LIKE $6 ESCAPE '\\' OR v.id_hash = $7) \
          AND ($8 IS NULL OR EXISTS (SELECT 1 FROM memberships mm WHERE mm.volunteer_id = v.id \

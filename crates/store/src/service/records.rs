@@ -289,7 +289,8 @@ pub async fn honor_roll(
     Ok(sqlx::query_as(&format!(
         "SELECT v.id AS volunteer_id, v.name, v.public_name, v.volunteer_no, v.region_code, \
          CAST(SUM(r.minutes) AS BIGINT) AS minutes FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id \
-         WHERE r.status = 'confirmed' AND {CURRENT} AND r.region_code >= $1 AND r.region_code < $2 \
+         WHERE r.status = 'confirmed' AND {CURRENT} AND v.closed_at IS NULL \
+         AND r.region_code >= $1 AND r.region_code < $2 \
          AND r.service_date >= $3 AND r.service_date <= $4 \
          GROUP BY v.id, v.name, v.public_name, v.volunteer_no, v.region_code ORDER BY minutes DESC, v.id LIMIT $5"
     ))

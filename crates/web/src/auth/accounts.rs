@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::{CookieJar, Form};
 use serde::Deserialize;
-use zhiyuan_app::auth::manage::{AccountInput, AdminAccountView};
+use zhiyuan_app::auth::manage::{AccountInput, AdminAccountView, RoleInput};
 use zhiyuan_app::network::SiteFilter;
 use zhiyuan_app::{may_grant, AppError, Caller, PageRequest, Scope};
 use zhiyuan_domain::auth::Role;
@@ -24,6 +24,7 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/accounts/{id}/disable", post(disable))
         .route("/accounts/{id}/enable", post(enable))
         .route("/accounts/{id}/reset-password", post(reset_password))
+        .route("/accounts/{id}/role", get(role_form).post(change_role))
         .route("/me/password", get(password_form).post(change_password))
 }
 
@@ -67,6 +68,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<DoneQuery>) -> PageResult {
         "created" => Some("账号已创建。请将用户名和初始密码告知本人，并提醒其登录后修改密码。".into()),
         "disabled" => Some("账号已停用，其所有登录已失效。".into()),
         "enabled" => Some("账号已启用。".into()),
+        "role" => Some("角色和管理范围已调整，该账号的登录随即按新的角色生效。".into()),
         _ => None,
     };
     ok(&page)
@@ -134,6 +136,8 @@ pub(crate) struct AccountForm {
 #[template(path = "account_new.html")]
 struct NewAccountPage {
     nav: Nav,
+    /// 调整角色 of this account (no name, username or password then); none when creating.
+    editing: Option<AdminAccountView>,
     form: AccountForm,
     errors: FormErrors,
     roles: Vec<Choice>,
@@ -157,9 +161,21 @@ fn grantable(caller: &Caller) -> Vec<Role> {
 }
 
 async fn new_page(ctx: &Ctx, caller: &Caller, form: AccountForm, errors: FormErrors) -> PageResult {
+    account_page(ctx, caller, None, form, errors).await
+}
+
+/// The account form: creating one, or (with `editing`) 调整角色 of one the caller manages.
+async fn account_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    editing: Option<AdminAccountView>,
+    form: AccountForm,
+    errors: FormErrors,
+) -> PageResult {
     let app = &ctx.app;
     let roles = grantable(caller)
         .into_iter()
+        .filter(|r| editing.is_none() || r.is_admin())
         .map(|r| Choice {
             value: r.as_str().into(),
             label: r.label_zh().into(),
@@ -227,6 +243,7 @@ async fn new_page(ctx: &Ctx, caller: &Caller, form: AccountForm, errors: FormErr
         status,
         &NewAccountPage {
             nav: ctx.nav(),
+            editing,
             form,
             errors,
             roles,
@@ -259,17 +276,7 @@ pub(crate) async fn create(ctx: Ctx, Form(f): Form<AccountForm>) -> PageResult {
     match ctx.app.auth().create_account(caller, &input).await {
         Ok(a) => Ok(see_other(&format!("/accounts?done=created#account-{}", a.id))),
         Err(AppError::Forbidden) => {
-            let field = match Role::parse(&f.role) {
-                Some(Role::SiteAdmin) => "scope_site_id",
-                Some(Role::TeamAdmin) => "scope_org_id",
-                Some(Role::CityAdmin | Role::DistrictAdmin) => "scope_region",
-                _ => "role",
-            };
-            let errors = FormErrors::from_fields(&[zhiyuan_app::FieldError::new(
-                field,
-                "forbidden",
-                "不能在您的管理范围之外或为更高级别的角色开设账号",
-            )]);
+            let errors = out_of_scope(&f.role);
             let mut f = f;
             f.password.clear();
             new_page(&ctx, caller, f, errors).await
@@ -279,6 +286,74 @@ pub(crate) async fn create(ctx: Ctx, Form(f): Form<AccountForm>) -> PageResult {
             f.password.clear();
             new_page(&ctx, caller, f, FormErrors::from_app(&e)).await
         }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+/// The form's refusal of a place outside the caller's scope, beside the field of that role.
+fn out_of_scope(role: &str) -> FormErrors {
+    let field = match Role::parse(role) {
+        Some(Role::SiteAdmin) => "scope_site_id",
+        Some(Role::TeamAdmin) => "scope_org_id",
+        Some(Role::CityAdmin | Role::DistrictAdmin) => "scope_region",
+        _ => "role",
+    };
+    FormErrors::from_fields(&[zhiyuan_app::FieldError::new(
+        field,
+        "forbidden",
+        "不能在您的管理范围之外或为更高级别的角色开设账号",
+    )])
+}
+
+// ---------------------------------------------------------------------------------------------
+// 调整角色
+
+async fn role_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i64,
+    form: Option<AccountForm>,
+    errors: FormErrors,
+) -> PageResult {
+    let a = ctx
+        .app
+        .auth()
+        .admin_account(caller, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    if !a.may_manage {
+        return Err(ctx.fail(AppError::Forbidden));
+    }
+    let form = form.unwrap_or_else(|| AccountForm {
+        role: a.role.as_str().to_owned(),
+        ..Default::default()
+    });
+    account_page(ctx, caller, Some(a), form, errors).await
+}
+
+pub(crate) async fn role_form(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let id = parse_id(&ctx, &id)?;
+    role_page(&ctx, caller, id, None, FormErrors::default()).await
+}
+
+pub(crate) async fn change_role(ctx: Ctx, Path(id): Path<String>, Form(f): Form<AccountForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let id = parse_id(&ctx, &id)?;
+    let num = |s: &str| s.trim().parse::<i64>().ok();
+    let input = RoleInput {
+        role: f.role.clone(),
+        scope_region: Some(f.scope_region.trim().to_owned()).filter(|s| !s.is_empty()),
+        scope_site_id: num(&f.scope_site_id),
+        scope_org_id: num(&f.scope_org_id),
+    };
+    match ctx.app.auth().change_role(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/accounts?done=role#account-{id}"))),
+        Err(AppError::Forbidden) if !f.role.is_empty() => {
+            let errors = out_of_scope(&f.role);
+            role_page(&ctx, caller, id, Some(f), errors).await
+        }
+        Err(e) if is_input_error(&e) => role_page(&ctx, caller, id, Some(f), FormErrors::from_app(&e)).await,
         Err(e) => Err(ctx.fail(e)),
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zhiyuan_app::auth::manage::{AccountInput, AccountView, AdminAccountView, PasswordReset};
+use zhiyuan_app::auth::manage::{AccountInput, AccountView, AdminAccountView, PasswordReset, RoleInput};
 use zhiyuan_app::people::VolunteerView;
 use zhiyuan_app::Caller;
 
@@ -123,6 +123,20 @@ pub async fn disable_account(
     Ok(Json(s.app.auth().set_account_disabled(&c, id, true).await?))
 }
 
+/// 调整角色: another administrator role (and the place it applies to) for an account the caller
+/// manages, within what the caller may grant.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/role", tag = "admin", params(("id" = i64, Path)),
+    request_body = RoleInput, security(("bearer" = [])),
+    responses((status = 200, body = AdminAccountView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn change_role(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<RoleInput>,
+) -> ApiResult<Json<AdminAccountView>> {
+    Ok(Json(s.app.auth().change_role(&c, id, &input).await?))
+}
+
 /// 启用: enable a disabled account the caller manages.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/enable", tag = "admin", params(("id" = i64, Path)),
     security(("bearer" = [])),
@@ -178,6 +192,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(create_account, list_accounts))
         .routes(routes!(disable_account))
         .routes(routes!(enable_account))
+        .routes(routes!(change_role))
         .routes(routes!(reset_password))
         .routes(routes!(change_password))
 }

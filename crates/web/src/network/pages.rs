@@ -17,6 +17,7 @@ use zhiyuan_app::network::{
     SiteView,
 };
 use zhiyuan_app::people::MembershipView;
+use zhiyuan_app::service::projects::ProjectView;
 use zhiyuan_app::AppError;
 use zhiyuan_app::PageRequest;
 use zhiyuan_domain::auth::{MembershipStatus, SiteLevel};
@@ -125,6 +126,7 @@ pub(crate) struct OrgQuery {
     updated: String,
     moved: String,
     dissolved: String,
+    unsaved: String,
 }
 
 pub(crate) struct OrgAdmin {
@@ -139,6 +141,8 @@ struct OrgPage {
     o: OrgView,
     parent: Option<OrgView>,
     children: Vec<OrgView>,
+    /// Its projects (and its sub-teams') not yet over: drafts only for its administrators.
+    projects: Vec<ProjectView>,
     admin: Option<OrgAdmin>,
     /// The caller is a volunteer who may ask to join.
     can_join: bool,
@@ -180,6 +184,11 @@ async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum
         None => None,
     };
     let children = app.network().org_children(id).await.map_err(|e| ctx.fail(e))?;
+    let projects = app
+        .service()
+        .team_projects(ctx.caller.as_ref(), &o.place)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let mut admin = None;
     let mut can_join = false;
     let mut my_status = None;
@@ -218,6 +227,7 @@ async fn org_page(ctx: &Ctx, id: i64, extras: OrgExtras) -> Result<OrgPage, axum
         o,
         parent,
         children,
+        projects,
         admin,
         can_join,
         my_status,
@@ -244,6 +254,8 @@ pub(crate) async fn org(ctx: Ctx, Path(id): Path<String>, Query(q): Query<OrgQue
         Some("已调整上级组织。".to_owned())
     } else if !q.dissolved.is_empty() {
         Some("已解散，成员已收到通知。".to_owned())
+    } else if !q.unsaved.is_empty() {
+        Some("该组织已解散，您的修改未保存。".to_owned())
     } else {
         None
     };
@@ -413,7 +425,12 @@ async fn org_edit_page(ctx: &Ctx, id: i64, st: OrgEditState) -> PageResult {
         return Err(ctx.fail(AppError::Forbidden));
     }
     if o.dissolved_at.is_some() {
-        return Ok(see_other(&format!("/orgs/{id}")));
+        // dissolved meanwhile (another tab, another office): what was sent is not saved
+        let stale = st.form.is_some() || st.parent_id.is_some();
+        return Ok(see_other(&format!(
+            "/orgs/{id}{}",
+            if stale { "?unsaved=1" } else { "" }
+        )));
     }
     let parents = ctx
         .app

@@ -182,7 +182,8 @@ pub(crate) struct OrderForm {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct NewOrderQuery {
-    region: String,
+    /// Absent on a first visit; present but empty when 查看当地服务菜单 was pressed with no place.
+    region: Option<String>,
     /// 找街道或社区: words the place's name holds.
     place_q: String,
     /// The search button was pressed: the place picked before is not yet the choice.
@@ -266,22 +267,25 @@ async fn new_order_page(
 }
 
 pub(crate) async fn new_form(ctx: Ctx, Query(q): Query<NewOrderQuery>) -> PageResult {
+    let asked = q.find.is_empty() && q.region.is_some();
     let form = OrderForm {
         region_code: if q.find.is_empty() {
-            q.region
+            q.region.unwrap_or_default()
         } else {
             String::new()
         },
         ..Default::default()
     };
-    new_order_page(
-        &ctx,
-        form,
-        FormErrors::default(),
-        StatusCode::OK,
-        q.place_q.trim().to_owned(),
-    )
-    .await
+    let errors = if asked && form.region_code.trim().is_empty() && q.place_q.trim().is_empty() {
+        FormErrors::from_fields(&[zhiyuan_app::FieldError::new(
+            "region",
+            "region_required",
+            "请先选择服务地点所在的街道或社区",
+        )])
+    } else {
+        FormErrors::default()
+    };
+    new_order_page(&ctx, form, errors, StatusCode::OK, q.place_q.trim().to_owned()).await
 }
 
 fn opt_f64(s: &str) -> Option<f64> {

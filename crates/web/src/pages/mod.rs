@@ -287,7 +287,7 @@ impl Nav {
         }
     }
 
-    fn anonymous(uri: &str) -> Nav {
+    pub(crate) fn anonymous(uri: &str) -> Nav {
         Nav {
             logged_in: false,
             is_admin: false,

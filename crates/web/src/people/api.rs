@@ -6,7 +6,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiyuan_app::auth::manage::VolunteerLogin;
-use zhiyuan_app::people::{ContactInput, MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::people::{
+    CloseInput, ContactInput, MembershipView, SelfRegistration, VolunteerInput, VolunteerView,
+};
 use zhiyuan_domain::auth::MembershipStatus;
 
 use crate::api::{CursorPage, Seeking};
@@ -108,6 +110,23 @@ pub async fn update_contact(
     ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<Json<VolunteerView>> {
     Ok(Json(s.app.people().update_contact(&c, id, &input).await?))
+}
+
+/// 注销: the volunteer leaves the platform — by themself (`password`) or through an office that
+/// sees them (`reason`). The login is closed, personal details cleared, teams left and shifts
+/// ahead given up; service records stay. 409 `volunteer_busy` while checked in or holding an
+/// accepted order, `volunteer_closed` when closed already.
+#[utoipa::path(post, path = "/api/v1/volunteers/{id}/close", tag = "volunteers", params(("id" = i64, Path)),
+    request_body = CloseInput, security(("bearer" = [])),
+    responses((status = 200, body = VolunteerView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn close_volunteer(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<CloseInput>,
+) -> ApiResult<Json<VolunteerView>> {
+    Ok(Json(s.app.people().close_volunteer(&c, id, &input).await?))
 }
 
 /// 开通平台账号: a login for a volunteer registered by an administrator — their phone number
@@ -251,6 +270,7 @@ pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(get_volunteer))
         .routes(routes!(update_contact))
         .routes(routes!(open_account))
+        .routes(routes!(close_volunteer))
         .routes(routes!(volunteer_memberships))
         .routes(routes!(pending_requests))
         .routes(routes!(approve_request))

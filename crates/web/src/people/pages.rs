@@ -10,15 +10,17 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 use zhiyuan_app::auth::manage::VolunteerLogin;
 use zhiyuan_app::network::OrgFilter;
-use zhiyuan_app::people::{ContactInput, MembershipView, SelfRegistration, VolunteerInput, VolunteerView};
+use zhiyuan_app::people::{
+    CloseInput, ContactInput, MembershipView, SelfRegistration, VolunteerInput, VolunteerView,
+};
 use zhiyuan_app::PageRequest;
 use zhiyuan_app::{App, AppError, AppResult, Caller, Scope};
 use zhiyuan_domain::tags::{SERVICE_CATEGORIES, SUGGESTED_SKILLS};
 
 use crate::extract::ClientAddr;
 use crate::pages::{
-    form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other, session_cookie,
-    Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
+    clear_cookie, form_status, is_input_error, ok, parse_id, redirect_with_cookie, render, see_other,
+    session_cookie, Choice, Ctx, FormErrors, Nav, PageResult, SeekPager, SeekQuery,
 };
 
 /// A registration form as submitted: every field as text, so that nothing the person typed
@@ -353,6 +355,9 @@ struct DetailPage {
     /// The login just opened, shown once.
     opened: Option<VolunteerLogin>,
     refused: Option<String>,
+    /// 注销 by an office: the reason typed, and why it was refused.
+    close_reason: String,
+    close_error: Option<String>,
 }
 
 async fn detail_page(ctx: &Ctx, id: i64) -> Result<DetailPage, axum::response::Response> {
@@ -372,6 +377,8 @@ async fn detail_page(ctx: &Ctx, id: i64) -> Result<DetailPage, axum::response::R
         may_edit,
         opened: None,
         refused: None,
+        close_reason: String::new(),
+        close_error: None,
     })
 }
 
@@ -528,6 +535,99 @@ pub(crate) async fn update(ctx: Ctx, Path(id): Path<String>, Form(form): Form<Vo
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// 注销: an office closes a volunteer's record (with a reason), or the volunteer their own (with
+// their password)
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct CloseForm {
+    reason: String,
+    password: String,
+}
+
+pub(crate) async fn close(ctx: Ctx, Path(id): Path<String>, Form(f): Form<CloseForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let id = parse_id(&ctx, &id)?;
+    let input = CloseInput {
+        reason: f.reason.clone(),
+        password: String::new(),
+    };
+    match ctx.app.people().close_volunteer(caller, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/volunteers/{id}"))),
+        // closed already (a second tap): the record says so
+        Err(AppError::Conflict {
+            code: "volunteer_closed",
+            ..
+        }) => Ok(see_other(&format!("/volunteers/{id}"))),
+        Err(e) if is_input_error(&e) => {
+            let mut page = detail_page(&ctx, id).await?;
+            page.nav = page.nav.at(format!("/volunteers/{id}"));
+            page.close_reason = f.reason;
+            page.close_error = Some(e.to_string());
+            Ok(render(form_status(&e), &page))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "close_mine.html")]
+struct CloseMinePage {
+    nav: Nav,
+    reason: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "closed.html")]
+struct ClosedPage {
+    nav: Nav,
+}
+
+pub(crate) async fn close_mine_form(ctx: Ctx) -> PageResult {
+    let caller = ctx.require_login()?;
+    if caller.volunteer_id.is_none() {
+        return Ok(see_other("/me"));
+    }
+    ok(&CloseMinePage {
+        nav: ctx.nav(),
+        reason: String::new(),
+        errors: FormErrors::default(),
+    })
+}
+
+pub(crate) async fn close_mine(ctx: Ctx, Form(f): Form<CloseForm>) -> PageResult {
+    let caller = ctx.require_login()?;
+    let Some(id) = caller.volunteer_id else {
+        return Ok(see_other("/me"));
+    };
+    let input = CloseInput {
+        reason: f.reason.clone(),
+        password: f.password.clone(),
+    };
+    match ctx.app.people().close_volunteer(caller, id, &input).await {
+        Ok(_) => {
+            let page = ClosedPage {
+                nav: Nav::anonymous("/"),
+            };
+            let mut r = ok(&page)?;
+            r.headers_mut()
+                .insert(axum::http::header::SET_COOKIE, clear_cookie());
+            Ok(r)
+        }
+        Err(e) if is_input_error(&e) => Ok(render(
+            form_status(&e),
+            &CloseMinePage {
+                nav: ctx.nav(),
+                reason: f.reason,
+                errors: FormErrors::from_app(&e),
+            },
+        )),
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
 pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/register", get(register_form).post(register))
         .route("/volunteers", get(list))
@@ -536,4 +636,6 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/volunteers/{id}/edit", get(edit_form).post(update))
         .route("/volunteers/{id}/account", post(open_account))
         .route("/me/edit", get(edit_mine))
+        .route("/me/close", get(close_mine_form).post(close_mine))
+        .route("/volunteers/{id}/close", post(close))
 }
