@@ -132,8 +132,9 @@ window.addEventListener("pageshow", function (e) {
     for (var g = 0; g < groups.length; g++) {
       groups[g].hidden = !groups[g].querySelector("option:not([hidden])");
     }
+    // one place left is the choice; with several, none is chosen until the person picks one
     if (shown.length === 1) shown[0].selected = true;
-    else if (select.selectedOptions.length && select.selectedOptions[0].hidden) select.value = "";
+    else if (words.length) select.value = "";
     if (count) {
       count.textContent = !words.length ? "共 " + options.length + " 个街道和社区，可输入名称查找。"
         : shown.length ? "找到 " + shown.length + " 个地点" + (shown.length === 1 ? "，已选中。" : "，请在下面选择。")
@@ -142,8 +143,9 @@ window.addEventListener("pageshow", function (e) {
   };
   input.addEventListener("input", narrow);
   input.addEventListener("keydown", function (e) {
-    // Enter picks the place found instead of sending the search
-    if (e.key === "Enter" && select.value) {
+    // Enter with one place found picks it; otherwise it sends the search
+    var found = select.querySelectorAll("option[data-search]:not([hidden])").length;
+    if (e.key === "Enter" && found === 1 && select.value) {
       e.preventDefault();
       select.form.submit();
     }

@@ -175,7 +175,7 @@ async fn a_team_admin_cannot_hand_out_a_site(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("管理范围之外"));
+    assert!(r.text().await.unwrap().contains("不在您的管理范围内"));
     assert_eq!(log_in(&t, "sneaky", "start2026a").await.1, 401);
     // a volunteer has no accounts page
     let v = page_session(&t, "13700000001").await;

@@ -335,6 +335,22 @@ async fn a_team_moves_under_another_parent_with_its_sub_teams(t: TestApp) {
         )
         .await;
     assert_eq!(r.status, 403);
+    // the street's office may not take the team out from under the district's union
+    let r = t
+        .post(
+            &format!("/api/v1/organizations/{}/move", w.team_a),
+            Some(&w.jw_site_admin),
+            json!({"parent_id": null}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let jw = page_session(&t, "jwsite").await;
+    let (_, html) = page(&jw, &t, &format!("/orgs/{}/edit", w.team_a)).await;
+    assert!(
+        html.contains("朝阳区志愿者联合会（当前）"),
+        "the current parent is shown: {html}"
+    );
+    assert!(!html.contains("作为顶级组织"));
     // a team admin cannot make its team a top-level organization
     let r = t
         .post(
@@ -463,12 +479,50 @@ async fn a_dissolved_team_keeps_its_history_and_takes_no_one_new(t: TestApp) {
     assert_eq!((r.status.as_u16(), r.code()), (409, "org_dissolve_own"));
 }
 
+/// A team with an order offered to it is not dissolved until the order is answered.
+async fn a_team_with_an_open_order_is_not_dissolved(t: TestApp) {
+    let w = world::build(&t).await;
+    let menu = t
+        .get(&format!("/api/v1/menu?region_code={}", world::PLACE), None)
+        .await;
+    let item = menu.body["items"][0]["id"].as_i64().unwrap();
+    let at = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
+    let o = t
+        .post(
+            "/api/v1/orders",
+            Some(&w.resident),
+            json!({"item_id": item, "region_code": world::PLACE, "address": "建外测试社区3号楼",
+                   "window_start": at(3), "window_end": at(5), "people": 1, "contact_phone": "13800138000"}),
+        )
+        .await;
+    assert_eq!(o.status, 201, "{}", o.body);
+    let id = o.body["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{id}/dispatch"),
+            Some(&w.jw_site_admin),
+            json!({"target": "team", "team_ids": [w.team_a1]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/organizations/{}/dissolve", w.team_a1),
+            Some(&w.chaoyang),
+            json!({"reason": "并入邻里守望队"}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "org_not_empty"));
+    assert!(r.message().contains("1 个待答复或未完成的点单"), "{}", r.body);
+}
+
 both_backends!(
     a_site_office_edits_its_sites_details_on_the_page,
     only_the_offices_over_a_site_may_edit_it,
     a_sites_details_are_edited_over_the_api,
     an_organizations_admins_edit_its_details,
     a_teams_page_lists_its_projects,
+    a_team_with_an_open_order_is_not_dissolved,
     a_team_moves_under_another_parent_with_its_sub_teams,
     a_dissolved_team_keeps_its_history_and_takes_no_one_new
 );

@@ -1684,8 +1684,12 @@ async fn a_volunteer_closes_their_own_record_and_their_hours_stay(t: TestApp) {
         .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.body["error"]["fields"][0]["field"], "password");
-    // another district's office may not
+    // another district's office may not, nor a team's admin (the person may serve elsewhere too)
     let r = t.post(&path, Some(&w.haidian), json!({"reason": "测试"})).await;
+    assert_eq!(r.status, 403);
+    let r = t
+        .post(&path, Some(&w.team_a_admin), json!({"reason": "测试"}))
+        .await;
     assert_eq!(r.status, 403);
     let r = t
         .post(
@@ -1745,11 +1749,28 @@ async fn a_volunteer_closes_their_own_record_and_their_hours_stay(t: TestApp) {
         "{}",
         audit.body
     );
-    // once is enough
+    // once is enough, and a closed record takes no more changes
     let r = t
         .post(&path, Some(&w.chaoyang), json!({"reason": "再次注销"}))
         .await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "volunteer_closed"));
+    let r = t
+        .send(
+            "PUT",
+            &format!("/api/v1/volunteers/{}/contact", w.v_self),
+            Some(&w.chaoyang),
+            Some(
+                json!({"phone": "13700000009", "region_code": "110105001000", "skills": [], "categories": [],
+                        "availability": "", "lat": 39.9, "lon": 116.4}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (409, "volunteer_closed"),
+        "{}",
+        r.body
+    );
 }
 
 /// 注销 by an office: a reason is required, and a volunteer who is checked in is not closed.
@@ -1838,9 +1859,22 @@ async fn a_volunteer_closes_their_account_from_their_page(t: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.status(),
+        303,
+        "a redirect: back and reload do not send the form again"
+    );
+    assert_eq!(r.headers()["location"], "/closed");
     assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    assert!(r.text().await.unwrap().contains("您的志愿者账号已注销"));
+    let html = me
+        .get(t.url("/closed"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("您的志愿者账号已注销"));
     let r = me.get(t.url("/me")).send().await.unwrap();
     assert_eq!(r.status(), 303, "signed out");
 }

@@ -156,6 +156,7 @@ const FIELDS: &[(&str, &str)] = &[
     ("display_name", "姓名"),
     ("role", "角色"),
     ("scope_region", "管理地区"),
+    ("place", "管理范围"),
     ("active", "启用"),
     ("text", "内容"),
     ("body", "正文"),

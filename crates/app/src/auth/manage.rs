@@ -69,6 +69,13 @@ async fn grant_scope(
         Role::CityAdmin | Role::DistrictAdmin => {
             let p = scope.scope_region.clone().unwrap_or_default();
             let p = p.trim().to_owned();
+            if p.is_empty() {
+                return Err(AppError::invalid(
+                    "scope_region",
+                    "scope_invalid",
+                    "请选择管辖区域",
+                ));
+            }
             let want = if role == Role::CityAdmin { 2 } else { 6 };
             if !is_valid_prefix(&p) || p.len() != want {
                 return Err(AppError::invalid(
@@ -124,6 +131,23 @@ async fn grant_scope(
                 "角色无效（志愿者账号由志愿者本人注册）",
             ))
         }
+    })
+}
+
+/// What an administrator's place is called: the region, the site or the team.
+async fn place_name(
+    tx: &mut crate::work::Work,
+    region: Option<&str>,
+    site: Option<i64>,
+    org: Option<i64>,
+) -> AppResult<String> {
+    Ok(match (region, site, org) {
+        (Some(p), _, _) => zhiyuan_store::network::regions::get(&mut *tx, &format!("{p:0<12}"))
+            .await?
+            .map_or_else(|| p.to_owned(), |r| r.name),
+        (_, Some(s), _) => sites::get(&mut *tx, s).await?.map(|s| s.name).unwrap_or_default(),
+        (_, _, Some(o)) => orgs::get(&mut *tx, o).await?.map(|o| o.name).unwrap_or_default(),
+        _ => String::new(),
     })
 }
 
@@ -471,20 +495,30 @@ impl Auth<'_> {
             scope_org_id: input.scope_org_id,
         };
         let (region, site, org) = grant_scope(&mut tx, caller, role, &scope).await?;
-        accounts::set_role(&mut tx, id, role.as_str(), region.as_deref(), site, org).await?;
-        let row = accounts::get(&mut tx, id)
+        let was = accounts::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("账号"))?;
-        let granted = caller_of(&mut tx, &row).await?;
+        if (
+            was.role.as_str(),
+            &was.scope_region,
+            was.scope_site_id,
+            was.scope_org_id,
+        ) == (role.as_str(), &region, site, org)
+        {
+            // nothing to change: nothing written, nothing logged
+            return Ok(before);
+        }
+        accounts::set_role(&mut tx, id, role.as_str(), region.as_deref(), site, org).await?;
+        let place = place_name(&mut tx, region.as_deref(), site, org).await?;
         let mut entry = Self::account_audit(
             caller,
             AuditAction::AccountRoleChange,
             &before,
-            serde_json::json!({"username": before.username, "role": role.as_str(), "scope": granted.scope}),
+            serde_json::json!({"display_name": before.display_name, "role": role.as_str(), "place": place}),
         );
         entry.before = Some(
-            serde_json::json!({"username": before.username, "role": before.role.as_str(),
-                                              "scope_region": before.place}),
+            serde_json::json!({"display_name": before.display_name, "role": before.role.as_str(),
+                                               "place": before.place}),
         );
         tx.audit(entry).await?;
         tx.after_commit(crate::work::AfterCommit::ForgetCallers);
@@ -584,6 +618,9 @@ impl Auth<'_> {
                 .await?
                 .ok_or(AppError::NotFound("志愿者"))?
         };
+        if v.closed_at.is_some() {
+            return Err(crate::people::closed(&v));
+        }
         if v.account_id.is_some() {
             return Err(AppError::Conflict {
                 code: "account_exists",

@@ -445,6 +445,10 @@ impl Network<'_> {
             return Err(AppError::Invalid(errs));
         }
         let mut tx = self.begin().await?;
+        if let Some(pid) = input.parent_id {
+            // a parent being moved or dissolved meanwhile is read after that change
+            orgs::lock(&mut tx, &[pid]).await?;
+        }
         let parent = match input.parent_id {
             Some(pid) => Some(
                 orgs::get(&mut tx, pid)
@@ -513,11 +517,11 @@ impl Network<'_> {
                     "下级队伍所在区划应在上级组织辖区内",
                 ));
             }
-            if p.path.matches('/').count() > 8 {
+            if p.path.matches('/').count() > upkeep::MAX_PATH_LEVELS {
                 return Err(AppError::invalid(
                     "parent_id",
                     "org_parent_invalid",
-                    "队伍层级过深（最多8级）",
+                    format!("队伍层级过深（最多{}级）", upkeep::MAX_PATH_LEVELS),
                 ));
             }
         }

@@ -60,8 +60,8 @@ pub struct ParentChoice {
     pub depth: usize,
 }
 
-/// The deepest a path may be (`/1/2/…/9/`): nine levels, as [`Network::create_org`] allows.
-const MAX_PATH_LEVELS: usize = 9;
+/// The deepest a path may be (`/1/2/…/8/`): eight levels, as [`Network::create_org`] allows.
+pub(crate) const MAX_PATH_LEVELS: usize = 8;
 
 fn levels(path: &str) -> usize {
     path.matches('/').count().saturating_sub(1)
@@ -177,12 +177,14 @@ impl Network<'_> {
             .ok_or(AppError::NotFound("队伍"))?;
         caller.require_org(&org)?;
         let below = deepest_below(&mut conn, &org).await?;
+        // a parent's area holds the organization's region: look within its district (or the
+        // caller's team subtree), where the list's page of 200 holds every candidate
         let mut filter = OrgFilter::default();
         match &caller.scope {
             crate::access::Scope::Team { path, .. } => filter.path_prefix = Some(path.clone()),
-            _ => filter.region_prefix = caller.region_prefix().map(str::to_owned),
+            _ => filter.region_prefix = org.region_code.get(..6).map(str::to_owned),
         }
-        let page = orgs::list(&mut conn, &filter, PageRequest::new(None, Some(500))).await?;
+        let page = orgs::list(&mut conn, &filter, PageRequest::new(None, Some(200))).await?;
         Ok(page
             .items
             .into_iter()
@@ -199,6 +201,14 @@ impl Network<'_> {
     /// under, or at the top level for an office whose area holds it.
     pub async fn move_org(&self, caller: &Caller, id: i64, input: &OrgMoveInput) -> AppResult<OrgView> {
         let mut tx = self.begin().await?;
+        orgs::lock(
+            &mut tx,
+            &[Some(id), input.parent_id]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+        )
+        .await?;
         let row = orgs::get(&mut tx, id).await?.ok_or(AppError::NotFound("队伍"))?;
         caller.require_org(&row)?;
         standing(&row)?;
@@ -217,8 +227,13 @@ impl Network<'_> {
                 Some(p)
             }
             None => {
+                // taken out from under its parent only by an office over the parent too
                 if !caller.covers_region(&row.region_code) {
                     return Err(AppError::Forbidden);
+                }
+                if let Some(pid) = row.parent_id {
+                    let current = orgs::get(&mut tx, pid).await?.ok_or(AppError::NotFound("队伍"))?;
+                    caller.require_org(&current)?;
                 }
                 None
             }
@@ -256,6 +271,7 @@ impl Network<'_> {
         input: &OrgDissolveInput,
     ) -> AppResult<OrgView> {
         let mut tx = self.begin().await?;
+        orgs::lock(&mut tx, &[id]).await?;
         let row = orgs::get(&mut tx, id).await?.ok_or(AppError::NotFound("队伍"))?;
         caller.require_org(&row)?;
         standing(&row)?;
@@ -272,13 +288,17 @@ impl Network<'_> {
         }
         let children = orgs::live_children(&mut tx, id).await?;
         let open = projects::count_of_org(&mut tx, id, &ProjectStatus::OPEN).await?;
-        if children > 0 || open > 0 {
+        let orders = zhiyuan_store::orders::open_for_team(&mut tx, id).await?;
+        if children > 0 || open > 0 || orders > 0 {
             let mut what = Vec::new();
             if children > 0 {
                 what.push(format!("{children} 支下级队伍"));
             }
             if open > 0 {
                 what.push(format!("{open} 个未结束的项目"));
+            }
+            if orders > 0 {
+                what.push(format!("{orders} 个待答复或未完成的点单"));
             }
             return Err(AppError::Conflict {
                 code: "org_not_empty",
@@ -384,7 +404,7 @@ fn fits_under(org: &OrgRow, parent: &OrgRow, below: usize) -> Result<(), String>
         return Err("上级组织的辖区应包含本组织所在地区".into());
     }
     if levels(&parent.path) + 1 + below > MAX_PATH_LEVELS {
-        return Err("调整后队伍层级过深（最多9级）".into());
+        return Err(format!("调整后队伍层级过深（最多{MAX_PATH_LEVELS}级）"));
     }
     Ok(())
 }
@@ -441,8 +461,8 @@ mod tests {
     #[test]
     fn the_whole_subtree_must_fit_in_nine_levels() {
         let team = org(5, "/5/", "110105001000");
-        let deep = org(8, "/1/2/3/4/5/6/7/8/", "110105000000");
-        assert_eq!(levels(&deep.path), 8);
+        let deep = org(7, "/1/2/3/4/5/6/7/", "110105000000");
+        assert_eq!(levels(&deep.path), 7);
         assert_eq!(fits_under(&team, &deep, 0), Ok(()));
         assert!(fits_under(&team, &deep, 1).is_err());
     }

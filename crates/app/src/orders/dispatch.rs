@@ -259,9 +259,12 @@ impl Orders<'_> {
                 }
                 let vis = caller.volunteer_visibility();
                 for v in ids {
-                    volunteers::get(&mut tx, v)
+                    let row = volunteers::get(&mut tx, v)
                         .await?
                         .ok_or_else(|| bad("所选志愿者不存在"))?;
+                    if row.closed_at.is_some() {
+                        return Err(bad("所选志愿者已注销"));
+                    }
                     if !volunteers::visible(&mut tx, v, &vis).await? {
                         return Err(bad("只能派给本辖区的志愿者"));
                     }

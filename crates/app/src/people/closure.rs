@@ -15,7 +15,7 @@ use zhiyuan_store::people::{memberships, volunteers};
 use zhiyuan_store::service::{projects, signups};
 
 use super::{People, VolunteerView};
-use crate::access::Caller;
+use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult};
 use crate::service::projects::project_and_team;
 use crate::work::AfterCommit;
@@ -50,8 +50,20 @@ impl People<'_> {
         input: &CloseInput,
     ) -> AppResult<VolunteerView> {
         let own = caller.volunteer_id == Some(id);
-        if !self.may_edit(caller, id).await? {
-            return Err(AppError::Forbidden);
+        // an office closes only someone who lives in its area (not whoever asked to join one of
+        // its teams); a team's admin does not close a person, who may serve with other teams
+        if !own {
+            let home = {
+                let mut conn = self.conn().await?;
+                volunteers::get(&mut conn, id)
+                    .await?
+                    .ok_or(AppError::NotFound("志愿者"))?
+                    .region_code
+            };
+            let office = matches!(caller.scope, Scope::Region { .. } | Scope::Site { .. });
+            if !(caller.is_admin() && office && caller.covers_region(&home)) {
+                return Err(AppError::Forbidden);
+            }
         }
         let reason = crate::text::note("reason", "注销原因", &input.reason, 200)?;
         if own {
@@ -73,11 +85,7 @@ impl People<'_> {
             .await?
             .ok_or(AppError::NotFound("志愿者"))?;
         if row.closed_at.is_some() {
-            return Err(AppError::Conflict {
-                code: "volunteer_closed",
-                field: None,
-                message: format!("{}已注销", row.name),
-            });
+            return Err(super::closed(&row));
         }
         let now = zhiyuan_store::now_millis();
         let ups = signups::of_volunteer(&mut tx, id, 1000).await?;
@@ -93,7 +101,7 @@ impl People<'_> {
         let orders = matching::row(&mut tx, id).await?.map_or(0, |m| m.active_orders);
         if orders > 0 {
             return Err(busy(format!(
-                "还有 {orders} 个已接的点单未完成，请先完成或交还再注销"
+                "还有 {orders} 个已接的点单未完成，请先完成服务，或请派单的阵地改派后再注销"
             )));
         }
         // the shifts still ahead are given up, their seats passed on
@@ -143,15 +151,13 @@ impl People<'_> {
         )
         .await?;
         if !volunteers::close(&mut tx, id).await? {
-            return Err(AppError::Conflict {
-                code: "volunteer_closed",
-                field: None,
-                message: format!("{}已注销", row.name),
-            });
+            return Err(super::closed(&row));
         }
         if let Some(account) = row.account_id {
             accounts::set_disabled(&mut tx, account, Some(now)).await?;
             sessions::delete_for_account(&mut tx, account).await?;
+            // a login named by the phone number would keep the number: it is renamed
+            accounts::set_username(&mut tx, account, &format!("closed-{id}")).await?;
         }
         let before = self.volunteer_view(row.clone(), false, false)?;
         let after = self.volunteer_view(
@@ -163,15 +169,12 @@ impl People<'_> {
         )?;
         let mut summary = serde_json::to_value(&after).unwrap_or_default();
         if let Some(m) = summary.as_object_mut() {
-            m.insert(
-                "reason".into(),
-                (if own {
-                    "本人申请注销".to_owned()
-                } else {
-                    reason.clone()
-                })
-                .into(),
-            );
+            let said = match (own, reason.is_empty()) {
+                (true, true) => "本人申请注销".to_owned(),
+                (true, false) => format!("本人申请注销：{reason}"),
+                (false, _) => reason.clone(),
+            };
+            m.insert("reason".into(), said.into());
             m.insert(
                 "released".into(),
                 format!("取消报名 {cancelled} 个，退出队伍 {left} 个，撤回入队申请 {withdrawn} 个").into(),

@@ -250,6 +250,15 @@ pub(crate) fn demo_checked(p: &zhiyuan_domain::synth::SynthPerson, home: &str, a
     }
 }
 
+/// A closed volunteer (注销) takes no more changes.
+pub(crate) fn closed(row: &VolunteerRow) -> AppError {
+    AppError::Conflict {
+        code: "volunteer_closed",
+        field: None,
+        message: format!("{}已注销", row.name),
+    }
+}
+
 const DUPLICATE_ID: &str = "该身份证号码已注册为志愿者，不能重复注册";
 
 impl People<'_> {
@@ -592,6 +601,9 @@ impl People<'_> {
         };
         if !self.may_edit(caller, id).await? {
             return Err(AppError::Forbidden);
+        }
+        if row.closed_at.is_some() {
+            return Err(closed(&row));
         }
         let mut errs: Vec<FieldError> = Vec::new();
         macro_rules! take {

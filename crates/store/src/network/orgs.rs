@@ -235,6 +235,22 @@ pub async fn move_subtree(
     Ok(new_path)
 }
 
+/// Locks organizations for the rest of the transaction (PostgreSQL row locks; SQLite's writer
+/// holds the whole database already), in id order so that two writers never wait on each
+/// other: a move, a dissolution and a new child read their rows only after this.
+pub async fn lock(conn: &mut Conn, ids: &[i64]) -> Result<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        sqlx::query("UPDATE organizations SET path = path WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// How many organizations below this one are not dissolved.
 pub async fn live_children(conn: &mut Conn, id: i64) -> Result<i64> {
     let (n,): (i64,) =

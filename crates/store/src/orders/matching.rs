@@ -27,7 +27,7 @@ const SELECT: &str = "SELECT id, lat, lon, skills, availability, rating_sum, rat
 /// all of them with the last id of each page (keyset paging, no long-lived cursor).
 pub async fn rows_after(conn: &mut Conn, after_id: i64, limit: i64) -> Result<Vec<MatchRow>> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE id > $1 AND lat IS NOT NULL AND lon IS NOT NULL ORDER BY id LIMIT $2"
+        "{SELECT} WHERE id > $1 AND lat IS NOT NULL AND lon IS NOT NULL AND closed_at IS NULL ORDER BY id LIMIT $2"
     ))
     .bind(after_id)
     .bind(limit)
@@ -37,8 +37,10 @@ pub async fn rows_after(conn: &mut Conn, after_id: i64, limit: i64) -> Result<Ve
 
 /// One volunteer's row, with or without a position.
 pub async fn row(conn: &mut Conn, id: i64) -> Result<Option<MatchRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE id = $1 AND closed_at IS NULL"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }

@@ -975,6 +975,23 @@ pub async fn org_of_site(conn: &mut Conn, site_id: i64) -> Result<Option<(i64, S
     .await?)
 }
 
+/// Orders a team still has to answer or serve: offers to it waiting for an answer, and orders it
+/// accepted and has not completed.
+pub async fn open_for_team(conn: &mut Conn, org_id: i64) -> Result<i64> {
+    let (offers,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM order_offers WHERE org_id = $1 AND status = $2")
+            .bind(org_id)
+            .bind(OfferStatus::Offered.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+    let (held,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders WHERE team_id = $1 AND status = $2")
+        .bind(org_id)
+        .bind(OrderStatus::Accepted.as_str())
+        .fetch_one(conn)
+        .await?;
+    Ok(offers + held)
+}
+
 /// Teams and organizations whose region lies in a prefix, shallowest first.
 pub async fn orgs_in(conn: &mut Conn, prefix: &str, limit: i64) -> Result<Vec<(i64, String, String)>> {
     let (lo, hi) = prefix_range(prefix);

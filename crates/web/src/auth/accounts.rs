@@ -301,7 +301,7 @@ fn out_of_scope(role: &str) -> FormErrors {
     FormErrors::from_fields(&[zhiyuan_app::FieldError::new(
         field,
         "forbidden",
-        "不能在您的管理范围之外或为更高级别的角色开设账号",
+        "所选范围不在您的管理范围内，或角色高于您可授予的级别",
     )])
 }
 

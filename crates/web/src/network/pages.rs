@@ -432,12 +432,30 @@ async fn org_edit_page(ctx: &Ctx, id: i64, st: OrgEditState) -> PageResult {
             if stale { "?unsaved=1" } else { "" }
         )));
     }
-    let parents = ctx
+    let mut parents = ctx
         .app
         .network()
         .parent_choices(caller, id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    // the current parent is always shown (chosen), even when the caller could not pick it now
+    let current = match o.parent_id {
+        Some(pid) => Some(ctx.app.network().org(pid).await.map_err(|e| ctx.fail(e))?),
+        None => None,
+    };
+    if let Some(cur) = current.as_ref().filter(|c| !parents.iter().any(|p| p.id == c.id)) {
+        parents.insert(
+            0,
+            ParentChoice {
+                id: cur.id,
+                name: format!("{}（当前）", cur.name),
+                depth: 0,
+            },
+        );
+    }
+    // taken out to the top only by an office whose area holds it and that runs its parent
+    let may_be_top = caller.covers_region(&o.region_code)
+        && current.as_ref().is_none_or(|c| administers(caller, &c.place));
     let status = if st.errors.any() || st.dissolve_refused.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -456,7 +474,7 @@ async fn org_edit_page(ctx: &Ctx, id: i64, st: OrgEditState) -> PageResult {
         status,
         &OrgEditPage {
             nav: ctx.nav(),
-            may_be_top: caller.covers_region(&o.region_code),
+            may_be_top,
             o,
             form,
             errors: st.errors,

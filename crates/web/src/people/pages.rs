@@ -585,6 +585,11 @@ struct ClosedPage {
     nav: Nav,
 }
 
+/// Where a volunteer lands after closing their own account (signed out).
+pub(crate) async fn closed_page(ctx: Ctx) -> PageResult {
+    ok(&ClosedPage { nav: ctx.nav() })
+}
+
 pub(crate) async fn close_mine_form(ctx: Ctx) -> PageResult {
     let caller = ctx.require_login()?;
     if caller.volunteer_id.is_none() {
@@ -607,15 +612,8 @@ pub(crate) async fn close_mine(ctx: Ctx, Form(f): Form<CloseForm>) -> PageResult
         password: f.password.clone(),
     };
     match ctx.app.people().close_volunteer(caller, id, &input).await {
-        Ok(_) => {
-            let page = ClosedPage {
-                nav: Nav::anonymous("/"),
-            };
-            let mut r = ok(&page)?;
-            r.headers_mut()
-                .insert(axum::http::header::SET_COOKIE, clear_cookie());
-            Ok(r)
-        }
+        // a redirect, so that back and reload show the page rather than send the form again
+        Ok(_) => Ok(redirect_with_cookie("/closed", clear_cookie())),
         Err(e) if is_input_error(&e) => Ok(render(
             form_status(&e),
             &CloseMinePage {
@@ -637,5 +635,6 @@ pub(crate) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/volunteers/{id}/account", post(open_account))
         .route("/me/edit", get(edit_mine))
         .route("/me/close", get(close_mine_form).post(close_mine))
+        .route("/closed", get(closed_page))
         .route("/volunteers/{id}/close", post(close))
 }
