@@ -281,6 +281,21 @@ async fn an_office_reassigns_an_administrators_role(t: TestApp) {
         "the current role is chosen"
     );
     assert!(!html.contains("name=\"password\""), "no password here");
+    assert!(
+        html.contains(&format!("<option value=\"{}\" selected", w.jw)),
+        "and its place: {html}"
+    );
+    // saving it unchanged changes nothing and logs nothing
+    let jw = w.jw.to_string();
+    let r = office
+        .post(t.url(&format!("/accounts/{id}/role")))
+        .form(&[("role", "site_admin"), ("scope_site_id", jw.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&office, &t, "/audit?action=account.role_change").await;
+    assert!(!html.contains("jwsite"), "nothing logged: {html}");
     // a place outside the office's own scope: refused beside its field
     let hd1 = w.hd1.to_string();
     let r = office

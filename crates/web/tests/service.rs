@@ -1479,6 +1479,55 @@ async fn a_shift_is_edited_never_below_its_approved_seats_and_its_volunteers_are
         .filter(|n| n["kind"] == "shift_changed")
         .count();
     assert_eq!(told, 1);
+    // those signed up must still fit: not too young for a raised minimum age, not busy elsewhere
+    let r = t
+        .send(
+            "PUT",
+            &path,
+            Some(&w.team_a_admin),
+            Some(
+                json!({"starts_at": at(Duration::hours(3)), "ends_at": at(Duration::hours(5)), "headcount": 3,
+                        "min_age": 80}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["error"]["fields"][0]["field"], "min_age");
+    assert!(
+        r.message().contains("不满80周岁") || r.body.to_string().contains("不满80周岁"),
+        "{}",
+        r.body
+    );
+    let (_, elsewhere) = project(&t, &w, 5, true, json!({"title": "另一个项目"})).await;
+    let (s8, e10) = (at(Duration::hours(8)), at(Duration::hours(10)));
+    let r = t
+        .send(
+            "PUT",
+            &format!("/api/v1/shifts/{elsewhere}"),
+            Some(&w.team_a_admin),
+            Some(json!({"starts_at": s8, "ends_at": e10, "headcount": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .post(
+            &format!("/api/v1/shifts/{elsewhere}/sign-ups"),
+            Some(&vs[0].0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = t
+        .send(
+            "PUT",
+            &path,
+            Some(&w.team_a_admin),
+            Some(json!({"starts_at": s8, "ends_at": e10, "headcount": 3})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["error"]["fields"][0]["field"], "shift");
+    assert!(r.body.to_string().contains("在新的时间另有报名"), "{}", r.body);
     // a shift that has begun is not edited
     travel(&t, shift, Duration::minutes(5), Duration::hours(2)).await;
     let r = t

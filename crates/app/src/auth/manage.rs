@@ -270,6 +270,10 @@ pub struct AdminAccountView {
     /// The reader may disable it, enable it or reset its password (not their own account:
     /// that is changed on 我的).
     pub may_manage: bool,
+    /// Where its role applies, as stored: a region prefix (city, district), a site or a team.
+    pub scope_region: Option<String>,
+    pub scope_site_id: Option<i64>,
+    pub scope_org_id: Option<i64>,
 }
 
 /// A temporary password, shown once to the administrator who reset it.
@@ -348,6 +352,9 @@ impl Auth<'_> {
             last_login: a.last_login_at.map(crate::show_time),
             created_at: crate::show_time(a.created_at),
             may_manage: a.id != caller.account_id && may_grant(caller.role, role),
+            scope_region: a.scope_region,
+            scope_site_id: a.scope_site_id,
+            scope_org_id: a.scope_org_id,
         })
     }
 

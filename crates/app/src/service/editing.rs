@@ -3,11 +3,15 @@
 //! approved, more seats are filled from the waitlist, and everyone signed up is told when its
 //! time moves.
 
+use chrono::TimeZone;
 use chrono::Utc;
 use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::notices::NoticeKind;
+use zhiyuan_domain::people::resident_id::ResidentId;
+use zhiyuan_domain::service::project::age_on;
 use zhiyuan_domain::service::project::{ProjectStatus, SignUpStatus};
 use zhiyuan_store::notices::Recipient;
+use zhiyuan_store::people::volunteers;
 use zhiyuan_store::service::{projects, signups};
 
 use super::projects::{check_details, check_shift, project_team, project_view, shift_team};
@@ -15,10 +19,19 @@ use super::projects::{ProjectDetailsInput, ProjectView, ShiftInput, ShiftView};
 use super::Service;
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::show_time;
+use crate::{show_time, today, TZ};
 
 /// The states in which a project and its shifts are edited.
 const EDITABLE: [ProjectStatus; 2] = [ProjectStatus::Draft, ProjectStatus::Recruiting];
+
+/// `王建国、李海燕等 3 人` — who a refusal is about, briefly.
+fn names(list: &[String]) -> String {
+    match list.len() {
+        0 => String::new(),
+        1 | 2 => list.join("、"),
+        n => format!("{}等 {n} 人", list[..2].join("、")),
+    }
+}
 
 fn not_editable(status: ProjectStatus) -> AppError {
     AppError::Conflict {
@@ -112,6 +125,63 @@ impl Service<'_> {
             return Err(AppError::Invalid(errs));
         };
         let (start, end) = (c.times.start.timestamp_millis(), c.times.end.timestamp_millis());
+        // those already signed up must still fit: old enough on the new day, free at the new time
+        let live: Vec<_> = signups::of_shift(&mut tx, shift_id)
+            .await?
+            .into_iter()
+            .filter(|u| SignUpStatus::LIVE.contains(&u.status))
+            .collect();
+        let day = TZ
+            .timestamp_millis_opt(start)
+            .single()
+            .map(|t| t.date_naive())
+            .unwrap_or(today());
+        let (mut young, mut busy) = (Vec::new(), Vec::new());
+        for u in &live {
+            if c.min_age > 0 {
+                if let Some(v) = volunteers::get(&mut tx, u.volunteer_id).await? {
+                    let clear = self.vault().decrypt(&v.id_cipher)?;
+                    let birth = ResidentId::parse(&clear, today())
+                        .map_err(|_| AppError::Internal("bad stored resident ID".into()))?
+                        .birth_date();
+                    if (age_on(birth, day) as i64) < c.min_age {
+                        young.push(u.volunteer_name.clone());
+                    }
+                }
+            }
+            if (start, end) != (shift.starts_at, shift.ends_at)
+                && !signups::clashes(&mut tx, u.volunteer_id, shift_id, start, end)
+                    .await?
+                    .is_empty()
+            {
+                busy.push(u.volunteer_name.clone());
+            }
+        }
+        let mut errs = Vec::new();
+        if !young.is_empty() {
+            errs.push(FieldError::new(
+                "min_age",
+                "min_age_excludes_signed_up",
+                format!(
+                    "已报名的{}不满{}周岁，请先处理其报名再提高最低年龄",
+                    names(&young),
+                    c.min_age
+                ),
+            ));
+        }
+        if !busy.is_empty() {
+            errs.push(FieldError::new(
+                "shift",
+                "shift_clashes_signed_up",
+                format!(
+                    "已报名的{}在新的时间另有报名，请换一个时间或先与其沟通",
+                    names(&busy)
+                ),
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(AppError::Invalid(errs));
+        }
         let before = ShiftView::from(shift.clone());
         if !projects::update_shift(
             &mut tx,

@@ -324,8 +324,12 @@ async fn role_page(
     if !a.may_manage {
         return Err(ctx.fail(AppError::Forbidden));
     }
+    let id_text = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     let form = form.unwrap_or_else(|| AccountForm {
         role: a.role.as_str().to_owned(),
+        scope_region: a.scope_region.clone().unwrap_or_default(),
+        scope_site_id: id_text(a.scope_site_id),
+        scope_org_id: id_text(a.scope_org_id),
         ..Default::default()
     });
     account_page(ctx, caller, Some(a), form, errors).await
