@@ -8,6 +8,7 @@ context_handle!(
 pub mod policy;
 mod upkeep;
 
+pub(crate) use upkeep::standing;
 pub use upkeep::{OrgDetailsInput, OrgDissolveInput, OrgMoveInput, ParentChoice};
 
 use serde::{Deserialize, Serialize};
@@ -458,7 +459,7 @@ impl Network<'_> {
             None => None,
         };
         if let Some(p) = &parent {
-            Self::require_standing(p)?;
+            upkeep::standing(p)?;
         }
         let site = match input.site_id {
             Some(sid) => Some(

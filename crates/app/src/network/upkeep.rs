@@ -67,7 +67,8 @@ fn levels(path: &str) -> usize {
     path.matches('/').count().saturating_sub(1)
 }
 
-fn standing(org: &OrgRow) -> AppResult<()> {
+/// Refuses a write to an organization that was dissolved (no new members, teams, projects).
+pub(crate) fn standing(org: &OrgRow) -> AppResult<()> {
     if org.dissolved_at.is_some() {
         return Err(AppError::Conflict {
             code: "org_dissolved",
@@ -92,11 +93,6 @@ fn entry(caller: &Caller, action: AuditAction, org: &OrgRow) -> NewAudit {
 }
 
 impl Network<'_> {
-    /// Refuses a write to an organization that was dissolved (no new members, teams, projects).
-    pub(crate) fn require_standing(org: &OrgRow) -> AppResult<()> {
-        standing(org)
-    }
-
     /// 修改阵地信息: address, phone, contact person and opening hours, by an office whose scope
     /// holds the site. Nothing is written unless every field is right.
     pub async fn update_site(

@@ -50,20 +50,9 @@ impl People<'_> {
         input: &CloseInput,
     ) -> AppResult<VolunteerView> {
         let own = caller.volunteer_id == Some(id);
-        // an office closes only someone who lives in its area (not whoever asked to join one of
-        // its teams); a team's admin does not close a person, who may serve with other teams
-        if !own {
-            let home = {
-                let mut conn = self.conn().await?;
-                volunteers::get(&mut conn, id)
-                    .await?
-                    .ok_or(AppError::NotFound("志愿者"))?
-                    .region_code
-            };
-            let office = matches!(caller.scope, Scope::Region { .. } | Scope::Site { .. });
-            if !(caller.is_admin() && office && caller.covers_region(&home)) {
-                return Err(AppError::Forbidden);
-            }
+        let office = matches!(caller.scope, Scope::Region { .. } | Scope::Site { .. });
+        if !(own || caller.is_admin() && office) {
+            return Err(AppError::Forbidden);
         }
         let reason = crate::text::note("reason", "注销原因", &input.reason, 200)?;
         if own {
@@ -84,6 +73,11 @@ impl People<'_> {
         let row = volunteers::get(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("志愿者"))?;
+        // an office closes only someone who lives in its area (not whoever asked to join one of
+        // its teams); a team's admin does not close a person, who may serve with other teams
+        if !own && !caller.covers_region(&row.region_code) {
+            return Err(AppError::Forbidden);
+        }
         if row.closed_at.is_some() {
             return Err(super::closed(&row));
         }

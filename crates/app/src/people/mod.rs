@@ -822,7 +822,7 @@ impl People<'_> {
         let org = orgs::get(&mut tx, org_id)
             .await?
             .ok_or(AppError::NotFound("队伍"))?;
-        crate::network::Network::require_standing(&org)?;
+        crate::network::standing(&org)?;
         if let Some(m) = memberships::active(&mut tx, vid, org_id).await? {
             let msg = if m.status == MembershipStatus::Approved {
                 "您已是该队伍成员"

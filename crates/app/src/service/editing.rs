@@ -136,9 +136,16 @@ impl Service<'_> {
             .single()
             .map(|t| t.date_naive())
             .unwrap_or(today());
+        // an age can newly fall short only with a higher minimum or on another day
+        let day_moved = TZ
+            .timestamp_millis_opt(shift.starts_at)
+            .single()
+            .map(|t| t.date_naive())
+            != Some(day);
+        let check_ages = c.min_age > 0 && (c.min_age > shift.min_age || day_moved);
         let (mut young, mut busy) = (Vec::new(), Vec::new());
         for u in &live {
-            if c.min_age > 0 {
+            if check_ages {
                 if let Some(v) = volunteers::get(&mut tx, u.volunteer_id).await? {
                     let clear = self.vault().decrypt(&v.id_cipher)?;
                     let birth = ResidentId::parse(&clear, today())
