@@ -68,7 +68,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<DoneQuery>) -> PageResult {
         "created" => Some("账号已创建。请将用户名和初始密码告知本人，并提醒其登录后修改密码。".into()),
         "disabled" => Some("账号已停用，其所有登录已失效。".into()),
         "enabled" => Some("账号已启用。".into()),
-        "role" => Some("角色和管理范围已调整，该账号的登录随即按新的角色生效。".into()),
+        "role" => Some("角色和管理范围已保存；如有调整，该账号的登录随即按新的角色生效。".into()),
         _ => None,
     };
     ok(&page)
@@ -209,7 +209,7 @@ async fn account_page(
             }
         }
     }
-    let sites = match caller.region_prefix() {
+    let mut sites: Vec<Choice> = match caller.region_prefix() {
         Some(prefix) => app
             .network()
             .sites(
@@ -231,6 +231,23 @@ async fn account_page(
             .collect(),
         None => Vec::new(),
     };
+    // the site chosen (an account's current one) is offered even past the list's first 200
+    if let Ok(id) = form.scope_site_id.trim().parse::<i64>() {
+        if !sites.iter().any(|c| c.value == id.to_string()) {
+            if let Ok(s) = app.network().site(id).await {
+                if caller.covers_region(&s.region_code) {
+                    sites.insert(
+                        0,
+                        Choice {
+                            selected: true,
+                            value: s.id.to_string(),
+                            label: format!("{}（{}）", s.name, s.region_name),
+                        },
+                    );
+                }
+            }
+        }
+    }
     let teams = crate::service::pages::team_choices(app, caller, form.scope_org_id.trim())
         .await
         .map_err(|e| ctx.fail(e))?;

@@ -617,7 +617,7 @@ pub(crate) async fn close_mine(ctx: Ctx, Form(f): Form<CloseForm>) -> PageResult
         Err(e) if is_input_error(&e) => Ok(render(
             form_status(&e),
             &CloseMinePage {
-                nav: ctx.nav(),
+                nav: ctx.nav().at("/me/close"),
                 reason: f.reason,
                 errors: FormErrors::from_app(&e),
             },
