@@ -52,6 +52,7 @@ pub mod orders;
 pub mod people;
 pub mod phone;
 pub mod service;
+pub mod stats;
 pub mod synth;
 pub mod tags;
 

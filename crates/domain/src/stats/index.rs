@@ -1,0 +1,492 @@
+//! The statistics index: every figure of the dashboards, kept up to date change by change.
+//!
+//! Service figures live in cells keyed by (region, category, month): the minutes and the number of
+//! current confirmed records there, and the set of volunteers who served there as a compressed
+//! bitmap. A record adds to the cell of its own region and to every enclosing region's, under its
+//! category and under "every category" ([`ALL`]), so any region's figures for any months are a
+//! handful of cells, and a distinct count over several months or regions is the size of the union
+//! of their bitmaps (a volunteer who served in two townships counts once for the district).
+//!
+//! Removing a volunteer from a set must know whether another record still puts them there, so the
+//! cells of a record's own region ("leaves") keep how many records each volunteer has in them; an
+//! enclosing region's set is then "some leaf or child region below has them". Changes are deltas
+//! (±1 record, ± minutes) that commute, so the order in which concurrent commits reach the index
+//! does not matter.
+//!
+//! Residence figures (registered volunteers, new registrations, star levels, certificates) are kept
+//! per volunteer: setting a volunteer's facts takes back what they counted for before.
+
+use std::collections::HashMap;
+
+use roaring::RoaringBitmap;
+
+use super::{CategoryCode, Month};
+use crate::network::RegionCode;
+
+/// The category key of the "every category" cells.
+pub const ALL: CategoryCode = u8::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Key {
+    node: u32,
+    cat: CategoryCode,
+    month: Month,
+}
+
+/// Figures of one (region, category, month).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cell {
+    pub minutes: i64,
+    pub records: i64,
+    pub members: RoaringBitmap,
+}
+
+/// A leaf: the records whose own region is this one, with how many each volunteer has.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Leaf {
+    pub minutes: i64,
+    pub records: i64,
+    /// Volunteers with exactly one record here.
+    ones: RoaringBitmap,
+    /// Volunteers with any other non-zero count (more than one; below zero only while a
+    /// removal has overtaken its addition).
+    other: HashMap<u32, i32>,
+}
+
+impl Leaf {
+    /// How many records volunteer `v` has here.
+    pub fn count(&self, v: u32) -> i32 {
+        if self.ones.contains(v) {
+            1
+        } else {
+            self.other.get(&v).copied().unwrap_or(0)
+        }
+    }
+
+    fn set(&mut self, v: u32, n: i32) {
+        self.ones.remove(v);
+        self.other.remove(&v);
+        match n {
+            0 => {}
+            1 => {
+                self.ones.insert(v);
+            }
+            n => {
+                self.other.insert(v, n);
+            }
+        }
+    }
+
+    /// Volunteers with at least one record here.
+    pub fn members(&self) -> RoaringBitmap {
+        let mut m = self.ones.clone();
+        m.extend(self.other.iter().filter(|(_, &n)| n > 0).map(|(&v, _)| v));
+        m
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records == 0 && self.minutes == 0 && self.ones.is_empty() && self.other.is_empty()
+    }
+
+    /// Adds a change: ± minutes and ± records of volunteer `v`.
+    pub fn add(&mut self, v: u32, minutes: i64, records: i64) {
+        self.minutes += minutes;
+        self.records += records;
+        let n = self.count(v) + records as i32;
+        self.set(v, n);
+    }
+
+    /// The stored form: the bitmap of volunteers with one record or more, then (volunteer, count)
+    /// pairs for those with more than one. Never holds a count below zero.
+    pub fn encode_members(&self) -> Vec<u8> {
+        let members = self.members();
+        let mut out = Vec::with_capacity(members.serialized_size() + 4);
+        out.extend_from_slice(&(members.serialized_size() as u32).to_le_bytes());
+        members.serialize_into(&mut out).expect("writing to a Vec");
+        let mut many: Vec<(u32, i32)> = self.other.iter().filter(|(_, &n)| n > 1).map(|(&v, &n)| (v, n)).collect();
+        many.sort_unstable();
+        for (v, n) in many {
+            out.extend_from_slice(&v.to_le_bytes());
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads [`encode_members`](Self::encode_members) back.
+    pub fn decode(minutes: i64, records: i64, bytes: &[u8]) -> Option<Leaf> {
+        let len = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
+        let members = RoaringBitmap::deserialize_from(bytes.get(4..4 + len)?).ok()?;
+        let mut leaf = Leaf { minutes, records, ones: members, other: HashMap::new() };
+        let rest = bytes.get(4 + len..)?;
+        if rest.len() % 8 != 0 {
+            return None;
+        }
+        for pair in rest.chunks_exact(8) {
+            let v = u32::from_le_bytes(pair[0..4].try_into().ok()?);
+            let n = u32::from_le_bytes(pair[4..8].try_into().ok()?) as i32;
+            leaf.set(v, n);
+        }
+        Some(leaf)
+    }
+}
+
+/// One change to the service figures: a current confirmed record appears (+) or stops being
+/// current or confirmed (−).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delta {
+    pub region: RegionCode,
+    pub category: CategoryCode,
+    pub month: Month,
+    pub volunteer: u32,
+    pub minutes: i64,
+    /// +1 or −1.
+    pub records: i64,
+}
+
+/// What a volunteer counts for in the residence figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resident {
+    pub region: RegionCode,
+    pub registered: Month,
+    pub star: u8,
+    /// Not closed (注销): only open volunteers count as registered or by star.
+    pub open: bool,
+    /// The month of each certificate issued to them.
+    pub certificates: Vec<Month>,
+}
+
+#[derive(Clone, Debug)]
+struct ResidentAt {
+    node: u32,
+    registered: Month,
+    star: u8,
+    open: bool,
+    certificates: Vec<Month>,
+}
+
+/// The whole index (see the module documentation).
+#[derive(Clone, Debug, Default)]
+pub struct StatsIndex {
+    ids: HashMap<String, u32>,
+    codes: Vec<String>,
+    parent: Vec<Option<u32>>,
+    children: Vec<Vec<u32>>,
+    leaves: HashMap<Key, Leaf>,
+    cells: HashMap<Key, Cell>,
+    residents: HashMap<u32, ResidentAt>,
+    registered: HashMap<u32, i64>,
+    new_registrations: HashMap<(u32, Month), i64>,
+    stars: HashMap<(u32, u8), i64>,
+    certificates: HashMap<(u32, Month), i64>,
+}
+
+impl StatsIndex {
+    pub fn new() -> StatsIndex {
+        StatsIndex::default()
+    }
+
+    fn intern(&mut self, region: &RegionCode) -> u32 {
+        if let Some(&id) = self.ids.get(region.as_str()) {
+            return id;
+        }
+        let mut parent: Option<u32> = None;
+        for a in region.ancestors() {
+            let id = match self.ids.get(a.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = self.codes.len() as u32;
+                    self.ids.insert(a.as_str().to_owned(), id);
+                    self.codes.push(a.as_str().to_owned());
+                    self.parent.push(parent);
+                    self.children.push(Vec::new());
+                    if let Some(p) = parent {
+                        self.children[p as usize].push(id);
+                    }
+                    id
+                }
+            };
+            parent = Some(id);
+        }
+        parent.expect("a code has itself among its ancestors")
+    }
+
+    fn node(&self, code: &str) -> Option<u32> {
+        self.ids.get(code).copied()
+    }
+
+    /// The node and every enclosing one, from the node up.
+    fn path(&self, node: u32) -> Vec<u32> {
+        let mut out = vec![node];
+        let mut at = node;
+        while let Some(p) = self.parent[at as usize] {
+            out.push(p);
+            at = p;
+        }
+        out
+    }
+
+    fn member_below(&self, node: u32, cat: CategoryCode, month: Month, v: u32) -> bool {
+        let own = self.leaves.get(&Key { node, cat, month }).is_some_and(|l| l.count(v) > 0);
+        own || self.children[node as usize].iter().any(|&c| {
+            self.cells
+                .get(&Key { node: c, cat, month })
+                .is_some_and(|cell| cell.members.contains(v))
+        })
+    }
+
+    fn set_member(&mut self, key: Key, v: u32, member: bool) {
+        let cell = self.cells.entry(key).or_default();
+        if member {
+            cell.members.insert(v);
+        } else {
+            cell.members.remove(v);
+        }
+        if cell.records == 0 && cell.minutes == 0 && cell.members.is_empty() {
+            self.cells.remove(&key);
+        }
+    }
+
+    /// Applies one change to the service figures.
+    pub fn apply(&mut self, d: &Delta) {
+        let node = self.intern(&d.region);
+        let leaf_key = Key { node, cat: d.category, month: d.month };
+        let leaf = self.leaves.entry(leaf_key).or_default();
+        let before = leaf.count(d.volunteer) > 0;
+        leaf.add(d.volunteer, d.minutes, d.records);
+        let after = leaf.count(d.volunteer) > 0;
+        if leaf.is_empty() {
+            self.leaves.remove(&leaf_key);
+        }
+        let path = self.path(node);
+        for &a in &path {
+            for cat in [d.category, ALL] {
+                let key = Key { node: a, cat, month: d.month };
+                let cell = self.cells.entry(key).or_default();
+                cell.minutes += d.minutes;
+                cell.records += d.records;
+                if cell.records == 0 && cell.minutes == 0 && cell.members.is_empty() {
+                    self.cells.remove(&key);
+                }
+            }
+        }
+        if before != after {
+            for &a in &path {
+                let m = self.member_below(a, d.category, d.month, d.volunteer);
+                self.set_member(Key { node: a, cat: d.category, month: d.month }, d.volunteer, m);
+                let any = super::category_codes().any(|c| {
+                    self.cells
+                        .get(&Key { node: a, cat: c, month: d.month })
+                        .is_some_and(|cell| cell.members.contains(d.volunteer))
+                });
+                self.set_member(Key { node: a, cat: ALL, month: d.month }, d.volunteer, any);
+            }
+        }
+    }
+
+    /// A leaf as loaded from storage (the index must be empty at that leaf).
+    pub fn load_leaf(&mut self, region: &RegionCode, category: CategoryCode, month: Month, leaf: Leaf) {
+        let members = leaf.members();
+        let node = self.intern(region);
+        let path = self.path(node);
+        for &a in &path {
+            for cat in [category, ALL] {
+                let cell = self.cells.entry(Key { node: a, cat, month }).or_default();
+                cell.minutes += leaf.minutes;
+                cell.records += leaf.records;
+                cell.members |= &members;
+            }
+        }
+        self.leaves.insert(Key { node, cat: category, month }, leaf);
+    }
+
+    /// A leaf's current state (for storing it and for checks).
+    pub fn leaf(&self, region: &str, category: CategoryCode, month: Month) -> Option<&Leaf> {
+        let node = self.node(region)?;
+        self.leaves.get(&Key { node, cat: category, month })
+    }
+
+    /// Every leaf: (region, category, month, leaf).
+    pub fn leaves(&self) -> impl Iterator<Item = (&str, CategoryCode, Month, &Leaf)> {
+        self.leaves
+            .iter()
+            .map(|(k, l)| (self.codes[k.node as usize].as_str(), k.cat, k.month, l))
+    }
+
+    /// The cell of a region (a 12-digit code), a category (`None`: all) and a month.
+    pub fn cell(&self, region: &str, category: Option<CategoryCode>, month: Month) -> Option<&Cell> {
+        let node = self.node(region)?;
+        self.cells.get(&Key { node, cat: category.unwrap_or(ALL), month })
+    }
+
+    /// Minutes, records and the volunteers who served, over several months.
+    pub fn union(
+        &self,
+        region: &str,
+        category: Option<CategoryCode>,
+        months: &[Month],
+    ) -> (i64, i64, RoaringBitmap) {
+        let mut minutes = 0;
+        let mut records = 0;
+        let mut cells: Vec<&RoaringBitmap> = Vec::with_capacity(months.len());
+        for &m in months {
+            if let Some(c) = self.cell(region, category, m) {
+                minutes += c.minutes;
+                records += c.records;
+                cells.push(&c.members);
+            }
+        }
+        let members = match cells.len() {
+            0 => RoaringBitmap::new(),
+            1 => cells[0].clone(),
+            _ => {
+                use roaring::MultiOps;
+                cells.into_iter().union()
+            }
+        };
+        (minutes, records, members)
+    }
+
+    /// Sets (or with `None`, forgets) what volunteer `id` counts for by residence.
+    pub fn set_resident(&mut self, id: u32, facts: Option<Resident>) {
+        if let Some(old) = self.residents.remove(&id) {
+            self.count_resident(&old, -1);
+        }
+        if let Some(f) = facts {
+            let node = self.intern(&f.region);
+            let at = ResidentAt {
+                node,
+                registered: f.registered,
+                star: f.star,
+                open: f.open,
+                certificates: f.certificates,
+            };
+            self.count_resident(&at, 1);
+            self.residents.insert(id, at);
+        }
+    }
+
+    fn count_resident(&mut self, r: &ResidentAt, sign: i64) {
+        for a in self.path(r.node) {
+            if r.open {
+                *self.registered.entry(a).or_insert(0) += sign;
+                *self.new_registrations.entry((a, r.registered)).or_insert(0) += sign;
+                if r.star > 0 {
+                    *self.stars.entry((a, r.star)).or_insert(0) += sign;
+                }
+            }
+            for &m in &r.certificates {
+                *self.certificates.entry((a, m)).or_insert(0) += sign;
+            }
+        }
+    }
+
+    /// Open volunteers living in a region.
+    pub fn registered(&self, region: &str) -> i64 {
+        self.node(region).and_then(|n| self.registered.get(&n)).copied().unwrap_or(0)
+    }
+
+    /// Open volunteers living in a region who registered in a month.
+    pub fn new_registrations(&self, region: &str, month: Month) -> i64 {
+        self.node(region)
+            .and_then(|n| self.new_registrations.get(&(n, month)))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Open volunteers living in a region at a star level (1..=5).
+    pub fn star_count(&self, region: &str, star: u8) -> i64 {
+        self.node(region).and_then(|n| self.stars.get(&(n, star))).copied().unwrap_or(0)
+    }
+
+    /// Certificates issued in a month to volunteers living in a region.
+    pub fn certificates(&self, region: &str, month: Month) -> i64 {
+        self.node(region)
+            .and_then(|n| self.certificates.get(&(n, month)))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every difference between this index and `other` (same figures, whatever the node
+    /// numbering), at most `limit` of them, described in words for `verify-stats`.
+    pub fn differences(&self, other: &StatsIndex, limit: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let name = |i: &StatsIndex, k: &Key| {
+            format!("{} 类别{} {}", i.codes[k.node as usize], k.cat, k.month)
+        };
+        let cells_by_name = |i: &StatsIndex| -> HashMap<String, Cell> {
+            i.cells
+                .iter()
+                .filter(|(_, c)| c.records != 0 || c.minutes != 0 || !c.members.is_empty())
+                .map(|(k, c)| (name(i, k), c.clone()))
+                .collect()
+        };
+        let (mine, theirs) = (cells_by_name(self), cells_by_name(other));
+        let mut keys: Vec<&String> = mine.keys().chain(theirs.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (a, b) = (mine.get(k).cloned().unwrap_or_default(), theirs.get(k).cloned().unwrap_or_default());
+            if a != b {
+                out.push(format!(
+                    "单元 {k}: 时长 {} ≠ {}，记录 {} ≠ {}，人数 {} ≠ {}",
+                    a.minutes,
+                    b.minutes,
+                    a.records,
+                    b.records,
+                    a.members.len(),
+                    b.members.len()
+                ));
+                if out.len() >= limit {
+                    return out;
+                }
+            }
+        }
+        let named = |i: &StatsIndex, map: &HashMap<(u32, Month), i64>, what: &str| -> HashMap<String, i64> {
+            map.iter()
+                .filter(|(_, &n)| n != 0)
+                .map(|((node, m), &n)| (format!("{what} {} {m}", i.codes[*node as usize]), n))
+                .collect()
+        };
+        let mut flat_a = named(self, &self.new_registrations, "新注册");
+        flat_a.extend(named(self, &self.certificates, "证明"));
+        let mut flat_b = named(other, &other.new_registrations, "新注册");
+        flat_b.extend(named(other, &other.certificates, "证明"));
+        for (i, map, into) in [(self, &self.stars, &mut flat_a), (other, &other.stars, &mut flat_b)] {
+            into.extend(
+                map.iter()
+                    .filter(|(_, &n)| n != 0)
+                    .map(|((node, s), &n)| (format!("星级{s} {}", i.codes[*node as usize]), n)),
+            );
+        }
+        for (i, into) in [(self, &mut flat_a), (other, &mut flat_b)] {
+            into.extend(
+                i.registered
+                    .iter()
+                    .filter(|(_, &n)| n != 0)
+                    .map(|(node, &n)| (format!("注册 {}", i.codes[*node as usize]), n)),
+            );
+        }
+        let mut keys: Vec<&String> = flat_a.keys().chain(flat_b.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (a, b) = (flat_a.get(k).copied().unwrap_or(0), flat_b.get(k).copied().unwrap_or(0));
+            if a != b {
+                out.push(format!("{k}: {a} ≠ {b}"));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Number of cells and leaves (for the start-up log).
+    pub fn size(&self) -> (usize, usize) {
+        (self.cells.len(), self.leaves.len())
+    }
+}
+
+#[cfg(test)]
+#[path = "index/tests.rs"]
+mod tests;

@@ -1,0 +1,200 @@
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use super::*;
+
+const REGIONS: &[&str] = &[
+    "110101001001",
+    "110101001002",
+    "110101002001",
+    "110101002000",
+    "110105001001",
+    "110105003000",
+    "110105000000",
+];
+
+#[derive(Clone, Debug)]
+struct Rec {
+    region: usize,
+    cat: u8,
+    month: Month,
+    vol: u32,
+    minutes: i64,
+}
+
+fn delta(r: &Rec, sign: i64) -> Delta {
+    Delta {
+        region: RegionCode::parse(REGIONS[r.region]).unwrap(),
+        category: r.cat,
+        month: r.month,
+        volunteer: r.vol,
+        minutes: sign * r.minutes,
+        records: sign,
+    }
+}
+
+/// The figures straight from the list of current records.
+fn direct(recs: &[Rec], scope: &RegionCode, cat: Option<u8>, months: &[Month]) -> (i64, i64, BTreeSet<u32>) {
+    let mut out = (0, 0, BTreeSet::new());
+    for r in recs {
+        let code = RegionCode::parse(REGIONS[r.region]).unwrap();
+        if scope.contains(&code) && cat.is_none_or(|c| c == r.cat) && months.contains(&r.month) {
+            out.0 += r.minutes;
+            out.1 += 1;
+            out.2.insert(r.vol);
+        }
+    }
+    out
+}
+
+fn rec() -> impl Strategy<Value = Rec> {
+    (0..REGIONS.len(), 0u8..3, prop::sample::select(vec![202301u32, 202302, 202303]), 1u32..6, 0i64..600)
+        .prop_map(|(region, cat, month, vol, minutes)| Rec { region, cat, month, vol, minutes })
+}
+
+/// Adds and removals: `Some(i)` removes the i-th current record (mod the count), `None` adds.
+fn script() -> impl Strategy<Value = Vec<(Option<usize>, Rec)>> {
+    prop::collection::vec((prop::option::weighted(0.35, 0usize..64), rec()), 1..60)
+}
+
+fn scopes() -> Vec<RegionCode> {
+    ["110000000000", "110101000000", "110101001000", "110101002000", "110105000000", "110105001001"]
+        .iter()
+        .map(|c| RegionCode::parse(c).unwrap())
+        .collect()
+}
+
+fn check(index: &StatsIndex, current: &[Rec]) -> Result<(), TestCaseError> {
+    let month_sets: [&[Month]; 4] = [&[202301], &[202302, 202303], &[202301, 202302, 202303], &[]];
+    for scope in scopes() {
+        for cat in [None, Some(0), Some(1), Some(2)] {
+            for months in month_sets {
+                let (m, r, set) = index.union(scope.as_str(), cat, months);
+                let (dm, dr, dset) = direct(current, &scope, cat, months);
+                prop_assert_eq!((m, r), (dm, dr), "{} {:?} {:?}", scope.as_str(), cat, months);
+                prop_assert_eq!(set.iter().collect::<BTreeSet<_>>(), dset);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn figures_equal_a_direct_count_after_any_adds_and_removals(steps in script()) {
+        let mut index = StatsIndex::new();
+        let mut current: Vec<Rec> = Vec::new();
+        for (remove, r) in steps {
+            match remove {
+                Some(i) if !current.is_empty() => {
+                    let gone = current.remove(i % current.len());
+                    index.apply(&delta(&gone, -1));
+                }
+                _ => {
+                    index.apply(&delta(&r, 1));
+                    current.push(r);
+                }
+            }
+            check(&index, &current)?;
+        }
+    }
+
+    #[test]
+    fn the_order_changes_arrive_in_does_not_matter(steps in script(), seed in any::<u64>()) {
+        let mut deltas = Vec::new();
+        let mut current: Vec<Rec> = Vec::new();
+        for (remove, r) in steps {
+            match remove {
+                Some(i) if !current.is_empty() => {
+                    let gone = current.remove(i % current.len());
+                    deltas.push(delta(&gone, -1));
+                }
+                _ => {
+                    deltas.push(delta(&r, 1));
+                    current.push(r);
+                }
+            }
+        }
+        // a deterministic shuffle
+        let mut s = seed | 1;
+        for i in (1..deltas.len()).rev() {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            deltas.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let mut index = StatsIndex::new();
+        for d in &deltas {
+            index.apply(d);
+        }
+        check(&index, &current)?;
+    }
+
+    #[test]
+    fn stored_leaves_load_back_to_the_same_figures(steps in script()) {
+        let mut index = StatsIndex::new();
+        let mut current: Vec<Rec> = Vec::new();
+        for (remove, r) in steps {
+            match remove {
+                Some(i) if !current.is_empty() => {
+                    let gone = current.remove(i % current.len());
+                    index.apply(&delta(&gone, -1));
+                }
+                _ => {
+                    index.apply(&delta(&r, 1));
+                    current.push(r);
+                }
+            }
+        }
+        let mut loaded = StatsIndex::new();
+        for (region, cat, month, leaf) in index.leaves() {
+            let back = Leaf::decode(leaf.minutes, leaf.records, &leaf.encode_members()).unwrap();
+            prop_assert_eq!(&back, leaf);
+            loaded.load_leaf(&RegionCode::parse(region).unwrap(), cat, month, back);
+        }
+        prop_assert!(index.differences(&loaded, 10).is_empty(), "{:?}", index.differences(&loaded, 10));
+        check(&loaded, &current)?;
+    }
+}
+
+#[test]
+fn a_volunteer_in_two_townships_counts_once_for_the_district() {
+    let mut index = StatsIndex::new();
+    let r = |region: usize| Rec { region, cat: 1, month: 202301, vol: 7, minutes: 60 };
+    index.apply(&delta(&r(0), 1));
+    index.apply(&delta(&r(2), 1));
+    let (m, n, set) = index.union("110101000000", None, &[202301]);
+    assert_eq!((m, n, set.len()), (120, 2, 1));
+    // taking back one record leaves them counted through the other
+    index.apply(&delta(&r(0), -1));
+    assert_eq!(index.union("110101000000", None, &[202301]).2.len(), 1);
+    assert_eq!(index.union("110101001000", None, &[202301]).2.len(), 0);
+}
+
+#[test]
+fn residents_move_and_close() {
+    let mut index = StatsIndex::new();
+    let at = |code: &str, open: bool| Resident {
+        region: RegionCode::parse(code).unwrap(),
+        registered: 202301,
+        star: 2,
+        open,
+        certificates: vec![202302],
+    };
+    index.set_resident(1, Some(at("110101001001", true)));
+    index.set_resident(2, Some(at("110101002001", true)));
+    assert_eq!(index.registered("110101000000"), 2);
+    assert_eq!(index.star_count("110101000000", 2), 2);
+    index.set_resident(1, Some(at("110105001001", true)));
+    assert_eq!(index.registered("110101000000"), 1);
+    assert_eq!(index.registered("110105000000"), 1);
+    assert_eq!(index.new_registrations("110105000000", 202301), 1);
+    assert_eq!(index.certificates("110105000000", 202302), 1);
+    index.set_resident(1, Some(at("110105001001", false)));
+    assert_eq!(index.registered("110105000000"), 0);
+    assert_eq!(index.star_count("110105000000", 2), 0);
+    // a closed volunteer's certificates stay counted where they live
+    assert_eq!(index.certificates("110105000000", 202302), 1);
+    assert_eq!(index.registered("110000000000"), 1);
+}
