@@ -552,6 +552,7 @@ impl App {
                                     minutes: 60 + rng.range(0, 240) as i64,
                                 })
                                 .collect(),
+                            category: None,
                         },
                     )
                     .await?;

@@ -30,6 +30,7 @@ pub mod notices;
 pub mod orders;
 pub mod people;
 pub mod service;
+pub mod stats;
 pub(crate) mod text;
 pub mod vault;
 pub(crate) mod work;
@@ -108,6 +109,8 @@ pub struct App {
     attend_queue: Arc<service::attendance::AttendQueue>,
     /// Volunteers by position, skills and availability, for dispatch (see [`orders::matching`]).
     match_index: orders::matching::SharedIndex,
+    /// The statistics roll-ups (see [`stats`]).
+    stats: stats::SharedStats,
 }
 
 /// The configurable rules of the field.
@@ -171,8 +174,10 @@ impl App {
             throttle: Arc::default(),
             attend_queue: Arc::default(),
             match_index: Arc::new(std::sync::RwLock::new(match_index)),
+            stats: Arc::default(),
         };
         app.orders().ensure_default_menu().await?;
+        stats::upkeep::load(&app).await?;
         Ok(app)
     }
 
@@ -189,6 +194,11 @@ impl App {
     /// Volunteers and their memberships.
     pub fn people(&self) -> people::People<'_> {
         people::People(self)
+    }
+
+    /// Dashboards and the roll-ups behind them.
+    pub fn stats(&self) -> stats::Stats<'_> {
+        stats::Stats(self)
     }
 
     /// Projects, shifts, sign-ups, attendance, service records and certificates.

@@ -31,6 +31,9 @@ pub(crate) enum AfterCommit {
     RefreshOrderVolunteers(i64),
     /// Accounts or their offices changed: cached callers must be read again.
     ForgetCallers,
+    /// A volunteer's residence, registration, confirmed minutes or certificates changed: read
+    /// their statistics facts again.
+    RefreshResident(i64),
 }
 
 /// A notice the change sends when it commits.
@@ -60,6 +63,8 @@ pub(crate) enum Bookkeeping {
     CodeAttempt,
     /// Demo data given a past (an order that took place already).
     DemoHistory,
+    /// Derived figures rebuilt from the rows (`zhiyuan rebuild-stats`).
+    Statistics,
 }
 
 /// One write transaction with its audit entries, notices and after-commit hooks.
@@ -70,6 +75,8 @@ pub(crate) struct Work {
     entries: usize,
     notices: Vec<PendingNotice>,
     after: Vec<AfterCommit>,
+    /// Changes to the statistics figures, taken into the live index once committed.
+    stats: Vec<zhiyuan_domain::stats::index::Delta>,
 }
 
 impl App {
@@ -92,7 +99,11 @@ impl App {
     async fn run_after_commit(&self, hooks: Vec<AfterCommit>) {
         for hook in hooks {
             match hook {
-                AfterCommit::RefreshVolunteer(id) => self.orders().refresh_match_entry_after_write(id).await,
+                AfterCommit::RefreshVolunteer(id) => {
+                    self.orders().refresh_match_entry_after_write(id).await;
+                    self.stats().refresh_resident(id).await;
+                }
+                AfterCommit::RefreshResident(id) => self.stats().refresh_resident(id).await,
                 AfterCommit::RefreshOrderVolunteers(id) => self.orders().refresh_order_volunteers(id).await,
                 AfterCommit::ForgetCallers => self.auth().forget_callers(),
             }
@@ -108,6 +119,7 @@ impl Work {
             entries: 0,
             notices: Vec::new(),
             after: Vec::new(),
+            stats: Vec::new(),
         }
     }
 
@@ -150,6 +162,11 @@ impl Work {
         }
     }
 
+    /// Changes the statistics figures when the change commits (see [`crate::stats::upkeep`]).
+    pub(crate) fn stats_delta(&mut self, d: zhiyuan_domain::stats::index::Delta) {
+        self.stats.push(d);
+    }
+
     /// Writes the notices and commits, then runs the after-commit hooks. A change that
     /// recorded no audit entry is rolled back and refused.
     pub(crate) async fn commit(mut self, app: &App) -> AppResult<()> {
@@ -163,7 +180,11 @@ impl Work {
             notices::notify(&mut self.tx, &n.to, &n.region, n.kind, &n.text, n.order_id).await?;
         }
         let after = std::mem::take(&mut self.after);
+        let stats = std::mem::take(&mut self.stats);
         self.tx.commit().await.map_err(StoreError::from)?;
+        if !stats.is_empty() {
+            app.stats.apply(&stats);
+        }
         app.run_after_commit(after).await;
         Ok(())
     }

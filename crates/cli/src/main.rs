@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_match;
+mod stats;
 mod verify;
 
 use std::net::SocketAddr;
@@ -65,6 +66,16 @@ enum Command {
     },
     /// Check every volunteer's service-record hash chain; exit code 1 when one is broken.
     VerifyRecords {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Rebuild the statistics roll-ups from the service records and volunteers.
+    RebuildStats {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Recompute every statistics figure from the rows and compare; exit code 1 on any difference.
+    VerifyStats {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -159,6 +170,16 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Demo { db, small } => {
             let app = open(&db).await?;
             load_demo(&app, if small { DemoSize::SMALL } else { DemoSize::FULL }).await?;
+        }
+        Command::RebuildStats { db } => {
+            let app = open(&db).await?;
+            stats::rebuild(&app).await?;
+        }
+        Command::VerifyStats { db } => {
+            let app = open(&db).await?;
+            if !stats::verify(&app).await? {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::VerifyRecords { db } => {
             let app = open(&db).await?;

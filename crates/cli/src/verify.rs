@@ -108,6 +108,7 @@ mod tests {
                         minutes,
                     },
                 ],
+                category: None,
             };
             app.service().enter_records(&admin, &entry).await.unwrap();
         }

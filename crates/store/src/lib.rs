@@ -15,6 +15,7 @@ pub mod orders;
 pub mod people;
 pub mod seek;
 pub mod service;
+pub mod stats;
 
 use std::str::FromStr;
 use std::time::Duration;

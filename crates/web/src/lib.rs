@@ -14,6 +14,7 @@ mod orders;
 pub mod pages;
 mod people;
 mod service;
+mod stats;
 
 use std::net::SocketAddr;
 

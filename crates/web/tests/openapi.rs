@@ -902,6 +902,27 @@ async fn every_operation_answers_as_documented(t: TestApp) {
     a.ok_get(&format!("/api/v1/certificates/{no}/verify"), None).await;
     a.ok_get("/api/v1/honor-roll?region=110105&limit=10", None).await;
 
+    // statistics
+    let d = a
+        .ok_get("/api/v1/stats/dashboard?year=2026&category=elderly_disabled", cy)
+        .await;
+    assert_eq!(d["region"]["code"], "110105000000", "{d}");
+    a.ok_get(
+        &format!("/api/v1/stats/dashboard?from=2026-01-15&to={today}"),
+        city,
+    )
+    .await;
+    a.ok_get(
+        "/api/v1/stats/records?region=110105001000&year=2026&per_page=5",
+        cy,
+    )
+    .await;
+    a.ok_get(
+        "/api/v1/stats/active-volunteers?region=110105001000&quarter=2026-Q4",
+        jw,
+    )
+    .await;
+
     // menus
     let menu = a.ok_get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;
     let item = menu["items"]

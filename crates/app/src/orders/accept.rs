@@ -366,6 +366,7 @@ impl Orders<'_> {
                 shift_id: None,
                 sign_up_id: None,
                 region_code: org.region_code.clone(),
+                category: o.category.clone(),
                 activity: format!("点单服务：{}", o.item_name),
                 service_date: date.to_string(),
                 place: o.address.clone(),

@@ -376,6 +376,8 @@ impl People<'_> {
             .map_err(|e| on_unique(e, "resident_id_duplicate", Some("resident_id"), DUPLICATE_ID))?;
         let no = VolunteerNo::new(c.region.county6(), id as u64);
         volunteers::set_number(tx, id, no.as_str()).await?;
+        // every way in (office, self-registration, demo) counts in the statistics
+        tx.after_commit(AfterCommit::RefreshResident(id));
         if let Some(team) = team {
             memberships::insert(
                 tx,

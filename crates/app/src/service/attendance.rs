@@ -633,6 +633,7 @@ impl Service<'_> {
             late: false,
             reason: String::new(),
             created_by: Some(caller.account_id),
+            category: super::records::record_category(tx, Some(row.project_id), None).await?,
         };
         Ok(Some(append_row(self, tx, &d).await?.into()))
     }

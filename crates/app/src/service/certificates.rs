@@ -242,6 +242,7 @@ impl Service<'_> {
             },
         )
         .await?;
+        tx.after_commit(crate::work::AfterCommit::RefreshResident(volunteer_id));
         tx.commit(self).await?;
         Ok(CertificateView {
             verify_path: verify_path(&no, &sig),

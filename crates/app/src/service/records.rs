@@ -53,6 +53,9 @@ pub struct RecordView {
     pub late: bool,
     pub reason: String,
     pub created_at: String,
+    /// Service category code ('' when none) and its Chinese label (未分类).
+    pub category: String,
+    pub category_label: String,
     /// The recording team: who administers the record ([`crate::network::policy::administers`]).
     #[serde(skip)]
     pub team: crate::network::policy::TeamPlace,
@@ -84,6 +87,11 @@ impl From<RecordRow> for RecordView {
             late: r.late,
             reason: r.reason,
             created_at: show_time(r.created_at),
+            category_label: zhiyuan_domain::stats::category_label(zhiyuan_domain::stats::category_code(
+                &r.category,
+            ))
+            .to_owned(),
+            category: r.category,
         }
     }
 }
@@ -125,6 +133,8 @@ pub(crate) struct Draft {
     pub late: bool,
     pub reason: String,
     pub created_by: Option<i64>,
+    /// Service category code ('' when none): the project's, or the one the entry names.
+    pub category: String,
 }
 
 impl Draft {
@@ -151,6 +161,7 @@ impl Draft {
             late: r.late,
             reason: String::new(),
             created_by: None,
+            category: r.category.clone(),
         }
     }
 }
@@ -213,6 +224,7 @@ pub(crate) async fn append_row(app: &App, tx: &mut crate::work::Work, d: &Draft)
         chain_seq: seq,
         prev_hash: prev.clone(),
         hash: String::new(),
+        category: d.category.clone(),
         // not read back: a view of the new row answers "administers" with no (safe)
         team_region: String::new(),
         team_path: String::new(),
@@ -248,6 +260,11 @@ pub(crate) async fn append_row(app: &App, tx: &mut crate::work::Work, d: &Draft)
         chain_seq: seq,
         prev_hash: prev,
         hash,
+        category: d.category.clone(),
+    };
+    let old = match d.supersedes {
+        Some(o) => records::get(tx, o).await?,
+        None => None,
     };
     records::insert(tx, id, &new).await.map_err(|e| {
         if e.unique_violation().is_some() {
@@ -260,7 +277,34 @@ pub(crate) async fn append_row(app: &App, tx: &mut crate::work::Work, d: &Draft)
             AppError::Store(e)
         }
     })?;
+    crate::stats::upkeep::record_appended(
+        app,
+        tx,
+        old.as_ref().map(|o| (o, o.category.as_str())),
+        (&stored, d.category.as_str()),
+    )
+    .await?;
     Ok(stored)
+}
+
+/// The category a record is filed under: the project's when there is one, else the one the
+/// entry names (by code or Chinese label), else none.
+pub(crate) async fn record_category(
+    conn: &mut zhiyuan_store::Conn,
+    project_id: Option<i64>,
+    named: Option<&str>,
+) -> AppResult<String> {
+    if let Some(p) = project_id {
+        if let Some(p) = zhiyuan_store::service::projects::get(conn, p).await? {
+            return Ok(p.category);
+        }
+    }
+    match named.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(String::new()),
+        Some(s) => zhiyuan_domain::tags::category_by_code_or_label(s)
+            .map(|c| c.code.to_owned())
+            .ok_or_else(|| AppError::invalid("category", "category_invalid", format!("未知的服务类别：{s}"))),
+    }
 }
 
 fn late(service_date: &str) -> bool {
@@ -310,6 +354,10 @@ pub struct TeamEntry {
     pub content: String,
     pub person_in_charge: String,
     pub entries: Vec<TeamEntryLine>,
+    /// Service category (code or Chinese label) when no project is named; a project's own
+    /// category wins.
+    #[serde(default)]
+    pub category: Option<String>,
 }
 
 /// A volunteer declares service for a team to confirm.
@@ -323,6 +371,9 @@ pub struct Declaration {
     pub person_in_charge: String,
     #[schema(minimum = 1, maximum = 1440)]
     pub minutes: i64,
+    /// Service category (code or Chinese label), optional.
+    #[serde(default)]
+    pub category: Option<String>,
 }
 
 /// A correction: the new figures and the reason.
@@ -420,6 +471,7 @@ impl Service<'_> {
         .map_err(AppError::Invalid)?;
         let vis = caller.volunteer_visibility();
         let mut tx = self.begin().await?;
+        let category = record_category(&mut tx, e.project_id, e.category.as_deref()).await?;
         let mut ids = Vec::new();
         for line in &e.entries {
             volunteers::get(&mut tx, line.volunteer_id)
@@ -451,6 +503,7 @@ impl Service<'_> {
                 late: late(&t.date),
                 reason: String::new(),
                 created_by: Some(caller.account_id),
+                category: category.clone(),
             };
             let id = append(self, &mut tx, &d).await?;
             tx.audit(record_audit(caller, &org, AuditAction::RecordEnter, id, None, &d))
@@ -540,6 +593,7 @@ impl Service<'_> {
             late: late(&t.date),
             reason: String::new(),
             created_by: Some(caller.account_id),
+            category: record_category(&mut tx, None, d.category.as_deref()).await?,
         };
         let id = append(self, &mut tx, &draft).await?;
         tx.audit(record_audit(

@@ -103,7 +103,12 @@ impl Leaf {
         let mut out = Vec::with_capacity(members.serialized_size() + 4);
         out.extend_from_slice(&(members.serialized_size() as u32).to_le_bytes());
         members.serialize_into(&mut out).expect("writing to a Vec");
-        let mut many: Vec<(u32, i32)> = self.other.iter().filter(|(_, &n)| n > 1).map(|(&v, &n)| (v, n)).collect();
+        let mut many: Vec<(u32, i32)> = self
+            .other
+            .iter()
+            .filter(|(_, &n)| n > 1)
+            .map(|(&v, &n)| (v, n))
+            .collect();
         many.sort_unstable();
         for (v, n) in many {
             out.extend_from_slice(&v.to_le_bytes());
@@ -116,7 +121,12 @@ impl Leaf {
     pub fn decode(minutes: i64, records: i64, bytes: &[u8]) -> Option<Leaf> {
         let len = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
         let members = RoaringBitmap::deserialize_from(bytes.get(4..4 + len)?).ok()?;
-        let mut leaf = Leaf { minutes, records, ones: members, other: HashMap::new() };
+        let mut leaf = Leaf {
+            minutes,
+            records,
+            ones: members,
+            other: HashMap::new(),
+        };
         let rest = bytes.get(4 + len..)?;
         if rest.len() % 8 != 0 {
             return None;
@@ -226,7 +236,10 @@ impl StatsIndex {
     }
 
     fn member_below(&self, node: u32, cat: CategoryCode, month: Month, v: u32) -> bool {
-        let own = self.leaves.get(&Key { node, cat, month }).is_some_and(|l| l.count(v) > 0);
+        let own = self
+            .leaves
+            .get(&Key { node, cat, month })
+            .is_some_and(|l| l.count(v) > 0);
         own || self.children[node as usize].iter().any(|&c| {
             self.cells
                 .get(&Key { node: c, cat, month })
@@ -249,7 +262,11 @@ impl StatsIndex {
     /// Applies one change to the service figures.
     pub fn apply(&mut self, d: &Delta) {
         let node = self.intern(&d.region);
-        let leaf_key = Key { node, cat: d.category, month: d.month };
+        let leaf_key = Key {
+            node,
+            cat: d.category,
+            month: d.month,
+        };
         let leaf = self.leaves.entry(leaf_key).or_default();
         let before = leaf.count(d.volunteer) > 0;
         leaf.add(d.volunteer, d.minutes, d.records);
@@ -260,7 +277,11 @@ impl StatsIndex {
         let path = self.path(node);
         for &a in &path {
             for cat in [d.category, ALL] {
-                let key = Key { node: a, cat, month: d.month };
+                let key = Key {
+                    node: a,
+                    cat,
+                    month: d.month,
+                };
                 let cell = self.cells.entry(key).or_default();
                 cell.minutes += d.minutes;
                 cell.records += d.records;
@@ -272,13 +293,33 @@ impl StatsIndex {
         if before != after {
             for &a in &path {
                 let m = self.member_below(a, d.category, d.month, d.volunteer);
-                self.set_member(Key { node: a, cat: d.category, month: d.month }, d.volunteer, m);
+                self.set_member(
+                    Key {
+                        node: a,
+                        cat: d.category,
+                        month: d.month,
+                    },
+                    d.volunteer,
+                    m,
+                );
                 let any = super::category_codes().any(|c| {
                     self.cells
-                        .get(&Key { node: a, cat: c, month: d.month })
+                        .get(&Key {
+                            node: a,
+                            cat: c,
+                            month: d.month,
+                        })
                         .is_some_and(|cell| cell.members.contains(d.volunteer))
                 });
-                self.set_member(Key { node: a, cat: ALL, month: d.month }, d.volunteer, any);
+                self.set_member(
+                    Key {
+                        node: a,
+                        cat: ALL,
+                        month: d.month,
+                    },
+                    d.volunteer,
+                    any,
+                );
             }
         }
     }
@@ -296,13 +337,24 @@ impl StatsIndex {
                 cell.members |= &members;
             }
         }
-        self.leaves.insert(Key { node, cat: category, month }, leaf);
+        self.leaves.insert(
+            Key {
+                node,
+                cat: category,
+                month,
+            },
+            leaf,
+        );
     }
 
     /// A leaf's current state (for storing it and for checks).
     pub fn leaf(&self, region: &str, category: CategoryCode, month: Month) -> Option<&Leaf> {
         let node = self.node(region)?;
-        self.leaves.get(&Key { node, cat: category, month })
+        self.leaves.get(&Key {
+            node,
+            cat: category,
+            month,
+        })
     }
 
     /// Every leaf: (region, category, month, leaf).
@@ -315,7 +367,11 @@ impl StatsIndex {
     /// The cell of a region (a 12-digit code), a category (`None`: all) and a month.
     pub fn cell(&self, region: &str, category: Option<CategoryCode>, month: Month) -> Option<&Cell> {
         let node = self.node(region)?;
-        self.cells.get(&Key { node, cat: category.unwrap_or(ALL), month })
+        self.cells.get(&Key {
+            node,
+            cat: category.unwrap_or(ALL),
+            month,
+        })
     }
 
     /// Minutes, records and the volunteers who served, over several months.
@@ -382,7 +438,10 @@ impl StatsIndex {
 
     /// Open volunteers living in a region.
     pub fn registered(&self, region: &str) -> i64 {
-        self.node(region).and_then(|n| self.registered.get(&n)).copied().unwrap_or(0)
+        self.node(region)
+            .and_then(|n| self.registered.get(&n))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Open volunteers living in a region who registered in a month.
@@ -395,7 +454,10 @@ impl StatsIndex {
 
     /// Open volunteers living in a region at a star level (1..=5).
     pub fn star_count(&self, region: &str, star: u8) -> i64 {
-        self.node(region).and_then(|n| self.stars.get(&(n, star))).copied().unwrap_or(0)
+        self.node(region)
+            .and_then(|n| self.stars.get(&(n, star)))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Certificates issued in a month to volunteers living in a region.
@@ -410,9 +472,8 @@ impl StatsIndex {
     /// numbering), at most `limit` of them, described in words for `verify-stats`.
     pub fn differences(&self, other: &StatsIndex, limit: usize) -> Vec<String> {
         let mut out = Vec::new();
-        let name = |i: &StatsIndex, k: &Key| {
-            format!("{} 类别{} {}", i.codes[k.node as usize], k.cat, k.month)
-        };
+        let name =
+            |i: &StatsIndex, k: &Key| format!("{} 类别{} {}", i.codes[k.node as usize], k.cat, k.month);
         let cells_by_name = |i: &StatsIndex| -> HashMap<String, Cell> {
             i.cells
                 .iter()
@@ -425,7 +486,10 @@ impl StatsIndex {
         keys.sort();
         keys.dedup();
         for k in keys {
-            let (a, b) = (mine.get(k).cloned().unwrap_or_default(), theirs.get(k).cloned().unwrap_or_default());
+            let (a, b) = (
+                mine.get(k).cloned().unwrap_or_default(),
+                theirs.get(k).cloned().unwrap_or_default(),
+            );
             if a != b {
                 out.push(format!(
                     "单元 {k}: 时长 {} ≠ {}，记录 {} ≠ {}，人数 {} ≠ {}",
@@ -451,7 +515,10 @@ impl StatsIndex {
         flat_a.extend(named(self, &self.certificates, "证明"));
         let mut flat_b = named(other, &other.new_registrations, "新注册");
         flat_b.extend(named(other, &other.certificates, "证明"));
-        for (i, map, into) in [(self, &self.stars, &mut flat_a), (other, &other.stars, &mut flat_b)] {
+        for (i, map, into) in [
+            (self, &self.stars, &mut flat_a),
+            (other, &other.stars, &mut flat_b),
+        ] {
             into.extend(
                 map.iter()
                     .filter(|(_, &n)| n != 0)
@@ -470,7 +537,10 @@ impl StatsIndex {
         keys.sort();
         keys.dedup();
         for k in keys {
-            let (a, b) = (flat_a.get(k).copied().unwrap_or(0), flat_b.get(k).copied().unwrap_or(0));
+            let (a, b) = (
+                flat_a.get(k).copied().unwrap_or(0),
+                flat_b.get(k).copied().unwrap_or(0),
+            );
             if a != b {
                 out.push(format!("{k}: {a} ≠ {b}"));
                 if out.len() >= limit {

@@ -68,7 +68,10 @@ pub fn category_code(stored: &str) -> CategoryCode {
 pub fn category_text(code: CategoryCode) -> &'static str {
     match code {
         0 => "",
-        n => SERVICE_CATEGORIES.get(n as usize - 1).map(|c| c.code).unwrap_or(""),
+        n => SERVICE_CATEGORIES
+            .get(n as usize - 1)
+            .map(|c| c.code)
+            .unwrap_or(""),
     }
 }
 
@@ -76,7 +79,10 @@ pub fn category_text(code: CategoryCode) -> &'static str {
 pub fn category_label(code: CategoryCode) -> &'static str {
     match code {
         0 => "未分类",
-        n => SERVICE_CATEGORIES.get(n as usize - 1).map(|c| c.label).unwrap_or("未分类"),
+        n => SERVICE_CATEGORIES
+            .get(n as usize - 1)
+            .map(|c| c.label)
+            .unwrap_or("未分类"),
     }
 }
 
@@ -173,7 +179,10 @@ impl Period {
                 return Err(bad());
             }
             let month = y as u32 * 100 + mm;
-            return Ok(Period { from: first_day(month), to: last_day(month) });
+            return Ok(Period {
+                from: first_day(month),
+                to: last_day(month),
+            });
         }
         if let Some(q) = blank(&p.quarter) {
             let bad = || StatsInputError::Quarter(q.to_owned());
@@ -184,7 +193,10 @@ impl Period {
                 return Err(bad());
             }
             let first = y as u32 * 100 + (n - 1) * 3 + 1;
-            return Ok(Period { from: first_day(first), to: last_day(first + 2) });
+            return Ok(Period {
+                from: first_day(first),
+                to: last_day(first + 2),
+            });
         }
         if let Some(y) = blank(&p.year) {
             let yy = parse_year(y).ok_or_else(|| StatsInputError::Year(y.to_owned()))?;
@@ -287,7 +299,13 @@ mod tests {
 
     fn input(month: &str, quarter: &str, year: &str, from: &str, to: &str) -> PeriodInput {
         let o = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        PeriodInput { month: o(month), quarter: o(quarter), year: o(year), from: o(from), to: o(to) }
+        PeriodInput {
+            month: o(month),
+            quarter: o(quarter),
+            year: o(year),
+            from: o(from),
+            to: o(to),
+        }
     }
 
     #[test]
@@ -316,13 +334,34 @@ mod tests {
     fn bad_periods_are_refused_with_the_reason() {
         let today = d("2026-12-07");
         let e = |i| Period::parse(&i, today).unwrap_err();
-        assert_eq!(e(input("", "", "", "2023-05-02", "2023-03-15")), StatsInputError::Backwards);
-        assert!(matches!(e(input("2023-13", "", "", "", "")), StatsInputError::Month(_)));
-        assert!(matches!(e(input("", "2023-Q5", "", "", "")), StatsInputError::Quarter(_)));
-        assert!(matches!(e(input("", "", "二〇二三", "", "")), StatsInputError::Year(_)));
-        assert!(matches!(e(input("", "", "", "2023-02-30", "")), StatsInputError::Date(_)));
-        assert_eq!(e(input("", "", "", "2000-01-01", "2020-01-01")), StatsInputError::TooLong);
-        assert_eq!(e(input("", "", "", "2023-05-02", "2023-03-15")).code(), "period_invalid");
+        assert_eq!(
+            e(input("", "", "", "2023-05-02", "2023-03-15")),
+            StatsInputError::Backwards
+        );
+        assert!(matches!(
+            e(input("2023-13", "", "", "", "")),
+            StatsInputError::Month(_)
+        ));
+        assert!(matches!(
+            e(input("", "2023-Q5", "", "", "")),
+            StatsInputError::Quarter(_)
+        ));
+        assert!(matches!(
+            e(input("", "", "二〇二三", "", "")),
+            StatsInputError::Year(_)
+        ));
+        assert!(matches!(
+            e(input("", "", "", "2023-02-30", "")),
+            StatsInputError::Date(_)
+        ));
+        assert_eq!(
+            e(input("", "", "", "2000-01-01", "2020-01-01")),
+            StatsInputError::TooLong
+        );
+        assert_eq!(
+            e(input("", "", "", "2023-05-02", "2023-03-15")).code(),
+            "period_invalid"
+        );
     }
 
     #[test]
@@ -332,8 +371,14 @@ mod tests {
         }
         assert_eq!(parse_category_filter("").unwrap(), None);
         assert_eq!(parse_category_filter("none").unwrap(), Some(0));
-        assert_eq!(parse_category_filter("敬老助残").unwrap(), parse_category_filter("elderly_disabled").unwrap());
-        assert_eq!(parse_category_filter("跳舞").unwrap_err().code(), "category_invalid");
+        assert_eq!(
+            parse_category_filter("敬老助残").unwrap(),
+            parse_category_filter("elderly_disabled").unwrap()
+        );
+        assert_eq!(
+            parse_category_filter("跳舞").unwrap_err().code(),
+            "category_invalid"
+        );
         assert_eq!(month_of_text("2023-05-01"), Some(202305));
         assert_eq!(next_month(202312), 202401);
         assert_eq!(last_day(202402), d("2024-02-29"));

@@ -39,6 +39,8 @@ pub struct RecordRow {
     pub chain_seq: i64,
     pub prev_hash: String,
     pub hash: String,
+    /// Service category code, fixed when the record was written ('' when none).
+    pub category: String,
     /// The recording team's region code and path (who administers the record).
     pub team_region: String,
     pub team_path: String,
@@ -72,11 +74,12 @@ pub struct NewRecord {
     pub chain_seq: i64,
     pub prev_hash: String,
     pub hash: String,
+    pub category: String,
 }
 
-const COLUMNS: &str = "id, volunteer_id, version, supersedes, organization_id, project_id, shift_id, sign_up_id, \
+pub(crate) const COLUMNS: &str = "id, volunteer_id, version, supersedes, organization_id, project_id, shift_id, sign_up_id, \
      region_code, activity, service_date, place, content, served_minutes, minutes, organizer, person_in_charge, source, \
-     status, late, reason, created_by, created_at, chain_seq, prev_hash, hash, \
+     status, late, reason, created_by, created_at, chain_seq, prev_hash, hash, category, \
      (SELECT o.region_code FROM organizations o WHERE o.id = r.organization_id) AS team_region, \
      (SELECT o.path FROM organizations o WHERE o.id = r.organization_id) AS team_path";
 
@@ -130,9 +133,9 @@ pub async fn insert(conn: &mut Conn, id: i64, r: &NewRecord) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO service_records (id, volunteer_id, version, supersedes, organization_id, project_id, shift_id, \
          sign_up_id, region_code, activity, service_date, place, content, served_minutes, minutes, organizer, \
-         person_in_charge, source, status, late, reason, created_by, created_at, chain_seq, prev_hash, hash) \
+         person_in_charge, source, status, late, reason, created_by, created_at, chain_seq, prev_hash, hash, category) \
          VALUES ($26, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $27) RETURNING id",
     )
     .bind(r.volunteer_id)
     .bind(r.version)
@@ -160,6 +163,7 @@ pub async fn insert(conn: &mut Conn, id: i64, r: &NewRecord) -> Result<i64> {
     .bind(&r.prev_hash)
     .bind(&r.hash)
     .bind(id)
+    .bind(&r.category)
     .fetch_one(conn)
     .await?;
     Ok(id)

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
     let r = crate::audit::pages::routes(r);
     let r = crate::service::pages::routes(r);
     let r = crate::orders::pages::routes(r);
+    let r = crate::stats::pages::routes(r);
     crate::notices::pages::routes(r)
 }
 
@@ -235,6 +236,7 @@ fn nav_items(role: Option<Role>) -> Vec<NavItem> {
     let audit = item("/audit", "审计日志", "audit");
     let accounts = item("/accounts", "账号", "accounts");
     let me = item("/me", "我的", "me");
+    let stats = item("/stats", "统计", "stats");
     match role {
         None => vec![
             home,
@@ -254,11 +256,12 @@ fn nav_items(role: Option<Role>) -> Vec<NavItem> {
             home, projects, volunteers, records, for_me, notices, orgs, sites, honor, accounts, audit, me,
         ],
         Some(Role::SiteAdmin) => vec![
-            home, queue, volunteers, projects, for_me, records, notices, orgs, sites, honor, accounts, audit,
-            me,
+            home, queue, volunteers, projects, stats, for_me, records, notices, orgs, sites, honor, accounts,
+            audit, me,
         ],
         Some(Role::DistrictAdmin | Role::CityAdmin) => vec![
-            home, volunteers, projects, queue, records, notices, orgs, sites, honor, accounts, audit, me,
+            home, stats, volunteers, projects, queue, records, notices, orgs, sites, honor, accounts, audit,
+            me,
         ],
     }
 }
@@ -326,6 +329,7 @@ fn section_of(uri: &str) -> &'static str {
         "records" => "records",
         "honor-roll" => "honor",
         "audit" => "audit",
+        "stats" => "stats",
         "accounts" => "accounts",
         "orders" => "orders",
         "notices" => "notices",
@@ -773,6 +777,18 @@ pub(crate) struct Choice {
     pub value: String,
     pub label: String,
     pub selected: bool,
+}
+
+/// The service categories as choices, `selected` (a code) chosen.
+pub(crate) fn category_choices(selected: &str) -> Vec<Choice> {
+    zhiyuan_domain::tags::SERVICE_CATEGORIES
+        .iter()
+        .map(|c| Choice {
+            value: c.code.into(),
+            label: c.label.into(),
+            selected: c.code == selected.trim(),
+        })
+        .collect()
 }
 
 /// The counties (districts), for filters.

@@ -49,8 +49,20 @@ fn direct(recs: &[Rec], scope: &RegionCode, cat: Option<u8>, months: &[Month]) -
 }
 
 fn rec() -> impl Strategy<Value = Rec> {
-    (0..REGIONS.len(), 0u8..3, prop::sample::select(vec![202301u32, 202302, 202303]), 1u32..6, 0i64..600)
-        .prop_map(|(region, cat, month, vol, minutes)| Rec { region, cat, month, vol, minutes })
+    (
+        0..REGIONS.len(),
+        0u8..3,
+        prop::sample::select(vec![202301u32, 202302, 202303]),
+        1u32..6,
+        0i64..600,
+    )
+        .prop_map(|(region, cat, month, vol, minutes)| Rec {
+            region,
+            cat,
+            month,
+            vol,
+            minutes,
+        })
 }
 
 /// Adds and removals: `Some(i)` removes the i-th current record (mod the count), `None` adds.
@@ -59,10 +71,17 @@ fn script() -> impl Strategy<Value = Vec<(Option<usize>, Rec)>> {
 }
 
 fn scopes() -> Vec<RegionCode> {
-    ["110000000000", "110101000000", "110101001000", "110101002000", "110105000000", "110105001001"]
-        .iter()
-        .map(|c| RegionCode::parse(c).unwrap())
-        .collect()
+    [
+        "110000000000",
+        "110101000000",
+        "110101001000",
+        "110101002000",
+        "110105000000",
+        "110105001001",
+    ]
+    .iter()
+    .map(|c| RegionCode::parse(c).unwrap())
+    .collect()
 }
 
 fn check(index: &StatsIndex, current: &[Rec]) -> Result<(), TestCaseError> {
@@ -161,7 +180,13 @@ proptest! {
 #[test]
 fn a_volunteer_in_two_townships_counts_once_for_the_district() {
     let mut index = StatsIndex::new();
-    let r = |region: usize| Rec { region, cat: 1, month: 202301, vol: 7, minutes: 60 };
+    let r = |region: usize| Rec {
+        region,
+        cat: 1,
+        month: 202301,
+        vol: 7,
+        minutes: 60,
+    };
     index.apply(&delta(&r(0), 1));
     index.apply(&delta(&r(2), 1));
     let (m, n, set) = index.union("110101000000", None, &[202301]);

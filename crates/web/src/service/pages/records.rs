@@ -85,6 +85,8 @@ pub(crate) struct EntryForm {
     place: String,
     content: String,
     person_in_charge: String,
+    /// The service category when no project is named.
+    category: String,
     /// One volunteer a line: `志愿者编号 分钟`.
     lines: String,
 }
@@ -104,6 +106,7 @@ struct EntryPage {
     form: EntryForm,
     errors: FormErrors,
     teams: Vec<Choice>,
+    categories: Vec<Choice>,
     notice: Option<String>,
 }
 
@@ -117,6 +120,7 @@ async fn entry_page(
     Ok(EntryPage {
         nav: ctx.nav(),
         teams: team_choices(&ctx.app, caller, form.organization_id.trim()).await?,
+        categories: crate::pages::category_choices(&form.category),
         form,
         errors,
         notice,
@@ -289,6 +293,7 @@ pub(crate) async fn enter(ctx: Ctx, Form(form): Form<EntryForm>) -> PageResult {
         content: form.content.clone(),
         person_in_charge: form.person_in_charge.clone(),
         entries,
+        category: Some(form.category.clone()),
     };
     match ctx.app.service().enter_records(caller, &entry).await {
         Ok(records) => Ok(see_other(&format!("/records/entry?entered={}", records.len()))),
@@ -612,6 +617,7 @@ pub(crate) struct DeclareForm {
     content: String,
     person_in_charge: String,
     minutes: String,
+    category: String,
 }
 
 pub(crate) struct MySignUp {
@@ -629,6 +635,7 @@ struct HoursPage {
     records: Vec<RecordView>,
     pager: Option<SeekPager>,
     teams: Vec<Choice>,
+    categories: Vec<Choice>,
     form: DeclareForm,
     errors: FormErrors,
     notice: Option<String>,
@@ -661,6 +668,7 @@ async fn hours_page(
             records: Vec::new(),
             pager: None,
             teams: Vec::new(),
+            categories: Vec::new(),
             form,
             errors,
             notice,
@@ -714,6 +722,7 @@ async fn hours_page(
         pager: Some(SeekPager::of(&records, "/me/hours", &[])),
         records: records.items,
         teams,
+        categories: crate::pages::category_choices(&form.category),
         form,
         errors,
         notice,
@@ -757,6 +766,7 @@ pub(crate) async fn declare(ctx: Ctx, Form(f): Form<DeclareForm>) -> PageResult 
         content: f.content.clone(),
         person_in_charge: f.person_in_charge.clone(),
         minutes: f.minutes.trim().parse().unwrap_or(-1),
+        category: Some(f.category.clone()),
     };
     match ctx.app.service().declare_record(caller, &d).await {
         Ok(_) => Ok(see_other("/me/hours?done=declared#declare")),

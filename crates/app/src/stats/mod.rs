@@ -1,0 +1,613 @@
+//! Statistics (统计): dashboards over an office's region, answered from the roll-up index
+//! ([`zhiyuan_domain::stats::index`]) that the unit of work keeps current, plus the few figures
+//! it keeps no roll-up of (organizations, projects, orders), counted from indexed rows.
+
+pub mod upkeep;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{NaiveDate, TimeZone};
+use roaring::RoaringBitmap;
+use zhiyuan_domain::network::RegionCode;
+use zhiyuan_domain::service::STAR_HOURS;
+use zhiyuan_domain::stats::index::{Delta, StatsIndex};
+use zhiyuan_domain::stats::{
+    self as rules, category_code, category_codes, category_label, category_text, month_label,
+    parse_category_filter, CategoryCode, Month, Period, PeriodInput, StatsInputError,
+};
+use zhiyuan_store::network::regions;
+use zhiyuan_store::seek::{Seek, SeekRequest};
+use zhiyuan_store::stats as store;
+pub use zhiyuan_store::stats::ActiveRow;
+
+use crate::error::{AppError, AppResult};
+use crate::service::records::RecordView;
+use crate::{Caller, TZ};
+
+/// The live index and when it last changed.
+#[derive(Debug, Default)]
+pub(crate) struct StatsState {
+    pub(crate) index: RwLock<StatsIndex>,
+    /// Serializes "read a volunteer, set their residence facts", so a slower refresh never
+    /// overwrites a newer one.
+    pub(crate) residents: tokio::sync::Mutex<()>,
+}
+
+pub(crate) type SharedStats = Arc<StatsState>;
+
+context_handle!(
+    /// Dashboards, the lists behind their figures, and the upkeep of the roll-ups.
+    Stats
+);
+
+/// Start of a Beijing day, in ms since the epoch.
+pub fn day_start_ms(d: NaiveDate) -> i64 {
+    TZ.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .earliest()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0)
+}
+
+/// The Beijing month of an instant.
+pub(crate) fn month_of_ms(ms: i64) -> Month {
+    match TZ.timestamp_millis_opt(ms) {
+        chrono::LocalResult::Single(t) => rules::month_of(t.date_naive()),
+        _ => 197001,
+    }
+}
+
+fn fmt_hours(minutes: i64) -> String {
+    format!("{:.1}", minutes as f64 / 60.0)
+}
+
+/// A dashboard request.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct DashboardQuery {
+    /// 12-digit region code; the caller's own region when absent.
+    pub region: Option<String>,
+    /// `YYYY-MM`
+    pub month: Option<String>,
+    /// `YYYY-Q1` … `YYYY-Q4`
+    pub quarter: Option<String>,
+    /// `YYYY`
+    pub year: Option<String>,
+    /// `YYYY-MM-DD` (with `to`; the calendar year when no period is given)
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// A service category code or label; `none` for records without one.
+    pub category: Option<String>,
+}
+
+impl DashboardQuery {
+    fn period_input(&self) -> PeriodInput {
+        PeriodInput {
+            month: self.month.clone(),
+            quarter: self.quarter.clone(),
+            year: self.year.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
+
+/// A region as the dashboard names it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RegionRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// What a dashboard covers, after reading the request.
+#[derive(Clone, Debug)]
+pub struct Selection {
+    pub region: RegionCode,
+    pub region_name: String,
+    pub period: Period,
+    pub category: Option<CategoryCode>,
+}
+
+impl Selection {
+    /// The query string that selects the same thing (for links), with another region.
+    pub fn query_for(&self, region: &str) -> String {
+        let mut q = format!(
+            "region={region}&from={}&to={}",
+            self.period.from.format("%Y-%m-%d"),
+            self.period.to.format("%Y-%m-%d")
+        );
+        if let Some(c) = self.category {
+            q.push_str("&category=");
+            q.push_str(match c {
+                0 => "none",
+                c => category_text(c),
+            });
+        }
+        q
+    }
+
+    fn category_text(&self) -> Option<&'static str> {
+        self.category.map(category_text)
+    }
+
+    fn first_day_text(&self) -> String {
+        self.period.from.format("%Y-%m-%d").to_string()
+    }
+
+    fn to_text(&self) -> String {
+        self.period.to.format("%Y-%m-%d").to_string()
+    }
+
+    fn ms_range(&self) -> (i64, i64) {
+        (
+            day_start_ms(self.period.from),
+            day_start_ms(self.period.to.succ_opt().unwrap_or(self.period.to)),
+        )
+    }
+}
+
+/// Service figures of one row of a breakdown (or of the whole selection).
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceFigures {
+    /// Current confirmed records.
+    pub records: i64,
+    /// Their credited minutes.
+    pub minutes: i64,
+    /// The same in hours, one decimal.
+    pub hours: String,
+    /// Distinct volunteers with a confirmed record.
+    pub active: u64,
+}
+
+impl ServiceFigures {
+    fn of(minutes: i64, records: i64, members: &RoaringBitmap) -> ServiceFigures {
+        ServiceFigures {
+            records,
+            minutes,
+            hours: fmt_hours(minutes),
+            active: members.len(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RegionFigures {
+    pub code: String,
+    pub name: String,
+    /// Open volunteers living there.
+    pub registered: i64,
+    pub service: ServiceFigures,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CategoryFigures {
+    /// Category code; empty for records without a category.
+    pub code: String,
+    pub label: String,
+    pub service: ServiceFigures,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MonthFigures {
+    /// `YYYY-MM`
+    pub month: String,
+    pub label: String,
+    pub new_registrations: i64,
+    pub service: ServiceFigures,
+}
+
+/// Order figures (orders submitted in the period, placed in the region).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OrderFigures {
+    pub total: i64,
+    /// Count per state, in the order of the order's life.
+    pub by_status: Vec<OrderStateCount>,
+    /// Average hours from submission to dispatch (one decimal), when any was dispatched.
+    pub avg_dispatch_hours: Option<String>,
+    /// Average hours from dispatch to acceptance.
+    pub avg_accept_hours: Option<String>,
+    /// Average rating (two decimals) and the share rated 4 or 5 (percent, one decimal).
+    pub avg_rating: Option<String>,
+    pub good_share: Option<String>,
+    pub rated: i64,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OrderStateCount {
+    pub status: String,
+    pub label: String,
+    pub count: i64,
+}
+
+/// The headline figures.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    /// Open volunteers living in the region (now).
+    pub registered: i64,
+    /// Of them, registered in the period.
+    pub new_registrations: i64,
+    pub service: ServiceFigures,
+    /// Hours per active volunteer, one decimal.
+    pub avg_hours_per_active: String,
+    /// Open volunteers living in the region at 一星 … 五星.
+    pub stars: Vec<i64>,
+    pub organizations: i64,
+    pub teams: i64,
+    /// Projects with a shift starting in the period, and those shifts.
+    pub projects: i64,
+    pub shifts: i64,
+    /// Certificates issued in the period to volunteers living in the region.
+    pub certificates: i64,
+}
+
+/// A dashboard.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    /// 数据截至: when the figures were read (Beijing time).
+    pub as_of: String,
+    pub region: RegionRef,
+    /// The enclosing regions from the caller's own region down to the parent of this one.
+    pub trail: Vec<RegionRef>,
+    pub from: String,
+    pub to: String,
+    pub period_label: String,
+    /// Category code, or `none`; absent: every category.
+    pub category: Option<String>,
+    pub category_label: Option<String>,
+    pub figures: Figures,
+    pub orders: OrderFigures,
+    pub by_region: Vec<RegionFigures>,
+    pub by_category: Vec<CategoryFigures>,
+    pub by_month: Vec<MonthFigures>,
+}
+
+fn input_error(e: StatsInputError) -> AppError {
+    let field = match e {
+        StatsInputError::Category(_) => "category",
+        _ => "period",
+    };
+    AppError::invalid(field, e.code(), e.to_string())
+}
+
+/// The figures of the partial months of a period, from the rows (see `docs/architecture.md`).
+struct Edges {
+    index: StatsIndex,
+    months: Vec<Month>,
+}
+
+impl Stats<'_> {
+    fn live(&self) -> std::sync::RwLockReadGuard<'_, StatsIndex> {
+        self.stats.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads and checks a request against the caller's scope.
+    pub async fn select(&self, caller: &Caller, q: &DashboardQuery) -> AppResult<Selection> {
+        caller.require_admin()?;
+        let Some(own) = caller.region_prefix() else {
+            return Err(AppError::Forbidden);
+        };
+        let period = Period::parse(&q.period_input(), crate::today()).map_err(input_error)?;
+        let category = parse_category_filter(q.category.as_deref().unwrap_or("")).map_err(input_error)?;
+        let region = match q.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(r) => RegionCode::parse(r)
+                .map_err(|_| AppError::invalid("region", "region_invalid", "行政区划代码不正确"))?,
+            None => RegionCode::from_prefix(own).map_err(|_| AppError::Forbidden)?,
+        };
+        if !region.prefix().starts_with(own) {
+            return Err(AppError::Forbidden);
+        }
+        let mut conn = self.store.read().await?;
+        let region_name = match regions::get(&mut conn, region.as_str()).await? {
+            Some(r) => r.name,
+            None => return Err(AppError::NotFound("行政区划")),
+        };
+        Ok(Selection {
+            region,
+            region_name,
+            period,
+            category,
+        })
+    }
+
+    async fn edges(&self, sel: &Selection) -> AppResult<Edges> {
+        let mut index = StatsIndex::new();
+        let mut months = Vec::new();
+        let mut conn = self.store.read().await?;
+        for m in sel.period.months() {
+            let Some((a, b)) = sel.period.partial(m) else {
+                continue;
+            };
+            months.push(m);
+            let rows = store::contributions_between(
+                &mut conn,
+                sel.region.prefix(),
+                &a.format("%Y-%m-%d").to_string(),
+                &b.format("%Y-%m-%d").to_string(),
+            )
+            .await?;
+            for r in rows {
+                if let Some(d) = delta_of(&r, 1) {
+                    index.apply(&d);
+                }
+            }
+        }
+        Ok(Edges { index, months })
+    }
+
+    /// The service figures of a region under the selection's period (and a category).
+    fn service(
+        &self,
+        live: &StatsIndex,
+        edges: &Edges,
+        sel: &Selection,
+        region: &str,
+        category: Option<CategoryCode>,
+    ) -> (i64, i64, RoaringBitmap) {
+        let full: Vec<Month> = sel
+            .period
+            .months()
+            .into_iter()
+            .filter(|m| !edges.months.contains(m))
+            .collect();
+        let (m1, r1, mut set) = live.union(region, category, &full);
+        let (m2, r2, set2) = edges.index.union(region, category, &edges.months);
+        set |= set2;
+        (m1 + m2, r1 + r2, set)
+    }
+
+    /// The dashboard of a selection.
+    pub async fn dashboard(&self, caller: &Caller, q: &DashboardQuery) -> AppResult<Dashboard> {
+        let sel = self.select(caller, q).await?;
+        let edges = self.edges(&sel).await?;
+        let mut conn = self.store.read().await?;
+        let children = regions::children(&mut conn, sel.region.as_str()).await?;
+        let own = caller.region_prefix().unwrap_or_default().to_owned();
+        let mut trail = Vec::new();
+        for r in regions::ancestry(&mut conn, sel.region.as_str()).await? {
+            if r.code != sel.region.as_str()
+                && RegionCode::parse(&r.code).is_ok_and(|c| c.prefix().starts_with(&own))
+            {
+                trail.push(RegionRef {
+                    code: r.code,
+                    name: r.name,
+                });
+            }
+        }
+        let (from_ms, to_ms) = sel.ms_range();
+        let prefix = sel.region.prefix().to_owned();
+        let cat_text = sel.category_text();
+        // the partial months' registrations and certificates, from the rows
+        let mut edge_regs = 0;
+        let mut edge_certs = 0;
+        let mut edge_regs_by_month: HashMap<Month, i64> = HashMap::new();
+        for m in &edges.months {
+            let (a, b) = sel.period.partial(*m).expect("an edge month is partial");
+            let (a, b) = (day_start_ms(a), day_start_ms(b.succ_opt().unwrap_or(b)));
+            let n = store::registrations_between(&mut conn, &prefix, a, b).await?;
+            edge_regs += n;
+            edge_regs_by_month.insert(*m, n);
+            edge_certs += store::certificates_between(&mut conn, &prefix, a, b).await?;
+        }
+        let (organizations, teams) = store::org_counts(&mut conn, &prefix).await?;
+        let (projects, shifts) = store::project_counts(&mut conn, &prefix, cat_text, from_ms, to_ms).await?;
+        let o = store::order_figures(&mut conn, &prefix, cat_text, from_ms, to_ms).await?;
+        drop(conn);
+
+        let live = self.live();
+        let region = sel.region.as_str();
+        let full: Vec<Month> = sel
+            .period
+            .months()
+            .into_iter()
+            .filter(|m| !edges.months.contains(m))
+            .collect();
+        let (minutes, records, members) = self.service(&live, &edges, &sel, region, sel.category);
+        let service = ServiceFigures::of(minutes, records, &members);
+        let new_registrations = full
+            .iter()
+            .map(|&m| live.new_registrations(region, m))
+            .sum::<i64>()
+            + edge_regs;
+        let certificates = full.iter().map(|&m| live.certificates(region, m)).sum::<i64>() + edge_certs;
+        let figures = Figures {
+            registered: live.registered(region),
+            new_registrations,
+            avg_hours_per_active: if service.active > 0 {
+                format!("{:.1}", minutes as f64 / 60.0 / service.active as f64)
+            } else {
+                "0.0".into()
+            },
+            service,
+            stars: (1..=5).map(|s| live.star_count(region, s)).collect(),
+            organizations,
+            teams,
+            projects,
+            shifts,
+            certificates,
+        };
+        let by_region = children
+            .into_iter()
+            .map(|c| {
+                let (m, r, set) = self.service(&live, &edges, &sel, &c.code, sel.category);
+                RegionFigures {
+                    registered: live.registered(&c.code),
+                    code: c.code,
+                    name: c.name,
+                    service: ServiceFigures::of(m, r, &set),
+                }
+            })
+            .collect();
+        let by_category = category_codes()
+            .filter(|c| sel.category.is_none_or(|s| s == *c))
+            .filter_map(|c| {
+                let (m, r, set) = self.service(&live, &edges, &sel, region, Some(c));
+                (r != 0 || m != 0 || sel.category.is_some()).then(|| CategoryFigures {
+                    code: category_text(c).to_owned(),
+                    label: category_label(c).to_owned(),
+                    service: ServiceFigures::of(m, r, &set),
+                })
+            })
+            .collect();
+        let by_month = sel
+            .period
+            .months()
+            .into_iter()
+            .map(|m| {
+                let (src, regs) = if edges.months.contains(&m) {
+                    (&edges.index, edge_regs_by_month.get(&m).copied().unwrap_or(0))
+                } else {
+                    (&*live, live.new_registrations(region, m))
+                };
+                let (mm, r, set) = src.union(region, sel.category, &[m]);
+                MonthFigures {
+                    month: format!("{}-{:02}", m / 100, m % 100),
+                    label: month_label(m),
+                    new_registrations: regs,
+                    service: ServiceFigures::of(mm, r, &set),
+                }
+            })
+            .collect();
+        drop(live);
+        let orders = order_figures(&o);
+        Ok(Dashboard {
+            as_of: crate::show_time(zhiyuan_store::now_millis()),
+            region: RegionRef {
+                code: region.to_owned(),
+                name: sel.region_name.clone(),
+            },
+            trail,
+            from: sel.first_day_text(),
+            to: sel.to_text(),
+            period_label: sel.period.label(),
+            category: sel.category.map(|c| {
+                if c == 0 {
+                    "none".to_owned()
+                } else {
+                    category_text(c).to_owned()
+                }
+            }),
+            category_label: sel.category.map(|c| category_label(c).to_owned()),
+            figures,
+            orders,
+            by_region,
+            by_category,
+            by_month,
+        })
+    }
+
+    /// The records behind a service figure of a selection, latest first.
+    pub async fn records(
+        &self,
+        caller: &Caller,
+        q: &DashboardQuery,
+        page: &SeekRequest,
+    ) -> AppResult<(Selection, Seek<RecordView>)> {
+        let sel = self.select(caller, q).await?;
+        let mut conn = self.store.read().await?;
+        let rows = store::records_page(
+            &mut conn,
+            sel.region.prefix(),
+            sel.category_text(),
+            &sel.first_day_text(),
+            &sel.to_text(),
+            page,
+        )
+        .await?;
+        Ok((sel, rows.map(RecordView::from)))
+    }
+
+    /// The volunteers behind an "active volunteers" figure, most hours first (up to 1 000).
+    pub async fn active_volunteers(
+        &self,
+        caller: &Caller,
+        q: &DashboardQuery,
+    ) -> AppResult<(Selection, Vec<store::ActiveRow>)> {
+        let sel = self.select(caller, q).await?;
+        let mut conn = self.store.read().await?;
+        let rows = store::active_volunteers(
+            &mut conn,
+            sel.region.prefix(),
+            sel.category_text(),
+            &sel.first_day_text(),
+            &sel.to_text(),
+            1000,
+        )
+        .await?;
+        Ok((sel, rows))
+    }
+}
+
+fn order_figures(o: &store::OrderFigures) -> OrderFigures {
+    use zhiyuan_domain::orders::OrderStatus as S;
+    let by_status = [
+        (S::Submitted, o.submitted),
+        (S::Dispatched, o.dispatched),
+        (S::Accepted, o.accepted),
+        (S::Completed, o.completed),
+        (S::Rated, o.rated),
+        (S::Rejected, o.rejected),
+        (S::Cancelled, o.cancelled),
+    ]
+    .into_iter()
+    .map(|(s, n)| OrderStateCount {
+        status: s.as_str().to_owned(),
+        label: s.label_zh().to_owned(),
+        count: n,
+    })
+    .collect();
+    let avg = |ms: i64, n: i64| (n > 0).then(|| format!("{:.1}", ms as f64 / n as f64 / 3_600_000.0));
+    OrderFigures {
+        total: o.total,
+        by_status,
+        avg_dispatch_hours: avg(o.dispatch_ms, o.dispatch_n),
+        avg_accept_hours: avg(o.accept_ms, o.accept_n),
+        avg_rating: (o.rating_n > 0).then(|| format!("{:.2}", o.rating_sum as f64 / o.rating_n as f64)),
+        good_share: (o.rating_n > 0)
+            .then(|| format!("{:.1}", o.rating_good as f64 * 100.0 / o.rating_n as f64)),
+        rated: o.rating_n,
+    }
+}
+
+/// The change a current confirmed record makes (`sign` +1 when it appears, −1 when it goes).
+pub(crate) fn delta_of(c: &store::Contribution, sign: i64) -> Option<Delta> {
+    Some(Delta {
+        region: RegionCode::parse(&c.region_code).ok()?,
+        category: category_code(&c.category),
+        month: rules::month_of_text(&c.service_date)?,
+        volunteer: u32::try_from(c.volunteer_id).ok()?,
+        minutes: sign * c.minutes,
+        records: sign,
+    })
+}
+
+/// The minutes each star level needs, lowest first.
+pub fn star_bounds() -> [i64; 5] {
+    STAR_HOURS.map(|h| h * 60)
+}
+
+/// Minutes, records and distinct volunteers of a selection, counted straight from the records
+/// (the headline of the lists behind the figures, so a reader sees the two agree).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ListTotals {
+    pub records: i64,
+    pub hours: String,
+    pub active: i64,
+}
+
+impl Stats<'_> {
+    pub async fn list_totals(&self, sel: &Selection) -> AppResult<ListTotals> {
+        let mut conn = self.store.read().await?;
+        let (minutes, records, active) = store::direct_service(
+            &mut conn,
+            sel.region.prefix(),
+            sel.category_text(),
+            &sel.first_day_text(),
+            &sel.to_text(),
+        )
+        .await?;
+        Ok(ListTotals {
+            records,
+            hours: fmt_hours(minutes),
+            active,
+        })
+    }
+}

@@ -1,0 +1,522 @@
+//! Statistics (issue #10): every dashboard figure equals a direct count over the stored rows,
+//! for random sequences of registrations, moves, records, corrections, confirmations and
+//! rejections, for several scopes, periods and category filters, on both databases; scope is
+//! enforced; bad input is a clear 4xx; the lists behind the figures count the same.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::app::{page_session, spawn_app, Db, TestApp};
+use support::world::{self, created, volunteer_body, World};
+use zhiyuan_app::stats::star_bounds;
+
+/// A small deterministic generator (xorshift), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+const DATES: &[&str] = &[
+    "2026-01-05",
+    "2026-01-20",
+    "2026-01-31",
+    "2026-02-01",
+    "2026-02-14",
+    "2026-03-09",
+    "2026-03-31",
+];
+const CATEGORIES: &[Option<&str>] = &[
+    None,
+    Some("elderly_disabled"),
+    Some("education"),
+    Some("敬老助残"),
+];
+const HOMES: &[&str] = &[
+    "110105001000",
+    "110105001001",
+    "110108001000",
+    "110108001001",
+    "110105002000",
+    "120101001000",
+];
+
+struct Script {
+    /// Teams that enter records, with the token of an office over each.
+    teams: Vec<(i64, String)>,
+    volunteers: Vec<i64>,
+    /// Current confirmed record ids, to correct.
+    records: Vec<i64>,
+    /// Pending declarations, to confirm or reject.
+    pending: Vec<i64>,
+    /// How many of each kind of change happened (the test asserts each did).
+    done: [usize; 6],
+}
+
+async fn step(t: &TestApp, w: &World, rng: &mut Rng, s: &mut Script, n: usize) {
+    match rng.below(10) {
+        0 => {
+            let home = *rng.pick(HOMES);
+            let token = if home.starts_with("12") {
+                &w.tianjin
+            } else {
+                &w.city
+            };
+            let id = created(
+                t,
+                "/api/v1/volunteers",
+                token,
+                volunteer_body(
+                    &format!("测试志愿者{}", char::from_u32(0x4e00 + n as u32).unwrap()),
+                    home,
+                    None,
+                ),
+            )
+            .await;
+            s.volunteers.push(id);
+            s.done[0] += 1;
+        }
+        1 => {
+            let v = *rng.pick(&s.volunteers);
+            let home = *rng.pick(HOMES);
+            let token = if home.starts_with("12") {
+                &w.tianjin
+            } else {
+                &w.city
+            };
+            let r = t
+                .send(
+                    "PUT",
+                    &format!("/api/v1/volunteers/{v}/contact"),
+                    Some(token),
+                    Some(json!({"region_code": home})),
+                )
+                .await;
+            // moving a Beijing volunteer to Tianjin is outside the city admin's scope: refused whole
+            assert!(
+                r.status.is_success() || r.status == 403 || r.status == 404,
+                "move: {} {}",
+                r.status,
+                r.body
+            );
+            s.done[1] += r.status.is_success() as usize;
+        }
+        2..=4 => {
+            let (team, token) = s.teams[rng.below(s.teams.len())].clone();
+            let mut lines = Vec::new();
+            let mut used = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                let v = *rng.pick(&s.volunteers);
+                if !used.contains(&v) {
+                    used.push(v);
+                    lines.push(json!({"volunteer_id": v, "minutes": 30 + rng.below(300) as i64}));
+                }
+            }
+            let body = json!({"organization_id": team, "project_id": null, "activity": "统计测试活动", "service_date": rng.pick(DATES),
+                "place": "社区广场", "content": "随机服务", "person_in_charge": "张负责", "entries": lines, "category": rng.pick(CATEGORIES)});
+            let r = t.post("/api/v1/records/team-entry", Some(&token), body).await;
+            if r.status == 201 {
+                for rec in r.body.as_array().unwrap() {
+                    s.records.push(rec["id"].as_i64().unwrap());
+                }
+                s.done[2] += 1;
+            } else {
+                // a volunteer outside the team's office scope (e.g. moved away)
+                assert!(
+                    r.status == 403 || r.status == 404,
+                    "team entry: {} {}",
+                    r.status,
+                    r.body
+                );
+            }
+        }
+        5 | 6 if !s.records.is_empty() => {
+            let i = rng.below(s.records.len());
+            let id = s.records[i];
+            let mut body = json!({"reason": "核实后更正"});
+            match rng.below(3) {
+                0 => body["minutes"] = json!(15 + rng.below(400) as i64),
+                1 => body["service_date"] = json!(rng.pick(DATES)),
+                _ => {
+                    body["minutes"] = json!(60);
+                    body["service_date"] = json!(rng.pick(DATES));
+                }
+            }
+            let r = t
+                .post(&format!("/api/v1/records/{id}/correct"), Some(&w.city), body)
+                .await;
+            assert!(r.status.is_success(), "correct: {} {}", r.status, r.body);
+            s.records[i] = r.body["id"].as_i64().unwrap();
+            s.done[3] += 1;
+        }
+        7 => {
+            let r = t
+                .post("/api/v1/records/declare", Some(&w.volunteer), json!({"organization_id": w.team_a, "activity": "自主申报", "service_date": rng.pick(DATES),
+                    "place": "建外", "content": "申报服务", "person_in_charge": "张负责", "minutes": 30 + rng.below(200) as i64, "category": rng.pick(CATEGORIES)}))
+                .await;
+            assert_eq!(r.status, 201, "declare: {}", r.body);
+            s.pending.push(r.body["id"].as_i64().unwrap());
+        }
+        _ if !s.pending.is_empty() => {
+            let id = s.pending.remove(rng.below(s.pending.len()));
+            if rng.below(2) == 0 {
+                let r = t
+                    .post(
+                        &format!("/api/v1/records/{id}/confirm"),
+                        Some(&w.team_a_admin),
+                        json!({}),
+                    )
+                    .await;
+                assert!(r.status.is_success(), "confirm: {} {}", r.status, r.body);
+                s.records.push(r.body["id"].as_i64().unwrap());
+                s.done[4] += 1;
+            } else {
+                let r = t
+                    .post(
+                        &format!("/api/v1/records/{id}/reject"),
+                        Some(&w.team_a_admin),
+                        json!({"reason": "未能核实"}),
+                    )
+                    .await;
+                assert!(r.status.is_success(), "reject: {} {}", r.status, r.body);
+                s.done[5] += 1;
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn direct(t: &TestApp, prefix: &str, category: Option<&str>, from: &str, to: &str) -> (i64, i64, i64) {
+    let mut conn = t.app.store.read().await.unwrap();
+    zhiyuan_store::stats::direct_service(&mut conn, prefix, category, from, to)
+        .await
+        .unwrap()
+}
+
+fn day_ms(d: &str) -> i64 {
+    let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    zhiyuan_app::stats::day_start_ms(day)
+}
+
+async fn check_all(t: &TestApp, w: &World) {
+    let scopes = [
+        (&w.city, "110000000000", "11"),
+        (&w.chaoyang, "110105000000", "110105"),
+        (&w.chaoyang, "110105001000", "110105001"),
+        (&w.city, "110105001001", "110105001001"),
+        (&w.haidian, "110108000000", "110108"),
+        (&w.tianjin, "120000000000", "12"),
+    ];
+    let periods = [
+        ("year=2026", "2026-01-01", "2026-12-31"),
+        ("month=2026-02", "2026-02-01", "2026-02-28"),
+        ("quarter=2026-Q1", "2026-01-01", "2026-03-31"),
+        ("from=2026-01-15&to=2026-02-20", "2026-01-15", "2026-02-20"),
+    ];
+    let cats = [
+        (None, ""),
+        (Some("elderly_disabled"), "&category=elderly_disabled"),
+        (Some(""), "&category=none"),
+    ];
+    for (token, code, prefix) in scopes {
+        for (pq, from, to) in periods {
+            for (cat, cq) in cats {
+                let r = t
+                    .get(
+                        &format!("/api/v1/stats/dashboard?region={code}&{pq}{cq}"),
+                        Some(token),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{code} {pq}{cq}: {}", r.body);
+                let f = &r.body["figures"];
+                let (minutes, records, active) = direct(t, prefix, cat, from, to).await;
+                let what = format!("{code} {pq}{cq}");
+                assert_eq!(
+                    f["service"]["minutes"].as_i64().unwrap(),
+                    minutes,
+                    "minutes {what}"
+                );
+                assert_eq!(
+                    f["service"]["records"].as_i64().unwrap(),
+                    records,
+                    "records {what}"
+                );
+                assert_eq!(f["service"]["active"].as_i64().unwrap(), active, "active {what}");
+                let mut conn = t.app.store.read().await.unwrap();
+                let (registered, new) = zhiyuan_store::stats::direct_residents(
+                    &mut conn,
+                    prefix,
+                    day_ms(from),
+                    day_ms(to) + 86_400_000,
+                )
+                .await
+                .unwrap();
+                assert_eq!(f["registered"].as_i64().unwrap(), registered, "registered {what}");
+                assert_eq!(f["new_registrations"].as_i64().unwrap(), new, "new {what}");
+                let stars = zhiyuan_store::stats::direct_stars(&mut conn, prefix, &star_bounds())
+                    .await
+                    .unwrap();
+                assert_eq!(f["stars"], json!(stars.to_vec()), "stars {what}");
+                drop(conn);
+                // every breakdown row is the direct count of its own slice
+                for row in r.body["by_region"].as_array().unwrap() {
+                    let c = row["code"].as_str().unwrap();
+                    let p = zhiyuan_domain::network::RegionCode::parse(c).unwrap();
+                    let (m, n, a) = direct(t, p.prefix(), cat, from, to).await;
+                    assert_eq!(
+                        (
+                            row["service"]["minutes"].as_i64().unwrap(),
+                            row["service"]["records"].as_i64().unwrap(),
+                            row["service"]["active"].as_i64().unwrap()
+                        ),
+                        (m, n, a),
+                        "region {c} of {what}"
+                    );
+                }
+                for row in r.body["by_category"].as_array().unwrap() {
+                    let c = row["code"].as_str().unwrap();
+                    let (m, n, a) = direct(t, prefix, Some(c), from, to).await;
+                    assert_eq!(
+                        (
+                            row["service"]["minutes"].as_i64().unwrap(),
+                            row["service"]["records"].as_i64().unwrap(),
+                            row["service"]["active"].as_i64().unwrap()
+                        ),
+                        (m, n, a),
+                        "category {c} of {what}"
+                    );
+                }
+                for row in r.body["by_month"].as_array().unwrap() {
+                    let m = row["month"].as_str().unwrap();
+                    let (a, b) = (
+                        format!("{m}-01").max(from.to_owned()),
+                        format!("{m}-31").min(to.to_owned()),
+                    );
+                    let (mm, n, act) = direct(t, prefix, cat, &a, &b).await;
+                    assert_eq!(
+                        (
+                            row["service"]["minutes"].as_i64().unwrap(),
+                            row["service"]["records"].as_i64().unwrap(),
+                            row["service"]["active"].as_i64().unwrap()
+                        ),
+                        (mm, n, act),
+                        "month {m} of {what}"
+                    );
+                }
+            }
+        }
+    }
+    let report = t.app.stats().verify().await.unwrap();
+    assert!(
+        report.differences.is_empty(),
+        "verify-stats: {:?}",
+        report.differences
+    );
+}
+
+async fn dashboards_equal_direct_counts_after_random_changes(t: TestApp) {
+    let w = world::build(&t).await;
+    // a team in a community, so records also sit one level below a township
+    let community_team = created(
+        &t,
+        "/api/v1/organizations",
+        &w.chaoyang,
+        json!({"name": "建外测试社区服务队", "kind": "team", "parent_id": null, "site_id": null, "region_code": "110105001001"}),
+    )
+    .await;
+    let join = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(join.status, 201, "{}", join.body);
+    let ok = t
+        .post(
+            &format!("/api/v1/join-requests/{}/approve", join.body["id"]),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert!(ok.status.is_success(), "{}", ok.body);
+    let mut s = Script {
+        teams: vec![
+            (w.team_a, w.city.clone()),
+            (w.team_a1, w.chaoyang.clone()),
+            (w.team_b, w.haidian.clone()),
+            (community_team, w.city.clone()),
+            (w.team_t, w.tianjin.clone()),
+        ],
+        volunteers: vec![w.v_a, w.v_b, w.v_self],
+        records: Vec::new(),
+        pending: Vec::new(),
+        done: [0; 6],
+    };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t.db as u64 + 1));
+    for round in 0..3 {
+        for n in 0..30 {
+            step(&t, &w, &mut rng, &mut s, round * 30 + n).await;
+        }
+        check_all(&t, &w).await;
+    }
+    assert!(
+        s.done.iter().all(|&n| n > 0),
+        "every kind of change happened (register, move, enter, correct, confirm, reject): {:?}",
+        s.done
+    );
+    let city = t.get("/api/v1/stats/dashboard?year=2026", Some(&w.city)).await;
+    assert!(
+        city.body["figures"]["service"]["records"].as_i64().unwrap() > 5,
+        "{}",
+        city.body["figures"]
+    );
+}
+
+async fn scope_and_bad_input_are_refused_clearly(t: TestApp) {
+    let w = world::build(&t).await;
+    let get = |path: &str, token: &str| {
+        let (t, path, token) = (&t, path.to_owned(), token.to_owned());
+        async move { t.get(&path, Some(&token)).await }
+    };
+    // outside the caller's region: 403, never figures
+    let r = get("/api/v1/stats/dashboard?region=110108000000", &w.chaoyang).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "forbidden"), "{}", r.body);
+    let r = get("/api/v1/stats/dashboard?region=110000000000", &w.jw_site_admin).await;
+    assert_eq!(r.status, 403);
+    let r = get("/api/v1/stats/records?region=110000000000", &w.chaoyang).await;
+    assert_eq!(r.status, 403);
+    let r = get("/api/v1/stats/active-volunteers?region=120000000000", &w.city).await;
+    assert_eq!(r.status, 403);
+    // the site office's own dashboard is its township
+    let r = get("/api/v1/stats/dashboard", &w.jw_site_admin).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["region"]["code"], "110105001000");
+    // not offices
+    for token in [&w.team_a_admin, &w.volunteer, &w.resident] {
+        assert_eq!(get("/api/v1/stats/dashboard", token).await.status, 403);
+    }
+    assert_eq!(t.get("/api/v1/stats/dashboard", None).await.status, 401);
+    // bad input: a clear 422 with its code and a Chinese message
+    let r = get("/api/v1/stats/dashboard?from=2026-03-01&to=2026-02-01", &w.city).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "period_invalid"));
+    assert_eq!(r.message(), "结束日期早于开始日期");
+    let r = get("/api/v1/stats/dashboard?month=2026-13", &w.city).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "period_invalid"));
+    let r = get("/api/v1/stats/dashboard?category=跳舞", &w.city).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "category_invalid"));
+    assert!(r.message().contains("跳舞"));
+    let r = get("/api/v1/stats/dashboard?region=1101", &w.city).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "region_invalid"));
+    // Tianjin's office sees none of Beijing's people
+    let v = created(
+        &t,
+        "/api/v1/volunteers",
+        &w.city,
+        volunteer_body("北京人", "110105001000", None),
+    )
+    .await;
+    assert!(v > 0);
+    let r = get("/api/v1/stats/dashboard", &w.tianjin).await;
+    assert_eq!(
+        r.body["figures"]["registered"], 1,
+        "only 赵津生: {}",
+        r.body["figures"]
+    );
+}
+
+async fn the_page_drills_down_to_the_rows_behind_a_figure(t: TestApp) {
+    let w = world::build(&t).await;
+    let r = t
+        .post("/api/v1/records/team-entry", Some(&w.chaoyang), json!({"organization_id": w.team_a, "project_id": null, "activity": "周末助老",
+            "service_date": "2026-02-14", "place": "建外", "content": "陪伴", "person_in_charge": "张负责",
+            "entries": [{"volunteer_id": w.v_a, "minutes": 120}, {"volunteer_id": w.v_self, "minutes": 90}], "category": "elderly_disabled"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = page_session(&t, "chaoyang").await;
+    let html = c
+        .get(t.url("/stats?year=2026"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("数据截至"), "as-of is shown");
+    assert!(
+        html.contains("id=\"chart-regions\"")
+            && html.contains("id=\"chart-trend\"")
+            && html.contains("id=\"chart-categories\"")
+    );
+    // the township bar leads to the township's dashboard
+    let township = "/stats?region=110105001000&amp;from=2026-01-01&amp;to=2026-12-31";
+    assert!(html.contains(township), "a bar links to its township");
+    let html = c
+        .get(t.url(&township.replace("&amp;", "&")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<span class=\"stat-num\" id=\"fig-records\">2</span>"),
+        "{html}"
+    );
+    assert!(html.contains("<span class=\"stat-num\" id=\"fig-active\">2</span>"));
+    let list = c
+        .get(t.url("/stats/records?region=110105001000&from=2026-01-01&to=2026-12-31"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("<strong id=\"list-records\">2</strong>"), "{list}");
+    assert!(list.contains("周末助老") && list.contains("敬老助残"));
+    let people = c
+        .get(t.url(
+            "/stats/volunteers?region=110105001000&from=2026-01-01&to=2026-12-31&category=elderly_disabled",
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(people.contains("<strong id=\"list-active\">2</strong>") && people.contains("王建国"));
+    // a refused period keeps what was typed, beside the field
+    let r = c
+        .get(t.url("/stats?from=2026-03-01&to=2026-02-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("结束日期早于开始日期") && html.contains("value=\"2026-03-01\""));
+    let api: Value = t
+        .get(
+            "/api/v1/stats/dashboard?region=110105001000&year=2026",
+            Some(&w.chaoyang),
+        )
+        .await
+        .body;
+    assert_eq!(api["figures"]["service"]["hours"], "3.5");
+}
+
+both_backends!(
+    dashboards_equal_direct_counts_after_random_changes,
+    scope_and_bad_input_are_refused_clearly,
+    the_page_drills_down_to_the_rows_behind_a_figure,
+);
