@@ -24,6 +24,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod exports;
 pub mod idempotency;
 pub mod network;
 pub mod notices;

@@ -922,6 +922,12 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         jw,
     )
     .await;
+    let x = a.get("/api/v1/stats/dashboard.xlsx?year=2026", cy).await;
+    a.expect(x, 200, "the dashboard as Excel");
+    let x = a
+        .get("/api/v1/stats/records.xlsx?region=110105001000&year=2026", jw)
+        .await;
+    a.expect(x, 200, "the records as Excel");
 
     // menus
     let menu = a.ok_get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;

@@ -520,3 +520,104 @@ both_backends!(
     scope_and_bad_input_are_refused_clearly,
     the_page_drills_down_to_the_rows_behind_a_figure,
 );
+
+async fn exports_read_back_with_text_ids_and_real_dates_and_are_audited(t: TestApp) {
+    use calamine::{Data, Reader, Xlsx};
+    let w = world::build(&t).await;
+    let r = t
+        .post(
+            "/api/v1/records/team-entry",
+            Some(&w.chaoyang),
+            json!({"organization_id": w.team_a, "project_id": null, "activity": "周末助老",
+            "service_date": "2026-02-14", "place": "建外", "content": "陪伴", "person_in_charge": "张负责",
+            "entries": [{"volunteer_id": w.v_a, "minutes": 90}], "category": "elderly_disabled"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let get = |path: &str| {
+        let req = t.http.get(t.url(path)).bearer_auth(&w.chaoyang);
+        async move { req.send().await.unwrap() }
+    };
+    let resp = get("/api/v1/stats/records.xlsx?year=2026").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = resp.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(
+        disposition.starts_with("attachment;") && disposition.contains("filename*=UTF-8''"),
+        "{disposition}"
+    );
+    let bytes = resp.bytes().await.unwrap();
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range("服务记录").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert!(
+        matches!(&rows[0][0], Data::String(s) if s.contains("朝阳区") && s.contains("2026年")),
+        "title: {:?}",
+        rows[0]
+    );
+    let headers: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    assert_eq!(&headers[..4], ["记录编号", "志愿者", "志愿者编号", "服务日期"]);
+    assert_eq!(headers[10], "服务时长（小时）");
+    assert_eq!(rows.len(), 3, "title, header and the one record");
+    let rec = rows[2];
+    assert!(
+        matches!(&rec[2], Data::String(no) if no.len() >= 15 && no.bytes().all(|b| b.is_ascii_digit())),
+        "the volunteer number is text: {:?}",
+        rec[2]
+    );
+    assert!(
+        matches!(&rec[3], Data::DateTime(_)),
+        "the date is an Excel date: {:?}",
+        rec[3]
+    );
+    assert!(
+        matches!(&rec[6], Data::String(code) if code == "110105001000"),
+        "the region code is text: {:?}",
+        rec[6]
+    );
+    assert_eq!(rec[10], Data::Float(1.5));
+    // no resident ID in any cell, masked or not
+    for row in &rows {
+        for c in row.iter() {
+            assert!(!c.to_string().contains("***"), "no ID or phone at all: {c}");
+        }
+    }
+    let resp = get("/api/v1/stats/dashboard.xlsx?year=2026&category=elderly_disabled").await;
+    assert_eq!(resp.status(), 200);
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(resp.bytes().await.unwrap().to_vec())).unwrap();
+    assert_eq!(book.sheet_names(), ["概况", "按区域", "按月份", "按服务类别"]);
+    let overview = book.worksheet_range("概况").unwrap();
+    let hours = overview
+        .rows()
+        .find(|r| r[0] == Data::String("服务时长".into()))
+        .unwrap();
+    assert_eq!(hours[1], Data::Float(1.5));
+    let regions = book.worksheet_range("按区域").unwrap();
+    let jw = regions
+        .rows()
+        .find(|r| r[0] == Data::String("110105001000".into()))
+        .expect("建外 by its code, as text");
+    assert_eq!(jw[4], Data::Float(1.5));
+    // outside the scope: refused, nothing written, nothing recorded
+    let resp = get("/api/v1/stats/records.xlsx?region=110108000000").await;
+    assert_eq!(resp.status(), 403);
+    // every export is in the audit log with its filter and size
+    let log = t.get("/api/v1/audit?action=export.xlsx", Some(&w.city)).await;
+    let items = log.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", log.body);
+    assert!(
+        items
+            .iter()
+            .any(|e| e["after"]["title"] == "服务记录明细" && e["after"]["row_count"] == 1),
+        "{}",
+        log.body
+    );
+    assert!(items
+        .iter()
+        .all(|e| e["actor_name"].as_str().is_some_and(|n| !n.is_empty())));
+}
+
+both_backends!(exports_read_back_with_text_ids_and_real_dates_and_are_audited);

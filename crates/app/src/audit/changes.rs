@@ -168,6 +168,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("target", "派单对象"),
     ("released", "释放的名额"),
     ("records", "服务记录"),
+    ("filter", "筛选条件"),
+    ("row_count", "导出行数"),
 ];
 
 /// The Chinese name of a snapshot field; `None` for a field not shown.

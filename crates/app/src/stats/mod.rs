@@ -2,6 +2,7 @@
 //! ([`zhiyuan_domain::stats::index`]) that the unit of work keeps current, plus the few figures
 //! it keeps no roll-up of (organizations, projects, orders), counted from indexed rows.
 
+pub mod export;
 pub mod upkeep;
 
 use std::collections::HashMap;

@@ -18,6 +18,7 @@ pub enum Entity {
     Order,
     MenuItem,
     PhoneCode,
+    Export,
 }
 
 string_enum!(Entity {
@@ -33,6 +34,7 @@ string_enum!(Entity {
     Order => "order",
     MenuItem => "menu_item",
     PhoneCode => "phone_code",
+    Export => "export",
 });
 
 impl Entity {
@@ -51,6 +53,7 @@ impl Entity {
             Entity::Order => "点单",
             Entity::MenuItem => "服务菜单项",
             Entity::PhoneCode => "点单验证码",
+            Entity::Export => "数据导出",
         }
     }
 }
@@ -109,6 +112,7 @@ pub enum AuditAction {
     MenuAdd,
     MenuUpdate,
     PhoneCodeIssue,
+    DataExport,
 }
 
 string_enum!(AuditAction {
@@ -163,6 +167,7 @@ string_enum!(AuditAction {
     MenuAdd => "menu.add",
     MenuUpdate => "menu.update",
     PhoneCodeIssue => "phone_code.issue",
+    DataExport => "export.xlsx",
 });
 
 impl AuditAction {
@@ -193,6 +198,7 @@ impl AuditAction {
             | OrderComplete | OrderRate | OrderEscalate => Entity::Order,
             MenuAdd | MenuUpdate => Entity::MenuItem,
             PhoneCodeIssue => Entity::PhoneCode,
+            DataExport => Entity::Export,
         }
     }
 
@@ -251,6 +257,7 @@ impl AuditAction {
             MenuAdd => "新增服务菜单项",
             MenuUpdate => "修改服务菜单项",
             PhoneCodeIssue => "发送点单验证码",
+            DataExport => "导出 Excel",
         }
     }
 

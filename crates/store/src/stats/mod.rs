@@ -522,3 +522,61 @@ pub async fn active_volunteers(
     }
     Ok(q.fetch_all(conn).await?)
 }
+
+/// A record of an export: the record and who served.
+#[derive(Clone, Debug, FromRow)]
+pub struct ExportRecordRow {
+    pub id: i64,
+    pub volunteer_name: String,
+    pub volunteer_no: Option<String>,
+    pub service_date: String,
+    pub activity: String,
+    pub category: String,
+    pub region_code: String,
+    pub place: String,
+    pub organizer: String,
+    pub person_in_charge: String,
+    pub minutes: i64,
+    pub version: i64,
+}
+
+/// Every current confirmed record of a region, date range and (optionally) category, oldest
+/// first, streamed to `each` (an export of any size in constant memory). `each` returning
+/// `false` stops the stream.
+pub async fn each_record_in(
+    conn: &mut Conn,
+    region_prefix: &str,
+    category: Option<&str>,
+    from: &str,
+    to: &str,
+    mut each: impl FnMut(ExportRecordRow) -> bool,
+) -> Result<()> {
+    let (lo, hi) = prefix_range(region_prefix);
+    let cat = if category.is_some() {
+        " AND r.category = $5"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT r.id, v.name AS volunteer_name, v.volunteer_no, r.service_date, r.activity, r.category, r.region_code, \
+         r.place, r.organizer, r.person_in_charge, r.minutes, r.version FROM service_records r \
+         JOIN volunteers v ON v.id = r.volunteer_id WHERE r.status = 'confirmed' AND {CURRENT} \
+         AND r.region_code >= $1 AND r.region_code < $2 AND r.service_date >= $3 AND r.service_date <= $4{cat} \
+         ORDER BY r.service_date, r.id"
+    );
+    let mut q = sqlx::query_as::<_, ExportRecordRow>(&sql)
+        .bind(lo)
+        .bind(hi)
+        .bind(from)
+        .bind(to);
+    if let Some(c) = category {
+        q = q.bind(c);
+    }
+    let mut rows = q.fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        if !each(row) {
+            break;
+        }
+    }
+    Ok(())
+}
