@@ -24,6 +24,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod exports;
 pub mod idempotency;
 pub mod network;
@@ -195,6 +196,11 @@ impl App {
     /// Volunteers and their memberships.
     pub fn people(&self) -> people::People<'_> {
         people::People(self)
+    }
+
+    /// Event tallies (活动统计).
+    pub fn events(&self) -> events::Events<'_> {
+        events::Events(self)
     }
 
     /// Dashboards and the roll-ups behind them.

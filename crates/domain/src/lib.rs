@@ -46,6 +46,7 @@ macro_rules! string_enum {
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod network;
 pub mod notices;
 pub mod orders;

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 pub mod edge;
 pub mod error;
+mod events;
 pub mod extract;
 pub mod idempotency;
 mod network;

@@ -929,6 +929,39 @@ async fn every_operation_answers_as_documented(t: TestApp) {
         .await;
     a.expect(x, 200, "the records as Excel");
 
+    // event tallies
+    let ev = a
+        .ok_post(
+            "/api/v1/events",
+            cy,
+            json!({"name": "春运文明引导", "starts_on": "2026-01-10", "ends_on": "2026-02-18",
+                   "posts": [{"name": "北京站", "leader": "teama"}], "metrics": [{"name": "咨询指路", "unit": "次"}]}),
+            201,
+        )
+        .await;
+    let ev_id = ev["id"].as_i64().unwrap();
+    let (post, metric) = (
+        ev["posts"][0]["id"].as_i64().unwrap(),
+        ev["metrics"][0]["id"].as_i64().unwrap(),
+    );
+    a.ok_get("/api/v1/events", team).await;
+    a.ok_get(&format!("/api/v1/events/{ev_id}"), cy).await;
+    a.ok_post(
+        &format!("/api/v1/events/{ev_id}/tallies"),
+        team,
+        json!({"post_id": post, "day": "2026-01-12", "guides": 3, "guide_minutes": 600,
+               "values": [{"metric_id": metric, "value": 42}]}),
+        201,
+    )
+    .await;
+    a.ok_get(
+        &format!("/api/v1/events/{ev_id}/tallies?post_id={post}&day=2026-01-12"),
+        cy,
+    )
+    .await;
+    let x = a.get(&format!("/api/v1/events/{ev_id}/export.xlsx"), cy).await;
+    a.expect(x, 200, "the event as Excel");
+
     // menus
     let menu = a.ok_get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;
     let item = menu["items"]

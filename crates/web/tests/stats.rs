@@ -273,7 +273,13 @@ async fn check_all(t: &TestApp, w: &World) {
                 for row in r.body["by_region"].as_array().unwrap() {
                     let c = row["code"].as_str().unwrap();
                     let p = zhiyuan_domain::network::RegionCode::parse(c).unwrap();
-                    let (m, n, a) = direct(t, p.prefix(), cat, from, to).await;
+                    // the 本级 row (the region's own code) holds what is placed on it exactly
+                    let own = c == code;
+                    let slice = if own { c } else { p.prefix() };
+                    let (m, n, a) = direct(t, slice, cat, from, to).await;
+                    if own {
+                        assert!(row["name"].as_str().unwrap().ends_with("（本级）"), "{row}");
+                    }
                     assert_eq!(
                         (
                             row["service"]["minutes"].as_i64().unwrap(),

@@ -170,6 +170,11 @@ const FIELDS: &[(&str, &str)] = &[
     ("records", "服务记录"),
     ("filter", "筛选条件"),
     ("row_count", "导出行数"),
+    ("metrics", "统计指标"),
+    ("posts", "点位"),
+    ("version", "版本"),
+    ("guides", "在岗人数"),
+    ("values", "填报数"),
 ];
 
 /// The Chinese name of a snapshot field; `None` for a field not shown.

@@ -35,15 +35,19 @@ pub enum Kind {
 }
 
 /// A column: its Chinese header, its kind and its width in characters.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Column {
-    pub header: &'static str,
+    pub header: std::borrow::Cow<'static, str>,
     pub kind: Kind,
     pub width: f64,
 }
 
 pub const fn col(header: &'static str, kind: Kind, width: f64) -> Column {
-    Column { header, kind, width }
+    Column {
+        header: std::borrow::Cow::Borrowed(header),
+        kind,
+        width,
+    }
 }
 
 /// A cell value.
@@ -153,7 +157,7 @@ impl Book {
         }
         for (i, c) in columns.iter().enumerate() {
             ws.set_column_width(i as u16, c.width).map_err(xlsx)?;
-            ws.write_string_with_format(row, i as u16, c.header, &self.head)
+            ws.write_string_with_format(row, i as u16, c.header.as_ref(), &self.head)
                 .map_err(xlsx)?;
         }
         ws.set_freeze_panes(row + 1, 0).map_err(xlsx)?;

@@ -425,7 +425,8 @@ impl Stats<'_> {
             shifts,
             certificates,
         };
-        let by_region = children
+        let child_registered: i64 = children.iter().map(|c| live.registered(&c.code)).sum();
+        let mut by_region: Vec<RegionFigures> = children
             .into_iter()
             .map(|c| {
                 let (m, r, set) = self.service(&live, &edges, &sel, &c.code, sel.category);
@@ -437,6 +438,21 @@ impl Stats<'_> {
                 }
             })
             .collect();
+        if !by_region.is_empty() {
+            // records placed on this region itself, and people living at no finer level
+            let (m1, r1, mut set) = live.own_union(region, sel.category, &full);
+            let (m2, r2, set2) = edges.index.own_union(region, sel.category, &edges.months);
+            set |= set2;
+            let registered = live.registered(region) - child_registered;
+            if r1 + r2 != 0 || registered != 0 {
+                by_region.push(RegionFigures {
+                    code: region.to_owned(),
+                    name: format!("{}（本级）", sel.region_name),
+                    registered,
+                    service: ServiceFigures::of(m1 + m2, r1 + r2, &set),
+                });
+            }
+        }
         let by_category = category_codes()
             .filter(|c| sel.category.is_none_or(|s| s == *c))
             .filter_map(|c| {

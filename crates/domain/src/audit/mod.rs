@@ -19,6 +19,7 @@ pub enum Entity {
     MenuItem,
     PhoneCode,
     Export,
+    Event,
 }
 
 string_enum!(Entity {
@@ -35,6 +36,7 @@ string_enum!(Entity {
     MenuItem => "menu_item",
     PhoneCode => "phone_code",
     Export => "export",
+    Event => "event",
 });
 
 impl Entity {
@@ -54,6 +56,7 @@ impl Entity {
             Entity::MenuItem => "服务菜单项",
             Entity::PhoneCode => "点单验证码",
             Entity::Export => "数据导出",
+            Entity::Event => "活动统计",
         }
     }
 }
@@ -113,6 +116,8 @@ pub enum AuditAction {
     MenuUpdate,
     PhoneCodeIssue,
     DataExport,
+    EventCreate,
+    EventTally,
 }
 
 string_enum!(AuditAction {
@@ -168,6 +173,8 @@ string_enum!(AuditAction {
     MenuUpdate => "menu.update",
     PhoneCodeIssue => "phone_code.issue",
     DataExport => "export.xlsx",
+    EventCreate => "event.create",
+    EventTally => "event.tally",
 });
 
 impl AuditAction {
@@ -199,6 +206,7 @@ impl AuditAction {
             MenuAdd | MenuUpdate => Entity::MenuItem,
             PhoneCodeIssue => Entity::PhoneCode,
             DataExport => Entity::Export,
+            EventCreate | EventTally => Entity::Event,
         }
     }
 
@@ -258,6 +266,8 @@ impl AuditAction {
             MenuUpdate => "修改服务菜单项",
             PhoneCodeIssue => "发送点单验证码",
             DataExport => "导出 Excel",
+            EventCreate => "新建活动统计",
+            EventTally => "填报活动日报数",
         }
     }
 

@@ -402,6 +402,36 @@ impl StatsIndex {
         (minutes, records, members)
     }
 
+    /// Like [`union`](Self::union), but only the records whose own region is `region` itself
+    /// (not a region below it): the 本级 row of a breakdown.
+    pub fn own_union(
+        &self,
+        region: &str,
+        category: Option<CategoryCode>,
+        months: &[Month],
+    ) -> (i64, i64, RoaringBitmap) {
+        let mut out = (0, 0, RoaringBitmap::new());
+        let Some(node) = self.node(region) else { return out };
+        let cats: Vec<CategoryCode> = match category {
+            Some(c) => vec![c],
+            None => super::category_codes().collect(),
+        };
+        for &m in months {
+            for &c in &cats {
+                if let Some(l) = self.leaves.get(&Key {
+                    node,
+                    cat: c,
+                    month: m,
+                }) {
+                    out.0 += l.minutes;
+                    out.1 += l.records;
+                    out.2 |= l.members();
+                }
+            }
+        }
+        out
+    }
+
     /// Sets (or with `None`, forgets) what volunteer `id` counts for by residence.
     pub fn set_resident(&mut self, id: u32, facts: Option<Resident>) {
         if let Some(old) = self.residents.remove(&id) {

@@ -41,6 +41,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let r = crate::service::api::routes(r);
     let r = crate::orders::api::routes(r);
     let r = crate::stats::api::routes(r);
+    let r = crate::events::api::routes(r);
     let (router, mut doc) = crate::notices::api::routes(r).split_for_parts();
     document::complete(&mut doc);
     (router, doc)

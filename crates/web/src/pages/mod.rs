@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
     let r = crate::service::pages::routes(r);
     let r = crate::orders::pages::routes(r);
     let r = crate::stats::pages::routes(r);
+    let r = crate::events::pages::routes(r);
     crate::notices::pages::routes(r)
 }
 
@@ -237,6 +238,7 @@ fn nav_items(role: Option<Role>) -> Vec<NavItem> {
     let accounts = item("/accounts", "账号", "accounts");
     let me = item("/me", "我的", "me");
     let stats = item("/stats", "统计", "stats");
+    let events = item("/events", "活动统计", "events");
     match role {
         None => vec![
             home,
@@ -250,18 +252,19 @@ fn nav_items(role: Option<Role>) -> Vec<NavItem> {
         ],
         Some(Role::Resident) => vec![home, order, my_orders, notices, projects, orgs, sites, honor, me],
         Some(Role::Volunteer) => vec![
-            home, projects, for_me, hours, notices, order, orgs, sites, honor, me,
+            home, projects, for_me, hours, notices, order, orgs, sites, honor, events, me,
         ],
         Some(Role::TeamAdmin) => vec![
-            home, projects, volunteers, records, for_me, notices, orgs, sites, honor, accounts, audit, me,
-        ],
-        Some(Role::SiteAdmin) => vec![
-            home, queue, volunteers, projects, stats, for_me, records, notices, orgs, sites, honor, accounts,
+            home, projects, volunteers, records, for_me, notices, orgs, sites, honor, events, accounts,
             audit, me,
         ],
+        Some(Role::SiteAdmin) => vec![
+            home, queue, volunteers, projects, stats, events, for_me, records, notices, orgs, sites, honor,
+            accounts, audit, me,
+        ],
         Some(Role::DistrictAdmin | Role::CityAdmin) => vec![
-            home, stats, volunteers, projects, queue, records, notices, orgs, sites, honor, accounts, audit,
-            me,
+            home, stats, volunteers, projects, queue, events, records, notices, orgs, sites, honor, accounts,
+            audit, me,
         ],
     }
 }
@@ -330,6 +333,7 @@ fn section_of(uri: &str) -> &'static str {
         "honor-roll" => "honor",
         "audit" => "audit",
         "stats" => "stats",
+        "events" => "events",
         "accounts" => "accounts",
         "orders" => "orders",
         "notices" => "notices",

@@ -29,6 +29,10 @@ const MAX_BARS: usize = 20;
 /// [`MAX_BARS`] the smallest are too. `unit` goes into the title (e.g. "小时").
 pub(crate) fn bars(id: &str, title: &str, unit: &str, all: &[Datum]) -> String {
     let mut data: Vec<&Datum> = all.iter().filter(|d| d.value > 0.0).collect();
+    if data.is_empty() {
+        // nothing to draw: the table below says so
+        return String::new();
+    }
     data.sort_by(|a, b| b.value.partial_cmp(&a.value).unwrap_or(std::cmp::Ordering::Equal));
     let zero = all.len() - data.len();
     let cut = data.len().saturating_sub(MAX_BARS);
@@ -53,13 +57,6 @@ pub(crate) fn bars(id: &str, title: &str, unit: &str, all: &[Datum]) -> String {
         t = esc(title),
         u = esc(unit),
     );
-    if data.is_empty() {
-        let _ = write!(
-            s,
-            r#"<text x="0" y="{}" class="chart-empty">暂无数据</text>"#,
-            top + 16.0
-        );
-    }
     for (i, d) in data.iter().enumerate() {
         let y = top + row * i as f64;
         let w = if max > 0.0 {
@@ -244,7 +241,8 @@ mod tests {
         assert!(svg.contains("/stats?x=朝阳区&amp;y=1"));
         assert!(svg.contains("&lt;海淀&gt;"));
         assert!(svg.contains("各区服务时长（小时）"));
-        assert!(bars("e", "空", "小时", &[]).contains("暂无数据"));
+        assert!(bars("e", "空", "小时", &[]).is_empty());
+        assert!(bars("e", "零", "小时", &[d("东城区", 0.0)]).is_empty());
     }
 
     #[test]

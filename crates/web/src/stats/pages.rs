@@ -155,11 +155,7 @@ pub(crate) async fn dashboard(ctx: Ctx, Query(form): Query<StatsForm>) -> PageRe
             href: format!("/stats?{}", link_query(&d, &r.code)),
         })
         .collect();
-    page.region_chart = if region_data.is_empty() {
-        String::new()
-    } else {
-        charts::bars("chart-regions", "各下级区域服务时长", "小时", &region_data)
-    };
+    page.region_chart = charts::bars("chart-regions", "各下级区域服务时长", "小时", &region_data);
     let months: Vec<Datum> = d
         .by_month
         .iter()

@@ -191,6 +191,18 @@ fn a_volunteer_in_two_townships_counts_once_for_the_district() {
     index.apply(&delta(&r(2), 1));
     let (m, n, set) = index.union("110101000000", None, &[202301]);
     assert_eq!((m, n, set.len()), (120, 2, 1));
+    // the district's own level holds none of them; a record placed on the district itself does
+    assert_eq!(index.own_union("110101000000", None, &[202301]).1, 0);
+    let own = Rec {
+        region: 6,
+        cat: 1,
+        month: 202301,
+        vol: 9,
+        minutes: 30,
+    };
+    index.apply(&delta(&own, 1));
+    let (m, n, set) = index.own_union("110105000000", Some(1), &[202301]);
+    assert_eq!((m, n, set.len()), (30, 1, 1));
     // taking back one record leaves them counted through the other
     index.apply(&delta(&r(0), -1));
     assert_eq!(index.union("110101000000", None, &[202301]).2.len(), 1);
