@@ -3,6 +3,22 @@
 (function () {
   "use strict";
 
+  // 填报日报数: choosing another post or day opens that day's entry (to correct it, or a blank
+  // form); without script the form still sends the chosen post and day.
+  var tally = document.getElementById("tally-form");
+  if (tally) {
+    var reload = function () {
+      var post = tally.querySelector("[name=post_id]").value;
+      var day = tally.querySelector("[name=day]").value;
+      if (day) {
+        window.location.href = tally.getAttribute("data-reload") + "?post=" + encodeURIComponent(post) + "&day=" + encodeURIComponent(day);
+      }
+    };
+    var pick = tally.querySelector("select[name=post_id]");
+    if (pick) pick.addEventListener("change", reload);
+    tally.querySelector("[name=day]").addEventListener("change", reload);
+  }
+
   // 扫码签到: send the position with the scan when the browser can give it.
   var scan = document.getElementById("scan-form");
   if (scan) {
