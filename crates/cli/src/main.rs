@@ -2,6 +2,7 @@
 //! records, run the benchmarks.
 
 mod bench;
+mod bench_dashboard;
 mod bench_match;
 mod stats;
 mod verify;
@@ -94,10 +95,13 @@ enum BenchCommand {
     /// The matching index over synthetic Beijing volunteers (build, memory, query latency), and
     /// the same queries answered by PostgreSQL on the same data.
     Match(bench_match::MatchArgs),
+    /// Statistics dashboards of a database (city, districts, townships; year, 12 months, quarter,
+    /// month; categories), beside the plain SQL GROUP BY they replace.
+    Dashboard(bench_dashboard::DashboardArgs),
 }
 
 #[derive(Args, Debug)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Directory for the SQLite file, the secret key and other state.
     #[arg(long, env = "ZHIYUAN_DATA_DIR", default_value = "./zhiyuan-data")]
     data_dir: PathBuf,
@@ -195,6 +199,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             if !outcome.passed() {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Bench {
+            bench: BenchCommand::Dashboard(args),
+        } => {
+            bench_dashboard::run(&args).await?.print();
         }
         Command::Bench {
             bench: BenchCommand::Match(args),

@@ -961,6 +961,10 @@ async fn every_operation_answers_as_documented(t: TestApp) {
     .await;
     let x = a.get(&format!("/api/v1/events/{ev_id}/export.xlsx"), cy).await;
     a.expect(x, 200, "the event as Excel");
+    let x = a.get("/api/v1/volunteers.xlsx?q=王", cy).await;
+    a.expect(x, 200, "the roster as Excel");
+    let x = a.get("/api/v1/audit.xlsx?action=export.xlsx", city).await;
+    a.expect(x, 200, "the audit log as Excel");
 
     // menus
     let menu = a.ok_get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;

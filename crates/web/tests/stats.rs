@@ -626,4 +626,97 @@ async fn exports_read_back_with_text_ids_and_real_dates_and_are_audited(t: TestA
         .all(|e| e["actor_name"].as_str().is_some_and(|n| !n.is_empty())));
 }
 
-both_backends!(exports_read_back_with_text_ids_and_real_dates_and_are_audited);
+async fn the_roster_and_the_audit_log_export_with_ids_and_phones_masked_as_the_rules_say(t: TestApp) {
+    use calamine::{Data, Reader, Xlsx};
+    let w = world::build(&t).await;
+    let read = |token: &str, path: &str| {
+        let req = t.http.get(t.url(path)).bearer_auth(token);
+        let path = path.to_owned();
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            let mut book: Xlsx<_> =
+                Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+            let name = book.sheet_names()[0].clone();
+            let range = book.worksheet_range(&name).unwrap();
+            range.rows().map(|r| r.to_vec()).collect::<Vec<Vec<Data>>>()
+        }
+    };
+    // the district office: 王建国 of 建外, ID and phone masked
+    let rows = read(&w.chaoyang, "/api/v1/volunteers.xlsx").await;
+    let headers: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        &headers[..6],
+        ["志愿者编号", "姓名", "性别", "出生年份", "证件号码", "手机号码"]
+    );
+    let wang = rows
+        .iter()
+        .find(|r| r[1] == Data::String("王建国".into()))
+        .expect("王建国 is listed");
+    assert!(
+        matches!(&wang[0], Data::String(no) if no.bytes().all(|b| b.is_ascii_digit())),
+        "number as text: {:?}",
+        wang[0]
+    );
+    let id = wang[4].to_string();
+    assert!(
+        id.len() == 18 && id[3..14].chars().all(|c| c == '*'),
+        "masked 3 + 4: {id}"
+    );
+    assert!(
+        wang[5].to_string().contains('*'),
+        "the office sees a masked phone: {}",
+        wang[5]
+    );
+    assert!(
+        !rows.iter().any(|r| r[1] == Data::String("李海燕".into())),
+        "海淀's volunteer is not in 朝阳's roster"
+    );
+    // the volunteer's own team admin sees the number
+    let rows = read(&w.team_a_admin, "/api/v1/volunteers.xlsx").await;
+    let wang = rows
+        .iter()
+        .find(|r| r[1] == Data::String("王建国".into()))
+        .unwrap();
+    assert_eq!(wang[5], Data::String("13912345678".into()));
+    assert!(wang[4].to_string().contains('*'), "but never the ID");
+    // the audit log, as the page's filter, with what changed in words; the exports are entries
+    let rows = read(&w.city, "/api/v1/audit.xlsx?action=volunteer.register").await;
+    assert!(rows.len() > 3, "title, header and the registrations");
+    assert!(
+        rows.iter()
+            .skip(2)
+            .all(|r| r[3] == Data::String("登记志愿者".into())),
+        "only the action asked for"
+    );
+    assert!(
+        rows.iter().any(|r| r[7].to_string().contains("志愿者编号：")),
+        "changes in Chinese field names: {:?}",
+        rows.get(2)
+    );
+    let log = t.get("/api/v1/audit?action=export.xlsx", Some(&w.city)).await;
+    let titles: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["after"]["title"].as_str())
+        .collect();
+    assert!(
+        titles.contains(&"志愿者花名册") && titles.contains(&"审计日志"),
+        "{titles:?}"
+    );
+    // a volunteer exports nothing
+    let r = t
+        .http
+        .get(t.url("/api/v1/volunteers.xlsx"))
+        .bearer_auth(&w.volunteer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+both_backends!(
+    exports_read_back_with_text_ids_and_real_dates_and_are_audited,
+    the_roster_and_the_audit_log_export_with_ids_and_phones_masked_as_the_rules_say,
+);

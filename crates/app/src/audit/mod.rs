@@ -6,6 +6,7 @@ context_handle!(
 );
 
 mod changes;
+pub mod export;
 
 pub use changes::{changes, entity_name, field_label, FieldChange};
 

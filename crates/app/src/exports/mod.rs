@@ -233,13 +233,18 @@ impl App {
         filter: &str,
         rows: u64,
     ) -> AppResult<()> {
+        // an export without a region of its own is filed under the caller's, so their office sees it
+        let own = caller
+            .region_prefix()
+            .and_then(|p| zhiyuan_domain::network::RegionCode::from_prefix(p).ok())
+            .map(|r| r.as_str().to_owned());
         let mut tx = self.begin().await?;
         tx.audit(NewAudit {
             actor_id: Some(caller.account_id),
             actor_name: caller.display_name.clone(),
             action: AuditAction::DataExport,
             entity_id: what.to_owned(),
-            region_code: region_code.map(str::to_owned),
+            region_code: region_code.map(str::to_owned).or(own),
             org_path: match &caller.scope {
                 crate::Scope::Team { path, .. } => Some(path.clone()),
                 _ => None,

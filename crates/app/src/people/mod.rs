@@ -31,6 +31,8 @@ use zhiyuan_store::{auth::accounts, network::orgs, network::regions};
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::work::AfterCommit;
+
+pub mod export;
 use crate::{on_unique, show_time, today};
 
 /// What a volunteer's record says; the resident ID is masked unless the reader is the holder.

@@ -204,6 +204,11 @@ impl Stats<'_> {
         }
     }
 
+    /// Cells and leaves in the live index (for the start-up log and the benchmark).
+    pub fn index_size(&self) -> (usize, usize) {
+        self.stats.index.read().unwrap_or_else(|p| p.into_inner()).size()
+    }
+
     /// Rebuilds the stored leaves and every volunteer's confirmed minutes from the records, then
     /// the live index (`zhiyuan rebuild-stats`; also at the first start after the migration).
     pub async fn rebuild(&self) -> AppResult<(usize, usize)> {

@@ -51,6 +51,8 @@ struct AuditPage {
     entity_id: String,
     items: Vec<AuditEntry>,
     pager: SeekPager,
+    /// The log as Excel, with the same filter.
+    export: String,
 }
 
 pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
@@ -138,7 +140,16 @@ pub(crate) async fn audit(ctx: Ctx, Query(q): Query<AuditQuery>) -> PageResult {
             selected: Some(e) == entity,
         })
         .collect();
+    let export = crate::pages::url_with(
+        "/api/v1/audit.xlsx",
+        &[
+            ("action", action_code),
+            ("entity_type", entity_code),
+            ("entity_id", &entity_id),
+        ],
+    );
     ok(&AuditPage {
+        export,
         nav: ctx.nav(),
         action_groups,
         entities,

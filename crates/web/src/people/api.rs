@@ -262,8 +262,34 @@ pub async fn decline_request(
     Ok(Json(s.app.people().decide_join(&c, id, false).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VolunteerExportQuery {
+    /// As the list's search: name, volunteer number, phone or a full resident ID.
+    pub q: Option<String>,
+    pub org_id: Option<i64>,
+}
+
+/// The volunteers the list shows (every page) as an Excel roster: resident IDs masked, phone
+/// numbers masked except for the volunteers' own team administrators; recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/volunteers.xlsx", tag = "volunteers", params(VolunteerExportQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The roster as .xlsx"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn export_volunteers(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<VolunteerExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    Ok(crate::stats::api::xlsx_response(
+        s.app
+            .people()
+            .export_volunteers(&c, q.q.as_deref(), q.org_id)
+            .await?,
+    ))
+}
+
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(register_self))
+    r.routes(routes!(export_volunteers))
+        .routes(routes!(register_self))
         .routes(routes!(org_members))
         .routes(routes!(request_join))
         .routes(routes!(list_volunteers, create_volunteer))

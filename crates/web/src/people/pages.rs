@@ -302,6 +302,8 @@ struct ListPage {
     q: String,
     items: Vec<VolunteerView>,
     pager: SeekPager,
+    /// The roster as Excel, with the same search.
+    export: String,
     can_register: bool,
 }
 
@@ -325,6 +327,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
         .map_err(|e| ctx.fail(e))?;
     let pager = SeekPager::of(&page, "/volunteers", &[("q", &query)]);
     ok(&ListPage {
+        export: crate::pages::url_with("/api/v1/volunteers.xlsx", &[("q", &query)]),
         nav: ctx.nav(),
         q: query,
         items: page.items,
