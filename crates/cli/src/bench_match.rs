@@ -38,7 +38,7 @@ const KM_PER_DEG_LAT: f64 = 111.32;
 /// ten thousands (2020 census) and the spread (km, one standard deviation) of positions.
 /// The spread is √(area / 2π) for the city districts; the outer districts' people live in a few
 /// towns, so their spread is capped at 8 km (6 km for Mentougou, whose town is at the city edge).
-const DISTRICTS: &[(&str, &str, f64, f64, f64, f64)] = &[
+pub(crate) const DISTRICTS: &[(&str, &str, f64, f64, f64, f64)] = &[
     ("110101", "Dongcheng", 39.9288, 116.4160, 70.9, 2.6),
     ("110102", "Xicheng", 39.9123, 116.3660, 110.6, 2.8),
     ("110105", "Chaoyang", 39.9215, 116.4430, 345.2, 8.7),

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_dashboard;
 mod bench_match;
+mod generate;
 mod stats;
 mod verify;
 
@@ -80,6 +81,9 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Fill an empty database with synthetic Beijing data at any scale (fixed seed: the same
+    /// database every time), then build the statistics roll-ups.
+    Generate(generate::GenerateArgs),
     /// Benchmarks on a fresh database (never run against a live one).
     Bench {
         #[command(subcommand)]
@@ -174,6 +178,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Demo { db, small } => {
             let app = open(&db).await?;
             load_demo(&app, if small { DemoSize::SMALL } else { DemoSize::FULL }).await?;
+        }
+        Command::Generate(args) => {
+            let g = generate::run(&args).await?;
+            println!(
+                "已生成 {} 名志愿者、{} 支队伍、{} 条服务记录（其中 {} 条更正）、{} 条点单和一项活动统计，用时 {:.0} 秒",
+                g.volunteers, g.teams, g.records, g.corrections, g.orders, g.seconds
+            );
         }
         Command::RebuildStats { db } => {
             let app = open(&db).await?;
