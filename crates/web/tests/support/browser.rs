@@ -412,12 +412,23 @@ pub async fn set_value(c: &Client, selector: &str, value: &str) -> Result<()> {
 }
 
 pub async fn click(c: &Client, selector: &str) -> Result<()> {
-    c.find(css(selector))
-        .await
-        .with_context(|| format!("finding {selector}"))?
-        .click()
-        .await?;
-    Ok(())
+    // A page still settling after a redirect can replace the element between finding and
+    // clicking it ("stale element reference"): find it again, a few times, before giving up.
+    let mut attempt = 0;
+    loop {
+        let found = c
+            .find(css(selector))
+            .await
+            .with_context(|| format!("finding {selector}"))?;
+        match found.click().await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < 5 && e.to_string().contains("stale element") => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Logs in as the demo user `user` through the login form and waits for the page `next`.
