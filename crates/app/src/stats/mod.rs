@@ -9,10 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{NaiveDate, TimeZone};
-use roaring::RoaringBitmap;
 use zhiyuan_domain::network::RegionCode;
 use zhiyuan_domain::service::STAR_HOURS;
-use zhiyuan_domain::stats::index::{Delta, StatsIndex};
+use zhiyuan_domain::stats::index::{distinct, Delta, StatsIndex};
 use zhiyuan_domain::stats::{
     self as rules, category_code, category_codes, category_label, category_text, month_label,
     parse_category_filter, CategoryCode, Month, Period, PeriodInput, StatsInputError,
@@ -160,12 +159,12 @@ pub struct ServiceFigures {
 }
 
 impl ServiceFigures {
-    fn of(minutes: i64, records: i64, members: &RoaringBitmap) -> ServiceFigures {
+    fn of(minutes: i64, records: i64, active: u64) -> ServiceFigures {
         ServiceFigures {
             records,
             minutes,
             hours: fmt_hours(minutes),
-            active: members.len(),
+            active,
         }
     }
 }
@@ -342,17 +341,17 @@ impl Stats<'_> {
         sel: &Selection,
         region: &str,
         category: Option<CategoryCode>,
-    ) -> (i64, i64, RoaringBitmap) {
+    ) -> ServiceFigures {
         let full: Vec<Month> = sel
             .period
             .months()
             .into_iter()
             .filter(|m| !edges.months.contains(m))
             .collect();
-        let (m1, r1, mut set) = live.union(region, category, &full);
-        let (m2, r2, set2) = edges.index.union(region, category, &edges.months);
-        set |= set2;
-        (m1 + m2, r1 + r2, set)
+        let mut sets = Vec::new();
+        let (m1, r1) = live.gather(region, category, &full, &mut sets);
+        let (m2, r2) = edges.index.gather(region, category, &edges.months, &mut sets);
+        ServiceFigures::of(m1 + m2, r1 + r2, distinct(&sets))
     }
 
     /// The dashboard of a selection.
@@ -401,8 +400,8 @@ impl Stats<'_> {
             .into_iter()
             .filter(|m| !edges.months.contains(m))
             .collect();
-        let (minutes, records, members) = self.service(&live, &edges, &sel, region, sel.category);
-        let service = ServiceFigures::of(minutes, records, &members);
+        let service = self.service(&live, &edges, &sel, region, sel.category);
+        let minutes = service.minutes;
         let new_registrations = full
             .iter()
             .map(|&m| live.new_registrations(region, m))
@@ -429,12 +428,12 @@ impl Stats<'_> {
         let mut by_region: Vec<RegionFigures> = children
             .into_iter()
             .map(|c| {
-                let (m, r, set) = self.service(&live, &edges, &sel, &c.code, sel.category);
+                let service = self.service(&live, &edges, &sel, &c.code, sel.category);
                 RegionFigures {
                     registered: live.registered(&c.code),
                     code: c.code,
                     name: c.name,
-                    service: ServiceFigures::of(m, r, &set),
+                    service,
                 }
             })
             .collect();
@@ -449,18 +448,20 @@ impl Stats<'_> {
                     code: region.to_owned(),
                     name: format!("{}（本级）", sel.region_name),
                     registered,
-                    service: ServiceFigures::of(m1 + m2, r1 + r2, &set),
+                    service: ServiceFigures::of(m1 + m2, r1 + r2, set.len()),
                 });
             }
         }
         let by_category = category_codes()
             .filter(|c| sel.category.is_none_or(|s| s == *c))
             .filter_map(|c| {
-                let (m, r, set) = self.service(&live, &edges, &sel, region, Some(c));
-                (r != 0 || m != 0 || sel.category.is_some()).then(|| CategoryFigures {
-                    code: category_text(c).to_owned(),
-                    label: category_label(c).to_owned(),
-                    service: ServiceFigures::of(m, r, &set),
+                let service = self.service(&live, &edges, &sel, region, Some(c));
+                (service.records != 0 || service.minutes != 0 || sel.category.is_some()).then(|| {
+                    CategoryFigures {
+                        code: category_text(c).to_owned(),
+                        label: category_label(c).to_owned(),
+                        service,
+                    }
                 })
             })
             .collect();
@@ -474,12 +475,13 @@ impl Stats<'_> {
                 } else {
                     (&*live, live.new_registrations(region, m))
                 };
-                let (mm, r, set) = src.union(region, sel.category, &[m]);
+                let mut sets = Vec::new();
+                let (mm, r) = src.gather(region, sel.category, &[m], &mut sets);
                 MonthFigures {
                     month: format!("{}-{:02}", m / 100, m % 100),
                     label: month_label(m),
                     new_registrations: regs,
-                    service: ServiceFigures::of(mm, r, &set),
+                    service: ServiceFigures::of(mm, r, distinct(&sets)),
                 }
             })
             .collect();

@@ -31,6 +31,7 @@ fn resident_of(row: &store::ResidentRow, certificates: Vec<Month>) -> Option<Res
 async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
     let mut index = StatsIndex::new();
     let mut bad = 0usize;
+    let mut leaves = Vec::new();
     store::each_leaf(conn, |row| {
         let (Ok(region), Some(leaf)) = (
             RegionCode::parse(&row.region_code),
@@ -39,9 +40,10 @@ async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
             bad += 1;
             return;
         };
-        index.load_leaf(&region, category_code(&row.category), row.month as Month, leaf);
+        leaves.push((region, category_code(&row.category), row.month as Month, leaf));
     })
     .await?;
+    index.load_leaves(leaves);
     if bad > 0 {
         return Err(AppError::Internal(format!(
             "{bad} stored statistics cells do not read; run zhiyuan rebuild-stats"

@@ -26,6 +26,68 @@ use crate::network::RegionCode;
 /// The category key of the "every category" cells.
 pub const ALL: CategoryCode = u8::MAX;
 
+/// The months a cell covers, as a key: a month (`yyyymm`, 01–12), a quarter (`yyyy`·100 + 20 + q,
+/// 21–24) or a year (`yyyy`·100). Every month cell has its quarter's and its year's cell above it,
+/// so a calendar year or quarter is one cell and any 12 months at most six.
+pub type Span = u32;
+
+/// The quarter span a month lies in.
+pub fn quarter_of(m: Month) -> Span {
+    m / 100 * 100 + 20 + (m % 100 - 1) / 3 + 1
+}
+
+/// The year span a month lies in.
+pub fn year_of(m: Month) -> Span {
+    m / 100 * 100
+}
+
+/// The three months of a quarter span.
+fn months_of_quarter(q: Span) -> impl Iterator<Item = Month> {
+    let first = q / 100 * 100 + (q % 100 - 21) * 3 + 1;
+    first..first + 3
+}
+
+/// The fewest spans that cover exactly `months` (in any order, repeats ignored): whole years as
+/// years, whole quarters as quarters, the rest as months.
+pub fn spans(months: &[Month]) -> Vec<Span> {
+    let mut ms: Vec<Month> = months
+        .iter()
+        .copied()
+        .filter(|m| (1..=12).contains(&(m % 100)))
+        .collect();
+    ms.sort_unstable();
+    ms.dedup();
+    let mut out = Vec::new();
+    for year in ms.chunk_by(|a, b| a / 100 == b / 100) {
+        if year.len() == 12 {
+            out.push(year_of(year[0]));
+            continue;
+        }
+        for quarter in year.chunk_by(|a, b| quarter_of(*a) == quarter_of(*b)) {
+            if quarter.len() == 3 {
+                out.push(quarter_of(quarter[0]));
+            } else {
+                out.extend_from_slice(quarter);
+            }
+        }
+    }
+    out
+}
+
+/// The number of distinct volunteers in the union of some sets, without keeping the union when
+/// one or two sets make it.
+pub fn distinct(sets: &[&RoaringBitmap]) -> u64 {
+    match sets {
+        [] => 0,
+        [a] => a.len(),
+        [a, b] => a.union_len(b),
+        _ => {
+            use roaring::MultiOps;
+            sets.iter().copied().union().len()
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key {
     node: u32,
@@ -275,76 +337,123 @@ impl StatsIndex {
             self.leaves.remove(&leaf_key);
         }
         let path = self.path(node);
+        let (quarter, year) = (quarter_of(d.month), year_of(d.month));
         for &a in &path {
             for cat in [d.category, ALL] {
-                let key = Key {
-                    node: a,
-                    cat,
-                    month: d.month,
-                };
-                let cell = self.cells.entry(key).or_default();
-                cell.minutes += d.minutes;
-                cell.records += d.records;
-                if cell.records == 0 && cell.minutes == 0 && cell.members.is_empty() {
-                    self.cells.remove(&key);
+                for month in [d.month, quarter, year] {
+                    let key = Key { node: a, cat, month };
+                    let cell = self.cells.entry(key).or_default();
+                    cell.minutes += d.minutes;
+                    cell.records += d.records;
+                    if cell.records == 0 && cell.minutes == 0 && cell.members.is_empty() {
+                        self.cells.remove(&key);
+                    }
                 }
             }
         }
         if before != after {
+            let v = d.volunteer;
             for &a in &path {
-                let m = self.member_below(a, d.category, d.month, d.volunteer);
+                let m = self.member_below(a, d.category, d.month, v);
                 self.set_member(
                     Key {
                         node: a,
                         cat: d.category,
                         month: d.month,
                     },
-                    d.volunteer,
+                    v,
                     m,
                 );
-                let any = super::category_codes().any(|c| {
-                    self.cells
-                        .get(&Key {
-                            node: a,
-                            cat: c,
-                            month: d.month,
-                        })
-                        .is_some_and(|cell| cell.members.contains(d.volunteer))
-                });
+                let any = super::category_codes().any(|c| self.has(a, c, d.month, v));
                 self.set_member(
                     Key {
                         node: a,
                         cat: ALL,
                         month: d.month,
                     },
-                    d.volunteer,
+                    v,
                     any,
                 );
+                for cat in [d.category, ALL] {
+                    let q = months_of_quarter(quarter).any(|m| self.has(a, cat, m, v));
+                    self.set_member(
+                        Key {
+                            node: a,
+                            cat,
+                            month: quarter,
+                        },
+                        v,
+                        q,
+                    );
+                    let y = (1..=4).any(|q| self.has(a, cat, year + 20 + q, v));
+                    self.set_member(
+                        Key {
+                            node: a,
+                            cat,
+                            month: year,
+                        },
+                        v,
+                        y,
+                    );
+                }
             }
         }
     }
 
+    fn has(&self, node: u32, cat: CategoryCode, month: Span, v: u32) -> bool {
+        self.cells
+            .get(&Key { node, cat, month })
+            .is_some_and(|cell| cell.members.contains(v))
+    }
+
     /// A leaf as loaded from storage (the index must be empty at that leaf).
     pub fn load_leaf(&mut self, region: &RegionCode, category: CategoryCode, month: Month, leaf: Leaf) {
-        let members = leaf.members();
-        let node = self.intern(region);
-        let path = self.path(node);
-        for &a in &path {
-            for cat in [category, ALL] {
-                let cell = self.cells.entry(Key { node: a, cat, month }).or_default();
-                cell.minutes += leaf.minutes;
-                cell.records += leaf.records;
-                cell.members |= &members;
+        self.load_leaves(vec![(region.clone(), category, month, leaf)]);
+    }
+
+    /// Leaves as loaded from storage (the index must be empty at each). Every cell above them
+    /// takes the union of its leaves' members in one multi-way union, rather than one leaf at a
+    /// time: merging sorted arrays into an ever larger one is what made loading slow.
+    pub fn load_leaves(&mut self, leaves: Vec<(RegionCode, CategoryCode, Month, Leaf)>) {
+        let mut members = Vec::with_capacity(leaves.len());
+        let mut targets: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, (region, category, month, leaf)) in leaves.into_iter().enumerate() {
+            let node = self.intern(&region);
+            for &a in &self.path(node) {
+                for cat in [category, ALL] {
+                    for span in [month, quarter_of(month), year_of(month)] {
+                        let key = Key {
+                            node: a,
+                            cat,
+                            month: span,
+                        };
+                        let cell = self.cells.entry(key).or_default();
+                        cell.minutes += leaf.minutes;
+                        cell.records += leaf.records;
+                        targets.entry(key).or_default().push(i);
+                    }
+                }
+            }
+            members.push(leaf.members());
+            self.leaves.insert(
+                Key {
+                    node,
+                    cat: category,
+                    month,
+                },
+                leaf,
+            );
+        }
+        for (key, from) in targets {
+            use roaring::MultiOps;
+            let union = from.iter().map(|&i| &members[i]).union();
+            let cell = self.cells.entry(key).or_default();
+            if cell.members.is_empty() {
+                cell.members = union;
+            } else {
+                cell.members |= union;
             }
         }
-        self.leaves.insert(
-            Key {
-                node,
-                cat: category,
-                month,
-            },
-            leaf,
-        );
     }
 
     /// A leaf's current state (for storing it and for checks).
@@ -364,7 +473,8 @@ impl StatsIndex {
             .map(|(k, l)| (self.codes[k.node as usize].as_str(), k.cat, k.month, l))
     }
 
-    /// The cell of a region (a 12-digit code), a category (`None`: all) and a month.
+    /// The cell of a region (a 12-digit code), a category (`None`: all) and a month (or another
+    /// [`Span`]).
     pub fn cell(&self, region: &str, category: Option<CategoryCode>, month: Month) -> Option<&Cell> {
         let node = self.node(region)?;
         self.cells.get(&Key {
@@ -374,6 +484,31 @@ impl StatsIndex {
         })
     }
 
+    /// Minutes and records over several months, and the sets of volunteers who served (one per
+    /// span: see [`spans`]) to be counted together with [`distinct`].
+    pub fn gather<'a>(
+        &'a self,
+        region: &str,
+        category: Option<CategoryCode>,
+        months: &[Month],
+        sets: &mut Vec<&'a RoaringBitmap>,
+    ) -> (i64, i64) {
+        let mut minutes = 0;
+        let mut records = 0;
+        let Some(node) = self.node(region) else {
+            return (0, 0);
+        };
+        let cat = category.unwrap_or(ALL);
+        for month in spans(months) {
+            if let Some(c) = self.cells.get(&Key { node, cat, month }) {
+                minutes += c.minutes;
+                records += c.records;
+                sets.push(&c.members);
+            }
+        }
+        (minutes, records)
+    }
+
     /// Minutes, records and the volunteers who served, over several months.
     pub fn union(
         &self,
@@ -381,22 +516,14 @@ impl StatsIndex {
         category: Option<CategoryCode>,
         months: &[Month],
     ) -> (i64, i64, RoaringBitmap) {
-        let mut minutes = 0;
-        let mut records = 0;
-        let mut cells: Vec<&RoaringBitmap> = Vec::with_capacity(months.len());
-        for &m in months {
-            if let Some(c) = self.cell(region, category, m) {
-                minutes += c.minutes;
-                records += c.records;
-                cells.push(&c.members);
-            }
-        }
-        let members = match cells.len() {
+        let mut sets = Vec::new();
+        let (minutes, records) = self.gather(region, category, months, &mut sets);
+        let members = match sets.len() {
             0 => RoaringBitmap::new(),
-            1 => cells[0].clone(),
+            1 => sets[0].clone(),
             _ => {
                 use roaring::MultiOps;
-                cells.into_iter().union()
+                sets.into_iter().union()
             }
         };
         (minutes, records, members)

@@ -52,7 +52,7 @@ fn rec() -> impl Strategy<Value = Rec> {
     (
         0..REGIONS.len(),
         0u8..3,
-        prop::sample::select(vec![202301u32, 202302, 202303]),
+        prop::sample::select((202301u32..=202312).chain([202212]).collect::<Vec<_>>()),
         1u32..6,
         0i64..600,
     )
@@ -85,7 +85,17 @@ fn scopes() -> Vec<RegionCode> {
 }
 
 fn check(index: &StatsIndex, current: &[Rec]) -> Result<(), TestCaseError> {
-    let month_sets: [&[Month]; 4] = [&[202301], &[202302, 202303], &[202301, 202302, 202303], &[]];
+    let year: Vec<Month> = (202301..=202312).collect();
+    let misaligned: Vec<Month> = [202212].into_iter().chain(202301..=202311).collect();
+    let month_sets: [&[Month]; 7] = [
+        &[202301],
+        &[202302, 202303],
+        &[202301, 202302, 202303],
+        &[202212, 202301, 202302, 202303, 202304],
+        &year,
+        &misaligned,
+        &[],
+    ];
     for scope in scopes() {
         for cat in [None, Some(0), Some(1), Some(2)] {
             for months in month_sets {
@@ -234,4 +244,22 @@ fn residents_move_and_close() {
     // a closed volunteer's certificates stay counted where they live
     assert_eq!(index.certificates("110105000000", 202302), 1);
     assert_eq!(index.registered("110000000000"), 1);
+}
+
+#[test]
+fn spans_cover_whole_years_and_quarters_with_one_cell() {
+    let year: Vec<Month> = (202301..=202312).collect();
+    assert_eq!(spans(&year), vec![202300]);
+    assert_eq!(spans(&[202303, 202301, 202302, 202302]), vec![202321]);
+    assert_eq!(
+        spans(&[202212, 202301, 202302, 202303, 202304]),
+        vec![202212, 202321, 202304]
+    );
+    let misaligned: Vec<Month> = (202302..=202312).chain([202401]).collect();
+    assert_eq!(
+        spans(&misaligned),
+        vec![202302, 202303, 202322, 202323, 202324, 202401]
+    );
+    assert_eq!(spans(&[202313, 202300]), Vec::<Span>::new());
+    assert_eq!((quarter_of(202312), year_of(202312)), (202324, 202300));
 }
