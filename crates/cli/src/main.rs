@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_dashboard;
+mod bench_export;
 mod bench_match;
 mod generate;
 mod stats;
@@ -102,6 +103,9 @@ enum BenchCommand {
     /// Statistics dashboards of a database (city, districts, townships; year, 12 months, quarter,
     /// month; categories), beside the plain SQL GROUP BY they replace.
     Dashboard(bench_dashboard::DashboardArgs),
+    /// The largest export: a region's service records over the last 12 months of data as
+    /// .xlsx (time, rows, size, peak memory).
+    Export(bench_export::ExportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -215,6 +219,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             bench: BenchCommand::Dashboard(args),
         } => {
             bench_dashboard::run(&args).await?.print();
+        }
+        Command::Bench {
+            bench: BenchCommand::Export(args),
+        } => {
+            bench_export::run(&args).await?.print();
         }
         Command::Bench {
             bench: BenchCommand::Match(args),

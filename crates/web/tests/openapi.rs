@@ -965,6 +965,18 @@ async fn every_operation_answers_as_documented(t: TestApp) {
     a.expect(x, 200, "the roster as Excel");
     let x = a.get("/api/v1/audit.xlsx?action=export.xlsx", city).await;
     a.expect(x, 200, "the audit log as Excel");
+    let x = a.get("/api/v1/organizations.xlsx?region=110105", cy).await;
+    a.expect(x, 200, "the team directory as Excel");
+    let x = a.get("/api/v1/sites.xlsx?level=station", cy).await;
+    a.expect(x, 200, "the site directory as Excel");
+    let x = a.get("/api/v1/projects.xlsx?region=110105", cy).await;
+    a.expect(x, 200, "the projects as Excel");
+    let x = a.get(&format!("/api/v1/shifts/{shift}/roster.xlsx"), team).await;
+    a.expect(x, 200, "a shift's sign-ups as Excel");
+    let x = a.get("/api/v1/honor-roll.xlsx?region=110105", cy).await;
+    a.expect(x, 200, "the honor roll as Excel");
+    let x = a.get("/api/v1/orders/queue.xlsx?status=submitted", cy).await;
+    a.expect(x, 200, "the order queue as Excel");
 
     // menus
     let menu = a.ok_get(&format!("/api/v1/menu?region_code={PLACE}"), None).await;

@@ -716,7 +716,187 @@ async fn the_roster_and_the_audit_log_export_with_ids_and_phones_masked_as_the_r
     assert_eq!(r.status(), 403);
 }
 
+/// An .xlsx response's first sheet as rows.
+async fn sheet_rows(t: &TestApp, token: &str, path: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::{Reader, Xlsx};
+    let r = t.http.get(t.url(path)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    let len: u64 = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, len, "the streamed body is the whole file");
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+async fn every_list_exports_with_its_filter_codes_as_text_and_phones_masked(t: TestApp) {
+    use calamine::Data;
+    let w = world::build(&t).await;
+    let text = |s: &str| Data::String(s.to_owned());
+    // teams: every level, the code as text, filtered by region
+    let rows = sheet_rows(&t, &w.chaoyang, "/api/v1/organizations.xlsx?region=110105").await;
+    let headers: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    assert_eq!(&headers[..3], ["团队名称", "类型", "上级组织"]);
+    let names: Vec<String> = rows[2..].iter().map(|r| r[0].to_string()).collect();
+    assert!(names.len() >= 2, "a root and its sub-team: {names:?}");
+    assert!(rows[2..]
+        .iter()
+        .all(|r| matches!(&r[5], Data::String(c) if c.starts_with("110105"))));
+    assert!(
+        rows[2..].iter().any(|r| r[2] != Data::Empty),
+        "a sub-team names its parent: {rows:?}"
+    );
+    let hd = sheet_rows(&t, &w.chaoyang, "/api/v1/organizations.xlsx?region=110108").await;
+    assert!(hd[2..]
+        .iter()
+        .all(|r| matches!(&r[5], Data::String(c) if c.starts_with("110108"))));
+    // sites, one level
+    let rows = sheet_rows(&t, &w.city, "/api/v1/sites.xlsx?level=center").await;
+    assert!(rows.len() >= 4, "朝阳 and 海淀 centers: {rows:?}");
+    assert!(rows[2..].iter().all(|r| r[1] == text("中心")), "{rows:?}");
+    let bad = t.get("/api/v1/sites.xlsx?level=palace", Some(&w.city)).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.code(), "site_level_invalid");
+    // projects and a shift's roster: the organizing team's export
+    let start = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let end = (chrono::Utc::now() + chrono::Duration::days(2) + chrono::Duration::hours(2)).to_rfc3339();
+    let r = t
+        .post(
+            "/api/v1/projects",
+            Some(&w.team_a_admin),
+            json!({"title": "社区敬老助餐", "category": "elderly_disabled", "organization_id": w.team_a,
+                "address": "北京市朝阳区建外街道永安里", "person_in_charge": "王队长", "description": "送餐",
+                "auto_approve": true, "publish": true,
+                "shifts": [{"starts_at": start, "ends_at": end, "headcount": 5}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let shift = r.body["shifts"][0]["id"].as_i64().unwrap();
+    let rows = sheet_rows(&t, &w.chaoyang, "/api/v1/projects.xlsx?region=110105&q=敬老").await;
+    assert_eq!(rows.len(), 3, "title, header, the project: {rows:?}");
+    assert_eq!(rows[2][1], text("社区敬老助餐"));
+    assert_eq!(rows[2][11], Data::Float(1.0), "one shift");
+    assert_eq!(rows[2][12], Data::Float(5.0), "five places");
+    assert!(
+        matches!(&rows[2][10], Data::DateTime(_)),
+        "a real date: {:?}",
+        rows[2][10]
+    );
+    let r = t
+        .post(
+            &format!("/api/v1/shifts/{shift}/sign-ups"),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let roster = format!("/api/v1/shifts/{shift}/roster.xlsx");
+    let rows = sheet_rows(&t, &w.team_a_admin, &roster).await;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[2][1], text("陈志愿"));
+    assert_eq!(
+        rows[2][2],
+        text("137****0001"),
+        "not (yet) a member of the team: the number is masked"
+    );
+    // once a member, the team's admin sees the number
+    let j = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(j.status, 201, "{}", j.body);
+    let a = t
+        .post(
+            &format!("/api/v1/join-requests/{}/approve", j.body["id"]),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let rows = sheet_rows(&t, &w.team_a_admin, &roster).await;
+    assert_eq!(rows[2][2], text("13700000001"));
+    let other = t
+        .http
+        .get(t.url(&roster))
+        .bearer_auth(&w.haidian)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403, "another district's office");
+    // orders: the office's queue, the resident's phone masked
+    let o = world::accepted_order(&t, &w).await;
+    let rows = sheet_rows(&t, &w.jw_site_admin, "/api/v1/orders/queue.xlsx?status=accepted").await;
+    let line = rows
+        .iter()
+        .find(|r| r[0] == text(&o.id.to_string()))
+        .expect("the accepted order, its number as text");
+    assert_eq!(line[10], text("138****8000"));
+    let none = sheet_rows(&t, &w.jw_site_admin, "/api/v1/orders/queue.xlsx?status=rated").await;
+    assert_eq!(none.len(), 2, "no rated order: title and header only");
+    // the honor roll, hours as a number
+    let r = t
+        .post(
+            "/api/v1/records/team-entry",
+            Some(&w.chaoyang),
+            json!({"organization_id": w.team_a, "project_id": null, "activity": "周末助老",
+            "service_date": "2026-02-14", "place": "建外", "content": "陪伴", "person_in_charge": "张负责",
+            "entries": [{"volunteer_id": w.v_a, "minutes": 90}], "category": "elderly_disabled"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rows = sheet_rows(
+        &t,
+        &w.chaoyang,
+        "/api/v1/honor-roll.xlsx?region=110105&from=2026-01-01&to=2026-12-31",
+    )
+    .await;
+    assert_eq!(rows[2][0], Data::Float(1.0));
+    assert_eq!(rows[2][1], text("王*国"), "masked without consent");
+    assert_eq!(rows[2][3], Data::Float(1.5));
+    // a volunteer exports none of it; every export is in the audit log
+    for path in [
+        "/api/v1/organizations.xlsx",
+        "/api/v1/sites.xlsx",
+        "/api/v1/projects.xlsx",
+        "/api/v1/orders/queue.xlsx",
+        "/api/v1/honor-roll.xlsx",
+    ] {
+        let r = t
+            .http
+            .get(t.url(path))
+            .bearer_auth(&w.volunteer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+    }
+    let log = t
+        .get("/api/v1/audit?action=export.xlsx&per_page=100", Some(&w.city))
+        .await;
+    let titles: Vec<&str> = log.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["after"]["title"].as_str())
+        .collect();
+    for title in [
+        "团队名录",
+        "阵地名录",
+        "志愿服务项目",
+        "报名名单",
+        "群众点单",
+        "志愿服务光荣榜",
+    ] {
+        assert!(titles.contains(&title), "{title} in {titles:?}");
+    }
+}
+
 both_backends!(
     exports_read_back_with_text_ids_and_real_dates_and_are_audited,
     the_roster_and_the_audit_log_export_with_ids_and_phones_masked_as_the_rules_say,
+    every_list_exports_with_its_filter_codes_as_text_and_phones_masked,
 );

@@ -66,13 +66,7 @@ impl Audit<'_> {
             }
             s.rows()
         };
-        let bytes = book.finish()?;
-        self.record_export(caller, "审计日志", None, described, rows)
-            .await?;
-        Ok(Export {
-            file_name: "审计日志.xlsx".into(),
-            bytes,
-            rows,
-        })
+        self.deliver(caller, book, "审计日志", None, described, rows)
+            .await
     }
 }

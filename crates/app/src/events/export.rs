@@ -68,12 +68,12 @@ impl Events<'_> {
             }
             rows += s.rows();
         }
-        let bytes = book.finish()?;
+        let file = book.finish()?;
         self.record_export(caller, "活动统计", Some(&e.region_code), &title, rows)
             .await?;
         Ok(Export {
             file_name: format!("活动统计_{}.xlsx", e.name),
-            bytes,
+            file,
             rows,
         })
     }

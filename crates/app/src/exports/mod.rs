@@ -3,13 +3,14 @@
 //! numbers, region codes, phone numbers) written as text so Excel never turns them into numbers;
 //! dates as real Excel dates; hours as numbers with one decimal. Worksheets are written in
 //! rust_xlsxwriter's constant-memory mode: rows go to a temporary file as they come, so a large
-//! export does not grow with its rows while it is built.
+//! export does not grow with its rows while it is built, and the finished file is a temporary
+//! file that the web layer streams out: memory stays flat however many rows an export has.
 //!
 //! Who may export what is the use case's business; every export is recorded in the audit log
 //! (who, what, with which filter, how many rows) by [`App::record_export`].
 
 use chrono::NaiveDate;
-use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_store::audit::NewAudit;
 
@@ -92,6 +93,15 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// The date of a `YYYY-MM-DD HH:MM` time as shown in the app, as a date cell.
+pub fn date_of_time(s: &str) -> Value {
+    match s.get(..10) {
+        Some(d) => date(d),
+        None if s.is_empty() => Value::Empty,
+        None => Value::Text(s.to_owned()),
+    }
+}
+
 /// A `YYYY-MM-DD` text as a date cell (text when it does not read).
 pub fn date(s: &str) -> Value {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -114,13 +124,51 @@ pub struct Book {
     title: Format,
 }
 
-/// A sheet being written, row by row.
+/// The last row number (0-based) a worksheet has: Excel's 1 048 576 rows.
+const LAST_ROW: u32 = 1_048_575;
+
+/// A sheet being written, row by row. Past Excel's last row the rows go on in a new worksheet
+/// (named with a part number, title and header repeated), so no export is ever cut short.
 pub struct Sheet<'a> {
-    ws: &'a mut Worksheet,
+    wb: &'a mut Workbook,
+    head: &'a Format,
+    title_format: &'a Format,
     book: (&'a Format, &'a Format, &'a Format, &'a Format),
+    name: String,
+    title: Option<String>,
     columns: Vec<Column>,
+    /// The worksheet being written (its index in the workbook) and its part number.
+    index: usize,
+    part: u32,
     row: u32,
     rows: u64,
+    last_row: u32,
+}
+
+/// Adds a constant-memory worksheet with its title line and frozen header row; returns its index
+/// and the first row for data.
+fn start_sheet(
+    wb: &mut Workbook,
+    (head, title_format): (&Format, &Format),
+    name: &str,
+    title: Option<&str>,
+    columns: &[Column],
+) -> AppResult<(usize, u32)> {
+    let ws = wb.add_worksheet_with_constant_memory().map_err(xlsx)?;
+    ws.set_name(name).map_err(xlsx)?;
+    let mut row = 0;
+    if let Some(t) = title {
+        ws.write_string_with_format(0, 0, t, title_format).map_err(xlsx)?;
+        row = 1;
+    }
+    for (i, c) in columns.iter().enumerate() {
+        ws.set_column_width(i as u16, c.width).map_err(xlsx)?;
+        ws.write_string_with_format(row, i as u16, c.header.as_ref(), head)
+            .map_err(xlsx)?;
+    }
+    ws.set_freeze_panes(row + 1, 0).map_err(xlsx)?;
+    let index = wb.worksheets().len() - 1;
+    Ok((index, row + 1))
 }
 
 impl Default for Book {
@@ -148,58 +196,80 @@ impl Book {
     /// Adds a sheet: an optional title line (e.g. the scope and period), then the header row,
     /// frozen so it stays in view.
     pub fn sheet(&mut self, name: &str, title: Option<&str>, columns: &[Column]) -> AppResult<Sheet<'_>> {
-        let ws = self.wb.add_worksheet_with_constant_memory().map_err(xlsx)?;
-        ws.set_name(name).map_err(xlsx)?;
-        let mut row = 0;
-        if let Some(t) = title {
-            ws.write_string_with_format(0, 0, t, &self.title).map_err(xlsx)?;
-            row = 1;
-        }
-        for (i, c) in columns.iter().enumerate() {
-            ws.set_column_width(i as u16, c.width).map_err(xlsx)?;
-            ws.write_string_with_format(row, i as u16, c.header.as_ref(), &self.head)
-                .map_err(xlsx)?;
-        }
-        ws.set_freeze_panes(row + 1, 0).map_err(xlsx)?;
+        let Book {
+            wb,
+            head,
+            date,
+            hours,
+            decimal,
+            text,
+            title: title_format,
+        } = self;
+        let (index, row) = start_sheet(wb, (head, title_format), name, title, columns)?;
         Ok(Sheet {
-            ws,
-            book: (&self.date, &self.hours, &self.decimal, &self.text),
+            wb,
+            head,
+            title_format,
+            book: (date, hours, decimal, text),
+            name: name.to_owned(),
+            title: title.map(str::to_owned),
             columns: columns.to_vec(),
-            row: row + 1,
+            index,
+            part: 1,
+            row,
             rows: 0,
+            last_row: LAST_ROW,
         })
     }
 
-    /// The finished file.
-    pub fn finish(mut self) -> AppResult<Vec<u8>> {
-        self.wb.save_to_buffer().map_err(xlsx)
+    /// The finished file, written to a temporary file (removed when dropped).
+    pub fn finish(mut self) -> AppResult<tempfile::NamedTempFile> {
+        let file = tempfile::Builder::new()
+            .prefix("zhiyuan-export-")
+            .suffix(".xlsx")
+            .tempfile()
+            .map_err(|e| AppError::Internal(format!("creating the export file: {e}")))?;
+        self.wb.save(file.path()).map_err(xlsx)?;
+        Ok(file)
     }
 }
 
 impl Sheet<'_> {
     /// Writes one row, each value as its column's kind says.
     pub fn row(&mut self, values: Vec<Value>) -> AppResult<()> {
+        if self.row > self.last_row {
+            self.part += 1;
+            let name = format!("{}（{}）", self.name, self.part);
+            let (index, row) = start_sheet(
+                self.wb,
+                (self.head, self.title_format),
+                &name,
+                self.title.as_deref(),
+                &self.columns,
+            )?;
+            (self.index, self.row) = (index, row);
+        }
         let (date_f, hours_f, decimal_f, text_f) = self.book;
+        let ws = self.wb.worksheet_from_index(self.index).map_err(xlsx)?;
         for (i, v) in values.into_iter().enumerate() {
             let c = i as u16;
             let kind = self.columns.get(i).map(|c| c.kind).unwrap_or(Kind::Text);
             let r = self.row;
             match (kind, v) {
                 (_, Value::Empty) => continue,
-                (Kind::Code, Value::Text(s)) => self.ws.write_string_with_format(r, c, &s, text_f),
-                (Kind::Code, Value::Int(n)) => self.ws.write_string_with_format(r, c, n.to_string(), text_f),
-                (_, Value::Text(s)) => self.ws.write_string(r, c, &s),
-                (_, Value::Int(n)) => self.ws.write_number(r, c, n as f64),
+                (Kind::Code, Value::Text(s)) => ws.write_string_with_format(r, c, &s, text_f),
+                (Kind::Code, Value::Int(n)) => ws.write_string_with_format(r, c, n.to_string(), text_f),
+                (_, Value::Text(s)) => ws.write_string(r, c, &s),
+                (_, Value::Int(n)) => ws.write_number(r, c, n as f64),
                 (_, Value::Minutes(m)) => {
-                    self.ws
-                        .write_number_with_format(r, c, (m as f64 / 6.0).round() / 10.0, hours_f)
+                    ws.write_number_with_format(r, c, (m as f64 / 6.0).round() / 10.0, hours_f)
                 }
-                (_, Value::Decimal(x)) => self.ws.write_number_with_format(r, c, x, decimal_f),
+                (_, Value::Decimal(x)) => ws.write_number_with_format(r, c, x, decimal_f),
                 (_, Value::Date(d)) => {
                     use chrono::Datelike;
                     let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
                         .map_err(xlsx)?;
-                    self.ws.write_datetime_with_format(r, c, &dt, date_f)
+                    ws.write_datetime_with_format(r, c, &dt, date_f)
                 }
             }
             .map_err(xlsx)?;
@@ -215,15 +285,57 @@ impl Sheet<'_> {
     }
 }
 
-/// A finished export: a file name (Chinese, for the download) and its bytes.
-#[derive(Clone, Debug)]
+/// A finished export: a file name (Chinese, for the download) and the file, which is removed
+/// when the export is dropped.
+#[derive(Debug)]
 pub struct Export {
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub file: tempfile::NamedTempFile,
     pub rows: u64,
 }
 
+impl Export {
+    /// The file's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.file.as_file().metadata().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole file in memory (tests and small files).
+    pub fn bytes(&self) -> AppResult<Vec<u8>> {
+        std::fs::read(self.file.path())
+            .map_err(|e| AppError::Internal(format!("reading the export file: {e}")))
+    }
+}
+
 impl App {
+    /// Finishes an export: writes the file and records the export in the audit log. `what` names
+    /// it (and its file); `region_prefix` files the entry under a region (else the caller's).
+    pub(crate) async fn deliver(
+        &self,
+        caller: &Caller,
+        book: Book,
+        what: &str,
+        region_prefix: Option<&str>,
+        filter: &str,
+        rows: u64,
+    ) -> AppResult<Export> {
+        let file = book.finish()?;
+        let region = region_prefix
+            .and_then(|p| zhiyuan_domain::network::RegionCode::from_prefix(p).ok())
+            .map(|r| r.as_str().to_owned());
+        self.record_export(caller, what, region.as_deref(), filter, rows)
+            .await?;
+        Ok(Export {
+            file_name: format!("{what}.xlsx"),
+            file,
+            rows,
+        })
+    }
+
     /// Records an export in the audit log: who exported what, with which filter, how many rows.
     pub(crate) async fn record_export(
         &self,
@@ -291,7 +403,34 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(s.rows(), 2);
-        let bytes = book.finish().unwrap();
+        let file = book.finish().unwrap();
+        let bytes = std::fs::read(file.path()).unwrap();
+        assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip file");
+    }
+
+    #[test]
+    fn rows_past_the_last_row_go_on_in_a_new_worksheet() {
+        use calamine::{Reader, Xlsx};
+        let mut book = Book::new();
+        let mut s = book
+            .sheet("明细", Some("标题"), &[col("编号", Kind::Int, 8.0)])
+            .unwrap();
+        s.last_row = 4; // title, header, three rows: then the next part
+        for n in 0..5 {
+            s.row(vec![Value::Int(n)]).unwrap();
+        }
+        assert_eq!(s.rows(), 5);
+        let file = book.finish().unwrap();
+        let mut xlsx: Xlsx<_> = calamine::open_workbook(file.path()).unwrap();
+        assert_eq!(xlsx.sheet_names(), ["明细", "明细（2）"]);
+        let second = xlsx.worksheet_range("明细（2）").unwrap();
+        let cells: Vec<String> = second.rows().map(|r| r[0].to_string()).collect();
+        assert_eq!(
+            cells,
+            ["标题", "编号", "3", "4"],
+            "title and header again, then the rest"
+        );
+        let bytes = std::fs::read(file.path()).unwrap();
         assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip file");
     }
 }

@@ -5,6 +5,7 @@ context_handle!(
     Network
 );
 
+pub mod export;
 pub mod policy;
 mod upkeep;
 

@@ -7,6 +7,7 @@
 pub mod accept;
 pub mod dispatch;
 pub mod escalate;
+pub mod export;
 pub mod matching;
 pub mod menus;
 pub mod policy;

@@ -85,13 +85,7 @@ impl People<'_> {
             }
             s.rows()
         };
-        let bytes = book.finish()?;
-        self.record_export(caller, "志愿者花名册", None, &filter, rows)
-            .await?;
-        Ok(Export {
-            file_name: "志愿者花名册.xlsx".into(),
-            bytes,
-            rows,
-        })
+        self.deliver(caller, book, "志愿者花名册", None, &filter, rows)
+            .await
     }
 }

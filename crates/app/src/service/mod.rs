@@ -3,6 +3,7 @@
 pub mod attendance;
 pub mod certificates;
 mod editing;
+pub mod export;
 pub mod projects;
 pub mod records;
 

@@ -143,12 +143,12 @@ impl Stats<'_> {
             }
             rows += s.rows();
         }
-        let bytes = book.finish()?;
+        let file = book.finish()?;
         self.record_export(caller, "统计报表", Some(&d.region.code), &scope, rows)
             .await?;
         Ok(Export {
             file_name: format!("统计_{}_{}至{}.xlsx", d.region.name, d.from, d.to),
-            bytes,
+            file,
             rows,
         })
     }
@@ -219,7 +219,7 @@ impl Stats<'_> {
             }
             s.rows()
         };
-        let bytes = book.finish()?;
+        let file = book.finish()?;
         let filter = format!("{title}（{} 至 {}）", sel.first_day_text(), sel.to_text());
         self.record_export(caller, "服务记录明细", Some(sel.region.as_str()), &filter, rows)
             .await?;
@@ -230,7 +230,7 @@ impl Stats<'_> {
                 sel.first_day_text(),
                 sel.to_text()
             ),
-            bytes,
+            file,
             rows,
         })
     }

@@ -171,3 +171,54 @@ pub(crate) fn query_enum<T>(
         }
     }
 }
+
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An Excel file as a download: its Chinese name in RFC 5987 form (with an ASCII fallback),
+/// never cached. The body is streamed from the export's temporary file in 64 KiB pieces, so a
+/// million-row workbook does not sit in memory; the file goes when the stream ends.
+pub(crate) fn xlsx_response(e: zhiyuan_app::exports::Export) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    use tokio::io::AsyncReadExt;
+    let encoded: String = e
+        .file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let len = e.len();
+    let file = match e.file.reopen() {
+        Ok(f) => tokio::fs::File::from_std(f),
+        Err(err) => {
+            tracing::error!("reopening an export file: {err}");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    // the temporary file lives as long as the stream that reads it
+    let stream = futures_util::stream::try_unfold((file, e.file), |(mut f, keep)| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = f.read(&mut buf).await?;
+        if n == 0 {
+            return Ok::<_, std::io::Error>(None);
+        }
+        buf.truncate(n);
+        Ok(Some((axum::body::Bytes::from(buf), (f, keep))))
+    });
+    let mut r = axum::body::Body::from_stream(stream).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

@@ -115,7 +115,7 @@ pub async fn audit_xlsx(
     } else {
         described.join("，")
     };
-    Ok(crate::stats::api::xlsx_response(
+    Ok(crate::api::xlsx_response(
         s.app.audit().export_audit(&c, &f, &described).await?,
     ))
 }

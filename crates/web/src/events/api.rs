@@ -90,7 +90,7 @@ pub async fn export(
     ApiCaller(c): ApiCaller,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::response::Response> {
-    Ok(crate::stats::api::xlsx_response(
+    Ok(crate::api::xlsx_response(
         s.app.events().export_event(&c, id).await?,
     ))
 }

@@ -234,8 +234,95 @@ pub async fn dissolve_org(
     Ok(Json(s.app.network().dissolve_org(&c, id, &input).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SiteExportQuery {
+    /// Region code prefix, e.g. `110105`.
+    pub region: Option<String>,
+    /// center / institute / station
+    pub level: Option<String>,
+    /// Name contains.
+    pub q: Option<String>,
+}
+
+/// The practice sites the directory's filter finds (every page) as an Excel workbook, for an
+/// administrator; recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/sites.xlsx", tag = "network", params(SiteExportQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The sites as .xlsx"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn export_sites(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<SiteExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let level = query_enum(
+        "level",
+        "site_level_invalid",
+        q.level.as_deref(),
+        SiteLevel::parse,
+        &SiteLevel::ALL.map(SiteLevel::as_str),
+    )?;
+    let f = SiteFilter {
+        region_prefix: q.region.clone().filter(|r| !r.is_empty()),
+        level,
+        parent_id: None,
+        q: q.q.clone().filter(|t| !t.trim().is_empty()),
+    };
+    let text = filter_text(&[
+        f.region_prefix.as_ref().map(|r| format!("区划 {r}")),
+        level.map(|l| l.short_zh().to_owned()),
+        f.q.as_ref().map(|t| format!("名称含“{}”", t.trim())),
+    ]);
+    Ok(crate::api::xlsx_response(
+        s.app.network().export_sites(&c, &f, &text).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrgExportQuery {
+    /// Region code prefix.
+    pub region: Option<String>,
+    /// Name contains.
+    pub q: Option<String>,
+}
+
+/// The standing teams and organizations the directory's filter finds (all levels) as an Excel
+/// workbook, for an administrator; recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/organizations.xlsx", tag = "network", params(OrgExportQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The teams as .xlsx"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn export_orgs(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<OrgExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let f = OrgFilter {
+        region_prefix: q.region.clone().filter(|r| !r.is_empty()),
+        q: q.q.clone().filter(|t| !t.trim().is_empty()),
+        ..Default::default()
+    };
+    let text = filter_text(&[
+        f.region_prefix.as_ref().map(|r| format!("区划 {r}")),
+        f.q.as_ref().map(|t| format!("名称含“{}”", t.trim())),
+    ]);
+    Ok(crate::api::xlsx_response(
+        s.app.network().export_orgs(&c, &f, &text).await?,
+    ))
+}
+
+/// The filter of an export in words, for its title and its audit entry.
+pub(crate) fn filter_text(parts: &[Option<String>]) -> String {
+    let parts: Vec<&str> = parts.iter().flatten().map(String::as_str).collect();
+    if parts.is_empty() {
+        "全部".to_owned()
+    } else {
+        parts.join(" · ")
+    }
+}
+
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(list_regions))
+    r.routes(routes!(export_sites))
+        .routes(routes!(export_orgs))
+        .routes(routes!(list_regions))
         .routes(routes!(get_region))
         .routes(routes!(list_sites, create_site))
         .routes(routes!(get_site, update_site))

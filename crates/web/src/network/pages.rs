@@ -53,6 +53,8 @@ struct OrgsPage {
     tree: bool,
     nodes: Vec<OrgNode>,
     pager: Pager,
+    /// The Excel export of the directory under the filter (every level).
+    export: String,
 }
 
 pub(crate) async fn orgs(ctx: Ctx, Query(q): Query<OrgsQuery>) -> PageResult {
@@ -74,6 +76,8 @@ pub(crate) async fn orgs(ctx: Ctx, Query(q): Query<OrgsQuery>) -> PageResult {
         .await
         .map_err(|e| ctx.fail(e))?;
     let pager = Pager::of(&page, "/orgs", &[("county", &county), ("q", &text)]);
+    let region = filter.region_prefix.clone().unwrap_or_default();
+    let export = crate::pages::url_with("/api/v1/organizations.xlsx", &[("region", &region), ("q", &text)]);
     let base = page.items.iter().map(|o| o.depth).min().unwrap_or(0);
     let mut nodes = Vec::with_capacity(page.items.len());
     for org in page.items {
@@ -104,6 +108,7 @@ pub(crate) async fn orgs(ctx: Ctx, Query(q): Query<OrgsQuery>) -> PageResult {
         tree,
         nodes,
         pager,
+        export,
     })
 }
 
@@ -613,6 +618,8 @@ struct SitesPage {
     q: String,
     items: Vec<SiteView>,
     pager: Pager,
+    /// The Excel export of the directory under the filter.
+    export: String,
 }
 
 const LEVELS: &[(&str, &str)] = &[
@@ -641,6 +648,11 @@ pub(crate) async fn sites(ctx: Ctx, Query(q): Query<SitesQuery>) -> PageResult {
         .await
         .map_err(|e| ctx.fail(e))?;
     let level = level.unwrap_or_default();
+    let region = filter.region_prefix.clone().unwrap_or_default();
+    let export = crate::pages::url_with(
+        "/api/v1/sites.xlsx",
+        &[("region", &region), ("level", &level), ("q", &text)],
+    );
     let pager = Pager::of(
         &page,
         "/sites",
@@ -662,6 +674,7 @@ pub(crate) async fn sites(ctx: Ctx, Query(q): Query<SitesQuery>) -> PageResult {
         q: text,
         items: page.items,
         pager,
+        export,
     })
 }
 

@@ -335,8 +335,47 @@ pub async fn decline_offer(
     Ok(Json(s.app.orders().decline_offer(&c, id, &input.reason).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct QueueExportQuery {
+    /// Comma-separated states, as the queue's; all when absent.
+    pub status: Option<String>,
+}
+
+/// The office's queue in the given states (every page) as an Excel workbook, residents' phone
+/// numbers masked; recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/orders/queue.xlsx", tag = "orders", params(QueueExportQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The orders as .xlsx"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn export_queue(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<QueueExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let known = OrderStatus::ALL.map(OrderStatus::as_str);
+    let statuses = query_enums(
+        "status",
+        "status_invalid",
+        q.status.as_deref(),
+        OrderStatus::parse,
+        &known,
+    )?;
+    let text = if statuses.is_empty() {
+        "全部状态".to_owned()
+    } else {
+        statuses
+            .iter()
+            .map(|st| st.label_zh())
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    Ok(crate::api::xlsx_response(
+        s.app.orders().export_orders(&c, &statuses, &text).await?,
+    ))
+}
+
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(menu_for_region))
+    r.routes(routes!(export_queue))
+        .routes(routes!(menu_for_region))
         .routes(routes!(site_menu, add_menu_item))
         .routes(routes!(customize_menu))
         .routes(routes!(update_menu_item))

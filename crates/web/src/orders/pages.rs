@@ -605,6 +605,8 @@ struct QueuePage {
     filter: String,
     filters: Vec<Choice>,
     pager: SeekPager,
+    /// The Excel export of the queue under the filter (every page).
+    export: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -652,6 +654,8 @@ pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
         .await
         .map_err(|e| ctx.fail(e))?;
     let pager = SeekPager::of(&p, "/orders/queue", &[("status", &filter)]);
+    let wanted: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    let export = crate::pages::url_with("/api/v1/orders/queue.xlsx", &[("status", &wanted.join(","))]);
     let filters = [
         ("open", "待处理"),
         ("submitted", "待派单"),
@@ -675,6 +679,7 @@ pub(crate) async fn queue(ctx: Ctx, Query(q): Query<QueueQuery>) -> PageResult {
         filter,
         filters,
         pager,
+        export,
     })
 }
 

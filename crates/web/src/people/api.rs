@@ -279,7 +279,7 @@ pub async fn export_volunteers(
     ApiCaller(c): ApiCaller,
     Query(q): Query<VolunteerExportQuery>,
 ) -> ApiResult<axum::response::Response> {
-    Ok(crate::stats::api::xlsx_response(
+    Ok(crate::api::xlsx_response(
         s.app
             .people()
             .export_volunteers(&c, q.q.as_deref(), q.org_id)

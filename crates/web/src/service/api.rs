@@ -62,14 +62,9 @@ fn day_start(d: &str, plus_days: i64) -> ApiResult<i64> {
         .unwrap_or(0))
 }
 
-/// Published volunteer projects (public), filtered by category, region and date.
-#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery),
-    responses((status = 200, body = PageOf<ProjectView>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_projects(
-    State(s): State<AppState>,
-    Query(q): Query<ProjectQuery>,
-) -> ApiResult<Json<PageOf<ProjectView>>> {
-    let f = ProjectFilter {
+/// The project list's filter from its query.
+fn project_filter(q: &ProjectQuery) -> ApiResult<ProjectFilter> {
+    Ok(ProjectFilter {
         region_prefix: q.region.clone(),
         category: q.category.clone().filter(|c| !c.is_empty()),
         statuses: query_enums(
@@ -93,7 +88,17 @@ pub async fn list_projects(
             .transpose()?,
         organization_path: None,
         q: q.q.clone(),
-    };
+    })
+}
+
+/// Published volunteer projects (public), filtered by category, region and date.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ProjectQuery),
+    responses((status = 200, body = PageOf<ProjectView>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_projects(
+    State(s): State<AppState>,
+    Query(q): Query<ProjectQuery>,
+) -> ApiResult<Json<PageOf<ProjectView>>> {
+    let f = project_filter(&q)?;
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
@@ -677,11 +682,7 @@ pub async fn honor_roll(
     State(s): State<AppState>,
     Query(q): Query<HonorQuery>,
 ) -> ApiResult<Json<Vec<HonorView>>> {
-    let today = zhiyuan_app::today();
-    let from = q
-        .from
-        .unwrap_or_else(|| format!("{}-01-01", chrono::Datelike::year(&today)));
-    let to = q.to.unwrap_or_else(|| today.to_string());
+    let (from, to) = honor_period(&q);
     Ok(Json(
         s.app
             .service()
@@ -695,8 +696,87 @@ pub async fn honor_roll(
     ))
 }
 
+/// The projects the list's filter finds (every page; `page` and `per_page` are ignored) as an
+/// Excel workbook, for an administrator; recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/projects.xlsx", tag = "projects", params(ProjectQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The projects as .xlsx"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_projects(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<ProjectQuery>,
+) -> ApiResult<axum::response::Response> {
+    let f = project_filter(&q)?;
+    let nonempty = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
+    let text = crate::network::api::filter_text(&[
+        nonempty(&q.region).map(|r| format!("区划 {r}")),
+        nonempty(&q.category).map(|c| format!("类别 {c}")),
+        nonempty(&q.from).map(|d| format!("自 {d}")),
+        nonempty(&q.to).map(|d| format!("至 {d}")),
+        nonempty(&q.status).map(|st| format!("状态 {st}")),
+        nonempty(&q.q).map(|t| format!("名称含“{}”", t.trim())),
+    ]);
+    Ok(crate::api::xlsx_response(
+        s.app.service().export_projects(&c, &f, &text).await?,
+    ))
+}
+
+/// A shift's sign-ups with their attendance as an Excel workbook, for the organizing team;
+/// recorded in the audit log.
+#[utoipa::path(get, path = "/api/v1/shifts/{id}/roster.xlsx", tag = "attendance", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The roster as .xlsx"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn export_roster(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    Ok(crate::api::xlsx_response(
+        s.app.service().export_roster(&c, id).await?,
+    ))
+}
+
+/// The honor roll of a region and period as an Excel sheet, for an administrator; recorded in
+/// the audit log.
+#[utoipa::path(get, path = "/api/v1/honor-roll.xlsx", tag = "records", params(HonorQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The honor roll as .xlsx"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_honor_roll(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<HonorQuery>,
+) -> ApiResult<axum::response::Response> {
+    let (from, to) = honor_period(&q);
+    Ok(crate::api::xlsx_response(
+        s.app
+            .service()
+            .export_honor_roll(
+                &c,
+                q.region.as_deref().unwrap_or(""),
+                &from,
+                &to,
+                q.limit.unwrap_or(20),
+            )
+            .await?,
+    ))
+}
+
+/// The honor roll's period: 1 January this year to today unless the query says otherwise.
+fn honor_period(q: &HonorQuery) -> (String, String) {
+    let today = zhiyuan_app::today();
+    let from = q
+        .from
+        .clone()
+        .unwrap_or_else(|| format!("{}-01-01", chrono::Datelike::year(&today)));
+    let to = q.to.clone().unwrap_or_else(|| today.to_string());
+    (from, to)
+}
+
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
-    r.routes(routes!(list_projects, create_project))
+    r.routes(routes!(export_projects))
+        .routes(routes!(export_roster))
+        .routes(routes!(export_honor_roll))
+        .routes(routes!(list_projects, create_project))
         .routes(routes!(nearby_projects))
         .routes(routes!(get_project, update_project))
         .routes(routes!(update_shift))

@@ -132,36 +132,6 @@ pub(crate) fn active_of(r: zhiyuan_app::stats::ActiveRow) -> ActiveVolunteer {
     }
 }
 
-/// An Excel file as a download: its Chinese name in RFC 5987 form (with an ASCII fallback),
-/// never cached.
-pub(crate) fn xlsx_response(e: zhiyuan_app::exports::Export) -> axum::response::Response {
-    use axum::http::{header, HeaderValue};
-    use axum::response::IntoResponse;
-    let encoded: String = e
-        .file_name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let mut r = e.bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
 /// The dashboard as an Excel workbook (sheets 概况, 按区域, 按月份, 按服务类别); recorded in the audit log.
 #[utoipa::path(get, path = "/api/v1/stats/dashboard.xlsx", tag = "stats", params(DashboardQuery), security(("bearer" = [])),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "The dashboard as .xlsx"),
@@ -171,7 +141,9 @@ pub async fn dashboard_xlsx(
     ApiCaller(c): ApiCaller,
     Query(q): Query<DashboardQuery>,
 ) -> ApiResult<axum::response::Response> {
-    Ok(xlsx_response(s.app.stats().export_dashboard(&c, &q).await?))
+    Ok(crate::api::xlsx_response(
+        s.app.stats().export_dashboard(&c, &q).await?,
+    ))
 }
 
 /// Every record behind the dashboard's service figures as an Excel workbook, oldest first;
@@ -184,7 +156,9 @@ pub async fn records_xlsx(
     ApiCaller(c): ApiCaller,
     Query(q): Query<DashboardQuery>,
 ) -> ApiResult<axum::response::Response> {
-    Ok(xlsx_response(s.app.stats().export_records(&c, &q).await?))
+    Ok(crate::api::xlsx_response(
+        s.app.stats().export_records(&c, &q).await?,
+    ))
 }
 
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {

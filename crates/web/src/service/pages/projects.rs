@@ -115,6 +115,8 @@ struct ListPage {
     cards: Vec<Card>,
     pager: Pager,
     can_create: bool,
+    /// The Excel export of the whole filtered list.
+    export: String,
 }
 
 pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
@@ -172,6 +174,18 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
             ("q", &text),
         ],
     );
+    let region = filter.region_prefix.clone().unwrap_or_default();
+    let export = crate::pages::url_with(
+        "/api/v1/projects.xlsx",
+        &[
+            ("category", &category),
+            ("region", &region),
+            ("from", &from),
+            ("to", &to),
+            ("status", &status),
+            ("q", &text),
+        ],
+    );
     let categories = SERVICE_CATEGORIES
         .iter()
         .map(|c| Choice {
@@ -207,6 +221,7 @@ pub(crate) async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> PageResult {
         cards: page.items.into_iter().map(card).collect(),
         pager,
         can_create: ctx.caller.as_ref().is_some_and(|c| c.is_admin()),
+        export,
     })
 }
 

@@ -1042,6 +1042,8 @@ struct HonorPage {
     scope: String,
     error: Option<String>,
     lines: Vec<HonorLine>,
+    /// The Excel export of the roll shown.
+    export: String,
 }
 
 pub(crate) async fn honor_roll(ctx: Ctx, Query(q): Query<HonorQuery>) -> PageResult {
@@ -1063,6 +1065,10 @@ pub(crate) async fn honor_roll(ctx: Ctx, Query(q): Query<HonorQuery>) -> PageRes
         .find(|c| c.selected)
         .map(|c| c.label.clone())
         .unwrap_or_else(|| "全市".to_owned());
+    let export = crate::pages::url_with(
+        "/api/v1/honor-roll.xlsx",
+        &[("region", &prefix), ("from", &from), ("to", &to), ("limit", "50")],
+    );
     let (lines, error) = match app.service().honor_roll(&prefix, &from, &to, 50).await {
         Ok(list) => (
             list.into_iter()
@@ -1091,6 +1097,7 @@ pub(crate) async fn honor_roll(ctx: Ctx, Query(q): Query<HonorQuery>) -> PageRes
             scope,
             error,
             lines,
+            export,
         },
     ))
 }
