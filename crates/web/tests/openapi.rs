@@ -965,6 +965,7 @@ async fn every_operation_answers_as_documented(t: TestApp) {
     a.expect(x, 200, "the roster as Excel");
     let x = a.get("/api/v1/audit.xlsx?action=export.xlsx", city).await;
     a.expect(x, 200, "the audit log as Excel");
+    a.ok_get("/api/v1/stats/team?year=2026", team).await;
     let x = a.get("/api/v1/organizations.xlsx?region=110105", cy).await;
     a.expect(x, 200, "the team directory as Excel");
     let x = a.get("/api/v1/sites.xlsx?level=station", cy).await;

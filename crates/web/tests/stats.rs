@@ -895,8 +895,143 @@ async fn every_list_exports_with_its_filter_codes_as_text_and_phones_masked(t: T
     }
 }
 
+async fn a_team_admin_sees_their_team_s_own_figures_and_nothing_else(t: TestApp) {
+    let w = world::build(&t).await;
+    // 陈志愿 joins the sub-team 建外青年突击队
+    let j = t
+        .post(
+            &format!("/api/v1/organizations/{}/join-requests", w.team_a1),
+            Some(&w.volunteer),
+            json!({}),
+        )
+        .await;
+    assert_eq!(j.status, 201, "{}", j.body);
+    let a = t
+        .post(
+            &format!("/api/v1/join-requests/{}/approve", j.body["id"]),
+            Some(&w.team_a_admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let entry = |token: &str, org: i64, vol: i64, date: &str, minutes: i64| {
+        let body = json!({"organization_id": org, "project_id": null, "activity": "周末助老",
+            "service_date": date, "place": "建外", "content": "陪伴", "person_in_charge": "张负责",
+            "entries": [{"volunteer_id": vol, "minutes": minutes}], "category": "elderly_disabled"});
+        let token = token.to_owned();
+        let t = &t;
+        async move {
+            let r = t.post("/api/v1/records/team-entry", Some(&token), body).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    entry(&w.chaoyang, w.team_a, w.v_a, "2026-02-14", 90).await;
+    entry(&w.chaoyang, w.team_a1, w.v_self, "2026-03-01", 60).await;
+    entry(&w.haidian, w.team_b, w.v_b, "2026-03-02", 30).await;
+    let d = t.get("/api/v1/stats/team?year=2026", Some(&w.team_a_admin)).await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert_eq!(d.body["team"]["id"], w.team_a);
+    assert_eq!(d.body["members"], 2, "王建国 and 陈志愿: {}", d.body);
+    assert_eq!(
+        d.body["service"]["records"], 2,
+        "海淀's record stays out: {}",
+        d.body
+    );
+    assert_eq!(d.body["service"]["minutes"], 150);
+    assert_eq!(d.body["service"]["active"], 2);
+    let rows = d.body["by_team"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "the sub-team, then the team's own: {rows:?}");
+    assert_eq!(rows[0]["id"], w.team_a1);
+    assert_eq!(
+        (
+            rows[0]["members"].as_i64(),
+            rows[0]["service"]["minutes"].as_i64()
+        ),
+        (Some(1), Some(60))
+    );
+    assert_eq!(rows[1]["own"], true);
+    assert_eq!(
+        (
+            rows[1]["members"].as_i64(),
+            rows[1]["service"]["minutes"].as_i64()
+        ),
+        (Some(1), Some(90))
+    );
+    let months = d.body["by_month"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[1]["service"]["records"], 1);
+    assert_eq!(months[2]["service"]["records"], 1);
+    assert_eq!(d.body["by_category"][0]["service"]["records"], 2);
+    // a sub-team's own dashboard; a period and category narrow it
+    let sub = t
+        .get(
+            &format!("/api/v1/stats/team?team={}&month=2026-03", w.team_a1),
+            Some(&w.team_a_admin),
+        )
+        .await;
+    assert_eq!(sub.body["service"]["minutes"], 60, "{}", sub.body);
+    assert_eq!(sub.body["trail"][0]["id"], w.team_a);
+    let other = t
+        .get(
+            "/api/v1/stats/team?year=2026&category=education",
+            Some(&w.team_a_admin),
+        )
+        .await;
+    assert_eq!(other.body["service"]["records"], 0);
+    // outside the scope: another team, a region; bad input: a 422 with the field
+    for path in [
+        format!("/api/v1/stats/team?team={}", w.team_b),
+        "/api/v1/stats/team?region=110105000000".to_owned(),
+    ] {
+        assert_eq!(t.get(&path, Some(&w.team_a_admin)).await.status, 403, "{path}");
+    }
+    let bad = t
+        .get(
+            "/api/v1/stats/team?from=2026-03-01&to=2026-02-01",
+            Some(&w.team_a_admin),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(
+        t.get("/api/v1/stats/team", Some(&w.chaoyang)).await.status,
+        403,
+        "an office has its region's dashboard"
+    );
+    // the page: 统计 opens the team's dashboard, a sub-team's row opens its own
+    let c = page_session(&t, "teama").await;
+    let html = c
+        .get(t.url("/stats?year=2026"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("队伍统计") && html.contains("建外邻里守望志愿服务队"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span class=\"stat-num\" id=\"fig-records\">2</span>"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "/stats?team={}&amp;from=2026-01-01&amp;to=2026-12-31",
+        w.team_a1
+    )));
+    let r = c
+        .get(t.url("/stats?from=2026-03-01&to=2026-02-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("结束日期早于开始日期") && html.contains("value=\"2026-03-01\""));
+}
+
 both_backends!(
     exports_read_back_with_text_ids_and_real_dates_and_are_audited,
     the_roster_and_the_audit_log_export_with_ids_and_phones_masked_as_the_rules_say,
     every_list_exports_with_its_filter_codes_as_text_and_phones_masked,
+    a_team_admin_sees_their_team_s_own_figures_and_nothing_else,
 );

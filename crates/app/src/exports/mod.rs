@@ -51,6 +51,34 @@ pub const fn col(header: &'static str, kind: Kind, width: f64) -> Column {
     }
 }
 
+/// Walks a numbered list page by page for an export (the largest pages the list gives).
+#[derive(Debug)]
+pub(crate) struct Pages {
+    next: Option<i64>,
+}
+
+impl Pages {
+    const SIZE: i64 = 200;
+
+    pub(crate) fn new() -> Pages {
+        Pages { next: Some(1) }
+    }
+
+    /// The next page to read; `None` once the list is done.
+    pub(crate) fn next_page(&self) -> Option<zhiyuan_store::PageRequest> {
+        self.next
+            .map(|n| zhiyuan_store::PageRequest::new(Some(n), Some(Self::SIZE)))
+    }
+
+    /// Notes how many items the page read had: a short page is the last.
+    pub(crate) fn read(&mut self, items: usize) {
+        self.next = self
+            .next
+            .filter(|&n| items as i64 == Self::SIZE && n < zhiyuan_store::PageRequest::MAX_PAGE)
+            .map(|n| n + 1);
+    }
+}
+
 /// A cell value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -406,6 +434,22 @@ mod tests {
         let file = book.finish().unwrap();
         let bytes = std::fs::read(file.path()).unwrap();
         assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip file");
+    }
+
+    #[test]
+    fn pages_go_on_while_they_are_full_and_stop_at_a_short_one() {
+        let mut p = Pages::new();
+        assert_eq!(
+            p.next_page().map(|r| (r.page, r.per_page)),
+            Some((1, Pages::SIZE))
+        );
+        p.read(Pages::SIZE as usize);
+        assert_eq!(p.next_page().map(|r| r.page), Some(2));
+        p.read(17);
+        assert!(p.next_page().is_none());
+        let mut empty = Pages::new();
+        empty.read(0);
+        assert!(empty.next_page().is_none(), "an empty list is one read");
     }
 
     #[test]

@@ -2,15 +2,11 @@
 
 use zhiyuan_store::network::orgs::OrgFilter;
 use zhiyuan_store::network::sites::SiteFilter;
-use zhiyuan_store::PageRequest;
 
 use super::Network;
 use crate::error::AppResult;
-use crate::exports::{col, date_of_time, Book, Export, Kind, Value};
+use crate::exports::{col, date_of_time, Book, Export, Kind, Pages, Value};
 use crate::Caller;
-
-/// Rows read per page while an export walks a list.
-const BATCH: i64 = 200;
 
 impl Network<'_> {
     /// Every standing team and organization the directory's filter finds (all levels, not only
@@ -45,11 +41,10 @@ impl Network<'_> {
                 ],
             )?;
             let mut parents = std::collections::HashMap::new();
-            let mut page_no = 1;
-            loop {
-                let page = self
-                    .orgs(&filter, PageRequest::new(Some(page_no), Some(BATCH)))
-                    .await?;
+            let mut pages = Pages::new();
+            while let Some(req) = pages.next_page() {
+                let page = self.orgs(&filter, req).await?;
+                pages.read(page.items.len());
                 for o in &page.items {
                     let parent = match o.parent_id {
                         Some(p) => {
@@ -73,10 +68,6 @@ impl Network<'_> {
                         date_of_time(&o.created_at),
                     ])?;
                 }
-                if page.items.len() < BATCH as usize || page_no >= PageRequest::MAX_PAGE {
-                    break;
-                }
-                page_no += 1;
             }
             s.rows()
         };
@@ -117,11 +108,10 @@ impl Network<'_> {
                     col("建立日期", Kind::Date, 12.0),
                 ],
             )?;
-            let mut page_no = 1;
-            loop {
-                let page = self
-                    .sites(filter, PageRequest::new(Some(page_no), Some(BATCH)))
-                    .await?;
+            let mut pages = Pages::new();
+            while let Some(req) = pages.next_page() {
+                let page = self.sites(filter, req).await?;
+                pages.read(page.items.len());
                 for x in &page.items {
                     s.row(vec![
                         x.name.as_str().into(),
@@ -135,10 +125,6 @@ impl Network<'_> {
                         date_of_time(&x.created_at),
                     ])?;
                 }
-                if page.items.len() < BATCH as usize || page_no >= PageRequest::MAX_PAGE {
-                    break;
-                }
-                page_no += 1;
             }
             s.rows()
         };

@@ -2,15 +2,11 @@
 
 use zhiyuan_domain::phone::Phone;
 use zhiyuan_store::service::projects::ProjectFilter;
-use zhiyuan_store::PageRequest;
 
 use super::Service;
 use crate::error::{AppError, AppResult};
-use crate::exports::{col, date_of_time, Book, Export, Kind, Value};
+use crate::exports::{col, date_of_time, Book, Export, Kind, Pages, Value};
 use crate::{Caller, Scope};
-
-/// Rows read per page while an export walks a list.
-const BATCH: i64 = 200;
 
 /// A phone number as someone who is not the person's own team admin may see it.
 fn masked_phone(p: &str) -> String {
@@ -51,11 +47,10 @@ impl Service<'_> {
                     col("已通过", Kind::Int, 8.0),
                 ],
             )?;
-            let mut page_no = 1;
-            loop {
-                let page = self
-                    .projects(filter, PageRequest::new(Some(page_no), Some(BATCH)))
-                    .await?;
+            let mut pages = Pages::new();
+            while let Some(req) = pages.next_page() {
+                let page = self.projects(filter, req).await?;
+                pages.read(page.items.len());
                 for p in &page.items {
                     s.row(vec![
                         Value::Int(p.id),
@@ -74,10 +69,6 @@ impl Service<'_> {
                         Value::Int(p.shifts.iter().map(|s| s.approved).sum()),
                     ])?;
                 }
-                if page.items.len() < BATCH as usize || page_no >= PageRequest::MAX_PAGE {
-                    break;
-                }
-                page_no += 1;
             }
             s.rows()
         };

@@ -3,6 +3,7 @@
 //! it keeps no roll-up of (organizations, projects, orders), counted from indexed rows.
 
 pub mod export;
+pub mod team;
 pub mod upkeep;
 
 use std::collections::HashMap;
@@ -77,10 +78,12 @@ pub struct DashboardQuery {
     pub to: Option<String>,
     /// A service category code or label; `none` for records without one.
     pub category: Option<String>,
+    /// A team admin: one of their teams (their own team by default).
+    pub team: Option<i64>,
 }
 
 impl DashboardQuery {
-    fn period_input(&self) -> PeriodInput {
+    pub(crate) fn period_input(&self) -> PeriodInput {
         PeriodInput {
             month: self.month.clone(),
             quarter: self.quarter.clone(),
@@ -159,7 +162,7 @@ pub struct ServiceFigures {
 }
 
 impl ServiceFigures {
-    fn of(minutes: i64, records: i64, active: u64) -> ServiceFigures {
+    pub(crate) fn of(minutes: i64, records: i64, active: u64) -> ServiceFigures {
         ServiceFigures {
             records,
             minutes,
@@ -260,7 +263,7 @@ pub struct Dashboard {
     pub by_month: Vec<MonthFigures>,
 }
 
-fn input_error(e: StatsInputError) -> AppError {
+pub(crate) fn input_error(e: StatsInputError) -> AppError {
     let field = match e {
         StatsInputError::Category(_) => "category",
         _ => "period",

@@ -580,3 +580,93 @@ pub async fn each_record_in(
     }
     Ok(())
 }
+
+/// What a team's service figures are grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TeamBy {
+    /// `YYYY-MM` of the service date.
+    Month,
+    /// The stored category text.
+    Category,
+}
+
+/// Which teams' records and members count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Teams<'a> {
+    /// A team and its sub-teams (an organization path prefix).
+    Subtree(&'a str),
+    /// One team alone.
+    Only(i64),
+}
+
+impl Teams<'_> {
+    /// The condition on `o` (organizations) and how many parameters it binds, from `$1`.
+    fn condition(self) -> (&'static str, usize) {
+        match self {
+            Teams::Subtree(_) => ("o.path >= $1 AND o.path < $2", 2),
+            Teams::Only(_) => ("o.id = $1", 1),
+        }
+    }
+
+    fn bind<'q, O>(
+        self,
+        q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Teams::Subtree(p) => {
+                let (lo, hi) = prefix_range(p);
+                q.bind(lo).bind(hi)
+            }
+            Teams::Only(id) => q.bind(id),
+        }
+    }
+}
+
+/// Minutes, records and distinct volunteers of the current confirmed records organized by some
+/// teams with a service date in `[from, to]`, optionally of one category: one row keyed `""`,
+/// or one row per month or category. Counted straight from the rows (a team's records are few;
+/// see docs/architecture.md).
+pub async fn team_service(
+    conn: &mut Conn,
+    teams: Teams<'_>,
+    category: Option<&str>,
+    (from, to): (&str, &str),
+    by: Option<TeamBy>,
+) -> Result<Vec<(String, i64, i64, i64)>> {
+    let (cond, n) = teams.condition();
+    let cat = if category.is_some() {
+        format!(" AND r.category = ${}", n + 3)
+    } else {
+        String::new()
+    };
+    let (key, group) = match by {
+        None => ("CAST('' AS TEXT)", ""),
+        Some(TeamBy::Month) => ("SUBSTR(r.service_date, 1, 7)", " GROUP BY 1 ORDER BY 1"),
+        Some(TeamBy::Category) => ("r.category", " GROUP BY 1 ORDER BY 1"),
+    };
+    let sql = format!(
+        "SELECT {key}, CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT), COUNT(*), COUNT(DISTINCT r.volunteer_id) \
+         FROM service_records r JOIN organizations o ON o.id = r.organization_id \
+         WHERE {cond} AND r.status = 'confirmed' AND {CURRENT} \
+         AND r.service_date >= ${} AND r.service_date <= ${}{cat}{group}",
+        n + 1,
+        n + 2
+    );
+    let mut q = teams.bind(sqlx::query_as(&sql)).bind(from).bind(to);
+    if let Some(c) = category {
+        q = q.bind(c);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
+/// Open volunteers who are approved members of some teams (each counted once).
+pub async fn team_members(conn: &mut Conn, teams: Teams<'_>) -> Result<i64> {
+    let (cond, _) = teams.condition();
+    let sql = format!(
+        "SELECT COUNT(DISTINCT m.volunteer_id) FROM memberships m \
+         JOIN organizations o ON o.id = m.organization_id JOIN volunteers v ON v.id = m.volunteer_id \
+         WHERE m.status = 'approved' AND v.closed_at IS NULL AND {cond}"
+    );
+    let (n,): (i64,) = teams.bind(sqlx::query_as(&sql)).fetch_one(conn).await?;
+    Ok(n)
+}

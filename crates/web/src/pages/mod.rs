@@ -255,8 +255,8 @@ fn nav_items(role: Option<Role>) -> Vec<NavItem> {
             home, projects, for_me, hours, notices, order, orgs, sites, honor, events, me,
         ],
         Some(Role::TeamAdmin) => vec![
-            home, projects, volunteers, records, for_me, notices, orgs, sites, honor, events, accounts,
-            audit, me,
+            home, projects, volunteers, records, stats, for_me, notices, orgs, sites, honor, events,
+            accounts, audit, me,
         ],
         Some(Role::SiteAdmin) => vec![
             home, queue, volunteers, projects, stats, events, for_me, records, notices, orgs, sites, honor,

@@ -5,6 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zhiyuan_app::service::records::RecordView;
+use zhiyuan_app::stats::team::TeamDashboard;
 use zhiyuan_app::stats::{Dashboard, DashboardQuery, ListTotals};
 
 use crate::api::{CursorPage, Seeking};
@@ -23,6 +24,19 @@ pub async fn dashboard(
     Query(q): Query<DashboardQuery>,
 ) -> ApiResult<Json<Dashboard>> {
     Ok(Json(s.app.stats().dashboard(&c, &q).await?))
+}
+
+/// A team administrator's dashboard: the service their team and its sub-teams organized in a
+/// period (and a category), their members, by sub-team, month and category. `team` picks one of
+/// their sub-teams; another team, or a `region`, is a 403; a bad period or category a 422.
+#[utoipa::path(get, path = "/api/v1/stats/team", tag = "stats", params(DashboardQuery), security(("bearer" = [])),
+    responses((status = 200, body = TeamDashboard), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn team_dashboard(
+    State(s): State<AppState>,
+    ApiCaller(c): ApiCaller,
+    Query(q): Query<DashboardQuery>,
+) -> ApiResult<Json<TeamDashboard>> {
+    Ok(Json(s.app.stats().team_dashboard(&c, &q).await?))
 }
 
 /// A selection and a page of a list behind a figure.
@@ -52,6 +66,7 @@ impl ListQuery {
             from: self.from.clone(),
             to: self.to.clone(),
             category: self.category.clone(),
+            team: None,
         }
     }
 }
@@ -163,6 +178,7 @@ pub async fn records_xlsx(
 
 pub(crate) fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(dashboard))
+        .routes(routes!(team_dashboard))
         .routes(routes!(records))
         .routes(routes!(active_volunteers))
         .routes(routes!(dashboard_xlsx))

@@ -8,6 +8,7 @@ use axum::Router;
 use chrono::Datelike;
 use serde::Deserialize;
 use zhiyuan_app::service::records::RecordView;
+use zhiyuan_app::stats::team::TeamDashboard;
 use zhiyuan_app::stats::{Dashboard, DashboardQuery, ListTotals};
 use zhiyuan_app::{AppError, FieldError};
 
@@ -27,6 +28,7 @@ pub(crate) struct StatsForm {
     from: String,
     to: String,
     category: String,
+    team: String,
     after: String,
     before: String,
 }
@@ -42,6 +44,7 @@ impl StatsForm {
             from: o(&self.from),
             to: o(&self.to),
             category: o(&self.category),
+            team: self.team.trim().parse().ok(),
         }
     }
 }
@@ -120,8 +123,110 @@ fn quick_links(region: &str, category: &str) -> Vec<Quick> {
     ]
 }
 
+#[derive(Template)]
+#[template(path = "stats_team.html")]
+struct TeamStatsPage {
+    nav: Nav,
+    form: StatsForm,
+    categories: Vec<Choice>,
+    error: Option<FieldError>,
+    quick: Vec<Quick>,
+    d: Option<TeamDashboard>,
+    team_chart: String,
+    trend_chart: String,
+}
+
+/// A team administrator's 统计: their team's own figures.
+async fn team_dashboard(ctx: &Ctx, caller: &zhiyuan_app::Caller, form: StatsForm) -> PageResult {
+    let mut quick = quick_links("", form.category.trim());
+    if !form.team.trim().is_empty() {
+        for k in &mut quick {
+            k.href.push_str(&format!("&team={}", form.team.trim()));
+        }
+    }
+    let mut page = TeamStatsPage {
+        nav: ctx.nav(),
+        categories: category_choices(&form.category),
+        quick,
+        form,
+        error: None,
+        d: None,
+        team_chart: String::new(),
+        trend_chart: String::new(),
+    };
+    let d = match ctx.app.stats().team_dashboard(caller, &page.form.query()).await {
+        Ok(d) => d,
+        Err(AppError::Invalid(fields)) => {
+            page.error = fields.into_iter().next();
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+        Err(e) => return Err(ctx.fail(e)),
+    };
+    let tail = match &d.category {
+        Some(c) => format!("&category={c}"),
+        None => String::new(),
+    };
+    let teams: Vec<Datum> = d
+        .by_team
+        .iter()
+        .map(|t| Datum {
+            label: t.name.clone(),
+            value: t.service.minutes as f64 / 60.0,
+            shown: t.service.hours.clone(),
+            href: format!("/stats?team={}&from={}&to={}{tail}", t.id, d.from, d.to),
+        })
+        .collect();
+    page.team_chart = charts::bars("chart-teams", "各下级队伍服务时长", "小时", &teams);
+    let months: Vec<Datum> = d
+        .by_month
+        .iter()
+        .map(|m| Datum {
+            label: m.label.clone(),
+            value: m.service.minutes as f64 / 60.0,
+            shown: m.service.hours.clone(),
+            href: format!(
+                "/stats?team={}&from={}&to={}{tail}",
+                d.team.id,
+                month_first(&m.month, &d.from),
+                month_last(&m.month, &d.to)
+            ),
+        })
+        .collect();
+    page.trend_chart = charts::trend("chart-trend", "月度服务时长", "小时", &months);
+    page.d = Some(d);
+    ok(&page)
+}
+
+/// The first day of a month (`YYYY-MM`) inside a period starting `from`.
+fn month_first(month: &str, from: &str) -> String {
+    let first = format!("{month}-01");
+    if first.as_str() < from {
+        from.to_owned()
+    } else {
+        first
+    }
+}
+
+/// The last day of a month (`YYYY-MM`) inside a period ending `to`.
+fn month_last(month: &str, to: &str) -> String {
+    let last = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .ok()
+        .and_then(|f| f.checked_add_months(chrono::Months::new(1)))
+        .and_then(|n| n.pred_opt())
+        .map(|l| l.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| to.to_owned());
+    if last.as_str() > to {
+        to.to_owned()
+    } else {
+        last
+    }
+}
+
 pub(crate) async fn dashboard(ctx: Ctx, Query(form): Query<StatsForm>) -> PageResult {
     let caller = ctx.require_login()?;
+    if matches!(caller.scope, zhiyuan_app::Scope::Team { .. }) {
+        return team_dashboard(&ctx, caller, form).await;
+    }
     let mut page = StatsPage {
         nav: ctx.nav(),
         categories: category_choices(&form.category),
@@ -191,15 +296,7 @@ pub(crate) async fn dashboard(ctx: Ctx, Query(form): Query<StatsForm>) -> PageRe
 
 /// The selection of one month of a dashboard (the part of it inside the period).
 fn month_query(d: &Dashboard, month: &str) -> String {
-    let first = format!("{month}-01");
-    let last = chrono::NaiveDate::parse_from_str(&first, "%Y-%m-%d")
-        .ok()
-        .and_then(|f| f.checked_add_months(chrono::Months::new(1)))
-        .and_then(|n| n.pred_opt())
-        .map(|l| l.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| d.to.clone());
-    let from = if first < d.from { d.from.clone() } else { first };
-    let to = if last > d.to { d.to.clone() } else { last };
+    let (from, to) = (month_first(month, &d.from), month_last(month, &d.to));
     let mut q = format!("region={}&from={from}&to={to}", d.region.code);
     if let Some(c) = &d.category {
         q.push_str("&category=");
