@@ -207,8 +207,12 @@ impl Default for Book {
 
 impl Book {
     pub fn new() -> Book {
+        let mut wb = Workbook::new();
+        // Excel's own level: saving (deflating the sheets) is most of a large export's time, and
+        // level 3 saves about 30 % of it for a file about 5 % larger than the default level 6
+        wb.set_zip_compression_level(3);
         Book {
-            wb: Workbook::new(),
+            wb,
             head: Format::new()
                 .set_bold()
                 .set_background_color(0xF2D7D5)
