@@ -3,6 +3,7 @@
 use zhiyuan_domain::phone::Phone;
 use zhiyuan_store::service::projects::ProjectFilter;
 
+use super::projects::SignUpView;
 use super::Service;
 use crate::error::{AppError, AppResult};
 use crate::exports::{col, date_of_time, Book, Export, Kind, Pages, Value};
@@ -86,17 +87,18 @@ impl Service<'_> {
     /// A shift's sign-ups (报名名单) with their attendance, for the organizing team. Phone
     /// numbers are shown in full only to the volunteers' own team administrators.
     pub async fn export_roster(&self, caller: &Caller, shift_id: i64) -> AppResult<Export> {
-        let roster = self.roster(caller, shift_id).await?;
-        let (shift, project, _) = {
+        // one permission check and one read: the rows carry the phone numbers the views leave out
+        let (shift, project, rows) = {
             let mut conn = self.conn().await?;
-            super::projects::shift_team(&mut conn, caller, shift_id).await?
+            let (shift, project, _) = super::projects::shift_team(&mut conn, caller, shift_id).await?;
+            let rows = zhiyuan_store::service::signups::of_shift(&mut conn, shift_id).await?;
+            (shift, project, rows)
         };
         let starts = crate::show_time(shift.starts_at);
         let title = format!("{} · {starts} 班次报名名单", project.title);
         let own_team = matches!(caller.scope, Scope::Team { .. });
-        let mut conn = self.conn().await?;
         let mut book = Book::new();
-        let rows = {
+        let written = {
             let mut s = book.sheet(
                 "报名名单",
                 Some(&title),
@@ -112,14 +114,9 @@ impl Service<'_> {
                     col("签退方式", Kind::Text, 9.0),
                 ],
             )?;
-            let phones = zhiyuan_store::service::signups::of_shift(&mut conn, shift_id).await?;
-            drop(conn);
-            for u in &roster {
-                let raw = phones
-                    .iter()
-                    .find(|r| r.id == u.id)
-                    .map(|r| r.volunteer_phone.clone())
-                    .unwrap_or_default();
+            for row in rows {
+                let raw = row.volunteer_phone.clone();
+                let u = SignUpView::from(row);
                 let phone = if raw.is_empty() {
                     raw
                 } else if own_team {
@@ -147,7 +144,7 @@ impl Service<'_> {
         };
         let region = project.region_code.clone();
         let mut e = self
-            .deliver(caller, book, "报名名单", Some(&region), &title, rows)
+            .deliver(caller, book, "报名名单", Some(&region), &title, written)
             .await?;
         e.file_name = format!("报名名单-{}.xlsx", project.title);
         Ok(e)
