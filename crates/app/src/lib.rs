@@ -162,7 +162,11 @@ impl App {
         if seeded > 0 {
             tracing::info!(regions = seeded, "loaded reference regions");
         }
-        let match_index = orders::matching::load_index(&store).await?;
+        // the matching index loads on another task (another core) while the statistics load
+        let matching = {
+            let store = store.clone();
+            tokio::spawn(async move { orders::matching::load_index(&store).await })
+        };
         let app = App {
             store,
             vault: Arc::new(vault),
@@ -175,11 +179,15 @@ impl App {
             callers: Arc::default(),
             throttle: Arc::default(),
             attend_queue: Arc::default(),
-            match_index: Arc::new(std::sync::RwLock::new(match_index)),
+            match_index: Arc::new(std::sync::RwLock::new(zhiyuan_matching::Index::new())),
             stats: Arc::default(),
         };
         app.orders().ensure_default_menu().await?;
         stats::upkeep::load(&app).await?;
+        let match_index = matching
+            .await
+            .map_err(|e| AppError::Internal(format!("loading the matching index: {e}")))??;
+        *app.match_index.write().unwrap_or_else(|p| p.into_inner()) = match_index;
         Ok(app)
     }
 

@@ -34,6 +34,8 @@ pub(crate) enum AfterCommit {
     /// A volunteer's residence, registration, confirmed minutes or certificates changed: read
     /// their statistics facts again.
     RefreshResident(i64),
+    /// A project or one of its shifts changed: read its shifts again for the project figures.
+    RefreshProject(i64),
 }
 
 /// A notice the change sends when it commits.
@@ -104,6 +106,7 @@ impl App {
                     self.stats().refresh_resident(id).await;
                 }
                 AfterCommit::RefreshResident(id) => self.stats().refresh_resident(id).await,
+                AfterCommit::RefreshProject(id) => self.stats().refresh_project(id).await,
                 AfterCommit::RefreshOrderVolunteers(id) => self.orders().refresh_order_volunteers(id).await,
                 AfterCommit::ForgetCallers => self.auth().forget_callers(),
             }

@@ -209,15 +209,21 @@ fn day_ms(d: &str) -> i64 {
     zhiyuan_app::stats::day_start_ms(day)
 }
 
-async fn check_all(t: &TestApp, w: &World) {
-    let scopes = [
+/// The regions the checks look at, each with the token of an office over it and its prefix: the
+/// city, a district, a township and a community below it, another district, another province.
+fn scopes(w: &World) -> [(&String, &'static str, &'static str); 6] {
+    [
         (&w.city, "110000000000", "11"),
         (&w.chaoyang, "110105000000", "110105"),
         (&w.chaoyang, "110105001000", "110105001"),
         (&w.city, "110105001001", "110105001001"),
         (&w.haidian, "110108000000", "110108"),
         (&w.tianjin, "120000000000", "12"),
-    ];
+    ]
+}
+
+async fn check_all(t: &TestApp, w: &World) {
+    let scopes = scopes(w);
     let periods = [
         ("year=2026", "2026-01-01", "2026-12-31"),
         ("month=2026-02", "2026-02-01", "2026-02-28"),
@@ -521,8 +527,301 @@ async fn the_page_drills_down_to_the_rows_behind_a_figure(t: TestApp) {
     assert_eq!(api["figures"]["service"]["hours"], "3.5");
 }
 
+/// Orders written straight into the table (every month of 2026, every state, four places), then
+/// moved along, an organization dissolved, and projects with shifts written straight in and
+/// through the API (published, cancelled): the dashboard's order figures and organization counts
+/// (trigger-kept cells for whole months, rows for the days of a partial month) and its project
+/// figures (the project index, refreshed after each change) equal direct counts for every scope,
+/// period and category; a damaged cell is found by verify-stats and mended by a rebuild.
+async fn order_project_and_organization_figures_equal_direct_counts(t: TestApp) {
+    let w = world::build(&t).await;
+    let one = |sql: &'static str| {
+        let t = &t;
+        async move {
+            let mut c = t.app.store.read().await.unwrap();
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut *c).await.unwrap();
+            n
+        }
+    };
+    let item = one("SELECT MIN(id) FROM menu_items").await;
+    let resident = one("SELECT MIN(id) FROM accounts WHERE role = 'resident'").await;
+    let places = ["110105001000", "110105001001", "110108001000", "120101001000"];
+    let cats = ["elderly_disabled", "education", ""];
+    let states = [
+        "submitted",
+        "dispatched",
+        "accepted",
+        "completed",
+        "rated",
+        "rejected",
+        "cancelled",
+    ];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (t.db as u64 + 7));
+    let mut tx = t.app.store.write().await.unwrap();
+    for i in 0..120 {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32)
+            .unwrap();
+        let submitted = zhiyuan_app::stats::day_start_ms(day) + rng.below(86_400_000) as i64;
+        let status = *rng.pick(&states);
+        let dispatched = (!matches!(status, "submitted" | "rejected" | "cancelled"))
+            .then(|| submitted + 60_000 * (1 + rng.below(300) as i64));
+        let accepted = dispatched
+            .filter(|_| matches!(status, "accepted" | "completed" | "rated"))
+            .map(|d| d + 60_000 * (1 + rng.below(300) as i64));
+        let rating = (status == "rated").then(|| 1 + rng.below(5) as i64);
+        sqlx::query(
+            "INSERT INTO orders (item_id, item_name, category, resident_account_id, contact_name, contact_phone, \
+             region_code, address, window_start, window_end, people, status, submitted_at, dispatched_at, \
+             accepted_at, rating, updated_at, site_id) \
+             VALUES ($1, '助老陪伴', $2, $3, '张大妈', '13800138000', $4, '测试地址', $5, $6, 1, $7, $8, $9, $10, $11, $8, $12)",
+        )
+        .bind(item)
+        .bind(*rng.pick(&cats))
+        .bind(resident)
+        .bind(*rng.pick(&places))
+        .bind(submitted + 86_400_000)
+        .bind(submitted + 90_000_000)
+        .bind(status)
+        .bind(submitted)
+        .bind(dispatched)
+        .bind(accepted)
+        .bind(rating)
+        .bind(w.jw)
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("order {i}: {e}"));
+    }
+    // a later life for some: submitted ones dispatched, dispatched ones cancelled, one moved
+    sqlx::query("UPDATE orders SET status = 'dispatched', dispatched_at = submitted_at + 600000 WHERE status = 'submitted' AND id % 2 = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE status = 'dispatched' AND id % 3 = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE orders SET region_code = '110108001000', category = 'education' WHERE id % 7 = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE organizations SET dissolved_at = 1 WHERE id = $1")
+        .bind(w.team_b)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // projects with shifts over the year, some cancelled, written the same way
+    let teams = [
+        (w.team_a, "110105001000"),
+        (w.team_b, "110108001000"),
+        (w.team_t, "120101001000"),
+    ];
+    for p in 0..30 {
+        let (org, place) = *rng.pick(&teams);
+        let status = if p % 6 == 0 { "cancelled" } else { "recruiting" };
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO projects (title, category, organization_id, region_code, address, person_in_charge, status, \
+             created_at, updated_at) VALUES ('测试项目', $1, $2, $3, '地址', '负责人', $4, 0, 0) RETURNING id",
+        )
+        .bind(*rng.pick(&cats))
+        .bind(org)
+        .bind(place)
+        .bind(status)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        for _ in 0..1 + rng.below(4) {
+            let day =
+                chrono::NaiveDate::from_ymd_opt(2026, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32)
+                    .unwrap();
+            let starts = zhiyuan_app::stats::day_start_ms(day) + rng.below(86_400_000) as i64;
+            sqlx::query(
+                "INSERT INTO shifts (project_id, starts_at, ends_at, headcount, created_at) VALUES ($1, $2, $3, 5, 0)",
+            )
+            .bind(id)
+            .bind(starts)
+            .bind(starts + 3_600_000)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    // rows written behind the application's back: the project figures read them at a rebuild
+    t.app.stats().rebuild().await.unwrap();
+    // and through it: a project published with two shifts, another cancelled, each counted at once
+    let soon = chrono::Utc::now() + chrono::Duration::days(2);
+    let r = t
+        .post(
+            "/api/v1/projects",
+            Some(&w.team_a_admin),
+            json!({"title": "社区敬老助餐", "category": "education", "organization_id": w.team_a,
+                "address": "北京市朝阳区建外街道永安里", "person_in_charge": "王队长", "description": "送餐",
+                "auto_approve": true, "publish": true,
+                "shifts": [{"starts_at": soon.to_rfc3339(), "ends_at": (soon + chrono::Duration::hours(2)).to_rfc3339(), "headcount": 5},
+                           {"starts_at": (soon + chrono::Duration::days(1)).to_rfc3339(),
+                            "ends_at": (soon + chrono::Duration::days(1) + chrono::Duration::hours(2)).to_rfc3339(), "headcount": 5}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (cancel,): (i64,) =
+        sqlx::query_as("SELECT MIN(id) FROM projects WHERE status = 'recruiting' AND organization_id = $1")
+            .bind(w.team_a)
+            .fetch_one(&mut *t.app.store.read().await.unwrap())
+            .await
+            .unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/projects/{cancel}/status"),
+            Some(&w.team_a_admin),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let scopes = scopes(&w);
+    let periods = [
+        ("year=2026", "2026-01-01", "2026-12-31"),
+        ("month=2026-02", "2026-02-01", "2026-02-28"),
+        ("quarter=2026-Q3", "2026-07-01", "2026-09-30"),
+        ("from=2026-01-15&to=2026-05-20", "2026-01-15", "2026-05-20"),
+        ("from=2026-03-03&to=2026-03-17", "2026-03-03", "2026-03-17"),
+    ];
+    let filters = [
+        (None, ""),
+        (Some("education"), "&category=education"),
+        (Some(""), "&category=none"),
+    ];
+    let mut seen = 0;
+    let mut seen_projects = 0;
+    for (token, code, prefix) in scopes {
+        let mut c = t.app.store.read().await.unwrap();
+        let (orgs, teams) = zhiyuan_store::stats::org_counts(&mut c, prefix).await.unwrap();
+        drop(c);
+        for (pq, from, to) in periods {
+            for (cat, cq) in filters {
+                let what = format!("{code} {pq}{cq}");
+                let r = t
+                    .get(
+                        &format!("/api/v1/stats/dashboard?region={code}&{pq}{cq}"),
+                        Some(token),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{what}: {}", r.body);
+                assert_eq!(r.body["figures"]["organizations"], orgs, "organizations {what}");
+                assert_eq!(r.body["figures"]["teams"], teams, "teams {what}");
+                let mut c = t.app.store.read().await.unwrap();
+                let (projects, shifts) = zhiyuan_store::stats::project_counts(
+                    &mut c,
+                    prefix,
+                    cat,
+                    day_ms(from),
+                    day_ms(to) + 86_400_000,
+                )
+                .await
+                .unwrap();
+                drop(c);
+                seen_projects += projects;
+                assert_eq!(
+                    (&r.body["figures"]["projects"], &r.body["figures"]["shifts"]),
+                    (&json!(projects), &json!(shifts)),
+                    "projects and shifts {what}"
+                );
+                let mut c = t.app.store.read().await.unwrap();
+                let o = zhiyuan_store::stats::order_figures(
+                    &mut c,
+                    prefix,
+                    cat,
+                    day_ms(from),
+                    day_ms(to) + 86_400_000,
+                )
+                .await
+                .unwrap();
+                drop(c);
+                seen += o.total;
+                let got = &r.body["orders"];
+                assert_eq!(got["total"], o.total, "total {what}");
+                let counts: Vec<i64> = got["by_status"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["count"].as_i64().unwrap())
+                    .collect();
+                assert_eq!(
+                    counts,
+                    vec![
+                        o.submitted,
+                        o.dispatched,
+                        o.accepted,
+                        o.completed,
+                        o.rated,
+                        o.rejected,
+                        o.cancelled
+                    ],
+                    "states {what}"
+                );
+                assert_eq!(got["rated"], o.rating_n, "rated {what}");
+                let avg = |ms: i64, n: i64| {
+                    if n > 0 {
+                        json!(format!("{:.1}", ms as f64 / n as f64 / 3_600_000.0))
+                    } else {
+                        Value::Null
+                    }
+                };
+                assert_eq!(
+                    got["avg_dispatch_hours"],
+                    avg(o.dispatch_ms, o.dispatch_n),
+                    "dispatch {what}"
+                );
+                assert_eq!(
+                    got["avg_accept_hours"],
+                    avg(o.accept_ms, o.accept_n),
+                    "accept {what}"
+                );
+                let good = if o.rating_n > 0 {
+                    json!(format!("{:.1}", o.rating_good as f64 * 100.0 / o.rating_n as f64))
+                } else {
+                    Value::Null
+                };
+                assert_eq!(got["good_share"], good, "good share {what}");
+            }
+        }
+    }
+    assert!(seen > 100, "the checks saw orders: {seen}");
+    assert!(seen_projects > 20, "the checks saw projects: {seen_projects}");
+    let report = t.app.stats().verify().await.unwrap();
+    assert!(report.differences.is_empty(), "{:?}", report.differences);
+    // a damaged cell is found, and a rebuild mends it
+    let mut tx = t.app.store.write().await.unwrap();
+    sqlx::query("UPDATE order_cells SET total = total + 1 WHERE region_code = '110000000000'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE org_cells SET live = live + 1 WHERE region_code = '110105000000'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let report = t.app.stats().verify().await.unwrap();
+    assert!(
+        report
+            .differences
+            .iter()
+            .any(|d| d.contains("点单汇总 110000000000"))
+            && report
+                .differences
+                .iter()
+                .any(|d| d.contains("组织汇总 110105000000")),
+        "{:?}",
+        report.differences
+    );
+    t.app.stats().rebuild().await.unwrap();
+    let report = t.app.stats().verify().await.unwrap();
+    assert!(report.differences.is_empty(), "{:?}", report.differences);
+}
+
 both_backends!(
     dashboards_equal_direct_counts_after_random_changes,
+    order_project_and_organization_figures_equal_direct_counts,
     scope_and_bad_input_are_refused_clearly,
     the_page_drills_down_to_the_rows_behind_a_figure,
 );

@@ -19,6 +19,7 @@ use super::projects::{ProjectDetailsInput, ProjectView, ShiftInput, ShiftView};
 use super::Service;
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::work::AfterCommit;
 use crate::{show_time, today, TZ};
 
 /// The states in which a project and its shifts are edited.
@@ -64,6 +65,7 @@ impl Service<'_> {
                 .ok_or(AppError::NotFound("项目"))?;
             return Err(not_editable(now.status));
         }
+        tx.after_commit(AfterCommit::RefreshProject(id));
         let after = project_view(
             projects::get(&mut tx, id)
                 .await?
@@ -207,6 +209,7 @@ impl Service<'_> {
                 message: "该班次的报名人数已变化，请刷新后重试".into(),
             });
         }
+        tx.after_commit(AfterCommit::RefreshProject(shift.project_id));
         if c.headcount > shift.headcount {
             self.fill_from_waitlist(&mut tx, caller, &org, shift_id).await?;
         }

@@ -21,6 +21,7 @@ use zhiyuan_store::{network::orgs, now_millis, people::volunteers, Page, PageReq
 use crate::access::Caller;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::network::{name_text, optional_contact_phone, optional_prose};
+use crate::work::AfterCommit;
 use crate::{on_unique, show_time, today, TZ};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -432,6 +433,7 @@ impl Service<'_> {
             )
             .await?;
         }
+        tx.after_commit(AfterCommit::RefreshProject(id));
         let view = project_view(
             projects::get(&mut tx, id)
                 .await?
@@ -494,6 +496,7 @@ impl Service<'_> {
             s.min_age,
         )
         .await?;
+        tx.after_commit(AfterCommit::RefreshProject(project_id));
         let view = ShiftView::from(
             projects::shift(&mut tx, id)
                 .await?
@@ -568,6 +571,7 @@ impl Service<'_> {
                 message: "项目状态已被他人修改，请刷新".into(),
             });
         }
+        tx.after_commit(AfterCommit::RefreshProject(id));
         let view = project_view(
             projects::get(&mut tx, id)
                 .await?

@@ -1,6 +1,7 @@
 //! Statistics (统计): dashboards over an office's region, answered from the roll-up index
-//! ([`zhiyuan_domain::stats::index`]) that the unit of work keeps current, plus the few figures
-//! it keeps no roll-up of (organizations, projects, orders), counted from indexed rows.
+//! ([`zhiyuan_domain::stats::index`]) that the unit of work keeps current, the project figures
+//! ([`zhiyuan_domain::stats::projects`]) refreshed after each change to a project, and the order
+//! and organization cells that triggers keep in the database (`store::stats::cells`).
 
 pub mod export;
 pub mod team;
@@ -13,6 +14,7 @@ use chrono::{NaiveDate, TimeZone};
 use zhiyuan_domain::network::RegionCode;
 use zhiyuan_domain::service::STAR_HOURS;
 use zhiyuan_domain::stats::index::{distinct, Delta, StatsIndex};
+use zhiyuan_domain::stats::projects::ProjectIndex;
 use zhiyuan_domain::stats::{
     self as rules, category_code, category_codes, category_label, category_text, month_label,
     parse_category_filter, CategoryCode, Month, Period, PeriodInput, StatsInputError,
@@ -33,6 +35,9 @@ pub(crate) struct StatsState {
     /// Serializes "read a volunteer, set their residence facts", so a slower refresh never
     /// overwrites a newer one.
     pub(crate) residents: tokio::sync::Mutex<()>,
+    /// The project figures ([`ProjectIndex`]), and the lock that serializes refreshing them.
+    pub(crate) projects: RwLock<ProjectIndex>,
+    pub(crate) project_refresh: tokio::sync::Mutex<()>,
 }
 
 pub(crate) type SharedStats = Arc<StatsState>;
@@ -138,13 +143,6 @@ impl Selection {
 
     fn to_text(&self) -> String {
         self.period.to.format("%Y-%m-%d").to_string()
-    }
-
-    fn ms_range(&self) -> (i64, i64) {
-        (
-            day_start_ms(self.period.from),
-            day_start_ms(self.period.to.succ_opt().unwrap_or(self.period.to)),
-        )
     }
 }
 
@@ -375,7 +373,6 @@ impl Stats<'_> {
                 });
             }
         }
-        let (from_ms, to_ms) = sel.ms_range();
         let prefix = sel.region.prefix().to_owned();
         let cat_text = sel.category_text();
         // the partial months' registrations and certificates, from the rows
@@ -390,9 +387,14 @@ impl Stats<'_> {
             edge_regs_by_month.insert(*m, n);
             edge_certs += store::certificates_between(&mut conn, &prefix, a, b).await?;
         }
-        let (organizations, teams) = store::org_counts(&mut conn, &prefix).await?;
-        let (projects, shifts) = store::project_counts(&mut conn, &prefix, cat_text, from_ms, to_ms).await?;
-        let o = store::order_figures(&mut conn, &prefix, cat_text, from_ms, to_ms).await?;
+        let (organizations, teams) = store::cells::org_cells(&mut conn, sel.region.as_str()).await?;
+        let mut edge_projects = Vec::new();
+        for m in &edges.months {
+            let (a, b) = sel.period.partial(*m).expect("an edge month is partial");
+            let (a, b) = (day_start_ms(a), day_start_ms(b.succ_opt().unwrap_or(b)));
+            edge_projects.extend(store::project_shifts_between(&mut conn, &prefix, cat_text, a, b).await?);
+        }
+        let o = order_figures_of(&mut conn, &sel).await?;
         drop(conn);
 
         let live = self.live();
@@ -405,6 +407,20 @@ impl Stats<'_> {
             .collect();
         let service = self.service(&live, &edges, &sel, region, sel.category);
         let minutes = service.minutes;
+        let (projects, shifts) = {
+            let index = self.stats.projects.read().unwrap_or_else(|p| p.into_inner());
+            let mut sets = Vec::new();
+            let mut shifts = index.gather(region, sel.category, &full, &mut sets);
+            let edge: roaring::RoaringBitmap = edge_projects
+                .iter()
+                .filter_map(|&(id, n)| {
+                    shifts += n;
+                    u32::try_from(id).ok()
+                })
+                .collect();
+            sets.push(&edge);
+            (distinct(&sets) as i64, shifts)
+        };
         let new_registrations = full
             .iter()
             .map(|&m| live.new_registrations(region, m))
@@ -558,6 +574,30 @@ impl Stats<'_> {
     }
 }
 
+/// The order figures of a selection: its whole months from the roll-up cells (a few rows
+/// however many orders), the days of a partial first or last month from the rows.
+async fn order_figures_of(conn: &mut zhiyuan_store::Conn, sel: &Selection) -> AppResult<store::OrderFigures> {
+    let prefix = sel.region.prefix();
+    let cat = sel.category_text();
+    let mut out = store::OrderFigures::default();
+    let mut full = Vec::new();
+    for m in sel.period.months() {
+        match sel.period.partial(m) {
+            Some((a, b)) => {
+                let end = day_start_ms(b.succ_opt().unwrap_or(b));
+                out += store::order_figures(conn, prefix, cat, day_start_ms(a), end).await?;
+            }
+            None => full.push(m),
+        }
+    }
+    // the whole months lie between the partial ones: one range
+    if let (Some(&from), Some(&to)) = (full.iter().min(), full.iter().max()) {
+        out += store::cells::order_months(conn, sel.region.as_str(), cat, i64::from(from), i64::from(to))
+            .await?;
+    }
+    Ok(out)
+}
+
 fn order_figures(o: &store::OrderFigures) -> OrderFigures {
     use zhiyuan_domain::orders::OrderStatus as S;
     let by_status = [
@@ -591,12 +631,33 @@ fn order_figures(o: &store::OrderFigures) -> OrderFigures {
 
 /// The change a current confirmed record makes (`sign` +1 when it appears, −1 when it goes).
 pub(crate) fn delta_of(c: &store::Contribution, sign: i64) -> Option<Delta> {
+    let sign = i32::try_from(sign).ok()?;
+    delta_from(
+        &c.region_code,
+        &c.category,
+        &c.service_date,
+        c.volunteer_id,
+        c.minutes,
+        sign,
+    )
+}
+
+/// The change a current confirmed record makes (`sign` +1) or undoes (−1), from its fields.
+pub(crate) fn delta_from(
+    region: &str,
+    category: &str,
+    service_date: &str,
+    volunteer_id: i64,
+    minutes: i64,
+    sign: i32,
+) -> Option<Delta> {
+    let sign = i64::from(sign);
     Some(Delta {
-        region: RegionCode::parse(&c.region_code).ok()?,
-        category: category_code(&c.category),
-        month: rules::month_of_text(&c.service_date)?,
-        volunteer: u32::try_from(c.volunteer_id).ok()?,
-        minutes: sign * c.minutes,
+        region: RegionCode::parse(region).ok()?,
+        category: category_code(category),
+        month: rules::month_of_text(service_date)?,
+        volunteer: u32::try_from(volunteer_id).ok()?,
+        minutes: sign * minutes,
         records: sign,
     })
 }

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use zhiyuan_domain::network::RegionCode;
 use zhiyuan_domain::service::{star_level, RecordStatus};
-use zhiyuan_domain::stats::index::{Delta, Leaf, Resident, StatsIndex};
+use zhiyuan_domain::stats::index::{Delta, HeapEstimate, Leaf, Resident, StatsIndex};
+use zhiyuan_domain::stats::projects::{ProjectFacts, ProjectIndex};
 use zhiyuan_domain::stats::{category_code, category_text, CategoryCode, Month};
 use zhiyuan_store::service::records::RecordRow;
 use zhiyuan_store::stats as store;
 use zhiyuan_store::Conn;
 
-use super::{delta_of, month_of_ms, Stats, StatsState};
+use super::{delta_from, delta_of, month_of_ms, Stats, StatsState};
 use crate::error::{AppError, AppResult};
 use crate::work::{AfterCommit, Bookkeeping, Work};
 
@@ -66,6 +67,48 @@ async fn read_residents(conn: &mut Conn, index: &mut StatsIndex) -> AppResult<()
     Ok(())
 }
 
+/// A project's contribution to the project figures, from its shifts' rows (all of one project).
+fn project_facts(rows: &[store::ProjectShift]) -> Option<ProjectFacts> {
+    let first = rows.first()?;
+    let mut months: Vec<(Month, u32)> = Vec::new();
+    for r in rows {
+        let m = month_of_ms(r.starts_at);
+        match months.iter_mut().find(|(x, _)| *x == m) {
+            Some(e) => e.1 += 1,
+            None => months.push((m, 1)),
+        }
+    }
+    Some(ProjectFacts {
+        region: RegionCode::parse(&first.region_code).ok()?,
+        category: category_code(&first.category),
+        months,
+    })
+}
+
+/// The project figures as the rows give them.
+async fn read_projects(conn: &mut Conn) -> AppResult<ProjectIndex> {
+    let mut index = ProjectIndex::new();
+    let mut rows: Vec<store::ProjectShift> = Vec::new();
+    let take = |rows: &mut Vec<store::ProjectShift>, index: &mut ProjectIndex| {
+        if let (Some(f), Some(id)) = (
+            project_facts(rows),
+            rows.first().and_then(|r| u32::try_from(r.project_id).ok()),
+        ) {
+            index.set(id, Some(f));
+        }
+        rows.clear();
+    };
+    store::each_project_shift(conn, |row| {
+        if rows.first().is_some_and(|r| r.project_id != row.project_id) {
+            take(&mut rows, &mut index);
+        }
+        rows.push(row);
+    })
+    .await?;
+    take(&mut rows, &mut index);
+    Ok(index)
+}
+
 /// The index as the rows give it: every current confirmed record and every volunteer, read
 /// afresh (what `verify-stats` compares with).
 async fn index_from_rows(conn: &mut Conn) -> AppResult<StatsIndex> {
@@ -90,7 +133,16 @@ pub(crate) async fn load(app: &App) -> AppResult<()> {
         app.stats().rebuild().await?;
         return Ok(());
     }
+    // the project figures load on another task (another core) meanwhile
+    let projects = {
+        let store = app.store.clone();
+        tokio::spawn(async move { read_projects(&mut *store.read().await?).await })
+    };
     let index = read_index(&mut *app.store.read().await?).await?;
+    let projects = projects
+        .await
+        .map_err(|e| AppError::Internal(format!("loading the project figures: {e}")))??;
+    *app.stats.projects.write().unwrap_or_else(|p| p.into_inner()) = projects;
     let (cells, leaves) = index.size();
     tracing::info!(cells, leaves, "statistics loaded");
     *app.stats.index.write().unwrap_or_else(|p| p.into_inner()) = index;
@@ -162,6 +214,69 @@ async fn put(app: &App, conn: &mut Conn, d: &Delta) -> AppResult<()> {
     Ok(())
 }
 
+/// Writes leaves and marks the statistics built (the caller has cleared the old ones).
+async fn write_leaves<'a>(
+    conn: &mut Conn,
+    backend: zhiyuan_store::Backend,
+    leaves: impl Iterator<Item = (String, CategoryCode, Month, &'a Leaf)>,
+) -> AppResult<()> {
+    let mut rows = Vec::with_capacity(1_000);
+    for (region, cat, month, leaf) in leaves {
+        rows.push(store::LeafRow {
+            region_code: region,
+            category: category_text(cat).to_owned(),
+            month: month as i64,
+            minutes: leaf.minutes,
+            records: leaf.records,
+            members: leaf.encode_members(),
+        });
+        if rows.len() == 1_000 {
+            store::insert_leaves(conn, backend, &rows).await?;
+            rows.clear();
+        }
+    }
+    store::insert_leaves(conn, backend, &rows).await?;
+    store::set_built_at(conn, zhiyuan_store::now_millis()).await?;
+    Ok(())
+}
+
+/// Leaves counted outside the application, record by record (see [`Stats::install`]).
+#[derive(Default)]
+pub struct LeafTally {
+    leaves: HashMap<(RegionCode, CategoryCode, Month), Leaf>,
+}
+
+impl LeafTally {
+    /// Counts a current confirmed record; false (and nothing counted) when its region, date or
+    /// volunteer id does not read.
+    pub fn add(
+        &mut self,
+        region: &str,
+        category: &str,
+        service_date: &str,
+        volunteer_id: i64,
+        minutes: i64,
+    ) -> bool {
+        let Some(d) = delta_from(region, category, service_date, volunteer_id, minutes, 1) else {
+            return false;
+        };
+        self.leaves
+            .entry((d.region, d.category, d.month))
+            .or_default()
+            .add(d.volunteer, d.minutes, d.records);
+        true
+    }
+
+    /// Leaves counted so far.
+    pub fn len(&self) -> usize {
+        self.leaves.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty()
+    }
+}
+
 impl StatsState {
     /// Takes in the changes of a committed unit of work.
     pub(crate) fn apply(&self, deltas: &[Delta]) {
@@ -211,32 +326,29 @@ impl Stats<'_> {
         self.stats.index.read().unwrap_or_else(|p| p.into_inner()).size()
     }
 
-    /// Rebuilds the stored leaves and every volunteer's confirmed minutes from the records, then
-    /// the live index (`zhiyuan rebuild-stats`; also at the first start after the migration).
+    /// The live index's bytes by part (for the benchmark's account of memory).
+    pub fn index_heap(&self) -> HeapEstimate {
+        self.stats
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .heap_estimate()
+    }
+
+    /// Rebuilds the stored leaves, the order and organization cells and every volunteer's
+    /// confirmed minutes from the rows, then the live index (`zhiyuan rebuild-stats`; also at the first start after the migration).
     pub async fn rebuild(&self) -> AppResult<(usize, usize)> {
         let mut tx = self.bookkeeping(Bookkeeping::Statistics).await?;
         store::recount_confirmed_minutes(&mut tx).await?;
+        store::cells::rebuild_cells(&mut tx, self.store.backend()).await?;
         let index = index_from_rows(&mut tx).await?;
         store::clear_leaves(&mut tx).await?;
-        let leaves: Vec<(String, CategoryCode, Month, Leaf)> = index
-            .leaves()
-            .map(|(r, c, m, l)| (r.to_owned(), c, m, l.clone()))
-            .collect();
-        for (region, cat, month, leaf) in &leaves {
-            store::put_leaf(
-                &mut tx,
-                &store::LeafRow {
-                    region_code: region.clone(),
-                    category: category_text(*cat).to_owned(),
-                    month: *month as i64,
-                    minutes: leaf.minutes,
-                    records: leaf.records,
-                    members: leaf.encode_members(),
-                },
-            )
-            .await?;
-        }
-        store::set_built_at(&mut tx, zhiyuan_store::now_millis()).await?;
+        write_leaves(
+            &mut tx,
+            self.store.backend(),
+            index.leaves().map(|(r, c, m, l)| (r.to_owned(), c, m, l)),
+        )
+        .await?;
         tx.commit(self).await?;
         let size = index.size();
         tracing::info!(
@@ -245,6 +357,63 @@ impl Stats<'_> {
             "statistics rebuilt from the records"
         );
         *self.stats.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        self.reload_projects().await?;
+        Ok(size)
+    }
+
+    /// Reads the project figures afresh from the rows.
+    async fn reload_projects(&self) -> AppResult<()> {
+        let _one_at_a_time = self.stats.project_refresh.lock().await;
+        let projects = read_projects(&mut *self.store.read().await?).await?;
+        *self.stats.projects.write().unwrap_or_else(|p| p.into_inner()) = projects;
+        Ok(())
+    }
+
+    /// Reads one project's shifts again (after a change to it committed).
+    pub(crate) async fn refresh_project(&self, project_id: i64) {
+        let _one_at_a_time = self.stats.project_refresh.lock().await;
+        let read = async {
+            let mut conn = self.store.read().await?;
+            AppResult::Ok(project_facts(
+                &store::project_shifts(&mut conn, project_id).await?,
+            ))
+        };
+        match (read.await, u32::try_from(project_id)) {
+            (Ok(facts), Ok(id)) => self
+                .stats
+                .projects
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .set(id, facts),
+            (Err(e), _) => {
+                tracing::error!(project_id, error = %e.cause(), "statistics: reading a project failed")
+            }
+            _ => {}
+        }
+    }
+
+    /// Stores leaves tallied while the records were written (by `zhiyuan generate`, which
+    /// knows every record it writes and would otherwise read them all back), then loads the
+    /// live index from them as at start-up. The volunteers' confirmed minutes are the
+    /// writer's to have set; `verify-stats` checks both.
+    pub async fn install(&self, tally: LeafTally) -> AppResult<(usize, usize)> {
+        let mut tx = self.bookkeeping(Bookkeeping::Statistics).await?;
+        store::clear_leaves(&mut tx).await?;
+        write_leaves(
+            &mut tx,
+            self.store.backend(),
+            tally
+                .leaves
+                .iter()
+                .map(|((r, c, m), l)| (r.as_str().to_owned(), *c, *m, l)),
+        )
+        .await?;
+        tx.commit(self).await?;
+        drop(tally);
+        let index = read_index(&mut *self.store.read().await?).await?;
+        let size = index.size();
+        *self.stats.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        self.reload_projects().await?;
         Ok(size)
     }
 
@@ -268,6 +437,33 @@ impl Stats<'_> {
                 .map(|d| format!("内存中的汇总与记录不符：{d}")),
         );
         let mut conn = self.store.read().await?;
+        for (table, region, key, month) in
+            store::cells::cell_mismatches(&mut conn, self.store.backend(), 50).await?
+        {
+            let what = if table == "order_cells" {
+                format!("点单汇总 {region} {key} {month}")
+            } else {
+                format!("组织汇总 {region} {key}")
+            };
+            differences.push(format!("{what} 与逐条记录重新计算的结果不符"));
+        }
+        let fresh_projects = read_projects(&mut conn).await?.facts();
+        let live_projects = self
+            .stats
+            .projects
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .facts();
+        let mut ids: Vec<&u32> = fresh_projects.keys().chain(live_projects.keys()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids
+            .into_iter()
+            .filter(|id| fresh_projects.get(id) != live_projects.get(id))
+            .take(50)
+        {
+            differences.push(format!("项目 {id} 的班次汇总与项目和班次记录不符"));
+        }
         for (id, kept, counted) in store::confirmed_minutes_mismatches(&mut conn, 50).await? {
             differences.push(format!(
                 "志愿者 {id} 的累计时长 {kept} 分钟与记录合计 {counted} 分钟不符"

@@ -215,6 +215,15 @@ pub struct Delta {
     pub records: i64,
 }
 
+/// Bytes held by each part of the index (see [`StatsIndex::heap_estimate`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapEstimate {
+    pub cells: usize,
+    pub leaves: usize,
+    pub residents: usize,
+    pub tallies: usize,
+}
+
 /// What a volunteer counts for in the residence figures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resident {
@@ -227,13 +236,15 @@ pub struct Resident {
     pub certificates: Vec<Month>,
 }
 
-#[derive(Clone, Debug)]
+/// A volunteer's residence facts as the index keeps them: twelve bytes in a table indexed by
+/// volunteer id (a map of millions of entries each with a list cost five times that), the few
+/// volunteers' certificate months apart.
+#[derive(Clone, Copy, Debug)]
 struct ResidentAt {
     node: u32,
     registered: Month,
     star: u8,
     open: bool,
-    certificates: Vec<Month>,
 }
 
 /// The whole index (see the module documentation).
@@ -245,7 +256,8 @@ pub struct StatsIndex {
     children: Vec<Vec<u32>>,
     leaves: HashMap<Key, Leaf>,
     cells: HashMap<Key, Cell>,
-    residents: HashMap<u32, ResidentAt>,
+    residents: Vec<Option<ResidentAt>>,
+    resident_certificates: HashMap<u32, Vec<Month>>,
     registered: HashMap<u32, i64>,
     new_registrations: HashMap<(u32, Month), i64>,
     stars: HashMap<(u32, u8), i64>,
@@ -561,8 +573,10 @@ impl StatsIndex {
 
     /// Sets (or with `None`, forgets) what volunteer `id` counts for by residence.
     pub fn set_resident(&mut self, id: u32, facts: Option<Resident>) {
-        if let Some(old) = self.residents.remove(&id) {
-            self.count_resident(&old, -1);
+        let slot = id as usize;
+        if let Some(old) = self.residents.get_mut(slot).and_then(Option::take) {
+            let certificates = self.resident_certificates.remove(&id).unwrap_or_default();
+            self.count_resident(&old, &certificates, -1);
         }
         if let Some(f) = facts {
             let node = self.intern(&f.region);
@@ -571,14 +585,19 @@ impl StatsIndex {
                 registered: f.registered,
                 star: f.star,
                 open: f.open,
-                certificates: f.certificates,
             };
-            self.count_resident(&at, 1);
-            self.residents.insert(id, at);
+            self.count_resident(&at, &f.certificates, 1);
+            if self.residents.len() <= slot {
+                self.residents.resize(slot + 1, None);
+            }
+            self.residents[slot] = Some(at);
+            if !f.certificates.is_empty() {
+                self.resident_certificates.insert(id, f.certificates);
+            }
         }
     }
 
-    fn count_resident(&mut self, r: &ResidentAt, sign: i64) {
+    fn count_resident(&mut self, r: &ResidentAt, certificates: &[Month], sign: i64) {
         for a in self.path(r.node) {
             if r.open {
                 *self.registered.entry(a).or_insert(0) += sign;
@@ -587,7 +606,7 @@ impl StatsIndex {
                     *self.stars.entry((a, r.star)).or_insert(0) += sign;
                 }
             }
-            for &m in &r.certificates {
+            for &m in certificates {
                 *self.certificates.entry((a, m)).or_insert(0) += sign;
             }
         }
@@ -711,6 +730,41 @@ impl StatsIndex {
     /// Number of cells and leaves (for the start-up log).
     pub fn size(&self) -> (usize, usize) {
         (self.cells.len(), self.leaves.len())
+    }
+
+    /// Roughly how many bytes each part holds (from the structures' sizes: bitmaps by their
+    /// serialized size, maps by entries × entry size), for the benchmark's account of memory.
+    pub fn heap_estimate(&self) -> HeapEstimate {
+        use std::mem::size_of;
+        let map = |entries: usize, entry: usize| entries * (entry + 1) * 8 / 7;
+        HeapEstimate {
+            cells: map(self.cells.len(), size_of::<(Key, Cell)>())
+                + self
+                    .cells
+                    .values()
+                    .map(|c| c.members.serialized_size())
+                    .sum::<usize>(),
+            leaves: map(self.leaves.len(), size_of::<(Key, Leaf)>())
+                + self
+                    .leaves
+                    .values()
+                    .map(|l| l.ones.serialized_size() + map(l.other.len(), size_of::<(u32, i32)>()))
+                    .sum::<usize>(),
+            residents: self.residents.capacity() * size_of::<Option<ResidentAt>>()
+                + map(self.resident_certificates.len(), size_of::<(u32, Vec<Month>)>())
+                + self
+                    .resident_certificates
+                    .values()
+                    .map(|c| c.capacity() * size_of::<Month>())
+                    .sum::<usize>(),
+            tallies: map(
+                self.registered.len()
+                    + self.new_registrations.len()
+                    + self.stars.len()
+                    + self.certificates.len(),
+                24,
+            ),
+        }
     }
 }
 

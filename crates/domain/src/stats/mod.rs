@@ -2,6 +2,7 @@
 //! roll-up index that answers it ([`index`]).
 
 pub mod index;
+pub mod projects;
 
 use chrono::{Datelike, NaiveDate};
 

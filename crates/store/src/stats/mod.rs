@@ -1,6 +1,8 @@
 //! Statistics: the stored leaves of the roll-up index, what rebuilds it, and the direct counts
 //! over the rows that check it (and that the dashboard uses for the figures it keeps no roll-up of).
 
+pub mod cells;
+
 use futures_util::TryStreamExt;
 use sqlx::FromRow;
 
@@ -80,6 +82,54 @@ pub async fn each_leaf(conn: &mut Conn, mut each: impl FnMut(LeafRow)) -> Result
     .fetch(conn);
     while let Some(row) = rows.try_next().await? {
         each(row);
+    }
+    Ok(())
+}
+
+/// Writes leaves into a table emptied by [`clear_leaves`], a few hundred a statement (a rebuild
+/// writes hundreds of thousands). Empty leaves are left out.
+pub async fn insert_leaves(conn: &mut Conn, backend: Backend, leaves: &[LeafRow]) -> Result<()> {
+    let leaves: Vec<&LeafRow> = leaves
+        .iter()
+        .filter(|l| l.records != 0 || l.minutes != 0)
+        .collect();
+    for chunk in leaves.chunks(200) {
+        let mut sql = String::from(
+            "INSERT INTO stats_cells (region_code, category, month, minutes, records, members) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            // anonymous parameters on SQLite: sqlx looks a numbered one up by name, in time
+            // growing with the statement's parameters
+            match backend {
+                Backend::Sqlite => sql.push_str("(?, ?, ?, ?, ?, ?)"),
+                Backend::Postgres => {
+                    let n = i * 6;
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
+                    ));
+                }
+            }
+        }
+        let mut q = sqlx::query(&sql);
+        for l in chunk {
+            q = q
+                .bind(&l.region_code)
+                .bind(&l.category)
+                .bind(l.month)
+                .bind(l.minutes)
+                .bind(l.records)
+                .bind(&l.members);
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -344,7 +394,8 @@ pub async fn direct_stars(conn: &mut Conn, region_prefix: &str, bounds: &[i64; 5
     Ok(out)
 }
 
-/// Teams and organizations (not dissolved) registered in a region: (organizations, teams).
+/// Teams and organizations (not dissolved) registered in a region: (organizations, teams),
+/// counted from the rows (what the cells are checked against).
 pub async fn org_counts(conn: &mut Conn, region_prefix: &str) -> Result<(i64, i64)> {
     let (lo, hi) = prefix_range(region_prefix);
     Ok(sqlx::query_as(
@@ -358,7 +409,65 @@ pub async fn org_counts(conn: &mut Conn, region_prefix: &str) -> Result<(i64, i6
     .await?)
 }
 
-/// Projects of a region with a shift starting in `[from_ms, to_ms)`, and those shifts.
+/// A shift of a project that is not cancelled, as the project figures see it.
+#[derive(Clone, Debug, FromRow)]
+pub struct ProjectShift {
+    pub project_id: i64,
+    pub region_code: String,
+    pub category: String,
+    pub starts_at: i64,
+}
+
+const PROJECT_SHIFTS: &str = "SELECT p.id AS project_id, p.region_code, p.category, s.starts_at \
+     FROM projects p JOIN shifts s ON s.project_id = p.id WHERE p.status <> 'cancelled'";
+
+/// Every shift of every project not cancelled, a project's together (loading the figures).
+pub async fn each_project_shift(conn: &mut Conn, mut each: impl FnMut(ProjectShift)) -> Result<()> {
+    let sql = format!("{PROJECT_SHIFTS} ORDER BY p.id");
+    let mut rows = sqlx::query_as::<_, ProjectShift>(&sql).fetch(conn);
+    while let Some(row) = rows.try_next().await? {
+        each(row);
+    }
+    Ok(())
+}
+
+/// One project's shifts (none when it is cancelled or gone).
+pub async fn project_shifts(conn: &mut Conn, project_id: i64) -> Result<Vec<ProjectShift>> {
+    Ok(sqlx::query_as(&format!("{PROJECT_SHIFTS} AND p.id = $1"))
+        .bind(project_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Projects of a region with shifts starting in `[from_ms, to_ms)`, with how many (the days
+/// of a partial month).
+pub async fn project_shifts_between(
+    conn: &mut Conn,
+    region_prefix: &str,
+    category: Option<&str>,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let (lo, hi) = prefix_range(region_prefix);
+    let cat = if category.is_some() {
+        " AND p.category = $5"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT p.id, COUNT(*) FROM shifts s JOIN projects p ON p.id = s.project_id \
+         WHERE p.status <> 'cancelled' AND p.region_code >= $1 AND p.region_code < $2 \
+         AND s.starts_at >= $3 AND s.starts_at < $4{cat} GROUP BY p.id"
+    );
+    let mut q = sqlx::query_as(&sql).bind(lo).bind(hi).bind(from_ms).bind(to_ms);
+    if let Some(c) = category {
+        q = q.bind(c);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
+/// Projects of a region with a shift starting in `[from_ms, to_ms)`, and those shifts, counted
+/// from the rows (what the project figures are checked against).
 pub async fn project_counts(
     conn: &mut Conn,
     region_prefix: &str,
@@ -385,7 +494,7 @@ pub async fn project_counts(
 }
 
 /// Order figures of a region and period (submitted in `[from_ms, to_ms)`).
-#[derive(Clone, Debug, Default, FromRow)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, FromRow)]
 pub struct OrderFigures {
     pub total: i64,
     pub submitted: i64,
@@ -405,6 +514,28 @@ pub struct OrderFigures {
     pub rating_good: i64,
 }
 
+impl std::ops::AddAssign for OrderFigures {
+    fn add_assign(&mut self, o: OrderFigures) {
+        self.total += o.total;
+        self.submitted += o.submitted;
+        self.dispatched += o.dispatched;
+        self.accepted += o.accepted;
+        self.completed += o.completed;
+        self.rated += o.rated;
+        self.rejected += o.rejected;
+        self.cancelled += o.cancelled;
+        self.dispatch_ms += o.dispatch_ms;
+        self.dispatch_n += o.dispatch_n;
+        self.accept_ms += o.accept_ms;
+        self.accept_n += o.accept_n;
+        self.rating_sum += o.rating_sum;
+        self.rating_n += o.rating_n;
+        self.rating_good += o.rating_good;
+    }
+}
+
+/// Order figures counted from the rows (the days of a partial month; and what the cells are
+/// checked against).
 pub async fn order_figures(
     conn: &mut Conn,
     region_prefix: &str,
