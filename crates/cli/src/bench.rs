@@ -380,20 +380,40 @@ pub(crate) enum V {
     N,
 }
 
-/// `INSERT INTO table (cols) VALUES (…), (…)` in statements of at most ~400 parameters: sqlx's
-/// SQLite driver looks each `$n` up by name among the statement's parameters
-/// (`sqlite3_bind_parameter_name`), so binding costs grow with the square of a statement's
-/// parameters; at 8 000 a statement that lookup was three quarters of `zhiyuan generate`'s time.
+/// `INSERT INTO table (cols) VALUES (…), (…)`, many rows a statement. On SQLite the
+/// parameters are anonymous `?`: sqlx binds a named `$n` by looking its name up among all the
+/// statement's parameters (`sqlite3_bind_parameter_name`), which made binding quadratic in a
+/// statement's size (three quarters of `zhiyuan generate`'s time at 8 000 parameters, so
+/// statements had been cut to 400); an anonymous one binds in place, so a statement may hold
+/// SQLite's limit of 32 766. PostgreSQL numbers them, up to its limit of 65 535.
 pub(crate) async fn insert_rows(
     tx: &mut Tx,
     table: &str,
     cols: &[&str],
     rows: &[Vec<V>],
 ) -> anyhow::Result<()> {
-    let per_stmt = (400 / cols.len()).max(1);
+    let sqlite = tx.backend_name() == "SQLite";
+    run_inserts(tx, table, inserts(sqlite, table, cols, rows)).await
+}
+
+/// A multi-row INSERT ready to run: its text and its bound values (made apart from running it,
+/// so that `zhiyuan generate` binds the next batch on one thread while the database writes this
+/// one on another).
+pub(crate) struct Insert {
+    sql: String,
+    args: sqlx::any::AnyArguments<'static>,
+}
+
+/// The statements of [`insert_rows`].
+pub(crate) fn inserts(sqlite: bool, table: &str, cols: &[&str], rows: &[Vec<V>]) -> Vec<Insert> {
+    use sqlx::Arguments;
+    let limit = if sqlite { 32_766 } else { 65_535 };
+    let per_stmt = (limit / cols.len()).clamp(1, 2_000);
+    let mut out = Vec::new();
     for chunk in rows.chunks(per_stmt) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
         let mut n = 0;
+        let mut args = sqlx::any::AnyArguments::default();
         for (r, row) in chunk.iter().enumerate() {
             debug_assert_eq!(row.len(), cols.len());
             if r > 0 {
@@ -405,25 +425,82 @@ pub(crate) async fn insert_rows(
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${n}"));
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${n}"));
+                }
             }
             sql.push(')');
-        }
-        let mut q = sqlx::query(&sql);
-        for row in chunk {
             for v in row {
-                q = match v {
-                    V::I(i) => q.bind(*i),
-                    V::S(s) => q.bind(s.as_str()),
-                    V::N => q.bind(None::<i64>),
+                let added = match v {
+                    V::I(i) => args.add(*i),
+                    V::S(s) => args.add(s.clone()),
+                    V::N => args.add(None::<i64>),
                 };
+                added.expect("integers and texts always bind");
             }
         }
-        q.execute(&mut **tx)
+        out.push(Insert { sql, args });
+    }
+    out
+}
+
+/// Runs statements made by [`inserts`].
+pub(crate) async fn run_inserts(tx: &mut Tx, table: &str, inserts: Vec<Insert>) -> anyhow::Result<()> {
+    for i in inserts {
+        sqlx::query_with(&i.sql, i.args)
+            .execute(&mut **tx)
             .await
             .with_context(|| format!("bulk insert into {table}"))?;
     }
     Ok(())
+}
+
+/// Drops the secondary indexes of `tables` (those no constraint owns) for a bulk load and
+/// returns the statements that create them again: filling a table and then building each index
+/// in one sorted pass is far faster than keeping every index ordered row by row. Indexes that
+/// lead with one of `in_load_order` stay: rows arrive in their order, so each entry is appended
+/// at the index's end, cheaper than sorting them all afterwards.
+pub(crate) async fn drop_secondary_indexes(
+    tx: &mut Tx,
+    tables: &[&str],
+    in_load_order: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    let sqlite = tx.backend_name() == "SQLite";
+    let mut found: Vec<(String, String)> = Vec::new();
+    for t in tables {
+        let rows: Vec<(String, String)> = if sqlite {
+            sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL",
+            )
+            .bind(*t)
+            .fetch_all(&mut **tx)
+            .await?
+        } else {
+            sqlx::query_as(
+                "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i WHERE i.schemaname = current_schema() \
+                 AND i.tablename = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                 WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
+            )
+            .bind(*t)
+            .fetch_all(&mut **tx)
+            .await?
+        };
+        found.extend(rows.into_iter().filter(|(_, sql)| {
+            let first = sql
+                .split_once('(')
+                .map(|(_, cols)| cols.split([',', ')']).next().unwrap_or("").trim().to_owned())
+                .unwrap_or_default();
+            !in_load_order.contains(&first.as_str())
+        }));
+    }
+    for (name, _) in &found {
+        sqlx::query(&format!("DROP INDEX {name}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(found.into_iter().map(|(_, sql)| sql).collect())
 }
 
 async fn populate(app: &App, args: &CheckinArgs, shift_start: i64) -> anyhow::Result<Population> {

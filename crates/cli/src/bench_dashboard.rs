@@ -58,6 +58,7 @@ pub struct Report {
     pub rss_mib: Option<f64>,
     pub cells: usize,
     pub leaves: usize,
+    pub heap: zhiyuan_domain::stats::index::HeapEstimate,
     pub series: Vec<Series>,
     pub sql: Vec<Duration>,
     pub year: i32,
@@ -75,6 +76,14 @@ impl Report {
             self.rss_mib.map(|m| format!("{m:.0} MiB")).unwrap_or_else(|| "unknown".into()),
             self.cells,
             self.leaves
+        );
+        let mib = |b: usize| b as f64 / 1_048_576.0;
+        println!(
+            "  index by part (estimated): cells {:.0} MiB, leaves {:.0} MiB, residents {:.0} MiB, tallies {:.0} MiB",
+            mib(self.heap.cells),
+            mib(self.heap.leaves),
+            mib(self.heap.residents),
+            mib(self.heap.tallies)
         );
         println!(
             "  {:<28} {:>7} {:>9} {:>9} {:>9}",
@@ -259,6 +268,7 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
         drop(rows);
     }
     let (cells, leaves) = app.stats().index_size();
+    let heap = app.stats().index_heap();
     Ok(Report {
         backend: format!("{:?}", app.store.backend()),
         records,
@@ -267,6 +277,7 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
         rss_mib: rss,
         cells,
         leaves,
+        heap,
         series,
         sql,
         year,
