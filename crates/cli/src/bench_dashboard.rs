@@ -253,7 +253,7 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
     series.push(all);
     let mut sql = Vec::new();
     let plain = "SELECT substr(r.region_code, 1, 6) AS district, r.category, substr(r.service_date, 1, 7) AS month, \
-                 SUM(r.minutes), COUNT(*), COUNT(DISTINCT r.volunteer_id) FROM service_records r \
+                 CAST(SUM(r.minutes) AS BIGINT), COUNT(*), COUNT(DISTINCT r.volunteer_id) FROM service_records r \
                  WHERE r.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM service_records n WHERE n.supersedes = r.id) \
                  AND r.service_date >= $1 AND r.service_date <= $2 GROUP BY 1, 2, 3";
     for _ in 0..args.sql_runs {
