@@ -411,27 +411,19 @@ pub(crate) fn inserts(sqlite: bool, table: &str, cols: &[&str], rows: &[Vec<V>])
     let per_stmt = (limit / cols.len()).clamp(1, 2_000);
     let mut out = Vec::new();
     for chunk in rows.chunks(per_stmt) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
-        let mut n = 0;
+        let backend = if sqlite {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            cols.join(", "),
+            backend.value_rows(chunk.len(), cols.len())
+        );
         let mut args = sqlx::any::AnyArguments::default();
-        for (r, row) in chunk.iter().enumerate() {
+        for row in chunk {
             debug_assert_eq!(row.len(), cols.len());
-            if r > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..cols.len() {
-                n += 1;
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                if sqlite {
-                    sql.push('?');
-                } else {
-                    sql.push_str(&format!("${n}"));
-                }
-            }
-            sql.push(')');
             for v in row {
                 let added = match v {
                     V::I(i) => args.add(*i),

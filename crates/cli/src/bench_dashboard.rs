@@ -79,9 +79,10 @@ impl Report {
         );
         let mib = |b: usize| b as f64 / 1_048_576.0;
         println!(
-            "  index by part (estimated): cells {:.0} MiB, leaves {:.0} MiB, residents {:.0} MiB, tallies {:.0} MiB",
+            "  index by part (estimated): cells {:.0} MiB, leaves {:.0} MiB, volunteer numbers {:.0} MiB, residents {:.0} MiB, tallies {:.0} MiB",
             mib(self.heap.cells),
             mib(self.heap.leaves),
+            mib(self.heap.slots),
             mib(self.heap.residents),
             mib(self.heap.tallies)
         );
@@ -123,6 +124,7 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
     let settings = args.db.settings();
     let started = Instant::now();
     let app = App::open(&settings).await.context("opening the database")?;
+    crate::release_free_memory();
     let open = started.elapsed();
     let rss = rss_mib();
     let city = Caller {
@@ -201,18 +203,18 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
         ),
     ];
     let categories: [Option<&str>; 3] = [None, Some("elderly_disabled"), Some("community")];
-    let mut views: Vec<(usize, DashboardQuery)> = Vec::new();
+    let mut views: Vec<(usize, usize, DashboardQuery)> = Vec::new();
     let scopes: Vec<(usize, String)> = std::iter::once((0, "110000000000".to_owned()))
         .chain(districts.into_iter().map(|(c,)| (1, c)))
         .chain(townships.into_iter().map(|(c,)| (2, c)))
         .collect();
     for (level, code) in &scopes {
-        for (_, p) in &periods {
+        for (period, (_, p)) in periods.iter().enumerate() {
             for c in categories {
                 let mut q = p.clone();
                 q.region = Some(code.clone());
                 q.category = c.map(str::to_owned);
-                views.push((*level, q));
+                views.push((*level, period, q));
             }
         }
     }
@@ -231,15 +233,24 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
             micros: Vec::new(),
         },
     ];
+    let mut by_period: Vec<Series> = periods
+        .iter()
+        .map(|(name, _)| Series {
+            name,
+            micros: Vec::new(),
+        })
+        .collect();
     for round in 0..=args.rounds {
-        for (level, q) in &views {
+        for (level, period, q) in &views {
             let t = Instant::now();
             app.stats()
                 .dashboard(&city, q)
                 .await
                 .with_context(|| format!("dashboard {q:?}"))?;
             if round > 0 {
-                series[*level].micros.push(t.elapsed().as_micros());
+                let micros = t.elapsed().as_micros();
+                series[*level].micros.push(micros);
+                by_period[*period].micros.push(micros);
             }
         }
     }
@@ -251,6 +262,15 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
         all.micros.extend(&s.micros);
     }
     series.push(all);
+    for p in &mut by_period {
+        p.name = match p.name {
+            "year" => "  of which a year",
+            "12 months" => "  of which 12 months",
+            "quarter" => "  of which a quarter",
+            _ => "  of which a month",
+        };
+    }
+    series.extend(by_period);
     let mut sql = Vec::new();
     let plain = "SELECT substr(r.region_code, 1, 6) AS district, r.category, substr(r.service_date, 1, 7) AS month, \
                  CAST(SUM(r.minutes) AS BIGINT), COUNT(*), COUNT(DISTINCT r.volunteer_id) FROM service_records r \
@@ -311,9 +331,23 @@ mod tests {
         };
         let r = run(&args).await.unwrap();
         assert!(r.records > 0 && r.volunteers > 0);
-        // the city, 16 districts, 2 townships × 4 periods × 3 category filters, once each
+        // the city, 16 districts, 2 townships × 4 periods × 3 category filters, once each; then
+        // every view, and the views of each period
         let counts: Vec<usize> = r.series.iter().map(|s| s.micros.len()).collect();
-        assert_eq!(counts, vec![12, 16 * 12, 2 * 12, 12 + 16 * 12 + 2 * 12]);
+        let each_period = 19 * 3;
+        assert_eq!(
+            counts,
+            vec![
+                12,
+                16 * 12,
+                2 * 12,
+                12 + 16 * 12 + 2 * 12,
+                each_period,
+                each_period,
+                each_period,
+                each_period
+            ]
+        );
         assert_eq!(r.sql.len(), 1);
         assert!(r.cells > 0);
     }

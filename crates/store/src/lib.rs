@@ -70,6 +70,32 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The placeholders of a multi-row `VALUES` list: `rows` groups of `cols` each. On SQLite
+    /// they are anonymous (`?`): sqlx looks a numbered one up by name, in time that grows with
+    /// the statement's parameters, which made bulk inserts quadratic.
+    pub fn value_rows(self, rows: usize, cols: usize) -> String {
+        let mut sql = String::with_capacity(rows * cols * 5);
+        let mut n = 0;
+        for r in 0..rows {
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..cols {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                match self {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&n.to_string());
+                    }
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    }
+
     pub fn from_url(url: &str) -> Result<Backend> {
         if url.starts_with("sqlite:") {
             Ok(Backend::Sqlite)
@@ -332,6 +358,18 @@ pub fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod value_rows_tests {
+    use super::Backend;
+
+    #[test]
+    fn placeholders_are_numbered_on_postgres_and_anonymous_on_sqlite() {
+        assert_eq!(Backend::Sqlite.value_rows(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(Backend::Postgres.value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(Backend::Postgres.value_rows(0, 3), "");
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::app::{page_session, spawn_app, Db, TestApp};
+use support::app::{page_html, page_session, spawn_app, Db, TestApp};
 use support::world::{self, created, volunteer_body, World};
 use zhiyuan_app::stats::star_bounds;
 
@@ -199,9 +199,15 @@ async fn step(t: &TestApp, w: &World, rng: &mut Rng, s: &mut Script, n: usize) {
 
 async fn direct(t: &TestApp, prefix: &str, category: Option<&str>, from: &str, to: &str) -> (i64, i64, i64) {
     let mut conn = t.app.store.read().await.unwrap();
-    zhiyuan_store::stats::direct_service(&mut conn, prefix, category, from, to)
-        .await
-        .unwrap()
+    zhiyuan_store::stats::direct_service(
+        &mut conn,
+        zhiyuan_store::stats::Within::Region(prefix),
+        category,
+        from,
+        to,
+    )
+    .await
+    .unwrap()
 }
 
 fn day_ms(d: &str) -> i64 {
@@ -1194,8 +1200,10 @@ async fn every_list_exports_with_its_filter_codes_as_text_and_phones_masked(t: T
     }
 }
 
-async fn a_team_admin_sees_their_team_s_own_figures_and_nothing_else(t: TestApp) {
-    let w = world::build(&t).await;
+/// The world with 陈志愿 in the sub-team 建外青年突击队 and three records: 90 minutes for the team
+/// itself, 60 for its sub-team, 30 for 海淀's team.
+async fn team_world(t: &TestApp) -> World {
+    let w = world::build(t).await;
     // 陈志愿 joins the sub-team 建外青年突击队
     let j = t
         .post(
@@ -1218,7 +1226,6 @@ async fn a_team_admin_sees_their_team_s_own_figures_and_nothing_else(t: TestApp)
             "service_date": date, "place": "建外", "content": "陪伴", "person_in_charge": "张负责",
             "entries": [{"volunteer_id": vol, "minutes": minutes}], "category": "elderly_disabled"});
         let token = token.to_owned();
-        let t = &t;
         async move {
             let r = t.post("/api/v1/records/team-entry", Some(&token), body).await;
             assert_eq!(r.status, 201, "{}", r.body);
@@ -1227,6 +1234,11 @@ async fn a_team_admin_sees_their_team_s_own_figures_and_nothing_else(t: TestApp)
     entry(&w.chaoyang, w.team_a, w.v_a, "2026-02-14", 90).await;
     entry(&w.chaoyang, w.team_a1, w.v_self, "2026-03-01", 60).await;
     entry(&w.haidian, w.team_b, w.v_b, "2026-03-02", 30).await;
+    w
+}
+
+async fn a_team_admin_sees_their_team_s_own_figures_and_nothing_else(t: TestApp) {
+    let w = team_world(&t).await;
     let d = t.get("/api/v1/stats/team?year=2026", Some(&w.team_a_admin)).await;
     assert_eq!(d.status, 200, "{}", d.body);
     assert_eq!(d.body["team"]["id"], w.team_a);
@@ -1298,14 +1310,7 @@ async fn a_team_admin_sees_their_team_s_own_figures_and_nothing_else(t: TestApp)
     );
     // the page: 统计 opens the team's dashboard, a sub-team's row opens its own
     let c = page_session(&t, "teama").await;
-    let html = c
-        .get(t.url("/stats?year=2026"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_html(&c, &t, "/stats?year=2026").await;
     assert!(
         html.contains("队伍统计") && html.contains("建外邻里守望志愿服务队"),
         "{html}"
@@ -1328,7 +1333,100 @@ async fn a_team_admin_sees_their_team_s_own_figures_and_nothing_else(t: TestApp)
     assert!(html.contains("结束日期早于开始日期") && html.contains("value=\"2026-03-01\""));
 }
 
+async fn a_team_admin_s_figures_open_the_records_and_volunteers_behind_them(t: TestApp) {
+    let w = team_world(&t).await;
+    let get = |path: String| {
+        let t = &t;
+        let token = w.team_a_admin.clone();
+        async move { t.get(&path, Some(&token)).await }
+    };
+    let ids = |r: &Value| -> Vec<i64> {
+        let mut v: Vec<i64> = r["page"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["volunteer_id"].as_i64().unwrap())
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    // the team and its sub-team: the dashboard's 2 records, 2.5 hours and 2 volunteers
+    let all = get("/api/v1/stats/records?year=2026".into()).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(all.body["totals"]["records"], 2, "{}", all.body);
+    assert_eq!(all.body["totals"]["hours"], "2.5");
+    assert_eq!(ids(&all.body), {
+        let mut v = vec![w.v_a, w.v_self];
+        v.sort_unstable();
+        v
+    });
+    let people = get("/api/v1/stats/active-volunteers?year=2026".into()).await;
+    assert_eq!(people.status, 200, "{}", people.body);
+    assert_eq!(people.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(people.body["items"][0]["volunteer_id"], w.v_a, "most hours first");
+    // a sub-team's row, and the team's own (本级) row
+    let sub = get(format!("/api/v1/stats/records?team={}&year=2026", w.team_a1)).await;
+    assert_eq!(ids(&sub.body), vec![w.v_self], "{}", sub.body);
+    let own = get(format!(
+        "/api/v1/stats/records?team={}&only=true&year=2026",
+        w.team_a
+    ))
+    .await;
+    assert_eq!(ids(&own.body), vec![w.v_a], "{}", own.body);
+    assert_eq!(own.body["totals"]["hours"], "1.5");
+    // a period and a category narrow it
+    let march = get("/api/v1/stats/records?month=2026-03".into()).await;
+    assert_eq!(ids(&march.body), vec![w.v_self]);
+    let none = get("/api/v1/stats/records?year=2026&category=education".into()).await;
+    assert_eq!(none.body["totals"]["records"], 0);
+    // outside the scope: another team's records, a region's
+    for path in [
+        format!("/api/v1/stats/records?team={}", w.team_b),
+        format!("/api/v1/stats/active-volunteers?team={}", w.team_b),
+        "/api/v1/stats/records?region=110105000000".to_owned(),
+        format!("/api/v1/stats/records.xlsx?team={}", w.team_b),
+    ] {
+        assert_eq!(get(path.clone()).await.status, 403, "{path}");
+    }
+    // the export is the team's records
+    let rows = sheet_rows(&t, &w.team_a_admin, "/api/v1/stats/records.xlsx?year=2026").await;
+    let data: Vec<_> = rows
+        .iter()
+        .filter(|r| r.iter().any(|c| *c == calamine::Data::String("周末助老".into())))
+        .collect();
+    assert_eq!(data.len(), 2, "{rows:?}");
+    // the page: each figure opens its list, the list its dashboard again (links read as a
+    // browser reads them, entities decoded)
+    let c = page_session(&t, "teama").await;
+    let decoded = |html: String| html.replace("&#38;", "&").replace("&amp;", "&");
+    let html = decoded(page_html(&c, &t, "/stats?year=2026").await);
+    let q = format!("team={}&from=2026-01-01&to=2026-12-31", w.team_a);
+    assert!(html.contains(&format!("href=\"/stats/records?{q}\"")), "{html}");
+    assert!(html.contains(&format!("href=\"/stats/volunteers?{q}\"")));
+    let own = format!(
+        "/stats/records?team={}&only=true&from=2026-01-01&to=2026-12-31",
+        w.team_a
+    );
+    assert!(
+        html.contains(&format!("href=\"{own}\"")),
+        "the 本级 row's records"
+    );
+    let list = decoded(page_html(&c, &t, &own).await);
+    assert!(list.contains("<strong id=\"list-records\">1</strong>"), "{list}");
+    assert!(list.contains("（本级）"));
+    assert!(
+        list.contains(&format!("href=\"/stats?{q}\"")),
+        "back to the team's dashboard: {list}"
+    );
+    let people = page_html(&c, &t, &format!("/stats/volunteers?{q}")).await;
+    assert!(
+        people.contains("<strong id=\"list-active\">2</strong>") && people.contains("王建国"),
+        "{people}"
+    );
+}
+
 both_backends!(
+    a_team_admin_s_figures_open_the_records_and_volunteers_behind_them,
     exports_read_back_with_text_ids_and_real_dates_and_are_audited,
     the_roster_and_the_audit_log_export_with_ids_and_phones_masked_as_the_rules_say,
     every_list_exports_with_its_filter_codes_as_text_and_phones_masked,

@@ -155,7 +155,7 @@ impl Stats<'_> {
 
     /// Every record behind a dashboard's service figures, oldest first.
     pub async fn export_records(&self, caller: &Caller, q: &DashboardQuery) -> AppResult<Export> {
-        let sel = self.select(caller, q).await?;
+        let sel = self.select_rows(caller, q).await?;
         let title = format!(
             "{} · {}{}",
             sel.region_name,
@@ -188,7 +188,7 @@ impl Stats<'_> {
             let mut conn = self.store.read().await?;
             store::each_record_in(
                 &mut conn,
-                sel.region.prefix(),
+                sel.within(),
                 sel.category_text(),
                 &sel.first_day_text(),
                 &sel.to_text(),

@@ -85,6 +85,8 @@ pub struct DashboardQuery {
     pub category: Option<String>,
     /// A team admin: one of their teams (their own team by default).
     pub team: Option<i64>,
+    /// A team admin's lists: only the team's own records, not its sub-teams' (the 本级 row).
+    pub only: Option<bool>,
 }
 
 impl DashboardQuery {
@@ -109,17 +111,67 @@ pub struct RegionRef {
 /// What a dashboard covers, after reading the request.
 #[derive(Clone, Debug)]
 pub struct Selection {
+    /// The region whose records count; for a team's selection, the team's own region (the
+    /// records are then chosen by team: see [`Selection::within`]).
     pub region: RegionCode,
+    /// The region's name, or the team's.
     pub region_name: String,
     pub period: Period,
     pub category: Option<CategoryCode>,
+    /// A team administrator's lists: the team whose records count.
+    pub team: Option<TeamPick>,
+}
+
+/// The team of a team administrator's selection.
+#[derive(Clone, Debug)]
+pub struct TeamPick {
+    pub id: i64,
+    pub path: String,
+    /// Only the team's own records, not its sub-teams'.
+    pub only: bool,
 }
 
 impl Selection {
+    /// Which records the selection's lists and totals cover.
+    pub fn within(&self) -> store::Within<'_> {
+        match &self.team {
+            Some(t) if t.only => store::Within::Teams(store::Teams::Only(t.id)),
+            Some(t) => store::Within::Teams(store::Teams::Subtree(&t.path)),
+            None => store::Within::Region(self.region.prefix()),
+        }
+    }
+
+    /// The query string that selects the same thing (for paging and exports).
+    pub fn query(&self) -> String {
+        self.query_of(true)
+    }
+
+    /// The query string of the dashboard the selection's lists come from.
+    pub fn dashboard_query(&self) -> String {
+        self.query_of(false)
+    }
+
+    fn query_of(&self, with_only: bool) -> String {
+        match &self.team {
+            None => self.query_for(self.region.as_str()),
+            Some(t) => format!(
+                "team={}{}{}",
+                t.id,
+                if t.only && with_only { "&only=true" } else { "" },
+                self.period_and_category()
+            ),
+        }
+    }
+
     /// The query string that selects the same thing (for links), with another region.
     pub fn query_for(&self, region: &str) -> String {
+        format!("region={region}{}", self.period_and_category())
+    }
+
+    /// `&from=…&to=…[&category=…]`
+    fn period_and_category(&self) -> String {
         let mut q = format!(
-            "region={region}&from={}&to={}",
+            "&from={}&to={}",
             self.period.from.format("%Y-%m-%d"),
             self.period.to.format("%Y-%m-%d")
         );
@@ -280,6 +332,35 @@ impl Stats<'_> {
         self.stats.index.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The selection of the rows behind a figure: a region's for a region's administrator, a
+    /// team's (and its sub-teams', or with `only` its own) for a team administrator.
+    pub async fn select_rows(&self, caller: &Caller, q: &DashboardQuery) -> AppResult<Selection> {
+        if !matches!(caller.scope, crate::Scope::Team { .. }) {
+            return self.select(caller, q).await;
+        }
+        let period = Period::parse(&q.period_input(), crate::today()).map_err(input_error)?;
+        let category = parse_category_filter(q.category.as_deref().unwrap_or("")).map_err(input_error)?;
+        let mut conn = self.store.read().await?;
+        let team = self.pick_team(&mut conn, caller, q).await?;
+        let only = q.only.unwrap_or(false);
+        Ok(Selection {
+            region: RegionCode::parse(&team.region_code)
+                .map_err(|_| AppError::Internal(format!("team {} has no region", team.id)))?,
+            region_name: if only {
+                format!("{}（本级）", team.name)
+            } else {
+                team.name
+            },
+            period,
+            category,
+            team: Some(TeamPick {
+                id: team.id,
+                path: team.path,
+                only,
+            }),
+        })
+    }
+
     /// Reads and checks a request against the caller's scope.
     pub async fn select(&self, caller: &Caller, q: &DashboardQuery) -> AppResult<Selection> {
         caller.require_admin()?;
@@ -306,6 +387,7 @@ impl Stats<'_> {
             region_name,
             period,
             category,
+            team: None,
         })
     }
 
@@ -313,10 +395,7 @@ impl Stats<'_> {
         let mut index = StatsIndex::new();
         let mut months = Vec::new();
         let mut conn = self.store.read().await?;
-        for m in sel.period.months() {
-            let Some((a, b)) = sel.period.partial(m) else {
-                continue;
-            };
+        for (m, a, b) in sel.period.partial_months() {
             months.push(m);
             let rows = store::contributions_between(
                 &mut conn,
@@ -379,25 +458,25 @@ impl Stats<'_> {
         let mut edge_regs = 0;
         let mut edge_certs = 0;
         let mut edge_regs_by_month: HashMap<Month, i64> = HashMap::new();
-        for m in &edges.months {
-            let (a, b) = sel.period.partial(*m).expect("an edge month is partial");
+        let mut edge_projects = Vec::new();
+        for (m, a, b) in sel.period.partial_months() {
             let (a, b) = (day_start_ms(a), day_start_ms(b.succ_opt().unwrap_or(b)));
             let n = store::registrations_between(&mut conn, &prefix, a, b).await?;
             edge_regs += n;
-            edge_regs_by_month.insert(*m, n);
+            edge_regs_by_month.insert(m, n);
             edge_certs += store::certificates_between(&mut conn, &prefix, a, b).await?;
-        }
-        let (organizations, teams) = store::cells::org_cells(&mut conn, sel.region.as_str()).await?;
-        let mut edge_projects = Vec::new();
-        for m in &edges.months {
-            let (a, b) = sel.period.partial(*m).expect("an edge month is partial");
-            let (a, b) = (day_start_ms(a), day_start_ms(b.succ_opt().unwrap_or(b)));
             edge_projects.extend(store::project_shifts_between(&mut conn, &prefix, cat_text, a, b).await?);
         }
+        let (organizations, teams) = store::cells::org_cells(&mut conn, sel.region.as_str()).await?;
         let o = order_figures_of(&mut conn, &sel).await?;
         drop(conn);
 
         let live = self.live();
+        // the partial months' sets counted together with the live index's: number them alike
+        let edges = Edges {
+            index: edges.index.renumbered_as(&live),
+            months: edges.months,
+        };
         let region = sel.region.as_str();
         let full: Vec<Month> = sel
             .period
@@ -539,11 +618,11 @@ impl Stats<'_> {
         q: &DashboardQuery,
         page: &SeekRequest,
     ) -> AppResult<(Selection, Seek<RecordView>)> {
-        let sel = self.select(caller, q).await?;
+        let sel = self.select_rows(caller, q).await?;
         let mut conn = self.store.read().await?;
         let rows = store::records_page(
             &mut conn,
-            sel.region.prefix(),
+            sel.within(),
             sel.category_text(),
             &sel.first_day_text(),
             &sel.to_text(),
@@ -559,11 +638,11 @@ impl Stats<'_> {
         caller: &Caller,
         q: &DashboardQuery,
     ) -> AppResult<(Selection, Vec<store::ActiveRow>)> {
-        let sel = self.select(caller, q).await?;
+        let sel = self.select_rows(caller, q).await?;
         let mut conn = self.store.read().await?;
         let rows = store::active_volunteers(
             &mut conn,
-            sel.region.prefix(),
+            sel.within(),
             sel.category_text(),
             &sel.first_day_text(),
             &sel.to_text(),
@@ -681,7 +760,7 @@ impl Stats<'_> {
         let mut conn = self.store.read().await?;
         let (minutes, records, active) = store::direct_service(
             &mut conn,
-            sel.region.prefix(),
+            sel.within(),
             sel.category_text(),
             &sel.first_day_text(),
             &sel.to_text(),

@@ -74,8 +74,14 @@ fn figures(row: Option<&(String, i64, i64, i64)>) -> ServiceFigures {
 }
 
 impl Stats<'_> {
-    /// The dashboard of a team administrator's team (or one of its sub-teams).
-    pub async fn team_dashboard(&self, caller: &Caller, q: &DashboardQuery) -> AppResult<TeamDashboard> {
+    /// The team a team administrator asks for (their own by default), checked against their
+    /// scope: a region, or a team outside theirs, is refused.
+    pub(crate) async fn pick_team(
+        &self,
+        conn: &mut zhiyuan_store::Conn,
+        caller: &Caller,
+        q: &DashboardQuery,
+    ) -> AppResult<orgs::OrgRow> {
         let Scope::Team { org_id, path: own } = &caller.scope else {
             return Err(AppError::Forbidden);
         };
@@ -83,6 +89,20 @@ impl Stats<'_> {
             // a team's figures are not a region's: a region is outside a team admin's scope
             return Err(AppError::Forbidden);
         }
+        let team = orgs::get(conn, q.team.unwrap_or(*org_id))
+            .await?
+            .ok_or(AppError::NotFound("队伍"))?;
+        if !team.path.starts_with(own.as_str()) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(team)
+    }
+
+    /// The dashboard of a team administrator's team (or one of its sub-teams).
+    pub async fn team_dashboard(&self, caller: &Caller, q: &DashboardQuery) -> AppResult<TeamDashboard> {
+        let Scope::Team { path: own, .. } = &caller.scope else {
+            return Err(AppError::Forbidden);
+        };
         let period = Period::parse(&q.period_input(), crate::today()).map_err(input_error)?;
         let category = parse_category_filter(q.category.as_deref().unwrap_or("")).map_err(input_error)?;
         let cat_text = category.map(category_text);
@@ -91,12 +111,7 @@ impl Stats<'_> {
             period.to.format("%Y-%m-%d").to_string(),
         );
         let mut conn = self.store.read().await?;
-        let team = orgs::get(&mut conn, q.team.unwrap_or(*org_id))
-            .await?
-            .ok_or(AppError::NotFound("队伍"))?;
-        if !team.path.starts_with(own.as_str()) {
-            return Err(AppError::Forbidden);
-        }
+        let team = self.pick_team(&mut conn, caller, q).await?;
         let mut trail = Vec::new();
         let mut up = team.parent_id;
         while let Some(id) = up {

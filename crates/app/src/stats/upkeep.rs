@@ -28,9 +28,12 @@ fn resident_of(row: &store::ResidentRow, certificates: Vec<Month>) -> Option<Res
     })
 }
 
-/// Reads the index from the stored leaves and the volunteers.
+/// Reads the index from the volunteers and the stored leaves (the volunteers first: the index
+/// numbers them by residence before any set holds them).
 async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
     let mut index = StatsIndex::new();
+    read_residents(conn, &mut index).await?;
+    index.number_by_residence();
     let mut bad = 0usize;
     let mut leaves = Vec::new();
     store::each_leaf(conn, |row| {
@@ -50,7 +53,6 @@ async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
             "{bad} stored statistics cells do not read; run zhiyuan rebuild-stats"
         )));
     }
-    read_residents(conn, &mut index).await?;
     Ok(index)
 }
 
@@ -113,13 +115,14 @@ async fn read_projects(conn: &mut Conn) -> AppResult<ProjectIndex> {
 /// afresh (what `verify-stats` compares with).
 async fn index_from_rows(conn: &mut Conn) -> AppResult<StatsIndex> {
     let mut index = StatsIndex::new();
+    read_residents(conn, &mut index).await?;
+    index.number_by_residence();
     store::each_contribution(conn, |c| {
         if let Some(d) = delta_of(&c, 1) {
             index.apply(&d);
         }
     })
     .await?;
-    read_residents(conn, &mut index).await?;
     Ok(index)
 }
 
@@ -215,13 +218,14 @@ async fn put(app: &App, conn: &mut Conn, d: &Delta) -> AppResult<()> {
 }
 
 /// Writes leaves and marks the statistics built (the caller has cleared the old ones).
-async fn write_leaves<'a>(
+async fn write_leaves<L: std::borrow::Borrow<Leaf>>(
     conn: &mut Conn,
     backend: zhiyuan_store::Backend,
-    leaves: impl Iterator<Item = (String, CategoryCode, Month, &'a Leaf)>,
+    leaves: impl Iterator<Item = (String, CategoryCode, Month, L)>,
 ) -> AppResult<()> {
     let mut rows = Vec::with_capacity(1_000);
     for (region, cat, month, leaf) in leaves {
+        let leaf = leaf.borrow();
         rows.push(store::LeafRow {
             region_code: region,
             category: category_text(cat).to_owned(),

@@ -15,6 +15,13 @@
 //!
 //! Residence figures (registered volunteers, new registrations, star levels, certificates) are kept
 //! per volunteer: setting a volunteer's facts takes back what they counted for before.
+//!
+//! The sets do not hold volunteer ids but the index's own numbers for them ("slots"), given in
+//! order of residence when the index is loaded ([`StatsIndex::number_by_residence`]) and to
+//! anyone else when first seen. A compressed bitmap spends about 40 bytes on each 65 536-number
+//! block it touches: by id, the few hundred volunteers of a township's month are spread over every
+//! block of millions of ids, and the blocks cost ten times the members (4.5 GiB at 4.5 million
+//! volunteers); numbered by residence, a district's volunteers are a few neighbouring blocks.
 
 use std::collections::HashMap;
 
@@ -41,22 +48,10 @@ pub fn year_of(m: Month) -> Span {
     m / 100 * 100
 }
 
-/// The three months of a quarter span.
-fn months_of_quarter(q: Span) -> impl Iterator<Item = Month> {
-    let first = q / 100 * 100 + (q % 100 - 21) * 3 + 1;
-    first..first + 3
-}
-
 /// The fewest spans that cover exactly `months` (in any order, repeats ignored): whole years as
 /// years, whole quarters as quarters, the rest as months.
 pub fn spans(months: &[Month]) -> Vec<Span> {
-    let mut ms: Vec<Month> = months
-        .iter()
-        .copied()
-        .filter(|m| (1..=12).contains(&(m % 100)))
-        .collect();
-    ms.sort_unstable();
-    ms.dedup();
+    let ms = valid_months(months);
     let mut out = Vec::new();
     for year in ms.chunk_by(|a, b| a / 100 == b / 100) {
         if year.len() == 12 {
@@ -72,6 +67,18 @@ pub fn spans(months: &[Month]) -> Vec<Span> {
         }
     }
     out
+}
+
+/// The real months among `months`, sorted, each once.
+fn valid_months(months: &[Month]) -> Vec<Month> {
+    let mut ms: Vec<Month> = months
+        .iter()
+        .copied()
+        .filter(|m| (1..=12).contains(&(m % 100)))
+        .collect();
+    ms.sort_unstable();
+    ms.dedup();
+    ms
 }
 
 /// The number of distinct volunteers in the union of some sets, without keeping the union when
@@ -136,6 +143,18 @@ impl Leaf {
             n => {
                 self.other.insert(v, n);
             }
+        }
+    }
+
+    /// The same leaf with every volunteer `v` as `f(v)` (`f` one-to-one).
+    pub fn mapped(&self, mut f: impl FnMut(u32) -> u32) -> Leaf {
+        let mut ones: Vec<u32> = self.ones.iter().map(&mut f).collect();
+        ones.sort_unstable();
+        Leaf {
+            minutes: self.minutes,
+            records: self.records,
+            ones: RoaringBitmap::from_sorted_iter(ones).expect("sorted"),
+            other: self.other.iter().map(|(&v, &n)| (f(v), n)).collect(),
         }
     }
 
@@ -220,8 +239,21 @@ pub struct Delta {
 pub struct HeapEstimate {
     pub cells: usize,
     pub leaves: usize,
+    pub slots: usize,
     pub residents: usize,
     pub tallies: usize,
+}
+
+/// The heap bytes of a bitmap: each 65 536-number block's entry (about 40 bytes) and its
+/// contents (two bytes a member while sparse, 8 KiB once dense).
+pub fn bitmap_bytes(b: &RoaringBitmap) -> usize {
+    const BLOCK: usize = 40;
+    let s = b.statistics();
+    // roaring counts a sparse block's capacity × 4 bytes; its members are u16
+    s.n_containers as usize * BLOCK
+        + s.n_bytes_array_containers as usize / 2
+        + s.n_bitset_containers as usize * 8192
+        + s.n_bytes_run_containers as usize
 }
 
 /// What a volunteer counts for in the residence figures.
@@ -250,6 +282,10 @@ struct ResidentAt {
 /// The whole index (see the module documentation).
 #[derive(Clone, Debug, Default)]
 pub struct StatsIndex {
+    /// By volunteer id: the volunteer's slot + 1 (0: none yet).
+    slots: Vec<u32>,
+    /// By slot: the volunteer id.
+    volunteers: Vec<u32>,
     ids: HashMap<String, u32>,
     codes: Vec<String>,
     parent: Vec<Option<u32>>,
@@ -267,6 +303,89 @@ pub struct StatsIndex {
 impl StatsIndex {
     pub fn new() -> StatsIndex {
         StatsIndex::default()
+    }
+
+    /// The slot of volunteer `v`, given now if they have none.
+    fn slot(&mut self, v: u32) -> u32 {
+        if let Some(s) = self.slot_of(v) {
+            return s;
+        }
+        let s = self.volunteers.len() as u32;
+        if self.slots.len() <= v as usize {
+            self.slots.resize(v as usize + 1, 0);
+        }
+        self.slots[v as usize] = s + 1;
+        self.volunteers.push(v);
+        s
+    }
+
+    fn slot_of(&self, v: u32) -> Option<u32> {
+        match self.slots.get(v as usize) {
+            Some(&s) if s > 0 => Some(s - 1),
+            _ => None,
+        }
+    }
+
+    /// Volunteer ids of a set of slots.
+    fn ids_of(&self, set: &RoaringBitmap) -> RoaringBitmap {
+        let mut ids: Vec<u32> = set.iter().map(|s| self.volunteers[s as usize]).collect();
+        ids.sort_unstable();
+        RoaringBitmap::from_sorted_iter(ids).expect("sorted")
+    }
+
+    /// Gives every resident a slot in order of where they live (by region code, then id), so
+    /// the members of a region's sets are neighbours. Only while the index holds no set (before
+    /// the leaves load); otherwise it does nothing.
+    pub fn number_by_residence(&mut self) {
+        if !self.cells.is_empty() || !self.leaves.is_empty() {
+            return;
+        }
+        let mut rank = vec![0u32; self.codes.len()];
+        let mut by_code: Vec<u32> = (0..self.codes.len() as u32).collect();
+        by_code.sort_unstable_by(|a, b| self.codes[*a as usize].cmp(&self.codes[*b as usize]));
+        for (r, n) in by_code.into_iter().enumerate() {
+            rank[n as usize] = r as u32;
+        }
+        let mut order: Vec<u64> = self
+            .residents
+            .iter()
+            .enumerate()
+            .filter_map(|(id, r)| r.map(|r| (u64::from(rank[r.node as usize]) << 32) | id as u64))
+            .collect();
+        order.sort_unstable();
+        self.slots.clear();
+        self.volunteers.clear();
+        for key in order {
+            self.slot(key as u32);
+        }
+    }
+
+    /// This index with its volunteers numbered as `like` numbers them, so that sets from both
+    /// can be counted together (volunteers `like` has not seen get numbers past all of its
+    /// own). Only for reading figures beside `like`.
+    pub fn renumbered_as(&self, like: &StatsIndex) -> StatsIndex {
+        let past = like.volunteers.len() as u32;
+        let map = |s: u32| {
+            let v = self.volunteers[s as usize];
+            like.slot_of(v).unwrap_or(past + v)
+        };
+        let remap = |set: &RoaringBitmap| {
+            let mut out: Vec<u32> = set.iter().map(map).collect();
+            out.sort_unstable();
+            RoaringBitmap::from_sorted_iter(out).expect("sorted")
+        };
+        let mut out = StatsIndex {
+            slots: Vec::new(),
+            volunteers: Vec::new(),
+            ..self.clone()
+        };
+        for cell in out.cells.values_mut() {
+            cell.members = remap(&cell.members);
+        }
+        for leaf in out.leaves.values_mut() {
+            *leaf = leaf.mapped(map);
+        }
+        out
     }
 
     fn intern(&mut self, region: &RegionCode) -> u32 {
@@ -336,15 +455,16 @@ impl StatsIndex {
     /// Applies one change to the service figures.
     pub fn apply(&mut self, d: &Delta) {
         let node = self.intern(&d.region);
+        let v = self.slot(d.volunteer);
         let leaf_key = Key {
             node,
             cat: d.category,
             month: d.month,
         };
         let leaf = self.leaves.entry(leaf_key).or_default();
-        let before = leaf.count(d.volunteer) > 0;
-        leaf.add(d.volunteer, d.minutes, d.records);
-        let after = leaf.count(d.volunteer) > 0;
+        let before = leaf.count(v) > 0;
+        leaf.add(v, d.minutes, d.records);
+        let after = leaf.count(v) > 0;
         if leaf.is_empty() {
             self.leaves.remove(&leaf_key);
         }
@@ -364,7 +484,6 @@ impl StatsIndex {
             }
         }
         if before != after {
-            let v = d.volunteer;
             for &a in &path {
                 let m = self.member_below(a, d.category, d.month, v);
                 self.set_member(
@@ -387,7 +506,8 @@ impl StatsIndex {
                     any,
                 );
                 for cat in [d.category, ALL] {
-                    let q = months_of_quarter(quarter).any(|m| self.has(a, cat, m, v));
+                    let first = year + (quarter % 100 - 21) * 3 + 1;
+                    let q = (first..first + 3).any(|m| self.has(a, cat, m, v));
                     self.set_member(
                         Key {
                             node: a,
@@ -431,6 +551,7 @@ impl StatsIndex {
         let mut targets: HashMap<Key, Vec<usize>> = HashMap::new();
         for (i, (region, category, month, leaf)) in leaves.into_iter().enumerate() {
             let node = self.intern(&region);
+            let leaf = leaf.mapped(|v| self.slot(v));
             for &a in &self.path(node) {
                 for cat in [category, ALL] {
                     for span in [month, quarter_of(month), year_of(month)] {
@@ -456,9 +577,29 @@ impl StatsIndex {
                 leaf,
             );
         }
-        for (key, from) in targets {
-            use roaring::MultiOps;
-            let union = from.iter().map(|&i| &members[i]).union();
+        // the unions are independent: one share of the cells per core
+        let targets: Vec<(Key, Vec<usize>)> = targets.into_iter().collect();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let share = targets.len().div_ceil(cores).max(1);
+        let unions: Vec<Vec<(Key, RoaringBitmap)>> = std::thread::scope(|scope| {
+            let members = &members;
+            let workers: Vec<_> = targets
+                .chunks(share)
+                .map(|part| {
+                    scope.spawn(move || {
+                        use roaring::MultiOps;
+                        part.iter()
+                            .map(|(key, from)| (*key, from.iter().map(|&i| &members[i]).union()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("a union does not panic"))
+                .collect()
+        });
+        for (key, union) in unions.into_iter().flatten() {
             let cell = self.cells.entry(key).or_default();
             if cell.members.is_empty() {
                 cell.members = union;
@@ -468,31 +609,15 @@ impl StatsIndex {
         }
     }
 
-    /// A leaf's current state (for storing it and for checks).
-    pub fn leaf(&self, region: &str, category: CategoryCode, month: Month) -> Option<&Leaf> {
-        let node = self.node(region)?;
-        self.leaves.get(&Key {
-            node,
-            cat: category,
-            month,
-        })
-    }
-
-    /// Every leaf: (region, category, month, leaf).
-    pub fn leaves(&self) -> impl Iterator<Item = (&str, CategoryCode, Month, &Leaf)> {
-        self.leaves
-            .iter()
-            .map(|(k, l)| (self.codes[k.node as usize].as_str(), k.cat, k.month, l))
-    }
-
-    /// The cell of a region (a 12-digit code), a category (`None`: all) and a month (or another
-    /// [`Span`]).
-    pub fn cell(&self, region: &str, category: Option<CategoryCode>, month: Month) -> Option<&Cell> {
-        let node = self.node(region)?;
-        self.cells.get(&Key {
-            node,
-            cat: category.unwrap_or(ALL),
-            month,
+    /// Every leaf, its volunteers by id (the stored form): (region, category, month, leaf).
+    pub fn leaves(&self) -> impl Iterator<Item = (&str, CategoryCode, Month, Leaf)> {
+        self.leaves.iter().map(|(k, l)| {
+            (
+                self.codes[k.node as usize].as_str(),
+                k.cat,
+                k.month,
+                l.mapped(|s| self.volunteers[s as usize]),
+            )
         })
     }
 
@@ -521,7 +646,7 @@ impl StatsIndex {
         (minutes, records)
     }
 
-    /// Minutes, records and the volunteers who served, over several months.
+    /// Minutes, records and the volunteers who served (by id), over several months.
     pub fn union(
         &self,
         region: &str,
@@ -538,11 +663,13 @@ impl StatsIndex {
                 sets.into_iter().union()
             }
         };
-        (minutes, records, members)
+        (minutes, records, self.ids_of(&members))
     }
 
     /// Like [`union`](Self::union), but only the records whose own region is `region` itself
-    /// (not a region below it): the 本级 row of a breakdown.
+    /// (not a region below it): the 本级 row of a breakdown. The set holds the index's numbers
+    /// for the volunteers (to be counted, or joined with another such set of this index or one
+    /// [renumbered](Self::renumbered_as) like it).
     pub fn own_union(
         &self,
         region: &str,
@@ -644,17 +771,26 @@ impl StatsIndex {
             .unwrap_or(0)
     }
 
-    /// Every difference between this index and `other` (same figures, whatever the node
-    /// numbering), at most `limit` of them, described in words for `verify-stats`.
+    /// Every difference between this index and `other` (same figures, whatever the numbering
+    /// of regions and volunteers), at most `limit` of them, described in words for
+    /// `verify-stats`.
     pub fn differences(&self, other: &StatsIndex, limit: usize) -> Vec<String> {
         let mut out = Vec::new();
         let name =
             |i: &StatsIndex, k: &Key| format!("{} 类别{} {}", i.codes[k.node as usize], k.cat, k.month);
+        let same_slots = self.volunteers == other.volunteers;
         let cells_by_name = |i: &StatsIndex| -> HashMap<String, Cell> {
             i.cells
                 .iter()
                 .filter(|(_, c)| c.records != 0 || c.minutes != 0 || !c.members.is_empty())
-                .map(|(k, c)| (name(i, k), c.clone()))
+                .map(|(k, c)| {
+                    let members = if same_slots {
+                        c.members.clone()
+                    } else {
+                        i.ids_of(&c.members)
+                    };
+                    (name(i, k), Cell { members, ..c.clone() })
+                })
                 .collect()
         };
         let (mine, theirs) = (cells_by_name(self), cells_by_name(other));
@@ -733,7 +869,8 @@ impl StatsIndex {
     }
 
     /// Roughly how many bytes each part holds (from the structures' sizes: bitmaps by their
-    /// serialized size, maps by entries × entry size), for the benchmark's account of memory.
+    /// blocks and the blocks' contents, maps by entries × entry size), for the benchmark's
+    /// account of memory.
     pub fn heap_estimate(&self) -> HeapEstimate {
         use std::mem::size_of;
         let map = |entries: usize, entry: usize| entries * (entry + 1) * 8 / 7;
@@ -742,14 +879,15 @@ impl StatsIndex {
                 + self
                     .cells
                     .values()
-                    .map(|c| c.members.serialized_size())
+                    .map(|c| bitmap_bytes(&c.members))
                     .sum::<usize>(),
             leaves: map(self.leaves.len(), size_of::<(Key, Leaf)>())
                 + self
                     .leaves
                     .values()
-                    .map(|l| l.ones.serialized_size() + map(l.other.len(), size_of::<(u32, i32)>()))
+                    .map(|l| bitmap_bytes(&l.ones) + map(l.other.len(), size_of::<(u32, i32)>()))
                     .sum::<usize>(),
+            slots: (self.slots.capacity() + self.volunteers.capacity()) * size_of::<u32>(),
             residents: self.residents.capacity() * size_of::<Option<ResidentAt>>()
                 + map(self.resident_certificates.len(), size_of::<(u32, Vec<Month>)>())
                 + self

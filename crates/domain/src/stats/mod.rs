@@ -263,6 +263,15 @@ impl Period {
         Some((self.from.max(first_day(m)), self.to.min(last_day(m))))
     }
 
+    /// The months the period covers only in part, each with its first and last day in the
+    /// period (at most two: the first month and the last).
+    pub fn partial_months(&self) -> Vec<(Month, NaiveDate, NaiveDate)> {
+        self.months()
+            .into_iter()
+            .filter_map(|m| self.partial(m).map(|(a, b)| (m, a, b)))
+            .collect()
+    }
+
     /// `2023年1月1日 至 2023年12月31日`, or `2023年` / `2023年5月` / `2023年第二季度` when it is one.
     pub fn label(&self) -> String {
         let months = self.months();

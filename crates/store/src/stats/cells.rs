@@ -8,63 +8,54 @@ use crate::{Backend, Conn, Result};
 use super::OrderFigures;
 
 /// Every cell recounted from the orders (as the migration backfills them).
-fn fresh_orders(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => FRESH_ORDERS_SQLITE,
-        Backend::Postgres => FRESH_ORDERS_POSTGRES,
-    }
+fn fresh_orders(backend: Backend) -> String {
+    // the month of submission in Beijing time, as `yyyymm`
+    let month = match backend {
+        Backend::Sqlite => "CAST(strftime('%Y%m', o.submitted_at / 1000 + 28800, 'unixepoch') AS INTEGER)",
+        Backend::Postgres => {
+            "CAST(to_char(to_timestamp((o.submitted_at + 28800000) / 1000.0) AT TIME ZONE 'UTC', 'YYYYMM') AS BIGINT)"
+        }
+    };
+    format!(
+        "SELECT c.code AS region_code, o.category AS category, {month} AS month, \
+            COUNT(*) AS total, \
+            SUM(CASE WHEN o.status = 'submitted' THEN 1 ELSE 0 END) AS submitted, \
+            SUM(CASE WHEN o.status = 'dispatched' THEN 1 ELSE 0 END) AS dispatched, \
+            SUM(CASE WHEN o.status = 'accepted' THEN 1 ELSE 0 END) AS accepted, \
+            SUM(CASE WHEN o.status = 'completed' THEN 1 ELSE 0 END) AS completed, \
+            SUM(CASE WHEN o.status = 'rated' THEN 1 ELSE 0 END) AS rated, \
+            SUM(CASE WHEN o.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, \
+            SUM(CASE WHEN o.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled, \
+            SUM(COALESCE(o.dispatched_at - o.submitted_at, 0)) AS dispatch_ms, \
+            SUM(CASE WHEN o.dispatched_at IS NOT NULL THEN 1 ELSE 0 END) AS dispatch_n, \
+            SUM(COALESCE(o.accepted_at - o.dispatched_at, 0)) AS accept_ms, \
+            SUM(CASE WHEN o.accepted_at IS NOT NULL AND o.dispatched_at IS NOT NULL THEN 1 ELSE 0 END) AS accept_n, \
+            SUM(COALESCE(o.rating, 0)) AS rating_sum, \
+            SUM(CASE WHEN o.rating IS NOT NULL THEN 1 ELSE 0 END) AS rating_n, \
+            SUM(CASE WHEN o.rating >= 4 THEN 1 ELSE 0 END) AS rating_good \
+        FROM ({}) c JOIN orders o ON o.id = c.id \
+        GROUP BY 1, 2, 3",
+        at_every_level("orders")
+    )
 }
 
-const FRESH_ORDERS_SQLITE: &str = "\
-    SELECT c.code AS region_code, o.category AS category, CAST(strftime('%Y%m', o.submitted_at / 1000 + 28800, 'unixepoch') AS INTEGER) AS month, \
-        COUNT(*) AS total, \
-        SUM(CASE WHEN o.status = 'submitted' THEN 1 ELSE 0 END) AS submitted, \
-        SUM(CASE WHEN o.status = 'dispatched' THEN 1 ELSE 0 END) AS dispatched, \
-        SUM(CASE WHEN o.status = 'accepted' THEN 1 ELSE 0 END) AS accepted, \
-        SUM(CASE WHEN o.status = 'completed' THEN 1 ELSE 0 END) AS completed, \
-        SUM(CASE WHEN o.status = 'rated' THEN 1 ELSE 0 END) AS rated, \
-        SUM(CASE WHEN o.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, \
-        SUM(CASE WHEN o.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled, \
-        SUM(COALESCE(o.dispatched_at - o.submitted_at, 0)) AS dispatch_ms, \
-        SUM(CASE WHEN o.dispatched_at IS NOT NULL THEN 1 ELSE 0 END) AS dispatch_n, \
-        SUM(COALESCE(o.accepted_at - o.dispatched_at, 0)) AS accept_ms, \
-        SUM(CASE WHEN o.accepted_at IS NOT NULL AND o.dispatched_at IS NOT NULL THEN 1 ELSE 0 END) AS accept_n, \
-        SUM(COALESCE(o.rating, 0)) AS rating_sum, \
-        SUM(CASE WHEN o.rating IS NOT NULL THEN 1 ELSE 0 END) AS rating_n, \
-        SUM(CASE WHEN o.rating >= 4 THEN 1 ELSE 0 END) AS rating_good \
-    FROM (SELECT DISTINCT o.id AS id, substr(o.region_code, 1, l.k) || substr('000000000000', 1, 12 - l.k) AS code \
-          FROM orders o, (SELECT 2 AS k UNION ALL SELECT 4 UNION ALL SELECT 6 UNION ALL SELECT 9 UNION ALL SELECT 12) l) c \
-    JOIN orders o ON o.id = c.id \
-    GROUP BY 1, 2, 3";
+/// Each row of `table` once under each enclosing region level's code: (id, code).
+fn at_every_level(table: &str) -> String {
+    format!(
+        "SELECT DISTINCT o.id AS id, substr(o.region_code, 1, l.k) || substr('000000000000', 1, 12 - l.k) AS code \
+         FROM {table} o, (SELECT 2 AS k UNION ALL SELECT 4 UNION ALL SELECT 6 UNION ALL SELECT 9 UNION ALL SELECT 12) l"
+    )
+}
 
-const FRESH_ORDERS_POSTGRES: &str = "\
-    SELECT c.code AS region_code, o.category AS category, CAST(to_char(to_timestamp((o.submitted_at + 28800000) / 1000.0) AT TIME ZONE 'UTC', 'YYYYMM') AS BIGINT) AS month, \
-        COUNT(*) AS total, \
-        SUM(CASE WHEN o.status = 'submitted' THEN 1 ELSE 0 END) AS submitted, \
-        SUM(CASE WHEN o.status = 'dispatched' THEN 1 ELSE 0 END) AS dispatched, \
-        SUM(CASE WHEN o.status = 'accepted' THEN 1 ELSE 0 END) AS accepted, \
-        SUM(CASE WHEN o.status = 'completed' THEN 1 ELSE 0 END) AS completed, \
-        SUM(CASE WHEN o.status = 'rated' THEN 1 ELSE 0 END) AS rated, \
-        SUM(CASE WHEN o.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, \
-        SUM(CASE WHEN o.status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled, \
-        SUM(COALESCE(o.dispatched_at - o.submitted_at, 0)) AS dispatch_ms, \
-        SUM(CASE WHEN o.dispatched_at IS NOT NULL THEN 1 ELSE 0 END) AS dispatch_n, \
-        SUM(COALESCE(o.accepted_at - o.dispatched_at, 0)) AS accept_ms, \
-        SUM(CASE WHEN o.accepted_at IS NOT NULL AND o.dispatched_at IS NOT NULL THEN 1 ELSE 0 END) AS accept_n, \
-        SUM(COALESCE(o.rating, 0)) AS rating_sum, \
-        SUM(CASE WHEN o.rating IS NOT NULL THEN 1 ELSE 0 END) AS rating_n, \
-        SUM(CASE WHEN o.rating >= 4 THEN 1 ELSE 0 END) AS rating_good \
-    FROM (SELECT DISTINCT o.id AS id, substr(o.region_code, 1, l.k) || substr('000000000000', 1, 12 - l.k) AS code \
-          FROM orders o, (SELECT 2 AS k UNION ALL SELECT 4 UNION ALL SELECT 6 UNION ALL SELECT 9 UNION ALL SELECT 12) l) c \
-    JOIN orders o ON o.id = c.id \
-    GROUP BY 1, 2, 3";
-
-const FRESH_ORGS: &str = "\
-    SELECT c.code AS region_code, o.kind AS kind, SUM(CASE WHEN o.dissolved_at IS NULL THEN 1 ELSE 0 END) AS live \
-    FROM (SELECT DISTINCT o.id AS id, substr(o.region_code, 1, l.k) || substr('000000000000', 1, 12 - l.k) AS code \
-          FROM organizations o, (SELECT 2 AS k UNION ALL SELECT 4 UNION ALL SELECT 6 UNION ALL SELECT 9 UNION ALL SELECT 12) l) c \
-    JOIN organizations o ON o.id = c.id \
-    GROUP BY 1, 2";
+/// Every organization cell recounted from the organizations.
+fn fresh_orgs() -> String {
+    format!(
+        "SELECT c.code AS region_code, o.kind AS kind, SUM(CASE WHEN o.dissolved_at IS NULL THEN 1 ELSE 0 END) AS live \
+         FROM ({}) c JOIN organizations o ON o.id = c.id \
+         GROUP BY 1, 2",
+        at_every_level("organizations")
+    )
+}
 
 const ORDER_COLS: &str = "region_code, category, month, total, submitted, dispatched, accepted, completed, rated, rejected, cancelled, dispatch_ms, dispatch_n, accept_ms, accept_n, rating_sum, rating_n, rating_good";
 
@@ -134,7 +125,8 @@ pub async fn rebuild_cells(conn: &mut Conn, backend: Backend) -> Result<()> {
     .execute(&mut *conn)
     .await?;
     sqlx::query(&format!(
-        "INSERT INTO org_cells (region_code, kind, live) {FRESH_ORGS}"
+        "INSERT INTO org_cells (region_code, kind, live) {}",
+        fresh_orgs()
     ))
     .execute(&mut *conn)
     .await?;
@@ -148,8 +140,10 @@ pub async fn cell_mismatches(
     backend: Backend,
     limit: i64,
 ) -> Result<Vec<(String, String, String, i64)>> {
-    let stored_orders = "SELECT region_code, category, month, total, submitted, dispatched, accepted, completed, rated, rejected, cancelled, dispatch_ms, dispatch_n, accept_ms, accept_n, rating_sum, rating_n, rating_good FROM order_cells \
-                         WHERE ABS(total) + ABS(submitted) + ABS(dispatched) + ABS(accepted) + ABS(completed) + ABS(rated) + ABS(rejected) + ABS(cancelled) + ABS(dispatch_ms) + ABS(dispatch_n) + ABS(accept_ms) + ABS(accept_n) + ABS(rating_sum) + ABS(rating_n) + ABS(rating_good) <> 0";
+    let stored_orders = format!(
+        "SELECT {ORDER_COLS} FROM order_cells \
+         WHERE ABS(total) + ABS(submitted) + ABS(dispatched) + ABS(accepted) + ABS(completed) + ABS(rated) + ABS(rejected) + ABS(cancelled) + ABS(dispatch_ms) + ABS(dispatch_n) + ABS(accept_ms) + ABS(accept_n) + ABS(rating_sum) + ABS(rating_n) + ABS(rating_good) <> 0"
+    );
     let fresh = fresh_orders(backend);
     let orders = format!(
         "WITH fresh AS ({fresh}), stored AS ({stored_orders}) \
@@ -165,9 +159,10 @@ pub async fn cell_mismatches(
             .collect();
     let stored_orgs = "SELECT region_code, kind, live FROM org_cells WHERE live <> 0";
     let orgs = format!(
-        "WITH fresh AS (SELECT * FROM ({FRESH_ORGS}) f WHERE live <> 0), stored AS ({stored_orgs}) \
+        "WITH fresh AS (SELECT * FROM ({}) f WHERE live <> 0), stored AS ({stored_orgs}) \
          SELECT region_code, kind FROM (SELECT * FROM fresh EXCEPT SELECT * FROM stored) a \
-         UNION SELECT region_code, kind FROM (SELECT * FROM stored EXCEPT SELECT * FROM fresh) b"
+         UNION SELECT region_code, kind FROM (SELECT * FROM stored EXCEPT SELECT * FROM fresh) b",
+        fresh_orgs()
     );
     out.extend(
         sqlx::query_as::<_, (String, String)>(&format!("{orgs} LIMIT {limit}"))

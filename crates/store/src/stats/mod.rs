@@ -94,31 +94,10 @@ pub async fn insert_leaves(conn: &mut Conn, backend: Backend, leaves: &[LeafRow]
         .filter(|l| l.records != 0 || l.minutes != 0)
         .collect();
     for chunk in leaves.chunks(200) {
-        let mut sql = String::from(
-            "INSERT INTO stats_cells (region_code, category, month, minutes, records, members) VALUES ",
+        let sql = format!(
+            "INSERT INTO stats_cells (region_code, category, month, minutes, records, members) VALUES {}",
+            backend.value_rows(chunk.len(), 6)
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            // anonymous parameters on SQLite: sqlx looks a numbered one up by name, in time
-            // growing with the statement's parameters
-            match backend {
-                Backend::Sqlite => sql.push_str("(?, ?, ?, ?, ?, ?)"),
-                Backend::Postgres => {
-                    let n = i * 6;
-                    sql.push_str(&format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${})",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6
-                    ));
-                }
-            }
-        }
         let mut q = sqlx::query(&sql);
         for l in chunk {
             q = q
@@ -287,12 +266,11 @@ pub async fn confirmed_minutes_mismatches(conn: &mut Conn, limit: i64) -> Result
 /// (the plain SQL the roll-ups replace; the checks compare against it).
 pub async fn direct_service(
     conn: &mut Conn,
-    region_prefix: &str,
+    within: Within<'_>,
     category: Option<&str>,
     from: &str,
     to: &str,
 ) -> Result<(i64, i64, i64)> {
-    let (lo, hi) = prefix_range(region_prefix);
     let cat = if category.is_some() {
         " AND r.category = $5"
     } else {
@@ -300,10 +278,11 @@ pub async fn direct_service(
     };
     let sql = format!(
         "SELECT CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT), COUNT(*), COUNT(DISTINCT r.volunteer_id) \
-         FROM service_records r WHERE r.status = 'confirmed' AND {CURRENT} AND r.region_code >= $1 \
-         AND r.region_code < $2 AND r.service_date >= $3 AND r.service_date <= $4{cat}"
+         FROM service_records r WHERE r.status = 'confirmed' AND {CURRENT} AND {} \
+         AND r.service_date >= $3 AND r.service_date <= $4{cat}",
+        within.condition()
     );
-    let mut q = sqlx::query_as(&sql).bind(lo).bind(hi).bind(from).bind(to);
+    let mut q = within.bind(sqlx::query_as(&sql)).bind(from).bind(to);
     if let Some(c) = category {
         q = q.bind(c);
     }
@@ -579,13 +558,12 @@ pub async fn order_figures(
 /// (optionally) category, latest first.
 pub async fn records_page(
     conn: &mut Conn,
-    region_prefix: &str,
+    within: Within<'_>,
     category: Option<&str>,
     from: &str,
     to: &str,
     page: &SeekRequest,
 ) -> Result<Seek<RecordRow>> {
-    let (lo, hi) = prefix_range(region_prefix);
     let first = if category.is_some() { 6 } else { 5 };
     let plan = seek::plan(page, KeyKind::Date, "r.service_date", "r.id", true, first)?;
     let cat = if category.is_some() {
@@ -594,13 +572,14 @@ pub async fn records_page(
         ""
     };
     let sql = format!(
-        "SELECT {} FROM service_records r WHERE r.status = 'confirmed' AND {CURRENT} AND r.region_code >= $1 \
-         AND r.region_code < $2 AND r.service_date >= $3 AND r.service_date <= $4{cat}{}{}",
+        "SELECT {} FROM service_records r WHERE r.status = 'confirmed' AND {CURRENT} AND {} \
+         AND r.service_date >= $3 AND r.service_date <= $4{cat}{}{}",
         crate::service::records::COLUMNS,
+        within.condition(),
         plan.cond,
         plan.order
     );
-    let mut q = sqlx::query_as(&sql).bind(lo).bind(hi).bind(from).bind(to);
+    let mut q = within.bind(sqlx::query_as(&sql)).bind(from).bind(to);
     if let Some(c) = category {
         q = q.bind(c);
     }
@@ -622,13 +601,12 @@ pub struct ActiveRow {
 /// The volunteers behind an "active volunteers" figure, most minutes first (at most `limit`).
 pub async fn active_volunteers(
     conn: &mut Conn,
-    region_prefix: &str,
+    within: Within<'_>,
     category: Option<&str>,
     from: &str,
     to: &str,
     limit: i64,
 ) -> Result<Vec<ActiveRow>> {
-    let (lo, hi) = prefix_range(region_prefix);
     let cat = if category.is_some() {
         " AND r.category = $6"
     } else {
@@ -638,16 +616,12 @@ pub async fn active_volunteers(
         "SELECT v.id AS volunteer_id, v.name, v.volunteer_no, v.region_code, \
          CAST(SUM(r.minutes) AS BIGINT) AS minutes, COUNT(*) AS records \
          FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id \
-         WHERE r.status = 'confirmed' AND {CURRENT} AND r.region_code >= $1 AND r.region_code < $2 \
+         WHERE r.status = 'confirmed' AND {CURRENT} AND {} \
          AND r.service_date >= $3 AND r.service_date <= $4{cat} \
-         GROUP BY v.id, v.name, v.volunteer_no, v.region_code ORDER BY minutes DESC, v.id LIMIT $5"
+         GROUP BY v.id, v.name, v.volunteer_no, v.region_code ORDER BY minutes DESC, v.id LIMIT $5",
+        within.condition()
     );
-    let mut q = sqlx::query_as(&sql)
-        .bind(lo)
-        .bind(hi)
-        .bind(from)
-        .bind(to)
-        .bind(limit);
+    let mut q = within.bind(sqlx::query_as(&sql)).bind(from).bind(to).bind(limit);
     if let Some(c) = category {
         q = q.bind(c);
     }
@@ -676,13 +650,12 @@ pub struct ExportRecordRow {
 /// `false` stops the stream.
 pub async fn each_record_in(
     conn: &mut Conn,
-    region_prefix: &str,
+    within: Within<'_>,
     category: Option<&str>,
     from: &str,
     to: &str,
     mut each: impl FnMut(ExportRecordRow) -> bool,
 ) -> Result<()> {
-    let (lo, hi) = prefix_range(region_prefix);
     let cat = if category.is_some() {
         " AND r.category = $5"
     } else {
@@ -692,12 +665,12 @@ pub async fn each_record_in(
         "SELECT r.id, v.name AS volunteer_name, v.volunteer_no, r.service_date, r.activity, r.category, r.region_code, \
          r.place, r.organizer, r.person_in_charge, r.minutes, r.version FROM service_records r \
          JOIN volunteers v ON v.id = r.volunteer_id WHERE r.status = 'confirmed' AND {CURRENT} \
-         AND r.region_code >= $1 AND r.region_code < $2 AND r.service_date >= $3 AND r.service_date <= $4{cat} \
-         ORDER BY r.service_date, r.id"
+         AND {} AND r.service_date >= $3 AND r.service_date <= $4{cat} \
+         ORDER BY r.service_date, r.id",
+        within.condition()
     );
-    let mut q = sqlx::query_as::<_, ExportRecordRow>(&sql)
-        .bind(lo)
-        .bind(hi)
+    let mut q = within
+        .bind(sqlx::query_as::<_, ExportRecordRow>(&sql))
         .bind(from)
         .bind(to);
     if let Some(c) = category {
@@ -749,6 +722,40 @@ impl Teams<'_> {
                 q.bind(lo).bind(hi)
             }
             Teams::Only(id) => q.bind(id),
+        }
+    }
+}
+
+/// Which records a list or a total covers: those placed in a region (a code prefix), or those
+/// some teams organized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Within<'a> {
+    Region(&'a str),
+    Teams(Teams<'a>),
+}
+
+impl Within<'_> {
+    /// The condition on `r` (service_records); it binds `$1` and `$2`.
+    fn condition(self) -> &'static str {
+        match self {
+            Within::Region(_) => "r.region_code >= $1 AND r.region_code < $2",
+            Within::Teams(Teams::Subtree(_)) => {
+                "r.organization_id IN (SELECT o.id FROM organizations o WHERE o.path >= $1 AND o.path < $2)"
+            }
+            Within::Teams(Teams::Only(_)) => "r.organization_id >= $1 AND r.organization_id <= $2",
+        }
+    }
+
+    fn bind<'q, O>(
+        self,
+        q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Within::Region(p) | Within::Teams(Teams::Subtree(p)) => {
+                let (lo, hi) = prefix_range(p);
+                q.bind(lo).bind(hi)
+            }
+            Within::Teams(Teams::Only(id)) => q.bind(id).bind(id),
         }
     }
 }

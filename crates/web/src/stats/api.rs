@@ -50,6 +50,10 @@ pub struct ListQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub category: Option<String>,
+    /// A team admin: one of their teams (their own team by default).
+    pub team: Option<i64>,
+    /// A team admin: only the team's own records, not its sub-teams'.
+    pub only: Option<bool>,
     pub after: Option<String>,
     pub before: Option<String>,
     #[param(minimum = 1, maximum = 200)]
@@ -66,7 +70,8 @@ impl ListQuery {
             from: self.from.clone(),
             to: self.to.clone(),
             category: self.category.clone(),
-            team: None,
+            team: self.team,
+            only: self.only,
         }
     }
 }

@@ -29,6 +29,7 @@ pub(crate) struct StatsForm {
     to: String,
     category: String,
     team: String,
+    only: String,
     after: String,
     before: String,
 }
@@ -45,6 +46,7 @@ impl StatsForm {
             to: o(&self.to),
             category: o(&self.category),
             team: self.team.trim().parse().ok(),
+            only: Some(self.only.trim() == "true"),
         }
     }
 }
@@ -132,6 +134,8 @@ struct TeamStatsPage {
     error: Option<FieldError>,
     quick: Vec<Quick>,
     d: Option<TeamDashboard>,
+    /// `team=…&from=…&to=…[&category=…]` of this dashboard, for the drill-down links.
+    q: String,
     team_chart: String,
     trend_chart: String,
 }
@@ -151,6 +155,7 @@ async fn team_dashboard(ctx: &Ctx, caller: &zhiyuan_app::Caller, form: StatsForm
         form,
         error: None,
         d: None,
+        q: String::new(),
         team_chart: String::new(),
         trend_chart: String::new(),
     };
@@ -193,6 +198,7 @@ async fn team_dashboard(ctx: &Ctx, caller: &zhiyuan_app::Caller, form: StatsForm
         })
         .collect();
     page.trend_chart = charts::trend("chart-trend", "月度服务时长", "小时", &months);
+    page.q = format!("team={}&from={}&to={}{tail}", d.team.id, d.from, d.to);
     page.d = Some(d);
     ok(&page)
 }
@@ -349,14 +355,14 @@ pub(crate) async fn records(ctx: Ctx, Query(form): Query<StatsForm>) -> PageResu
         .await
         .map_err(|e| ctx.fail(e))?;
     let totals = ctx.app.stats().list_totals(&sel).await.map_err(|e| ctx.fail(e))?;
-    let q = sel.query_for(sel.region.as_str());
+    let q = sel.query();
     let params: Vec<(String, String)> = url_pairs(&q);
     let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let pager = SeekPager::of(&page, "/stats/records", &refs);
     ok(&RecordsPage {
         nav: ctx.nav(),
         title: list_title(&sel),
-        back: format!("/stats?{q}"),
+        back: format!("/stats?{}", sel.dashboard_query()),
         export: format!("/api/v1/stats/records.xlsx?{q}"),
         totals,
         items: page.items,
@@ -383,7 +389,7 @@ pub(crate) async fn volunteers(ctx: Ctx, Query(form): Query<StatsForm>) -> PageR
     ok(&VolunteersPage {
         nav: ctx.nav(),
         title: list_title(&sel),
-        back: format!("/stats?{}", sel.query_for(sel.region.as_str())),
+        back: format!("/stats?{}", sel.dashboard_query()),
         totals,
         items: rows.into_iter().map(active_of).collect(),
     })

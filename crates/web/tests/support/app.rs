@@ -269,6 +269,12 @@ pub async fn page_session(t: &TestApp, user: &str) -> reqwest::Client {
     c
 }
 
+/// A page's HTML as a browser session gets it (any status).
+#[allow(dead_code)]
+pub async fn page_html(c: &reqwest::Client, t: &TestApp, path: &str) -> String {
+    c.get(t.url(path)).send().await.unwrap().text().await.unwrap()
+}
+
 /// Moves an order's time window so that it began an hour ago: an order is completed only once
 /// its time has come, and the tests place orders hours ahead.
 #[allow(dead_code)]

@@ -161,7 +161,10 @@ proptest! {
     }
 
     #[test]
-    fn stored_leaves_load_back_to_the_same_figures(steps in script()) {
+    fn stored_leaves_load_back_to_the_same_figures(
+        steps in script(),
+        homes in prop::collection::vec(0..REGIONS.len(), 5),
+    ) {
         let mut index = StatsIndex::new();
         let mut current: Vec<Rec> = Vec::new();
         for (remove, r) in steps {
@@ -176,10 +179,23 @@ proptest! {
                 }
             }
         }
+        // the loaded index numbers the volunteers by residence first, as at start-up
         let mut loaded = StatsIndex::new();
+        for (v, &home) in homes.iter().enumerate() {
+            let r = Resident {
+                region: RegionCode::parse(REGIONS[home]).unwrap(),
+                registered: 202301,
+                star: 0,
+                open: true,
+                certificates: Vec::new(),
+            };
+            index.set_resident(v as u32 + 1, Some(r.clone()));
+            loaded.set_resident(v as u32 + 1, Some(r));
+        }
+        loaded.number_by_residence();
         for (region, cat, month, leaf) in index.leaves() {
             let back = Leaf::decode(leaf.minutes, leaf.records, &leaf.encode_members()).unwrap();
-            prop_assert_eq!(&back, leaf);
+            prop_assert_eq!(&back, &leaf);
             loaded.load_leaf(&RegionCode::parse(region).unwrap(), cat, month, back);
         }
         prop_assert!(index.differences(&loaded, 10).is_empty(), "{:?}", index.differences(&loaded, 10));
@@ -262,4 +278,74 @@ fn spans_cover_whole_years_and_quarters_with_one_cell() {
     );
     assert_eq!(spans(&[202313, 202300]), Vec::<Span>::new());
     assert_eq!((quarter_of(202312), year_of(202312)), (202324, 202300));
+}
+
+#[test]
+fn neighbours_in_residence_are_neighbours_in_the_sets() {
+    // fifty volunteers of one township whose ids lie far apart (each in a 65 536-id block of
+    // its own), and one of another district
+    let ids: Vec<u32> = (1..=50).map(|i| i * 100_000).collect();
+    let mut index = StatsIndex::new();
+    let at = |code: &str| Resident {
+        region: RegionCode::parse(code).unwrap(),
+        registered: 202301,
+        star: 0,
+        open: true,
+        certificates: Vec::new(),
+    };
+    index.set_resident(7, Some(at("110105001001")));
+    for &v in &ids {
+        index.set_resident(v, Some(at("110101001001")));
+    }
+    index.number_by_residence();
+    for &v in ids.iter().chain([7, 123_456_789].iter()) {
+        index.apply(&Delta {
+            region: RegionCode::parse("110101001001").unwrap(),
+            category: 1,
+            month: 202301,
+            volunteer: v,
+            minutes: 60,
+            records: 1,
+        });
+    }
+    let (_, records, set) = index.union("110101000000", Some(1), &[202301]);
+    assert_eq!(records, 52);
+    let expected: BTreeSet<u32> = ids.iter().copied().chain([7, 123_456_789]).collect();
+    assert_eq!(set.iter().collect::<BTreeSet<_>>(), expected);
+    // by id they touch 52 blocks; numbered, one
+    let mut sets = Vec::new();
+    index.gather("110101000000", Some(1), &[202301], &mut sets);
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0].statistics().n_containers, 1);
+    assert!(bitmap_bytes(sets[0]) < 200, "{}", bitmap_bytes(sets[0]));
+}
+
+#[test]
+fn sets_of_another_index_count_together_once_renumbered() {
+    let d = |v: u32, month: Month| Delta {
+        region: RegionCode::parse("110101001001").unwrap(),
+        category: 1,
+        month,
+        volunteer: v,
+        minutes: 60,
+        records: 1,
+    };
+    let mut live = StatsIndex::new();
+    for v in [5, 9, 2] {
+        live.apply(&d(v, 202301));
+    }
+    // the edge index meets volunteers in another order, one of them unknown to the live index
+    let mut edge = StatsIndex::new();
+    for v in [9, 11, 2] {
+        edge.apply(&d(v, 202302));
+    }
+    let edge = edge.renumbered_as(&live);
+    let mut sets = Vec::new();
+    live.gather("110101000000", None, &[202301], &mut sets);
+    edge.gather("110101000000", None, &[202302], &mut sets);
+    assert_eq!(distinct(&sets), 4, "5, 9, 2 and 11");
+    let (_, _, own) = edge.own_union("110101001001", None, &[202302]);
+    let (_, _, mut both) = live.own_union("110101001001", None, &[202301]);
+    both |= own;
+    assert_eq!(both.len(), 4);
 }
