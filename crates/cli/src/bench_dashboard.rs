@@ -88,14 +88,15 @@ impl Report {
             mib(self.heap.residents),
             mib(self.heap.tallies)
         );
-        let level = ["city", "district", "township", "community", "below"];
+        // by depth under the root: Beijing's 11 (province level), 1101 (市辖区), districts, townships
+        let level = ["province", "prefecture", "county", "township", "village", "below"];
         let kinds: Vec<String> = self
             .cell_kinds
             .iter()
             .map(|(d, kind, all, n, b)| {
                 format!(
                     "{}·{kind}·{} {n} = {:.0}",
-                    level[(*d).min(4)],
+                    level[(*d).min(5)],
                     if *all { "all" } else { "cat" },
                     mib(*b)
                 )
