@@ -88,15 +88,14 @@ impl Report {
             mib(self.heap.residents),
             mib(self.heap.tallies)
         );
-        // by depth under the root: Beijing's 11 (province level), 1101 (市辖区), districts, townships
-        let level = ["province", "prefecture", "county", "township", "village", "below"];
+        let level = ["city", "district", "township", "community", "below"];
         let kinds: Vec<String> = self
             .cell_kinds
             .iter()
             .map(|(d, kind, all, n, b)| {
                 format!(
                     "{}·{kind}·{} {n} = {:.0}",
-                    level[(*d).min(5)],
+                    level[(*d).min(4)],
                     if *all { "all" } else { "cat" },
                     mib(*b)
                 )

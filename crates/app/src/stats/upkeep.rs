@@ -51,17 +51,10 @@ async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
     .await?;
     let read = started.elapsed();
     index.load_leaves(leaves);
-    let built = started.elapsed();
-    // A copy made now lies packed: the load left freed blocks (rows read, leaves by id, vectors
-    // grown, unions built on other threads) among the kept ones, holding whole pages; once the
-    // original goes, those pages are free to hand back.
-    let compact = index.clone();
-    drop(index);
     tracing::info!(
         residents_ms = residents.as_millis() as u64,
         leaves_ms = (read - residents).as_millis() as u64,
-        unions_ms = (built - read).as_millis() as u64,
-        copy_ms = (started.elapsed() - built).as_millis() as u64,
+        unions_ms = (started.elapsed() - read).as_millis() as u64,
         "statistics index read"
     );
     if bad > 0 {
@@ -69,7 +62,7 @@ async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
             "{bad} stored statistics cells do not read; run zhiyuan rebuild-stats"
         )));
     }
-    Ok(compact)
+    Ok(index)
 }
 
 async fn read_residents(conn: &mut Conn, index: &mut StatsIndex) -> AppResult<()> {

@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 
 use super::{CategoryCode, Month};
-use crate::network::{RegionCode, RegionLevel};
+use crate::network::RegionCode;
 
 /// The category key of the "every category" cells.
 pub const ALL: CategoryCode = u8::MAX;
@@ -51,11 +51,6 @@ pub fn year_of(m: Month) -> Span {
 /// The fewest spans that cover exactly `months` (in any order, repeats ignored): whole years as
 /// years, whole quarters as quarters, the rest as months.
 pub fn spans(months: &[Month]) -> Vec<Span> {
-    spans_with(months, true)
-}
-
-/// [`spans`] for a region that keeps quarter cells (`quarters`) or only months and years.
-pub fn spans_with(months: &[Month], quarters: bool) -> Vec<Span> {
     let ms = valid_months(months);
     let mut out = Vec::new();
     for year in ms.chunk_by(|a, b| a / 100 == b / 100) {
@@ -64,7 +59,7 @@ pub fn spans_with(months: &[Month], quarters: bool) -> Vec<Span> {
             continue;
         }
         for quarter in year.chunk_by(|a, b| quarter_of(*a) == quarter_of(*b)) {
-            if quarters && quarter.len() == 3 {
+            if quarter.len() == 3 {
                 out.push(quarter_of(quarter[0]));
             } else {
                 out.extend_from_slice(quarter);
@@ -309,9 +304,6 @@ pub struct StatsIndex {
     children: Vec<Vec<u32>>,
     /// By node: how many leaves it has (records placed on the region itself).
     own_leaves: Vec<u32>,
-    /// By node: whether it keeps quarter cells (regions above the township: see
-    /// [`StatsIndex::spans_above`]).
-    quarters: Vec<bool>,
     leaves: HashMap<Key, Leaf>,
     cells: HashMap<Key, Cell>,
     residents: Vec<Option<ResidentAt>>,
@@ -425,8 +417,6 @@ impl StatsIndex {
                     self.parent.push(parent);
                     self.children.push(Vec::new());
                     self.own_leaves.push(0);
-                    self.quarters
-                        .push(!matches!(a.level(), RegionLevel::Township | RegionLevel::Village));
                     if let Some(p) = parent {
                         // a second region below, or a first: `p` stops sharing its sets
                         self.materialize(p);
@@ -448,12 +438,7 @@ impl StatsIndex {
         let below = &self.children[key.node as usize];
         match below.len() {
             0 if key.cat != ALL && (1..=12).contains(&(key.month % 100)) => Sharing::Leaf,
-            // (a region below without quarter cells has no quarter to share)
-            1 if self.own_leaves[key.node as usize] == 0
-                && (self.quarters[below[0] as usize] || !(21..=24).contains(&(key.month % 100))) =>
-            {
-                Sharing::Child(below[0])
-            }
+            1 if self.own_leaves[key.node as usize] == 0 => Sharing::Child(below[0]),
             _ => Sharing::No,
         }
     }
@@ -526,15 +511,6 @@ impl StatsIndex {
         }
     }
 
-    /// The cells a month counts in at `node`: the month's, its quarter's (above the township
-    /// only) and its year's. A township's quarter is three small month sets to count together;
-    /// its quarter cells cost a sixth of the index, while the district's and the city's quarter
-    /// rows, whose sets are the largest, stay one cell each.
-    fn spans_above(&self, node: u32, month: Month) -> impl Iterator<Item = Span> {
-        let quarter = self.quarters[node as usize].then(|| quarter_of(month));
-        [Some(month), quarter, Some(year_of(month))].into_iter().flatten()
-    }
-
     fn node(&self, code: &str) -> Option<u32> {
         self.ids.get(code).copied()
     }
@@ -598,9 +574,8 @@ impl StatsIndex {
         let path = self.path(node);
         let (quarter, year) = (quarter_of(d.month), year_of(d.month));
         for &a in &path {
-            let spans: Vec<Span> = self.spans_above(a, d.month).collect();
             for cat in [d.category, ALL] {
-                for &month in &spans {
+                for month in [d.month, quarter, year] {
                     let key = Key { node: a, cat, month };
                     let cell = self.cells.entry(key).or_default();
                     cell.minutes += d.minutes;
@@ -634,22 +609,18 @@ impl StatsIndex {
                     any,
                 );
                 for cat in [d.category, ALL] {
-                    let y = if self.quarters[a as usize] {
-                        let first = year + (quarter % 100 - 21) * 3 + 1;
-                        let q = (first..first + 3).any(|m| self.has(a, cat, m, v));
-                        self.set_member(
-                            Key {
-                                node: a,
-                                cat,
-                                month: quarter,
-                            },
-                            v,
-                            q,
-                        );
-                        (1..=4).any(|q| self.has(a, cat, year + 20 + q, v))
-                    } else {
-                        (1..=12).any(|m| self.has(a, cat, year + m, v))
-                    };
+                    let first = year + (quarter % 100 - 21) * 3 + 1;
+                    let q = (first..first + 3).any(|m| self.has(a, cat, m, v));
+                    self.set_member(
+                        Key {
+                            node: a,
+                            cat,
+                            month: quarter,
+                        },
+                        v,
+                        q,
+                    );
+                    let y = (1..=4).any(|q| self.has(a, cat, year + 20 + q, v));
                     self.set_member(
                         Key {
                             node: a,
@@ -676,22 +647,18 @@ impl StatsIndex {
         self.load_leaves(vec![(region.clone(), category, month, leaf)]);
     }
 
-    /// Leaves as loaded from storage (the index must be empty at each). The cells above them are
-    /// built from the bottom up, each from the sets just below it: a category-month from its
-    /// leaf and the same category-month of the regions below, every category's month from the
-    /// region's category-months, a quarter from its months, a year from its quarters (or its
-    /// months). Built from all the leaves below instead, a city year was one union of every
-    /// township's category-months (tens of thousands of small sets); from below, it is four.
-    /// The cells of one level and kind are independent: one share of them per core.
+    /// Leaves as loaded from storage (the index must be empty at each). Every cell above them
+    /// takes the union of its leaves' members in one multi-way union, rather than one leaf at a
+    /// time: merging sorted arrays into an ever larger one is what made loading slow.
     pub fn load_leaves(&mut self, leaves: Vec<(RegionCode, CategoryCode, Month, Leaf)>) {
-        let mut touched: std::collections::HashSet<Key> = std::collections::HashSet::new();
-        for (region, category, month, leaf) in leaves {
+        let mut leaf_keys = Vec::with_capacity(leaves.len());
+        let mut targets: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, (region, category, month, leaf)) in leaves.into_iter().enumerate() {
             let node = self.intern(&region);
             let leaf = leaf.mapped(|v| self.slot(v));
-            for a in self.path(node) {
-                let spans: Vec<Span> = self.spans_above(a, month).collect();
+            for &a in &self.path(node) {
                 for cat in [category, ALL] {
-                    for &span in &spans {
+                    for span in [month, quarter_of(month), year_of(month)] {
                         let key = Key {
                             node: a,
                             cat,
@@ -700,7 +667,7 @@ impl StatsIndex {
                         let cell = self.cells.entry(key).or_default();
                         cell.minutes += leaf.minutes;
                         cell.records += leaf.records;
-                        touched.insert(key);
+                        targets.entry(key).or_default().push(i);
                     }
                 }
             }
@@ -709,87 +676,45 @@ impl StatsIndex {
                 cat: category,
                 month,
             };
+            leaf_keys.push(key);
             if !self.leaves.contains_key(&key) {
                 self.leaf_added(&key);
             }
             self.leaves.insert(key, leaf);
         }
-        // (depth, kind) from the deepest: 0 a category's month, 1 every category's month,
-        // 2 a quarter, 3 a year
-        let mut steps: std::collections::BTreeMap<(std::cmp::Reverse<usize>, u8), Vec<Key>> =
-            std::collections::BTreeMap::new();
-        for key in touched {
-            if self.sharing(&key) != Sharing::No {
-                continue;
-            }
-            let kind = match key.month % 100 {
-                0 => 3,
-                21..=24 => 2,
-                _ if key.cat == ALL => 1,
-                _ => 0,
-            };
-            let depth = self.path(key.node).len();
-            steps
-                .entry((std::cmp::Reverse(depth), kind))
-                .or_default()
-                .push(key);
-        }
+        // the unions are independent: one share of the cells per core
+        let targets: Vec<(Key, Vec<usize>)> = targets
+            .into_iter()
+            .filter(|(key, _)| self.sharing(key) == Sharing::No)
+            .collect();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        for keys in steps.into_values() {
-            let share = keys.len().div_ceil(cores).max(1);
-            let built: Vec<Vec<(Key, RoaringBitmap)>> = std::thread::scope(|scope| {
-                let this = &*self;
-                let workers: Vec<_> = keys
-                    .chunks(share)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            use roaring::MultiOps;
-                            part.iter()
-                                .map(|key| (*key, this.sets_below(key).into_iter().union()))
-                                .collect::<Vec<_>>()
-                        })
+        let share = targets.len().div_ceil(cores).max(1);
+        let members: Vec<&RoaringBitmap> = leaf_keys.iter().map(|k| &self.leaves[k].members).collect();
+        let unions: Vec<Vec<(Key, RoaringBitmap)>> = std::thread::scope(|scope| {
+            let members = &members;
+            let workers: Vec<_> = targets
+                .chunks(share)
+                .map(|part| {
+                    scope.spawn(move || {
+                        use roaring::MultiOps;
+                        part.iter()
+                            .map(|(key, from)| (*key, from.iter().map(|&i| members[i]).union()))
+                            .collect::<Vec<_>>()
                     })
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| w.join().expect("a union does not panic"))
-                    .collect()
-            });
-            for (key, members) in built.into_iter().flatten() {
-                self.cells.entry(key).or_default().members = members;
-            }
-        }
-    }
-
-    /// The sets cell `key`'s set is the union of (see [`load_leaves`](Self::load_leaves)).
-    fn sets_below(&self, key: &Key) -> Vec<&RoaringBitmap> {
-        let at = |node: u32, cat: CategoryCode, month: Span| {
-            let k = Key { node, cat, month };
-            self.cells.get(&k).map(|c| self.members_at(&k, c))
-        };
-        let Key { node, cat, month } = *key;
-        let year = month / 100 * 100;
-        match month % 100 {
-            0 if self.quarters[node as usize] => (21..=24).filter_map(|q| at(node, cat, year + q)).collect(),
-            0 => (1..=12).filter_map(|m| at(node, cat, year + m)).collect(),
-            q @ 21..=24 => {
-                let first = year + (q - 21) * 3 + 1;
-                (first..first + 3).filter_map(|m| at(node, cat, m)).collect()
-            }
-            _ if cat == ALL => super::category_codes()
-                .filter_map(|c| at(node, c, month))
-                .collect(),
-            _ => self
-                .leaves
-                .get(key)
-                .map(|l| &l.members)
+                })
+                .collect();
+            workers
                 .into_iter()
-                .chain(
-                    self.children[node as usize]
-                        .iter()
-                        .filter_map(|&c| at(c, cat, month)),
-                )
-                .collect(),
+                .map(|w| w.join().expect("a union does not panic"))
+                .collect()
+        });
+        for (key, union) in unions.into_iter().flatten() {
+            let cell = self.cells.entry(key).or_default();
+            if cell.members.is_empty() {
+                cell.members = union;
+            } else {
+                cell.members |= union;
+            }
         }
     }
 
@@ -820,7 +745,7 @@ impl StatsIndex {
             return (0, 0);
         };
         let cat = category.unwrap_or(ALL);
-        for month in spans_with(months, self.quarters[node as usize]) {
+        for month in spans(months) {
             let key = Key { node, cat, month };
             if let Some(c) = self.cells.get(&key) {
                 minutes += c.minutes;

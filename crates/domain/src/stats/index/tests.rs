@@ -245,37 +245,21 @@ fn sets_that_equal_another_are_kept_once_until_they_differ() {
         vol,
         minutes: 60,
     };
-    // one community with records: its months share their leaves' sets, and every region above
-    // with only it below shares its sets, but for the district's quarters (the township and
-    // the community keep none)
+    // one township with records: its months share their leaves' sets, and every region above
+    // with only it below shares its sets
     index.apply(&delta(&r(0, 1), 1));
     index.apply(&delta(&r(0, 2), 1));
     let bytes = |index: &StatsIndex, depth: usize| -> usize {
         index
             .cells_by_kind()
             .iter()
-            .filter(|k| k.0 == depth && k.1 != 'q')
+            .filter(|k| k.0 == depth)
             .map(|k| k.4)
             .sum()
     };
     for depth in 0..=3 {
         assert_eq!(bytes(&index, depth), 0, "depth {depth}");
     }
-    let quarters = |depth: usize| {
-        index
-            .cells_by_kind()
-            .iter()
-            .filter(|k| k.0 == depth && k.1 == 'q')
-            .count()
-    };
-    assert_eq!((quarters(2), quarters(3), quarters(4)), (2, 0, 0));
-    assert_eq!(
-        index
-            .union("110000000000", Some(1), &[202301, 202302, 202303])
-            .2
-            .len(),
-        2
-    );
     assert_eq!(index.union("110000000000", Some(1), &[202301]).2.len(), 2);
     // a record in a second district: 市辖区 has two regions below and keeps sets of its own;
     // 北京市 above it still shares
