@@ -59,8 +59,6 @@ pub struct Report {
     pub cells: usize,
     pub leaves: usize,
     pub heap: zhiyuan_domain::stats::index::HeapEstimate,
-    /// (depth, span kind, every category, cells, bytes)
-    pub cell_kinds: Vec<(usize, char, bool, usize, usize)>,
     pub series: Vec<Series>,
     pub sql: Vec<Duration>,
     pub year: i32,
@@ -87,23 +85,6 @@ impl Report {
             mib(self.heap.slots),
             mib(self.heap.residents),
             mib(self.heap.tallies)
-        );
-        let level = ["city", "district", "township", "community", "below"];
-        let kinds: Vec<String> = self
-            .cell_kinds
-            .iter()
-            .map(|(d, kind, all, n, b)| {
-                format!(
-                    "{}·{kind}·{} {n} = {:.0}",
-                    level[(*d).min(4)],
-                    if *all { "all" } else { "cat" },
-                    mib(*b)
-                )
-            })
-            .collect();
-        println!(
-            "  cells by level·span·category (count = MiB): {}",
-            kinds.join(", ")
         );
         println!(
             "  {:<28} {:>7} {:>9} {:>9} {:>9}",
@@ -308,7 +289,6 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
     }
     let (cells, leaves) = app.stats().index_size();
     let heap = app.stats().index_heap();
-    let cell_kinds = app.stats().index_cells_by_kind();
     Ok(Report {
         backend: format!("{:?}", app.store.backend()),
         records,
@@ -318,7 +298,6 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
         cells,
         leaves,
         heap,
-        cell_kinds,
         series,
         sql,
         year,

@@ -51,7 +51,6 @@ pub fn entry_of(row: MatchRow) -> Option<Entry> {
 
 /// Reads every volunteer with a position into a new index.
 pub(crate) async fn load_index(store: &Store) -> AppResult<Index> {
-    let started = std::time::Instant::now();
     let mut conn = store.read().await?;
     let mut index = Index::new();
     let mut after = i64::MIN;
@@ -66,14 +65,6 @@ pub(crate) async fn load_index(store: &Store) -> AppResult<Index> {
             }
         }
     }
-    // loaded by upserts: give back the arrays' spare capacity
-    index.shrink_to_fit();
-    tracing::info!(
-        ms = started.elapsed().as_millis() as u64,
-        volunteers = index.len(),
-        mib = index.memory_bytes() / 1_048_576,
-        "matching index read"
-    );
     Ok(index)
 }
 

@@ -95,17 +95,6 @@ pub fn distinct(sets: &[&RoaringBitmap]) -> u64 {
     }
 }
 
-/// Where a cell's set of volunteers is kept (see [`StatsIndex::members_at`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Sharing {
-    /// In the cell.
-    No,
-    /// In the leaf of the same key.
-    Leaf,
-    /// In the cell of the same category and months of this region below.
-    Child(u32),
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key {
     node: u32,
@@ -126,10 +115,9 @@ pub struct Cell {
 pub struct Leaf {
     pub minutes: i64,
     pub records: i64,
-    /// Volunteers with one record here or more: the set of this (region, category, month)'s
-    /// cell too, when the region has no region below it (see [`StatsIndex::members_at`]).
-    members: RoaringBitmap,
-    /// Volunteers whose count is not one nor zero (more than one; below zero only while a
+    /// Volunteers with exactly one record here.
+    ones: RoaringBitmap,
+    /// Volunteers with any other non-zero count (more than one; below zero only while a
     /// removal has overtaken its addition).
     other: HashMap<u32, i32>,
 }
@@ -137,44 +125,48 @@ pub struct Leaf {
 impl Leaf {
     /// How many records volunteer `v` has here.
     pub fn count(&self, v: u32) -> i32 {
-        match self.other.get(&v) {
-            Some(&n) => n,
-            None => i32::from(self.members.contains(v)),
+        if self.ones.contains(v) {
+            1
+        } else {
+            self.other.get(&v).copied().unwrap_or(0)
         }
     }
 
     fn set(&mut self, v: u32, n: i32) {
-        if n >= 1 {
-            self.members.insert(v);
-        } else {
-            self.members.remove(v);
-        }
-        if n == 0 || n == 1 {
-            self.other.remove(&v);
-        } else {
-            self.other.insert(v, n);
+        self.ones.remove(v);
+        self.other.remove(&v);
+        match n {
+            0 => {}
+            1 => {
+                self.ones.insert(v);
+            }
+            n => {
+                self.other.insert(v, n);
+            }
         }
     }
 
     /// The same leaf with every volunteer `v` as `f(v)` (`f` one-to-one).
     pub fn mapped(&self, mut f: impl FnMut(u32) -> u32) -> Leaf {
-        let mut members: Vec<u32> = self.members.iter().map(&mut f).collect();
-        members.sort_unstable();
+        let mut ones: Vec<u32> = self.ones.iter().map(&mut f).collect();
+        ones.sort_unstable();
         Leaf {
             minutes: self.minutes,
             records: self.records,
-            members: RoaringBitmap::from_sorted_iter(members).expect("sorted"),
+            ones: RoaringBitmap::from_sorted_iter(ones).expect("sorted"),
             other: self.other.iter().map(|(&v, &n)| (f(v), n)).collect(),
         }
     }
 
     /// Volunteers with at least one record here.
-    pub fn members(&self) -> &RoaringBitmap {
-        &self.members
+    pub fn members(&self) -> RoaringBitmap {
+        let mut m = self.ones.clone();
+        m.extend(self.other.iter().filter(|(_, &n)| n > 0).map(|(&v, _)| v));
+        m
     }
 
     fn is_empty(&self) -> bool {
-        self.records == 0 && self.minutes == 0 && self.members.is_empty() && self.other.is_empty()
+        self.records == 0 && self.minutes == 0 && self.ones.is_empty() && self.other.is_empty()
     }
 
     /// Adds a change: ± minutes and ± records of volunteer `v`.
@@ -188,7 +180,7 @@ impl Leaf {
     /// The stored form: the bitmap of volunteers with one record or more, then (volunteer, count)
     /// pairs for those with more than one. Never holds a count below zero.
     pub fn encode_members(&self) -> Vec<u8> {
-        let members = &self.members;
+        let members = self.members();
         let mut out = Vec::with_capacity(members.serialized_size() + 4);
         out.extend_from_slice(&(members.serialized_size() as u32).to_le_bytes());
         members.serialize_into(&mut out).expect("writing to a Vec");
@@ -210,26 +202,22 @@ impl Leaf {
     pub fn decode(minutes: i64, records: i64, bytes: &[u8]) -> Option<Leaf> {
         let len = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
         let members = RoaringBitmap::deserialize_from(bytes.get(4..4 + len)?).ok()?;
+        let mut leaf = Leaf {
+            minutes,
+            records,
+            ones: members,
+            other: HashMap::new(),
+        };
         let rest = bytes.get(4 + len..)?;
         if rest.len() % 8 != 0 {
             return None;
         }
-        let mut other = HashMap::with_capacity(rest.len() / 8);
         for pair in rest.chunks_exact(8) {
             let v = u32::from_le_bytes(pair[0..4].try_into().ok()?);
             let n = u32::from_le_bytes(pair[4..8].try_into().ok()?) as i32;
-            // the stored pairs are members with more than one record
-            if n <= 1 || !members.contains(v) {
-                return None;
-            }
-            other.insert(v, n);
+            leaf.set(v, n);
         }
-        Some(Leaf {
-            minutes,
-            records,
-            members,
-            other,
-        })
+        Some(leaf)
     }
 }
 
@@ -302,8 +290,6 @@ pub struct StatsIndex {
     codes: Vec<String>,
     parent: Vec<Option<u32>>,
     children: Vec<Vec<u32>>,
-    /// By node: how many leaves it has (records placed on the region itself).
-    own_leaves: Vec<u32>,
     leaves: HashMap<Key, Leaf>,
     cells: HashMap<Key, Cell>,
     residents: Vec<Option<ResidentAt>>,
@@ -416,10 +402,7 @@ impl StatsIndex {
                     self.codes.push(a.as_str().to_owned());
                     self.parent.push(parent);
                     self.children.push(Vec::new());
-                    self.own_leaves.push(0);
                     if let Some(p) = parent {
-                        // a second region below, or a first: `p` stops sharing its sets
-                        self.materialize(p);
                         self.children[p as usize].push(id);
                     }
                     id
@@ -428,87 +411,6 @@ impl StatsIndex {
             parent = Some(id);
         }
         parent.expect("a code has itself among its ancestors")
-    }
-
-    /// Whether the cell `key` keeps a set of its own or shares one that is the same by
-    /// construction: a month of one category of a region with no region below it has exactly
-    /// its leaf's volunteers, and a region with one region below it and no records of its own
-    /// (Beijing's 北京市 above 市辖区) has exactly that region's.
-    fn sharing(&self, key: &Key) -> Sharing {
-        let below = &self.children[key.node as usize];
-        match below.len() {
-            0 if key.cat != ALL && (1..=12).contains(&(key.month % 100)) => Sharing::Leaf,
-            1 if self.own_leaves[key.node as usize] == 0 => Sharing::Child(below[0]),
-            _ => Sharing::No,
-        }
-    }
-
-    /// The volunteers of cell `key` (whose figures are `cell`).
-    fn members_at<'a>(&'a self, key: &Key, cell: &'a Cell) -> &'a RoaringBitmap {
-        let (mut key, mut cell) = (*key, cell);
-        loop {
-            match self.sharing(&key) {
-                Sharing::No => return &cell.members,
-                Sharing::Leaf => return self.leaves.get(&key).map_or(&cell.members, |l| &l.members),
-                Sharing::Child(c) => {
-                    key.node = c;
-                    match self.cells.get(&key) {
-                        Some(below) => cell = below,
-                        // the same figures: none below, none here
-                        None => return &cell.members,
-                    }
-                }
-            }
-        }
-    }
-
-    /// Node `node`'s cells are about to stop sharing (it gains a region below it or records of
-    /// its own): each takes a copy of the set it shared.
-    fn materialize(&mut self, node: u32) {
-        let copies: Vec<(Key, RoaringBitmap)> = self
-            .cells
-            .iter()
-            .filter(|(k, _)| k.node == node && self.sharing(k) != Sharing::No)
-            .map(|(k, c)| (*k, self.members_at(k, c).clone()))
-            .collect();
-        for (k, members) in copies {
-            if let Some(c) = self.cells.get_mut(&k) {
-                c.members = members;
-            }
-        }
-    }
-
-    /// Node `node`'s cells share again (its last record of its own is gone): their copies go.
-    fn forget_copies(&mut self, node: u32) {
-        let shared: Vec<Key> = self
-            .cells
-            .keys()
-            .filter(|k| k.node == node && self.sharing(k) != Sharing::No)
-            .copied()
-            .collect();
-        for k in shared {
-            if let Some(c) = self.cells.get_mut(&k) {
-                c.members = RoaringBitmap::new();
-            }
-        }
-    }
-
-    /// A leaf at `key` is about to be added.
-    fn leaf_added(&mut self, key: &Key) {
-        let n = key.node as usize;
-        if self.own_leaves[n] == 0 && self.children[n].len() == 1 {
-            self.materialize(key.node);
-        }
-        self.own_leaves[n] += 1;
-    }
-
-    /// The leaf at `key` has gone.
-    fn leaf_removed(&mut self, key: &Key) {
-        let n = key.node as usize;
-        self.own_leaves[n] -= 1;
-        if self.own_leaves[n] == 0 && self.children[n].len() == 1 {
-            self.forget_copies(key.node);
-        }
     }
 
     fn node(&self, code: &str) -> Option<u32> {
@@ -531,15 +433,14 @@ impl StatsIndex {
             .leaves
             .get(&Key { node, cat, month })
             .is_some_and(|l| l.count(v) > 0);
-        own || self.children[node as usize]
-            .iter()
-            .any(|&c| self.has(c, cat, month, v))
+        own || self.children[node as usize].iter().any(|&c| {
+            self.cells
+                .get(&Key { node: c, cat, month })
+                .is_some_and(|cell| cell.members.contains(v))
+        })
     }
 
     fn set_member(&mut self, key: Key, v: u32, member: bool) {
-        if self.sharing(&key) != Sharing::No {
-            return;
-        }
         let cell = self.cells.entry(key).or_default();
         if member {
             cell.members.insert(v);
@@ -560,16 +461,12 @@ impl StatsIndex {
             cat: d.category,
             month: d.month,
         };
-        if !self.leaves.contains_key(&leaf_key) {
-            self.leaf_added(&leaf_key);
-        }
         let leaf = self.leaves.entry(leaf_key).or_default();
         let before = leaf.count(v) > 0;
         leaf.add(v, d.minutes, d.records);
         let after = leaf.count(v) > 0;
         if leaf.is_empty() {
             self.leaves.remove(&leaf_key);
-            self.leaf_removed(&leaf_key);
         }
         let path = self.path(node);
         let (quarter, year) = (quarter_of(d.month), year_of(d.month));
@@ -636,10 +533,9 @@ impl StatsIndex {
     }
 
     fn has(&self, node: u32, cat: CategoryCode, month: Span, v: u32) -> bool {
-        let key = Key { node, cat, month };
         self.cells
-            .get(&key)
-            .is_some_and(|cell| self.members_at(&key, cell).contains(v))
+            .get(&Key { node, cat, month })
+            .is_some_and(|cell| cell.members.contains(v))
     }
 
     /// A leaf as loaded from storage (the index must be empty at that leaf).
@@ -651,7 +547,7 @@ impl StatsIndex {
     /// takes the union of its leaves' members in one multi-way union, rather than one leaf at a
     /// time: merging sorted arrays into an ever larger one is what made loading slow.
     pub fn load_leaves(&mut self, leaves: Vec<(RegionCode, CategoryCode, Month, Leaf)>) {
-        let mut leaf_keys = Vec::with_capacity(leaves.len());
+        let mut members = Vec::with_capacity(leaves.len());
         let mut targets: HashMap<Key, Vec<usize>> = HashMap::new();
         for (i, (region, category, month, leaf)) in leaves.into_iter().enumerate() {
             let node = self.intern(&region);
@@ -671,25 +567,20 @@ impl StatsIndex {
                     }
                 }
             }
-            let key = Key {
-                node,
-                cat: category,
-                month,
-            };
-            leaf_keys.push(key);
-            if !self.leaves.contains_key(&key) {
-                self.leaf_added(&key);
-            }
-            self.leaves.insert(key, leaf);
+            members.push(leaf.members());
+            self.leaves.insert(
+                Key {
+                    node,
+                    cat: category,
+                    month,
+                },
+                leaf,
+            );
         }
         // the unions are independent: one share of the cells per core
-        let targets: Vec<(Key, Vec<usize>)> = targets
-            .into_iter()
-            .filter(|(key, _)| self.sharing(key) == Sharing::No)
-            .collect();
+        let targets: Vec<(Key, Vec<usize>)> = targets.into_iter().collect();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let share = targets.len().div_ceil(cores).max(1);
-        let members: Vec<&RoaringBitmap> = leaf_keys.iter().map(|k| &self.leaves[k].members).collect();
         let unions: Vec<Vec<(Key, RoaringBitmap)>> = std::thread::scope(|scope| {
             let members = &members;
             let workers: Vec<_> = targets
@@ -698,7 +589,7 @@ impl StatsIndex {
                     scope.spawn(move || {
                         use roaring::MultiOps;
                         part.iter()
-                            .map(|(key, from)| (*key, from.iter().map(|&i| members[i]).union()))
+                            .map(|(key, from)| (*key, from.iter().map(|&i| &members[i]).union()))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -746,11 +637,10 @@ impl StatsIndex {
         };
         let cat = category.unwrap_or(ALL);
         for month in spans(months) {
-            let key = Key { node, cat, month };
-            if let Some(c) = self.cells.get(&key) {
+            if let Some(c) = self.cells.get(&Key { node, cat, month }) {
                 minutes += c.minutes;
                 records += c.records;
-                sets.push(self.members_at(&key, c));
+                sets.push(&c.members);
             }
         }
         (minutes, records)
@@ -892,12 +782,12 @@ impl StatsIndex {
         let cells_by_name = |i: &StatsIndex| -> HashMap<String, Cell> {
             i.cells
                 .iter()
-                .filter(|(k, c)| c.records != 0 || c.minutes != 0 || !i.members_at(k, c).is_empty())
+                .filter(|(_, c)| c.records != 0 || c.minutes != 0 || !c.members.is_empty())
                 .map(|(k, c)| {
                     let members = if same_slots {
-                        i.members_at(k, c).clone()
+                        c.members.clone()
                     } else {
-                        i.ids_of(i.members_at(k, c))
+                        i.ids_of(&c.members)
                     };
                     (name(i, k), Cell { members, ..c.clone() })
                 })
@@ -973,29 +863,6 @@ impl StatsIndex {
         out
     }
 
-    /// The cells' bytes by kind: (depth below the city (0 city, 1 district, 2 township, …),
-    /// span kind (`'m'` month, `'q'` quarter, `'y'` year), every-category or not, cells, bytes).
-    pub fn cells_by_kind(&self) -> Vec<(usize, char, bool, usize, usize)> {
-        let mut kinds: std::collections::BTreeMap<(usize, char, bool), (usize, usize)> =
-            std::collections::BTreeMap::new();
-        for (k, c) in &self.cells {
-            let kind = match k.month % 100 {
-                0 => 'y',
-                21..=24 => 'q',
-                _ => 'm',
-            };
-            let e = kinds
-                .entry((self.path(k.node).len() - 1, kind, k.cat == ALL))
-                .or_default();
-            e.0 += 1;
-            e.1 += bitmap_bytes(&c.members);
-        }
-        kinds
-            .into_iter()
-            .map(|((d, kind, all), (n, b))| (d, kind, all, n, b))
-            .collect()
-    }
-
     /// Number of cells and leaves (for the start-up log).
     pub fn size(&self) -> (usize, usize) {
         (self.cells.len(), self.leaves.len())
@@ -1018,7 +885,7 @@ impl StatsIndex {
                 + self
                     .leaves
                     .values()
-                    .map(|l| bitmap_bytes(&l.members) + map(l.other.len(), size_of::<(u32, i32)>()))
+                    .map(|l| bitmap_bytes(&l.ones) + map(l.other.len(), size_of::<(u32, i32)>()))
                     .sum::<usize>(),
             slots: (self.slots.capacity() + self.volunteers.capacity()) * size_of::<u32>(),
             residents: self.residents.capacity() * size_of::<Option<ResidentAt>>()

@@ -236,51 +236,6 @@ fn a_volunteer_in_two_townships_counts_once_for_the_district() {
 }
 
 #[test]
-fn sets_that_equal_another_are_kept_once_until_they_differ() {
-    let mut index = StatsIndex::new();
-    let r = |region: usize, vol: u32| Rec {
-        region,
-        cat: 1,
-        month: 202301,
-        vol,
-        minutes: 60,
-    };
-    // one township with records: its months share their leaves' sets, and every region above
-    // with only it below shares its sets
-    index.apply(&delta(&r(0, 1), 1));
-    index.apply(&delta(&r(0, 2), 1));
-    let bytes = |index: &StatsIndex, depth: usize| -> usize {
-        index
-            .cells_by_kind()
-            .iter()
-            .filter(|k| k.0 == depth)
-            .map(|k| k.4)
-            .sum()
-    };
-    for depth in 0..=3 {
-        assert_eq!(bytes(&index, depth), 0, "depth {depth}");
-    }
-    assert_eq!(index.union("110000000000", Some(1), &[202301]).2.len(), 2);
-    // a record in a second district: 市辖区 has two regions below and keeps sets of its own;
-    // 北京市 above it still shares
-    index.apply(&delta(&r(6, 3), 1));
-    assert_eq!(
-        index
-            .union("110105000000", None, &(202301..=202312).collect::<Vec<_>>())
-            .2
-            .len(),
-        1
-    );
-    assert_eq!(index.union("110000000000", None, &[202301]).2.len(), 3);
-    assert!(bytes(&index, 1) > 0);
-    assert_eq!(bytes(&index, 0), 0);
-    // taken back: the figures hold
-    index.apply(&delta(&r(6, 3), -1));
-    assert_eq!(index.union("110000000000", None, &[202301]).2.len(), 2);
-    assert_eq!(index.union("110105000000", None, &[202301]).2.len(), 0);
-}
-
-#[test]
 fn residents_move_and_close() {
     let mut index = StatsIndex::new();
     let at = |code: &str, open: bool| Resident {
