@@ -375,6 +375,7 @@ struct Population {
 /// A value for a bulk insert.
 pub(crate) enum V {
     I(i64),
+    F(f64),
     S(String),
     /// NULL (an integer column).
     N,
@@ -427,10 +428,11 @@ pub(crate) fn inserts(sqlite: bool, table: &str, cols: &[&str], rows: &[Vec<V>])
             for v in row {
                 let added = match v {
                     V::I(i) => args.add(*i),
+                    V::F(f) => args.add(*f),
                     V::S(s) => args.add(s.clone()),
                     V::N => args.add(None::<i64>),
                 };
-                added.expect("integers and texts always bind");
+                added.expect("numbers and texts always bind");
             }
         }
         out.push(Insert { sql, args });

@@ -59,6 +59,8 @@ pub struct Report {
     pub cells: usize,
     pub leaves: usize,
     pub heap: zhiyuan_domain::stats::index::HeapEstimate,
+    /// (depth, span kind, every category, cells, bytes)
+    pub cell_kinds: Vec<(usize, char, bool, usize, usize)>,
     pub series: Vec<Series>,
     pub sql: Vec<Duration>,
     pub year: i32,
@@ -85,6 +87,24 @@ impl Report {
             mib(self.heap.slots),
             mib(self.heap.residents),
             mib(self.heap.tallies)
+        );
+        // by depth under the root: Beijing's 11 (province level), 1101 (市辖区), districts, townships
+        let level = ["province", "prefecture", "county", "township", "village", "below"];
+        let kinds: Vec<String> = self
+            .cell_kinds
+            .iter()
+            .map(|(d, kind, all, n, b)| {
+                format!(
+                    "{}·{kind}·{} {n} = {:.0}",
+                    level[(*d).min(5)],
+                    if *all { "all" } else { "cat" },
+                    mib(*b)
+                )
+            })
+            .collect();
+        println!(
+            "  cells by level·span·category (count = MiB): {}",
+            kinds.join(", ")
         );
         println!(
             "  {:<28} {:>7} {:>9} {:>9} {:>9}",
@@ -289,6 +309,7 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
     }
     let (cells, leaves) = app.stats().index_size();
     let heap = app.stats().index_heap();
+    let cell_kinds = app.stats().index_cells_by_kind();
     Ok(Report {
         backend: format!("{:?}", app.store.backend()),
         records,
@@ -298,6 +319,7 @@ pub async fn run(args: &DashboardArgs) -> anyhow::Result<Report> {
         cells,
         leaves,
         heap,
+        cell_kinds,
         series,
         sql,
         year,

@@ -279,6 +279,19 @@ struct Population {
     districts: WeightedIndex<f64>,
 }
 
+/// A point where people of district `DISTRICTS[d]` live: around its centre, normally spread.
+pub(crate) fn point_in(rng: &mut StdRng, d: usize) -> (f64, f64) {
+    let (_, _, lat, lon, _, sigma) = DISTRICTS[d];
+    // Box–Muller: two independent normal offsets.
+    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
+    let u2: f64 = rng.gen();
+    let r = sigma * (-2.0 * u1.ln()).sqrt();
+    let theta = std::f64::consts::TAU * u2;
+    let dlat = r * theta.sin() / KM_PER_DEG_LAT;
+    let dlon = r * theta.cos() / (KM_PER_DEG_LAT * lat.to_radians().cos());
+    (lat + dlat, lon + dlon)
+}
+
 impl Population {
     fn new(seed: u64) -> Self {
         Population {
@@ -289,15 +302,8 @@ impl Population {
 
     /// A point where people live.
     fn point(&mut self) -> (f64, f64) {
-        let (_, _, lat, lon, _, sigma) = DISTRICTS[self.districts.sample(&mut self.rng)];
-        // Box–Muller: two independent normal offsets.
-        let u1: f64 = self.rng.gen_range(f64::EPSILON..1.0);
-        let u2: f64 = self.rng.gen();
-        let r = sigma * (-2.0 * u1.ln()).sqrt();
-        let theta = std::f64::consts::TAU * u2;
-        let dlat = r * theta.sin() / KM_PER_DEG_LAT;
-        let dlon = r * theta.cos() / (KM_PER_DEG_LAT * lat.to_radians().cos());
-        (lat + dlat, lon + dlon)
+        let d = self.districts.sample(&mut self.rng);
+        point_in(&mut self.rng, d)
     }
 
     /// The availability patterns of `domain::synth`.

@@ -26,7 +26,7 @@ use zhiyuan_domain::tags::SERVICE_CATEGORIES;
 use zhiyuan_store::{network::regions, Backend};
 
 use crate::bench::{drop_secondary_indexes, insert_rows, inserts, run_inserts, Insert, V};
-use crate::bench_match::DISTRICTS;
+use crate::bench_match::{point_in, DISTRICTS};
 
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
@@ -63,6 +63,8 @@ const VOLUNTEER_COLS: &[&str] = &[
     "skills",
     "categories",
     "availability",
+    "lat",
+    "lon",
     "created_at",
     "updated_at",
     "confirmed_minutes",
@@ -189,6 +191,9 @@ impl People {
             let d = self.pick_district.sample(&mut self.rng);
             let home = self.district_towns[d][self.rng.gen_range(0..self.district_towns[d].len())].clone();
             let p = self.synth.person(&home[..6], self.today);
+            // where they take orders from (点单): near home, so every volunteer is in the
+            // matching index, as the office's dispatchers would have it
+            let (lat, lon) = point_in(&mut self.rng, d);
             let rid = &p.resident_id;
             let registered =
                 self.five_years_ago + self.rng.gen_range(0..(self.now - self.five_years_ago).max(1));
@@ -297,6 +302,8 @@ impl People {
                 V::S(p.skills.join(",")),
                 V::S(p.categories.join(",")),
                 V::S(p.availability.to_hex()),
+                V::F(lat),
+                V::F(lon),
                 V::I(registered),
                 V::I(registered),
                 V::I(confirmed),
@@ -940,6 +947,14 @@ mod tests {
         assert_eq!(chains.records, 20_000);
         let stats = app.stats().verify().await.unwrap();
         assert!(stats.differences.is_empty(), "{:?}", stats.differences);
+        // every volunteer takes orders from a point in Beijing, so all are in the matching index
+        let (placed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM volunteers WHERE lat BETWEEN 39.3 AND 41.1 AND lon BETWEEN 115.3 AND 117.6",
+        )
+        .fetch_one(&mut *app.store.read().await.unwrap())
+        .await
+        .unwrap();
+        assert!(placed > 1_950, "{placed} of 2 000 placed in Beijing");
         // a refused second run: the database is no longer empty
         assert!(run(&args).await.is_err());
     }

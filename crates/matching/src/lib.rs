@@ -223,10 +223,85 @@ impl Cell {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
     cell: u32,
     idx: u32,
+}
+
+impl Slot {
+    /// An empty place in [`Slots::dense`].
+    const NONE: Slot = Slot {
+        cell: u32::MAX,
+        idx: u32::MAX,
+    };
+}
+
+/// Where each volunteer is, by id: in a plain array while the ids are dense (database ids
+/// are: 8 bytes a volunteer), in a map for the rest (a map of millions costs four times that).
+#[derive(Clone, Debug, Default)]
+struct Slots {
+    /// By id; [`Slot::NONE`] where there is none.
+    dense: Vec<Slot>,
+    /// Ids the array does not reach (negative, or far past the others).
+    sparse: IntMap<i64, Slot>,
+    len: usize,
+}
+
+impl Slots {
+    fn at(&self, id: i64) -> Option<usize> {
+        usize::try_from(id).ok().filter(|&i| i < self.dense.len())
+    }
+
+    fn get_mut(&mut self, id: i64) -> Option<&mut Slot> {
+        match self.at(id) {
+            Some(i) if self.dense[i] != Slot::NONE => Some(&mut self.dense[i]),
+            _ => self.sparse.get_mut(&id),
+        }
+    }
+
+    fn contains(&self, id: i64) -> bool {
+        match self.at(id) {
+            Some(i) if self.dense[i] != Slot::NONE => true,
+            _ => self.sparse.contains_key(&id),
+        }
+    }
+
+    fn insert(&mut self, id: i64, slot: Slot) {
+        if let Some(s) = self.get_mut(id) {
+            *s = slot;
+            return;
+        }
+        self.len += 1;
+        // the array grows to an id while it stays within about twice the entries
+        let reach = 2 * self.len + 1024;
+        match usize::try_from(id) {
+            Ok(i) if i < self.dense.len() => self.dense[i] = slot,
+            Ok(i) if i < reach => {
+                self.dense.resize(i + 1, Slot::NONE);
+                self.dense[i] = slot;
+            }
+            _ => {
+                self.sparse.insert(id, slot);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: i64) -> Option<Slot> {
+        let gone = match self.at(id) {
+            Some(i) if self.dense[i] != Slot::NONE => Some(std::mem::replace(&mut self.dense[i], Slot::NONE)),
+            _ => self.sparse.remove(&id),
+        };
+        if gone.is_some() {
+            self.len -= 1;
+        }
+        gone
+    }
+
+    fn bytes(&self) -> usize {
+        self.dense.capacity() * std::mem::size_of::<Slot>()
+            + self.sparse.capacity() * (std::mem::size_of::<(i64, Slot)>() + 1)
+    }
 }
 
 fn pack_availability(a: &WeeklyAvailability) -> [u64; 3] {
@@ -272,7 +347,7 @@ pub struct Index {
     cell_deg: f64,
     cells: Vec<Cell>,
     grid: IntMap<(i32, i32), u32>,
-    slots: IntMap<i64, Slot>,
+    slots: Slots,
     skill_ids: HashMap<String, u32>,
     skill_names: Vec<String>,
     /// Skill numbers ≥ [`BIT_SKILLS`] of the volunteers that have any, sorted.
@@ -314,7 +389,7 @@ impl Index {
             cell_deg,
             cells: Vec::new(),
             grid: IntMap::default(),
-            slots: IntMap::default(),
+            slots: Slots::default(),
             skill_ids: HashMap::new(),
             skill_names: Vec::new(),
             overflow: IntMap::default(),
@@ -331,7 +406,7 @@ impl Index {
     pub fn build_with_cell_deg(entries: impl IntoIterator<Item = Entry>, cell_deg: f64) -> Self {
         let mut ix = Self::with_cell_deg(cell_deg);
         let entries = entries.into_iter();
-        ix.slots.reserve(entries.size_hint().0);
+        ix.slots.dense.reserve(entries.size_hint().0);
         for e in entries {
             let _ = ix.upsert(e);
         }
@@ -345,19 +420,20 @@ impl Index {
             c.shrink();
         }
         self.cells.shrink_to_fit();
+        self.slots.dense.shrink_to_fit();
     }
 
     /// Volunteers indexed.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.slots.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.len == 0
     }
 
     pub fn contains(&self, id: i64) -> bool {
-        self.slots.contains_key(&id)
+        self.slots.contains(id)
     }
 
     /// Distinct skill strings seen so far.
@@ -387,7 +463,7 @@ impl Index {
         size_of::<Self>()
             + cells
             + table::<(i32, i32), u32>(self.grid.capacity())
-            + table::<i64, Slot>(self.slots.capacity())
+            + self.slots.bytes()
             + overflow
             + skills
     }
@@ -472,14 +548,14 @@ impl Index {
 
     /// Removes the volunteer; whether they were indexed.
     pub fn remove(&mut self, id: i64) -> bool {
-        let Some(slot) = self.slots.remove(&id) else {
+        let Some(slot) = self.slots.remove(id) else {
             return false;
         };
         self.overflow.remove(&id);
         let c = &mut self.cells[slot.cell as usize];
         c.swap_remove(slot.idx as usize);
         if let Some(moved) = c.meta.get(slot.idx as usize) {
-            if let Some(s) = self.slots.get_mut(&moved.id) {
+            if let Some(s) = self.slots.get_mut(moved.id) {
                 s.idx = slot.idx;
             }
         }

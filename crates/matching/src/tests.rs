@@ -260,6 +260,37 @@ fn memory_is_reported() {
     assert!((80..400).contains(&per), "{per} bytes per volunteer");
 }
 
+#[test]
+fn ids_near_and_far_negative_and_removed_are_found() {
+    let mut slots = Slots::default();
+    let far = 1i64 << 40;
+    for (n, id) in [1, 2, 3, 5000, -7, far, 0].into_iter().enumerate() {
+        slots.insert(
+            id,
+            Slot {
+                cell: 0,
+                idx: n as u32,
+            },
+        );
+    }
+    // the array reaches the near ones; the negative and the far one sit in the map
+    assert_eq!(slots.len, 7);
+    assert!(slots.dense.len() <= 5001 && slots.sparse.len() >= 2);
+    for (n, id) in [1, 2, 3, 5000, -7, far, 0].into_iter().enumerate() {
+        assert!(slots.contains(id), "{id}");
+        assert_eq!(slots.get_mut(id).map(|s| s.idx), Some(n as u32));
+    }
+    assert!(!slots.contains(4) && !slots.contains(far + 1) && !slots.contains(-1));
+    // moving an entry replaces it; removing forgets it once
+    slots.insert(5000, Slot { cell: 9, idx: 9 });
+    assert_eq!(slots.len, 7);
+    assert_eq!(slots.remove(5000), Some(Slot { cell: 9, idx: 9 }));
+    assert_eq!(slots.remove(5000), None);
+    assert_eq!(slots.remove(-7).map(|s| s.idx), Some(4));
+    assert_eq!(slots.len, 5);
+    assert!(!slots.contains(5000) && !slots.contains(-7));
+}
+
 fn skill_pool() -> Vec<String> {
     ["急救", "驾驶", "手语", "维修", "烹饪", "书法"]
         .iter()

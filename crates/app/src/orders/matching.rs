@@ -50,21 +50,50 @@ pub fn entry_of(row: MatchRow) -> Option<Entry> {
 }
 
 /// Reads every volunteer with a position into a new index.
+///
+/// The pages are read here and built into the index on a thread of its own that ends with it:
+/// building grows the arrays by doubling and leaves the smaller ones freed among the kept blocks,
+/// so the thread hands back a packed copy, and what it leaves behind goes when it ends (a
+/// runtime worker would keep those pages until it next tidies its heap).
 pub(crate) async fn load_index(store: &Store) -> AppResult<Index> {
+    let started = std::time::Instant::now();
+    let (send, mut pages) = tokio::sync::mpsc::channel::<Vec<MatchRow>>(2);
+    let (done, built) = tokio::sync::oneshot::channel::<Index>();
+    std::thread::Builder::new()
+        .name("matching-load".into())
+        .spawn(move || {
+            let mut index = Index::new();
+            while let Some(rows) = pages.blocking_recv() {
+                for row in rows {
+                    if let Some(e) = entry_of(row) {
+                        // entry_of checked the position, the only reason an upsert is refused.
+                        let _ = index.upsert(e);
+                    }
+                }
+            }
+            let _ = done.send(index.clone());
+        })
+        .map_err(|e| crate::AppError::Internal(format!("starting the matching load: {e}")))?;
     let mut conn = store.read().await?;
-    let mut index = Index::new();
     let mut after = i64::MIN;
     loop {
         let rows = store::rows_after(&mut conn, after, PAGE).await?;
         let Some(last) = rows.last() else { break };
         after = last.id;
-        for row in rows {
-            if let Some(e) = entry_of(row) {
-                // entry_of checked the position, the only reason an upsert is refused.
-                let _ = index.upsert(e);
-            }
+        if send.send(rows).await.is_err() {
+            break;
         }
     }
+    drop(send);
+    let index = built
+        .await
+        .map_err(|_| crate::AppError::Internal("building the matching index".into()))?;
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        volunteers = index.len(),
+        mib = index.memory_bytes() / 1_048_576,
+        "matching index read"
+    );
     Ok(index)
 }
 

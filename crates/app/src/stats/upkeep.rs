@@ -31,9 +31,11 @@ fn resident_of(row: &store::ResidentRow, certificates: Vec<Month>) -> Option<Res
 /// Reads the index from the volunteers and the stored leaves (the volunteers first: the index
 /// numbers them by residence before any set holds them).
 async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
+    let started = std::time::Instant::now();
     let mut index = StatsIndex::new();
     read_residents(conn, &mut index).await?;
     index.number_by_residence();
+    let residents = started.elapsed();
     let mut bad = 0usize;
     let mut leaves = Vec::new();
     store::each_leaf(conn, |row| {
@@ -47,13 +49,27 @@ async fn read_index(conn: &mut Conn) -> AppResult<StatsIndex> {
         leaves.push((region, category_code(&row.category), row.month as Month, leaf));
     })
     .await?;
+    let read = started.elapsed();
     index.load_leaves(leaves);
+    let built = started.elapsed();
+    // A copy made now lies packed: the load left freed blocks (rows read, leaves by id, vectors
+    // grown, unions built on other threads) among the kept ones, holding whole pages; once the
+    // original goes, those pages are free to hand back.
+    let compact = index.clone();
+    drop(index);
+    tracing::info!(
+        residents_ms = residents.as_millis() as u64,
+        leaves_ms = (read - residents).as_millis() as u64,
+        unions_ms = (built - read).as_millis() as u64,
+        copy_ms = (started.elapsed() - built).as_millis() as u64,
+        "statistics index read"
+    );
     if bad > 0 {
         return Err(AppError::Internal(format!(
             "{bad} stored statistics cells do not read; run zhiyuan rebuild-stats"
         )));
     }
-    Ok(index)
+    Ok(compact)
 }
 
 async fn read_residents(conn: &mut Conn, index: &mut StatsIndex) -> AppResult<()> {
@@ -328,6 +344,15 @@ impl Stats<'_> {
     /// Cells and leaves in the live index (for the start-up log and the benchmark).
     pub fn index_size(&self) -> (usize, usize) {
         self.stats.index.read().unwrap_or_else(|p| p.into_inner()).size()
+    }
+
+    /// The live index's cells by kind (see [`StatsIndex::cells_by_kind`]).
+    pub fn index_cells_by_kind(&self) -> Vec<(usize, char, bool, usize, usize)> {
+        self.stats
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .cells_by_kind()
     }
 
     /// The live index's bytes by part (for the benchmark's account of memory).

@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 
 use super::{CategoryCode, Month};
-use crate::network::RegionCode;
+use crate::network::{RegionCode, RegionLevel};
 
 /// The category key of the "every category" cells.
 pub const ALL: CategoryCode = u8::MAX;
@@ -51,6 +51,11 @@ pub fn year_of(m: Month) -> Span {
 /// The fewest spans that cover exactly `months` (in any order, repeats ignored): whole years as
 /// years, whole quarters as quarters, the rest as months.
 pub fn spans(months: &[Month]) -> Vec<Span> {
+    spans_with(months, true)
+}
+
+/// [`spans`] for a region that keeps quarter cells (`quarters`) or only months and years.
+pub fn spans_with(months: &[Month], quarters: bool) -> Vec<Span> {
     let ms = valid_months(months);
     let mut out = Vec::new();
     for year in ms.chunk_by(|a, b| a / 100 == b / 100) {
@@ -59,7 +64,7 @@ pub fn spans(months: &[Month]) -> Vec<Span> {
             continue;
         }
         for quarter in year.chunk_by(|a, b| quarter_of(*a) == quarter_of(*b)) {
-            if quarter.len() == 3 {
+            if quarters && quarter.len() == 3 {
                 out.push(quarter_of(quarter[0]));
             } else {
                 out.extend_from_slice(quarter);
@@ -95,6 +100,17 @@ pub fn distinct(sets: &[&RoaringBitmap]) -> u64 {
     }
 }
 
+/// Where a cell's set of volunteers is kept (see [`StatsIndex::members_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sharing {
+    /// In the cell.
+    No,
+    /// In the leaf of the same key.
+    Leaf,
+    /// In the cell of the same category and months of this region below.
+    Child(u32),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key {
     node: u32,
@@ -115,9 +131,10 @@ pub struct Cell {
 pub struct Leaf {
     pub minutes: i64,
     pub records: i64,
-    /// Volunteers with exactly one record here.
-    ones: RoaringBitmap,
-    /// Volunteers with any other non-zero count (more than one; below zero only while a
+    /// Volunteers with one record here or more: the set of this (region, category, month)'s
+    /// cell too, when the region has no region below it (see [`StatsIndex::members_at`]).
+    members: RoaringBitmap,
+    /// Volunteers whose count is not one nor zero (more than one; below zero only while a
     /// removal has overtaken its addition).
     other: HashMap<u32, i32>,
 }
@@ -125,48 +142,44 @@ pub struct Leaf {
 impl Leaf {
     /// How many records volunteer `v` has here.
     pub fn count(&self, v: u32) -> i32 {
-        if self.ones.contains(v) {
-            1
-        } else {
-            self.other.get(&v).copied().unwrap_or(0)
+        match self.other.get(&v) {
+            Some(&n) => n,
+            None => i32::from(self.members.contains(v)),
         }
     }
 
     fn set(&mut self, v: u32, n: i32) {
-        self.ones.remove(v);
-        self.other.remove(&v);
-        match n {
-            0 => {}
-            1 => {
-                self.ones.insert(v);
-            }
-            n => {
-                self.other.insert(v, n);
-            }
+        if n >= 1 {
+            self.members.insert(v);
+        } else {
+            self.members.remove(v);
+        }
+        if n == 0 || n == 1 {
+            self.other.remove(&v);
+        } else {
+            self.other.insert(v, n);
         }
     }
 
     /// The same leaf with every volunteer `v` as `f(v)` (`f` one-to-one).
     pub fn mapped(&self, mut f: impl FnMut(u32) -> u32) -> Leaf {
-        let mut ones: Vec<u32> = self.ones.iter().map(&mut f).collect();
-        ones.sort_unstable();
+        let mut members: Vec<u32> = self.members.iter().map(&mut f).collect();
+        members.sort_unstable();
         Leaf {
             minutes: self.minutes,
             records: self.records,
-            ones: RoaringBitmap::from_sorted_iter(ones).expect("sorted"),
+            members: RoaringBitmap::from_sorted_iter(members).expect("sorted"),
             other: self.other.iter().map(|(&v, &n)| (f(v), n)).collect(),
         }
     }
 
     /// Volunteers with at least one record here.
-    pub fn members(&self) -> RoaringBitmap {
-        let mut m = self.ones.clone();
-        m.extend(self.other.iter().filter(|(_, &n)| n > 0).map(|(&v, _)| v));
-        m
+    pub fn members(&self) -> &RoaringBitmap {
+        &self.members
     }
 
     fn is_empty(&self) -> bool {
-        self.records == 0 && self.minutes == 0 && self.ones.is_empty() && self.other.is_empty()
+        self.records == 0 && self.minutes == 0 && self.members.is_empty() && self.other.is_empty()
     }
 
     /// Adds a change: ± minutes and ± records of volunteer `v`.
@@ -180,7 +193,7 @@ impl Leaf {
     /// The stored form: the bitmap of volunteers with one record or more, then (volunteer, count)
     /// pairs for those with more than one. Never holds a count below zero.
     pub fn encode_members(&self) -> Vec<u8> {
-        let members = self.members();
+        let members = &self.members;
         let mut out = Vec::with_capacity(members.serialized_size() + 4);
         out.extend_from_slice(&(members.serialized_size() as u32).to_le_bytes());
         members.serialize_into(&mut out).expect("writing to a Vec");
@@ -202,22 +215,26 @@ impl Leaf {
     pub fn decode(minutes: i64, records: i64, bytes: &[u8]) -> Option<Leaf> {
         let len = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
         let members = RoaringBitmap::deserialize_from(bytes.get(4..4 + len)?).ok()?;
-        let mut leaf = Leaf {
-            minutes,
-            records,
-            ones: members,
-            other: HashMap::new(),
-        };
         let rest = bytes.get(4 + len..)?;
         if rest.len() % 8 != 0 {
             return None;
         }
+        let mut other = HashMap::with_capacity(rest.len() / 8);
         for pair in rest.chunks_exact(8) {
             let v = u32::from_le_bytes(pair[0..4].try_into().ok()?);
             let n = u32::from_le_bytes(pair[4..8].try_into().ok()?) as i32;
-            leaf.set(v, n);
+            // the stored pairs are members with more than one record
+            if n <= 1 || !members.contains(v) {
+                return None;
+            }
+            other.insert(v, n);
         }
-        Some(leaf)
+        Some(Leaf {
+            minutes,
+            records,
+            members,
+            other,
+        })
     }
 }
 
@@ -290,6 +307,11 @@ pub struct StatsIndex {
     codes: Vec<String>,
     parent: Vec<Option<u32>>,
     children: Vec<Vec<u32>>,
+    /// By node: how many leaves it has (records placed on the region itself).
+    own_leaves: Vec<u32>,
+    /// By node: whether it keeps quarter cells (regions above the township: see
+    /// [`StatsIndex::spans_above`]).
+    quarters: Vec<bool>,
     leaves: HashMap<Key, Leaf>,
     cells: HashMap<Key, Cell>,
     residents: Vec<Option<ResidentAt>>,
@@ -402,7 +424,12 @@ impl StatsIndex {
                     self.codes.push(a.as_str().to_owned());
                     self.parent.push(parent);
                     self.children.push(Vec::new());
+                    self.own_leaves.push(0);
+                    self.quarters
+                        .push(!matches!(a.level(), RegionLevel::Township | RegionLevel::Village));
                     if let Some(p) = parent {
+                        // a second region below, or a first: `p` stops sharing its sets
+                        self.materialize(p);
                         self.children[p as usize].push(id);
                     }
                     id
@@ -411,6 +438,115 @@ impl StatsIndex {
             parent = Some(id);
         }
         parent.expect("a code has itself among its ancestors")
+    }
+
+    /// Whether the cell `key` keeps a set of its own or shares one that is the same by
+    /// construction: a month of one category of a region with no region below it has exactly
+    /// its leaf's volunteers, and a region with one region below it and no records of its own
+    /// (Beijing's 北京市 above 市辖区) has exactly that region's.
+    fn sharing(&self, key: &Key) -> Sharing {
+        let below = &self.children[key.node as usize];
+        match below.len() {
+            0 if key.cat != ALL && (1..=12).contains(&(key.month % 100)) => Sharing::Leaf,
+            // (a region below without quarter cells has no quarter to share)
+            1 if self.own_leaves[key.node as usize] == 0
+                && (self.quarters[below[0] as usize] || !(21..=24).contains(&(key.month % 100))) =>
+            {
+                Sharing::Child(below[0])
+            }
+            _ => Sharing::No,
+        }
+    }
+
+    /// The volunteers of cell `key` (whose figures are `cell`).
+    fn members_at<'a>(&'a self, key: &Key, cell: &'a Cell) -> &'a RoaringBitmap {
+        self.set_of(key).unwrap_or(&cell.members)
+    }
+
+    /// The volunteers of cell `key`, wherever they are kept, whether or not the cell itself is
+    /// there (`None`: nobody).
+    fn set_of(&self, key: &Key) -> Option<&RoaringBitmap> {
+        let mut key = *key;
+        loop {
+            match self.sharing(&key) {
+                Sharing::No => return self.cells.get(&key).map(|c| &c.members),
+                Sharing::Leaf => return self.leaves.get(&key).map(|l| &l.members),
+                Sharing::Child(c) => key.node = c,
+            }
+        }
+    }
+
+    /// Keeps cell `key` exactly while it has figures or volunteers (its own or shared): a cell
+    /// whose minutes and records cancel out may still have volunteers who served, when changes
+    /// arrive out of order, and its set may be one it shares.
+    fn tidy(&mut self, key: Key) {
+        let figures = self
+            .cells
+            .get(&key)
+            .is_some_and(|c| c.minutes != 0 || c.records != 0);
+        if figures || self.set_of(&key).is_some_and(|s| !s.is_empty()) {
+            self.cells.entry(key).or_default();
+        } else {
+            self.cells.remove(&key);
+        }
+    }
+
+    /// Node `node`'s cells are about to stop sharing (it gains a region below it or records of
+    /// its own): each takes a copy of the set it shared.
+    fn materialize(&mut self, node: u32) {
+        let copies: Vec<(Key, RoaringBitmap)> = self
+            .cells
+            .iter()
+            .filter(|(k, _)| k.node == node && self.sharing(k) != Sharing::No)
+            .map(|(k, c)| (*k, self.members_at(k, c).clone()))
+            .collect();
+        for (k, members) in copies {
+            if let Some(c) = self.cells.get_mut(&k) {
+                c.members = members;
+            }
+        }
+    }
+
+    /// Node `node`'s cells share again (its last record of its own is gone): their copies go.
+    fn forget_copies(&mut self, node: u32) {
+        let shared: Vec<Key> = self
+            .cells
+            .keys()
+            .filter(|k| k.node == node && self.sharing(k) != Sharing::No)
+            .copied()
+            .collect();
+        for k in shared {
+            if let Some(c) = self.cells.get_mut(&k) {
+                c.members = RoaringBitmap::new();
+            }
+        }
+    }
+
+    /// A leaf at `key` is about to be added.
+    fn leaf_added(&mut self, key: &Key) {
+        let n = key.node as usize;
+        if self.own_leaves[n] == 0 && self.children[n].len() == 1 {
+            self.materialize(key.node);
+        }
+        self.own_leaves[n] += 1;
+    }
+
+    /// The leaf at `key` has gone.
+    fn leaf_removed(&mut self, key: &Key) {
+        let n = key.node as usize;
+        self.own_leaves[n] -= 1;
+        if self.own_leaves[n] == 0 && self.children[n].len() == 1 {
+            self.forget_copies(key.node);
+        }
+    }
+
+    /// The cells a month counts in at `node`: the month's, its quarter's (above the township
+    /// only) and its year's. A township's quarter is three small month sets to count together;
+    /// its quarter cells cost a sixth of the index, while the district's and the city's quarter
+    /// rows, whose sets are the largest, stay one cell each.
+    fn spans_above(&self, node: u32, month: Month) -> impl Iterator<Item = Span> {
+        let quarter = self.quarters[node as usize].then(|| quarter_of(month));
+        [Some(month), quarter, Some(year_of(month))].into_iter().flatten()
     }
 
     fn node(&self, code: &str) -> Option<u32> {
@@ -433,23 +569,22 @@ impl StatsIndex {
             .leaves
             .get(&Key { node, cat, month })
             .is_some_and(|l| l.count(v) > 0);
-        own || self.children[node as usize].iter().any(|&c| {
-            self.cells
-                .get(&Key { node: c, cat, month })
-                .is_some_and(|cell| cell.members.contains(v))
-        })
+        own || self.children[node as usize]
+            .iter()
+            .any(|&c| self.has(c, cat, month, v))
     }
 
     fn set_member(&mut self, key: Key, v: u32, member: bool) {
-        let cell = self.cells.entry(key).or_default();
-        if member {
-            cell.members.insert(v);
-        } else {
-            cell.members.remove(v);
+        if self.sharing(&key) == Sharing::No {
+            let cell = self.cells.entry(key).or_default();
+            if member {
+                cell.members.insert(v);
+            } else {
+                cell.members.remove(v);
+            }
         }
-        if cell.records == 0 && cell.minutes == 0 && cell.members.is_empty() {
-            self.cells.remove(&key);
-        }
+        // (a shared set has changed where it is kept: the cell is there while it is not empty)
+        self.tidy(key);
     }
 
     /// Applies one change to the service figures.
@@ -461,25 +596,28 @@ impl StatsIndex {
             cat: d.category,
             month: d.month,
         };
+        if !self.leaves.contains_key(&leaf_key) {
+            self.leaf_added(&leaf_key);
+        }
         let leaf = self.leaves.entry(leaf_key).or_default();
         let before = leaf.count(v) > 0;
         leaf.add(v, d.minutes, d.records);
         let after = leaf.count(v) > 0;
         if leaf.is_empty() {
             self.leaves.remove(&leaf_key);
+            self.leaf_removed(&leaf_key);
         }
         let path = self.path(node);
         let (quarter, year) = (quarter_of(d.month), year_of(d.month));
         for &a in &path {
+            let spans: Vec<Span> = self.spans_above(a, d.month).collect();
             for cat in [d.category, ALL] {
-                for month in [d.month, quarter, year] {
+                for &month in &spans {
                     let key = Key { node: a, cat, month };
                     let cell = self.cells.entry(key).or_default();
                     cell.minutes += d.minutes;
                     cell.records += d.records;
-                    if cell.records == 0 && cell.minutes == 0 && cell.members.is_empty() {
-                        self.cells.remove(&key);
-                    }
+                    self.tidy(key);
                 }
             }
         }
@@ -506,18 +644,22 @@ impl StatsIndex {
                     any,
                 );
                 for cat in [d.category, ALL] {
-                    let first = year + (quarter % 100 - 21) * 3 + 1;
-                    let q = (first..first + 3).any(|m| self.has(a, cat, m, v));
-                    self.set_member(
-                        Key {
-                            node: a,
-                            cat,
-                            month: quarter,
-                        },
-                        v,
-                        q,
-                    );
-                    let y = (1..=4).any(|q| self.has(a, cat, year + 20 + q, v));
+                    let y = if self.quarters[a as usize] {
+                        let first = year + (quarter % 100 - 21) * 3 + 1;
+                        let q = (first..first + 3).any(|m| self.has(a, cat, m, v));
+                        self.set_member(
+                            Key {
+                                node: a,
+                                cat,
+                                month: quarter,
+                            },
+                            v,
+                            q,
+                        );
+                        (1..=4).any(|q| self.has(a, cat, year + 20 + q, v))
+                    } else {
+                        (1..=12).any(|m| self.has(a, cat, year + m, v))
+                    };
                     self.set_member(
                         Key {
                             node: a,
@@ -533,9 +675,8 @@ impl StatsIndex {
     }
 
     fn has(&self, node: u32, cat: CategoryCode, month: Span, v: u32) -> bool {
-        self.cells
-            .get(&Key { node, cat, month })
-            .is_some_and(|cell| cell.members.contains(v))
+        self.set_of(&Key { node, cat, month })
+            .is_some_and(|s| s.contains(v))
     }
 
     /// A leaf as loaded from storage (the index must be empty at that leaf).
@@ -543,18 +684,22 @@ impl StatsIndex {
         self.load_leaves(vec![(region.clone(), category, month, leaf)]);
     }
 
-    /// Leaves as loaded from storage (the index must be empty at each). Every cell above them
-    /// takes the union of its leaves' members in one multi-way union, rather than one leaf at a
-    /// time: merging sorted arrays into an ever larger one is what made loading slow.
+    /// Leaves as loaded from storage (the index must be empty at each). The cells above them are
+    /// built from the bottom up, each from the sets just below it: a category-month from its
+    /// leaf and the same category-month of the regions below, every category's month from the
+    /// region's category-months, a quarter from its months, a year from its quarters (or its
+    /// months). Built from all the leaves below instead, a city year was one union of every
+    /// township's category-months (tens of thousands of small sets); from below, it is four.
+    /// The cells of one level and kind are independent: one share of them per core.
     pub fn load_leaves(&mut self, leaves: Vec<(RegionCode, CategoryCode, Month, Leaf)>) {
-        let mut members = Vec::with_capacity(leaves.len());
-        let mut targets: HashMap<Key, Vec<usize>> = HashMap::new();
-        for (i, (region, category, month, leaf)) in leaves.into_iter().enumerate() {
+        let mut touched: std::collections::HashSet<Key> = std::collections::HashSet::new();
+        for (region, category, month, leaf) in leaves {
             let node = self.intern(&region);
             let leaf = leaf.mapped(|v| self.slot(v));
-            for &a in &self.path(node) {
+            for a in self.path(node) {
+                let spans: Vec<Span> = self.spans_above(a, month).collect();
                 for cat in [category, ALL] {
-                    for span in [month, quarter_of(month), year_of(month)] {
+                    for &span in &spans {
                         let key = Key {
                             node: a,
                             cat,
@@ -563,49 +708,96 @@ impl StatsIndex {
                         let cell = self.cells.entry(key).or_default();
                         cell.minutes += leaf.minutes;
                         cell.records += leaf.records;
-                        targets.entry(key).or_default().push(i);
+                        touched.insert(key);
                     }
                 }
             }
-            members.push(leaf.members());
-            self.leaves.insert(
-                Key {
-                    node,
-                    cat: category,
-                    month,
-                },
-                leaf,
-            );
-        }
-        // the unions are independent: one share of the cells per core
-        let targets: Vec<(Key, Vec<usize>)> = targets.into_iter().collect();
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let share = targets.len().div_ceil(cores).max(1);
-        let unions: Vec<Vec<(Key, RoaringBitmap)>> = std::thread::scope(|scope| {
-            let members = &members;
-            let workers: Vec<_> = targets
-                .chunks(share)
-                .map(|part| {
-                    scope.spawn(move || {
-                        use roaring::MultiOps;
-                        part.iter()
-                            .map(|(key, from)| (*key, from.iter().map(|&i| &members[i]).union()))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().expect("a union does not panic"))
-                .collect()
-        });
-        for (key, union) in unions.into_iter().flatten() {
-            let cell = self.cells.entry(key).or_default();
-            if cell.members.is_empty() {
-                cell.members = union;
-            } else {
-                cell.members |= union;
+            let key = Key {
+                node,
+                cat: category,
+                month,
+            };
+            if !self.leaves.contains_key(&key) {
+                self.leaf_added(&key);
             }
+            self.leaves.insert(key, leaf);
+        }
+        // (depth, kind) from the deepest: 0 a category's month, 1 every category's month,
+        // 2 a quarter, 3 a year
+        let mut steps: std::collections::BTreeMap<(std::cmp::Reverse<usize>, u8), Vec<Key>> =
+            std::collections::BTreeMap::new();
+        for key in touched {
+            if self.sharing(&key) != Sharing::No {
+                continue;
+            }
+            let kind = match key.month % 100 {
+                0 => 3,
+                21..=24 => 2,
+                _ if key.cat == ALL => 1,
+                _ => 0,
+            };
+            let depth = self.path(key.node).len();
+            steps
+                .entry((std::cmp::Reverse(depth), kind))
+                .or_default()
+                .push(key);
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for keys in steps.into_values() {
+            let share = keys.len().div_ceil(cores).max(1);
+            let built: Vec<Vec<(Key, RoaringBitmap)>> = std::thread::scope(|scope| {
+                let this = &*self;
+                let workers: Vec<_> = keys
+                    .chunks(share)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            use roaring::MultiOps;
+                            part.iter()
+                                .map(|key| (*key, this.sets_below(key).into_iter().union()))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("a union does not panic"))
+                    .collect()
+            });
+            for (key, members) in built.into_iter().flatten() {
+                self.cells.entry(key).or_default().members = members;
+            }
+        }
+    }
+
+    /// The sets cell `key`'s set is the union of (see [`load_leaves`](Self::load_leaves)).
+    fn sets_below(&self, key: &Key) -> Vec<&RoaringBitmap> {
+        let at = |node: u32, cat: CategoryCode, month: Span| {
+            let k = Key { node, cat, month };
+            self.cells.get(&k).map(|c| self.members_at(&k, c))
+        };
+        let Key { node, cat, month } = *key;
+        let year = month / 100 * 100;
+        match month % 100 {
+            0 if self.quarters[node as usize] => (21..=24).filter_map(|q| at(node, cat, year + q)).collect(),
+            0 => (1..=12).filter_map(|m| at(node, cat, year + m)).collect(),
+            q @ 21..=24 => {
+                let first = year + (q - 21) * 3 + 1;
+                (first..first + 3).filter_map(|m| at(node, cat, m)).collect()
+            }
+            _ if cat == ALL => super::category_codes()
+                .filter_map(|c| at(node, c, month))
+                .collect(),
+            _ => self
+                .leaves
+                .get(key)
+                .map(|l| &l.members)
+                .into_iter()
+                .chain(
+                    self.children[node as usize]
+                        .iter()
+                        .filter_map(|&c| at(c, cat, month)),
+                )
+                .collect(),
         }
     }
 
@@ -636,11 +828,12 @@ impl StatsIndex {
             return (0, 0);
         };
         let cat = category.unwrap_or(ALL);
-        for month in spans(months) {
-            if let Some(c) = self.cells.get(&Key { node, cat, month }) {
+        for month in spans_with(months, self.quarters[node as usize]) {
+            let key = Key { node, cat, month };
+            if let Some(c) = self.cells.get(&key) {
                 minutes += c.minutes;
                 records += c.records;
-                sets.push(&c.members);
+                sets.push(self.members_at(&key, c));
             }
         }
         (minutes, records)
@@ -782,12 +975,12 @@ impl StatsIndex {
         let cells_by_name = |i: &StatsIndex| -> HashMap<String, Cell> {
             i.cells
                 .iter()
-                .filter(|(_, c)| c.records != 0 || c.minutes != 0 || !c.members.is_empty())
+                .filter(|(k, c)| c.records != 0 || c.minutes != 0 || !i.members_at(k, c).is_empty())
                 .map(|(k, c)| {
                     let members = if same_slots {
-                        c.members.clone()
+                        i.members_at(k, c).clone()
                     } else {
-                        i.ids_of(&c.members)
+                        i.ids_of(i.members_at(k, c))
                     };
                     (name(i, k), Cell { members, ..c.clone() })
                 })
@@ -863,6 +1056,29 @@ impl StatsIndex {
         out
     }
 
+    /// The cells' bytes by kind: (depth below the city (0 city, 1 district, 2 township, …),
+    /// span kind (`'m'` month, `'q'` quarter, `'y'` year), every-category or not, cells, bytes).
+    pub fn cells_by_kind(&self) -> Vec<(usize, char, bool, usize, usize)> {
+        let mut kinds: std::collections::BTreeMap<(usize, char, bool), (usize, usize)> =
+            std::collections::BTreeMap::new();
+        for (k, c) in &self.cells {
+            let kind = match k.month % 100 {
+                0 => 'y',
+                21..=24 => 'q',
+                _ => 'm',
+            };
+            let e = kinds
+                .entry((self.path(k.node).len() - 1, kind, k.cat == ALL))
+                .or_default();
+            e.0 += 1;
+            e.1 += bitmap_bytes(&c.members);
+        }
+        kinds
+            .into_iter()
+            .map(|((d, kind, all), (n, b))| (d, kind, all, n, b))
+            .collect()
+    }
+
     /// Number of cells and leaves (for the start-up log).
     pub fn size(&self) -> (usize, usize) {
         (self.cells.len(), self.leaves.len())
@@ -885,7 +1101,7 @@ impl StatsIndex {
                 + self
                     .leaves
                     .values()
-                    .map(|l| bitmap_bytes(&l.ones) + map(l.other.len(), size_of::<(u32, i32)>()))
+                    .map(|l| bitmap_bytes(&l.members) + map(l.other.len(), size_of::<(u32, i32)>()))
                     .sum::<usize>(),
             slots: (self.slots.capacity() + self.volunteers.capacity()) * size_of::<u32>(),
             residents: self.residents.capacity() * size_of::<Option<ResidentAt>>()

@@ -236,6 +236,108 @@ fn a_volunteer_in_two_townships_counts_once_for_the_district() {
 }
 
 #[test]
+fn sets_that_equal_another_are_kept_once_until_they_differ() {
+    let mut index = StatsIndex::new();
+    let r = |region: usize, vol: u32| Rec {
+        region,
+        cat: 1,
+        month: 202301,
+        vol,
+        minutes: 60,
+    };
+    // one community with records: its months share their leaves' sets, and every region above
+    // with only it below shares its sets, but for the district's quarters (the township and
+    // the community keep none)
+    index.apply(&delta(&r(0, 1), 1));
+    index.apply(&delta(&r(0, 2), 1));
+    let bytes = |index: &StatsIndex, depth: usize| -> usize {
+        index
+            .cells_by_kind()
+            .iter()
+            .filter(|k| k.0 == depth && k.1 != 'q')
+            .map(|k| k.4)
+            .sum()
+    };
+    for depth in 0..=3 {
+        assert_eq!(bytes(&index, depth), 0, "depth {depth}");
+    }
+    let quarters = |depth: usize| {
+        index
+            .cells_by_kind()
+            .iter()
+            .filter(|k| k.0 == depth && k.1 == 'q')
+            .count()
+    };
+    assert_eq!((quarters(2), quarters(3), quarters(4)), (2, 0, 0));
+    assert_eq!(
+        index
+            .union("110000000000", Some(1), &[202301, 202302, 202303])
+            .2
+            .len(),
+        2
+    );
+    assert_eq!(index.union("110000000000", Some(1), &[202301]).2.len(), 2);
+    // a record in a second district: 市辖区 has two regions below and keeps sets of its own;
+    // 北京市 above it still shares
+    index.apply(&delta(&r(6, 3), 1));
+    assert_eq!(
+        index
+            .union("110105000000", None, &(202301..=202312).collect::<Vec<_>>())
+            .2
+            .len(),
+        1
+    );
+    assert_eq!(index.union("110000000000", None, &[202301]).2.len(), 3);
+    assert!(bytes(&index, 1) > 0);
+    assert_eq!(bytes(&index, 0), 0);
+    // taken back: the figures hold
+    index.apply(&delta(&r(6, 3), -1));
+    assert_eq!(index.union("110000000000", None, &[202301]).2.len(), 2);
+    assert_eq!(index.union("110105000000", None, &[202301]).2.len(), 0);
+}
+
+#[test]
+fn a_shared_set_outlives_figures_that_cancel_out() {
+    // changes out of order: a record taken back before it arrives, and another one: the
+    // community's month has no minutes and no records, and one volunteer who served, whose
+    // set is its leaf's and, above it, the community's
+    let mut index = StatsIndex::new();
+    let r = |vol: u32| Rec {
+        region: 0,
+        cat: 1,
+        month: 202301,
+        vol,
+        minutes: 60,
+    };
+    index.apply(&delta(&r(1), -1));
+    index.apply(&delta(&r(2), 1));
+    for region in ["110101001001", "110101001000", "110000000000"] {
+        for cat in [Some(1), None] {
+            let (minutes, records, members) = index.union(region, cat, &[202301]);
+            assert_eq!((minutes, records), (0, 0), "{region} {cat:?}");
+            assert_eq!(members.iter().collect::<Vec<_>>(), vec![2], "{region} {cat:?}");
+        }
+        assert_eq!(
+            index
+                .union(region, None, &(202301..=202312).collect::<Vec<_>>())
+                .2
+                .len(),
+            1
+        );
+    }
+    // the missing record arrives: all at nothing but the volunteer who served
+    index.apply(&delta(&r(1), 1));
+    assert_eq!(index.union("110000000000", None, &[202301]).2.len(), 1);
+    assert_eq!(index.union("110000000000", None, &[202301]).0, 60);
+    index.apply(&delta(&r(2), -1));
+    assert_eq!(
+        index.union("110000000000", None, &[202301]),
+        (0, 0, RoaringBitmap::new())
+    );
+    assert_eq!(index.size().0, 0, "no cell left");
+}
+
+#[test]
 fn residents_move_and_close() {
     let mut index = StatsIndex::new();
     let at = |code: &str, open: bool| Resident {
