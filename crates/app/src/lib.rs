@@ -27,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod exports;
 pub mod idempotency;
+pub mod imports;
 pub mod network;
 pub mod notices;
 pub mod orders;
@@ -204,6 +205,11 @@ impl App {
     /// Volunteers and their memberships.
     pub fn people(&self) -> people::People<'_> {
         people::People(self)
+    }
+
+    /// Importing offices' spreadsheets (导入).
+    pub fn imports(&self) -> imports::Imports<'_> {
+        imports::Imports(self)
     }
 
     /// Event tallies (活动统计).

@@ -6,6 +6,7 @@ mod bench_dashboard;
 mod bench_export;
 mod bench_match;
 mod generate;
+mod import;
 mod stats;
 mod verify;
 
@@ -73,6 +74,9 @@ enum Command {
         #[arg(long)]
         small: bool,
     },
+    /// Import an office's spreadsheet (志愿者花名册 …) as a named account; rows that cannot be
+    /// imported go to a workbook to fix and import again (exit code 2 when there are any).
+    Import(import::ImportArgs),
     /// Check every volunteer's service-record hash chain; exit code 1 when one is broken.
     VerifyRecords {
         #[command(flatten)]
@@ -212,6 +216,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             let app = open(&db).await?;
             if !stats::verify(&app).await? {
                 return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Import(args) => {
+            if !import::run(&args).await? {
+                return Ok(ExitCode::from(2));
             }
         }
         Command::VerifyRecords { db } => {

@@ -47,6 +47,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod imports;
 pub mod network;
 pub mod notices;
 pub mod orders;

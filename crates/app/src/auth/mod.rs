@@ -256,6 +256,16 @@ impl Auth<'_> {
         Ok(())
     }
 
+    /// The caller an account is, by login name, for the command line (an operator on the
+    /// server acts as a named account, so the audit log says who).
+    pub async fn caller_by_username(&self, username: &str) -> AppResult<Caller> {
+        let mut conn = self.conn().await?;
+        let a = accounts::by_username(&mut conn, username.trim())
+            .await?
+            .ok_or(AppError::NotFound("账号"))?;
+        caller_of(&mut conn, &a).await
+    }
+
     /// The caller behind a session token, if the session is live. A live session's caller is
     /// remembered for [`CALLER_CACHE_TTL`], so a burst of requests reads the database once.
     pub async fn authenticate(&self, token: &str) -> AppResult<Option<Caller>> {

@@ -137,7 +137,7 @@ pub fn date(s: &str) -> Value {
         .unwrap_or_else(|_| Value::Text(s.to_owned()))
 }
 
-fn xlsx(e: XlsxError) -> AppError {
+pub(crate) fn xlsx(e: XlsxError) -> AppError {
     AppError::Internal(format!("writing the Excel file: {e}"))
 }
 

@@ -176,7 +176,7 @@ pub struct SelfRegistration {
 }
 
 /// A validated registration, ready to store.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Checked {
     name: PersonName,
     id: ResidentId,
@@ -236,6 +236,22 @@ fn check(input: &VolunteerInput) -> Result<Checked, Vec<FieldError>> {
         location: location.expect("checked"),
         availability: availability.expect("checked"),
     })
+}
+
+impl Checked {
+    /// A roster row read by an import, as a registration (its residence resolved).
+    pub(crate) fn imported(v: &zhiyuan_domain::imports::rows::VolunteerRow, region: RegionCode) -> Checked {
+        Checked {
+            name: v.name.clone(),
+            id: v.resident_id.clone(),
+            phone: v.phone.clone(),
+            region,
+            skills: v.skills.clone(),
+            categories: v.categories.clone(),
+            location: None,
+            availability: WeeklyAvailability::none(),
+        }
+    }
 }
 
 /// A demo person as a checked registration (the generator only makes valid people).
@@ -333,7 +349,7 @@ impl People<'_> {
 
     /// Stores a checked registration inside `tx`: the volunteer, its number, an optional
     /// approved membership, and the audit entry. Returns the new id.
-    async fn insert_volunteer(
+    pub(crate) async fn insert_volunteer(
         &self,
         tx: &mut crate::work::Work,
         c: &Checked,

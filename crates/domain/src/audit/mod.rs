@@ -20,6 +20,7 @@ pub enum Entity {
     PhoneCode,
     Export,
     Event,
+    Import,
 }
 
 string_enum!(Entity {
@@ -37,6 +38,7 @@ string_enum!(Entity {
     PhoneCode => "phone_code",
     Export => "export",
     Event => "event",
+    Import => "import",
 });
 
 impl Entity {
@@ -57,6 +59,7 @@ impl Entity {
             Entity::PhoneCode => "点单验证码",
             Entity::Export => "数据导出",
             Entity::Event => "活动统计",
+            Entity::Import => "数据导入",
         }
     }
 }
@@ -116,6 +119,7 @@ pub enum AuditAction {
     MenuUpdate,
     PhoneCodeIssue,
     DataExport,
+    DataImport,
     EventCreate,
     EventTally,
 }
@@ -173,6 +177,7 @@ string_enum!(AuditAction {
     MenuUpdate => "menu.update",
     PhoneCodeIssue => "phone_code.issue",
     DataExport => "export.xlsx",
+    DataImport => "import.file",
     EventCreate => "event.create",
     EventTally => "event.tally",
 });
@@ -206,6 +211,7 @@ impl AuditAction {
             MenuAdd | MenuUpdate => Entity::MenuItem,
             PhoneCodeIssue => Entity::PhoneCode,
             DataExport => Entity::Export,
+            DataImport => Entity::Import,
             EventCreate | EventTally => Entity::Event,
         }
     }
@@ -266,6 +272,7 @@ impl AuditAction {
             MenuUpdate => "修改服务菜单项",
             PhoneCodeIssue => "发送点单验证码",
             DataExport => "导出 Excel",
+            DataImport => "导入文件",
             EventCreate => "新建活动统计",
             EventTally => "填报活动日报数",
         }

@@ -1,0 +1,476 @@
+//! Importing offices' rosters (issue #11): a messy workbook as offices make them is read, every
+//! good row registered and every bad row refused with its Excel row number, column and reason;
+//! importing again adds nothing; the workbook of refused rows, fixed, imports only the fixed
+//! rows; the caller's scope holds.
+
+mod support;
+
+use rust_xlsxwriter::Workbook;
+use support::app::{new_resident_id, spawn_app, Db, TestApp};
+use support::world::{self, World};
+use zhiyuan_app::access::Caller;
+use zhiyuan_app::imports::{read, ImportOptions, Outcome, Plan, Upload};
+use zhiyuan_domain::imports::cells::Raw;
+use zhiyuan_domain::imports::{Field, ImportKind};
+use zhiyuan_domain::people::resident_id::ResidentId;
+
+enum C<'a> {
+    S(&'a str),
+    N(f64),
+}
+
+fn xlsx(rows: &[Vec<C>]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let s = book.add_worksheet();
+    for (i, row) in rows.iter().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            match c {
+                C::S("") => {}
+                C::S(text) => {
+                    s.write_string(i as u32, j as u16, *text).unwrap();
+                }
+                C::N(n) => {
+                    s.write_number(i as u32, j as u16, *n).unwrap();
+                }
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn caller(t: &TestApp, token: &str) -> Caller {
+    t.app.auth().authenticate(token).await.unwrap().unwrap()
+}
+
+fn options(team: Option<i64>) -> ImportOptions {
+    ImportOptions {
+        kind: ImportKind::Volunteers,
+        sheet: None,
+        team_id: team,
+        mapping: Vec::new(),
+    }
+}
+
+fn upload(name: &str, bytes: Vec<u8>) -> Upload {
+    Upload {
+        file_name: name.into(),
+        bytes,
+    }
+}
+
+fn gender_of(id: &str) -> &'static str {
+    ResidentId::parse(id, chrono::Local::now().date_naive())
+        .unwrap()
+        .gender()
+        .label_zh()
+}
+
+fn refused(plan: &Plan) -> Vec<(usize, Vec<&'static str>)> {
+    plan.rows
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Refused(e) => Some((r.row_no, e.iter().map(|e| e.code).collect())),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn volunteers_named(t: &TestApp, name: &str) -> i64 {
+    let mut conn = t.app.store.read().await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM volunteers WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    n
+}
+
+/// The roster of 建外青年突击队 as the team typed it.
+struct Roster {
+    bytes: Vec<u8>,
+    /// The resident IDs of the good rows, and of the row whose check digit is wrong (fixed).
+    good: Vec<String>,
+    bad_checksum_fixed: String,
+}
+
+fn roster() -> Roster {
+    let ids: Vec<String> = (0..4).map(|_| new_resident_id("110105")).collect();
+    let fixed = new_resident_id("110105");
+    // the same ID with a wrong check character
+    let mut broken = fixed[..17].to_owned();
+    broken.push(if fixed.ends_with('0') { '1' } else { '0' });
+    let lower_x = ids[1].to_lowercase();
+    let wide: String = ids[2]
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xfee0).unwrap())
+        .collect();
+    let g = |id: &str| gender_of(id);
+    let rows = vec![
+        vec![C::S("2026年建外街道青年突击队志愿者名册（第二批）")],
+        vec![
+            C::S("填报单位：建外青年突击队"),
+            C::S(""),
+            C::S(""),
+            C::S("填报日期：2026年3月5日"),
+        ],
+        vec![
+            C::S("序号"),
+            C::S("志愿者姓名"),
+            C::S("性别"),
+            C::S("公民身份号码"),
+            C::S("手机号（必填）"),
+            C::S("技能"),
+            C::S("居住社区"),
+            C::S("备注"),
+        ],
+        // row 4: a plain good row
+        vec![
+            C::N(1.0),
+            C::S("张 三"),
+            C::S(g(&ids[0])),
+            C::S(&ids[0]),
+            C::S("13800138001"),
+            C::S("急救、摄影"),
+            C::S("建外测试社区"),
+            C::S(""),
+        ],
+        // row 5: lower-case x, +86 phone with dashes, no residence (the team's)
+        vec![
+            C::N(2.0),
+            C::S("李四"),
+            C::S(g(&ids[1])),
+            C::S(&lower_x),
+            C::S("+86 138-0013-8002"),
+            C::S(""),
+            C::S(""),
+            C::S(""),
+        ],
+        // row 6: full-width ID, ideographic spaces, phone as a number
+        vec![
+            C::N(3.0),
+            C::S("\u{3000}王五\u{3000}"),
+            C::S(g(&ids[2])),
+            C::S(&wide),
+            C::N(13_800_138_003.0),
+            C::S(""),
+            C::S(""),
+            C::S(""),
+        ],
+        // row 7: blank
+        vec![],
+        // row 8: a wrong check character
+        vec![
+            C::N(4.0),
+            C::S("赵六"),
+            C::S(g(&fixed)),
+            C::S(&broken),
+            C::S("13800138004"),
+            C::S(""),
+            C::S(""),
+            C::S(""),
+        ],
+        // row 9: the ID typed as a number: its last digits are gone
+        vec![
+            C::N(5.0),
+            C::S("钱七"),
+            C::S("男"),
+            C::N(110_105_199_003_070_017.0),
+            C::S("13800138005"),
+            C::S(""),
+            C::S(""),
+            C::S(""),
+        ],
+        // row 10: row 4 again
+        vec![
+            C::N(6.0),
+            C::S("张三"),
+            C::S(g(&ids[0])),
+            C::S(&ids[0]),
+            C::S("13800138001"),
+            C::S(""),
+            C::S(""),
+            C::S(""),
+        ],
+        // row 11: a good row whose gender column disagrees with the ID, and a bad phone
+        vec![
+            C::N(7.0),
+            C::S("孙八"),
+            C::S(if g(&ids[3]) == "男" { "女" } else { "男" }),
+            C::S(&ids[3]),
+            C::S("1380013"),
+            C::S(""),
+            C::S(""),
+            C::S(""),
+        ],
+        // row 12: a total row
+        vec![C::S("合计"), C::S("7人")],
+    ];
+    Roster {
+        bytes: xlsx(&rows),
+        good: ids,
+        bad_checksum_fixed: fixed,
+    }
+}
+
+async fn a_messy_roster_imports_its_good_rows_and_refuses_the_rest_with_reasons(t: TestApp) {
+    let w: World = world::build(&t).await;
+    let team_admin = caller(&t, &w.team_a_admin).await;
+    let r = roster();
+    let file = upload("名册.xlsx", r.bytes.clone());
+    let plan = t
+        .app
+        .imports()
+        .plan(&team_admin, &file, &options(Some(w.team_a)))
+        .await
+        .unwrap();
+    assert_eq!((plan.header.first_row, plan.header.data_row), (2, 3));
+    let unmapped: Vec<String> = plan.header.unmapped().map(|c| c.label.clone()).collect();
+    assert_eq!(unmapped, vec!["序号", "备注"]);
+    assert_eq!(
+        refused(&plan),
+        vec![
+            (8, vec!["resident_id_checksum"]),
+            (9, vec!["resident_id_as_number"]),
+            (10, vec!["duplicate_in_file"]),
+            (11, vec!["phone_invalid", "gender_mismatch"]),
+        ]
+    );
+    let dup = plan.rows.iter().find(|r| r.row_no == 10).unwrap();
+    match &dup.outcome {
+        Outcome::Refused(e) => assert_eq!(e[0].message, "与第 4 行重复"),
+        other => panic!("{other:?}"),
+    }
+    let c = plan.counts();
+    assert_eq!((c.created, c.existing, c.refused, c.skipped), (3, 0, 4, 2));
+    // the preview shows rows as they will be stored: IDs and phones masked
+    let first = plan.rows.iter().find(|r| r.row_no == 4).unwrap();
+    match &first.outcome {
+        Outcome::Create(v) => {
+            assert_eq!(v.name, "张三");
+            assert!(v.resident_id_masked.contains('*') && !v.resident_id_masked.contains(&r.good[0][6..14]));
+            assert_eq!(v.region_code, "110105001001");
+            assert_eq!(v.skills, vec!["急救", "摄影"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // a dry run wrote nothing
+    assert_eq!(volunteers_named(&t, "张三").await, 0);
+
+    let done = t.app.imports().run(&team_admin, plan, |_, _| {}).await.unwrap();
+    assert_eq!((done.counts.created, done.counts.refused), (3, 4));
+    for name in ["张三", "李四", "王五"] {
+        assert_eq!(volunteers_named(&t, name).await, 1, "{name}");
+    }
+    // members of the team, and the one without a residence lives where the team is
+    let mut conn = t.app.store.read().await.unwrap();
+    let (members,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM memberships m JOIN volunteers v ON v.id = m.volunteer_id \
+         WHERE m.organization_id = $1 AND v.name IN ('张三', '李四', '王五') AND m.status = 'approved'",
+    )
+    .bind(w.team_a)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(members, 3);
+    let (home,): (String,) = sqlx::query_as("SELECT region_code FROM volunteers WHERE name = '李四'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(home, "110105001000");
+    // one audit entry names the file by name and hash, with the counts
+    let (after,): (String,) = sqlx::query_as("SELECT after_json FROM audit_log WHERE action = 'import.file'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let after: serde_json::Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(after["file"], "名册.xlsx");
+    assert_eq!(after["created"], 3);
+    assert_eq!(after["sha256"].as_str().unwrap().len(), 64);
+
+    // the same file again: nothing twice
+    let again = t
+        .app
+        .imports()
+        .plan(&team_admin, &file, &options(Some(w.team_a)))
+        .await
+        .unwrap();
+    let c = again.counts();
+    assert_eq!((c.created, c.existing, c.refused), (0, 3, 4));
+    let done = t.app.imports().run(&team_admin, again, |_, _| {}).await.unwrap();
+    assert_eq!(done.counts.created, 0);
+
+    // the refused rows as a workbook: original columns and 错误原因; fix one row, import it
+    let book = done.plan.error_workbook().unwrap().unwrap();
+    let sheet = read::read(&book, None).unwrap();
+    assert_eq!(sheet.rows.len(), 5, "a header and the four refused rows");
+    let reason_col = sheet.rows[0]
+        .iter()
+        .position(|c| c.shown() == "错误原因")
+        .unwrap();
+    assert_eq!(sheet.rows[0][3].shown(), "公民身份号码");
+    assert!(sheet.rows[1][reason_col]
+        .shown()
+        .contains("公民身份号码：身份证号码校验位错误"));
+    assert!(sheet.rows[2][reason_col].shown().contains("文本"));
+    assert_eq!(
+        sheet.rows[2][3].shown(),
+        "110105199003070000",
+        "as Excel showed it, as text"
+    );
+    let mut rows: Vec<Vec<C>> = Vec::new();
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let cells: Vec<String> = row.iter().map(Raw::shown).collect();
+        let fixed = if i == 1 {
+            r.bad_checksum_fixed.clone()
+        } else {
+            cells[3].clone()
+        };
+        rows.push(
+            cells
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    C::S(if j == 3 {
+                        Box::leak(fixed.clone().into_boxed_str())
+                    } else {
+                        Box::leak(c.clone().into_boxed_str())
+                    })
+                })
+                .collect(),
+        );
+    }
+    let fixed_file = upload("名册-错误行.xlsx", xlsx(&rows));
+    let plan = t
+        .app
+        .imports()
+        .plan(&team_admin, &fixed_file, &options(Some(w.team_a)))
+        .await
+        .unwrap();
+    let done = t.app.imports().run(&team_admin, plan, |_, _| {}).await.unwrap();
+    assert_eq!(done.counts.created, 1, "only the fixed row");
+    assert_eq!(volunteers_named(&t, "赵六").await, 1);
+}
+
+async fn csv_in_gbk_with_a_mapping_fixed_by_the_user(t: TestApp) {
+    let w: World = world::build(&t).await;
+    let office = caller(&t, &w.chaoyang).await;
+    let id = new_resident_id("110105");
+    let text = format!("名单\n姓名,证件,手机,居住地\n周九,{id},13800138009,建外测试社区\n");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let file = upload("名单.csv", gbk.into_owned());
+    // 证件 is no header the platform knows: the user maps it
+    let e = t
+        .app
+        .imports()
+        .plan(&office, &file, &options(None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "mapping_incomplete");
+    assert!(e.to_string().contains("身份证号"), "{e}");
+    let mut o = options(None);
+    o.mapping = vec![(1, Some(Field::ResidentId))];
+    let plan = t.app.imports().plan(&office, &file, &o).await.unwrap();
+    assert_eq!(plan.encoding, Some("GB18030"));
+    assert_eq!(plan.counts().created, 1);
+    t.app.imports().run(&office, plan, |_, _| {}).await.unwrap();
+    assert_eq!(volunteers_named(&t, "周九").await, 1);
+}
+
+async fn rows_outside_the_callers_scope_are_refused_not_written(t: TestApp) {
+    let w: World = world::build(&t).await;
+    let office = caller(&t, &w.chaoyang).await;
+    let inside = new_resident_id("110105");
+    let outside = new_resident_id("110108");
+    let rows = vec![
+        vec![C::S("姓名"), C::S("身份证号"), C::S("手机"), C::S("居住社区")],
+        vec![
+            C::S("吴十"),
+            C::S(&inside),
+            C::S("13800138010"),
+            C::S("建外测试社区"),
+        ],
+        vec![
+            C::S("郑十一"),
+            C::S(&outside),
+            C::S("13800138011"),
+            C::S("海淀测试社区"),
+        ],
+        vec![
+            C::S("冯十二"),
+            C::S(&outside),
+            C::S("13800138012"),
+            C::S("不存在的社区"),
+        ],
+        vec![C::S("陈十三"), C::S(&inside), C::S("13800138013"), C::S("")],
+    ];
+    let plan = t
+        .app
+        .imports()
+        .plan(&office, &upload("a.xlsx", xlsx(&rows)), &options(None))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(&plan),
+        vec![
+            (3, vec!["region_out_of_scope"]),
+            (4, vec!["region_unknown"]),
+            (5, vec!["required"]),
+        ]
+    );
+    t.app.imports().run(&office, plan, |_, _| {}).await.unwrap();
+    assert_eq!(volunteers_named(&t, "郑十一").await, 0);
+    // a team's admin names the team; a volunteer imports nothing
+    let team_admin = caller(&t, &w.team_a_admin).await;
+    let e = t
+        .app
+        .imports()
+        .plan(&team_admin, &upload("a.xlsx", xlsx(&rows)), &options(None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "team_invalid");
+    let e = t
+        .app
+        .imports()
+        .plan(
+            &team_admin,
+            &upload("a.xlsx", xlsx(&rows)),
+            &options(Some(w.team_b)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    let volunteer = caller(&t, &w.volunteer).await;
+    let e = t
+        .app
+        .imports()
+        .plan(&volunteer, &upload("a.xlsx", xlsx(&rows)), &options(None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+}
+
+async fn files_that_cannot_be_read_are_refused_with_a_reason(t: TestApp) {
+    let w: World = world::build(&t).await;
+    let office = caller(&t, &w.chaoyang).await;
+    for (bytes, code) in [
+        (Vec::new(), "file_empty"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), "file_not_spreadsheet"),
+        ("张三,13800138000\n".as_bytes().to_vec(), "header_not_found"),
+    ] {
+        let e = t
+            .app
+            .imports()
+            .plan(&office, &upload("x", bytes), &options(None))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), code);
+    }
+}
+
+both_backends!(
+    a_messy_roster_imports_its_good_rows_and_refuses_the_rest_with_reasons,
+    csv_in_gbk_with_a_mapping_fixed_by_the_user,
+    rows_outside_the_callers_scope_are_refused_not_written,
+    files_that_cannot_be_read_are_refused_with_a_reason,
+);
