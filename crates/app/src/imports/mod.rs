@@ -48,7 +48,8 @@ pub struct ImportOptions {
     pub kind: ImportKind,
     /// A sheet by name; default the first with data in it.
     pub sheet: Option<String>,
-    /// The team the volunteers join (and whose region is their residence when a row names none).
+    /// The team the volunteers join (and whose region is their residence when a row names
+    /// none); a team's admin's own team when not given.
     pub team_id: Option<i64>,
     /// The user's corrections to the mapping found: (column index, field or none).
     pub mapping: Vec<(usize, Option<Field>)>,
@@ -215,7 +216,12 @@ impl Imports<'_> {
             ));
         }
         let mut conn = self.0.conn().await?;
-        let team = match options.team_id {
+        // a team's admin imports into their own team unless they name one below it
+        let team_id = options.team_id.or(match caller.scope {
+            Scope::Team { org_id, .. } => Some(org_id),
+            _ => None,
+        });
+        let team = match team_id {
             Some(id) => {
                 let t = orgs::get(&mut conn, id)
                     .await?
@@ -229,13 +235,6 @@ impl Imports<'_> {
                     ));
                 }
                 Some(t)
-            }
-            None if matches!(caller.scope, Scope::Team { .. }) => {
-                return Err(AppError::invalid(
-                    "team_id",
-                    "team_invalid",
-                    "队伍管理员导入志愿者时须选择本队伍",
-                ))
             }
             None => None,
         };
