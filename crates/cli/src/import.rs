@@ -104,6 +104,9 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<bool> {
         let to = c.field.map_or("（不导入）", |f| f.label_zh());
         println!("  {}列 {} → {}", column_letter(c.index), c.shown(), to);
     }
+    if let Some(e) = plan.incomplete() {
+        return Err(say(e).context("use --map COLUMN=FIELD to name the columns"));
+    }
     let plan = if args.dry_run {
         plan
     } else {

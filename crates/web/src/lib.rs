@@ -9,6 +9,7 @@ pub mod error;
 mod events;
 pub mod extract;
 pub mod idempotency;
+mod imports;
 mod network;
 mod notices;
 mod orders;

@@ -360,12 +360,15 @@ async fn csv_in_gbk_with_a_mapping_fixed_by_the_user(t: TestApp) {
     let (gbk, _, _) = encoding_rs::GBK.encode(&text);
     let file = upload("名单.csv", gbk.into_owned());
     // 证件 is no header the platform knows: the user maps it
-    let e = t
+    let plan = t
         .app
         .imports()
         .plan(&office, &file, &options(None))
         .await
-        .unwrap_err();
+        .unwrap();
+    assert_eq!(plan.missing, vec!["身份证号"]);
+    assert!(plan.rows.is_empty(), "no row is read without its ID column");
+    let e = t.app.imports().run(&office, plan, |_, _| {}).await.unwrap_err();
     assert_eq!(e.code(), "mapping_incomplete");
     assert!(e.to_string().contains("身份证号"), "{e}");
     let mut o = options(None);
@@ -430,7 +433,10 @@ async fn rows_outside_the_callers_scope_are_refused_not_written(t: TestApp) {
         .await
         .unwrap();
     assert_eq!(plan.team.as_ref().map(|t| t.0), Some(w.team_a));
-    assert_eq!(refused(&plan), vec![(4, vec!["region_unknown"]), (5, vec!["duplicate_in_file"])]);
+    assert_eq!(
+        refused(&plan),
+        vec![(4, vec!["region_unknown"]), (5, vec!["duplicate_in_file"])]
+    );
     let e = t
         .app
         .imports()

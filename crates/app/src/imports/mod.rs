@@ -101,6 +101,8 @@ pub struct Plan {
     pub sheet: String,
     pub header: Header,
     pub team: Option<(i64, String)>,
+    /// Required fields no column is mapped to (e.g. "身份证号"): no row is read until they are.
+    pub missing: Vec<String>,
     pub rows: Vec<PlannedRow>,
     /// Blank rows and 合计/小计 rows.
     pub skipped: usize,
@@ -116,6 +118,20 @@ pub struct Counts {
 }
 
 impl Plan {
+    /// The refusal of a plan whose mapping leaves a required field out.
+    pub fn incomplete(&self) -> Option<AppError> {
+        (!self.missing.is_empty()).then(|| {
+            AppError::invalid(
+                "mapping",
+                "mapping_incomplete",
+                format!(
+                    "缺少必填列：{}。请为它们指定文件中对应的列",
+                    self.missing.join("、")
+                ),
+            )
+        })
+    }
+
     pub fn counts(&self) -> Counts {
         let mut c = Counts {
             skipped: self.skipped,
@@ -203,18 +219,11 @@ impl Imports<'_> {
         let header = header::find(options.kind, &sheet.rows)
             .map_err(|e| AppError::invalid("file", "header_not_found", e.message_zh(options.kind)))?
             .remapped(&options.mapping);
-        let missing = header.missing(options.kind);
-        if !missing.is_empty() {
-            let names: Vec<String> = missing
-                .iter()
-                .map(|any| any.iter().map(|f| f.label_zh()).collect::<Vec<_>>().join("或"))
-                .collect();
-            return Err(AppError::invalid(
-                "mapping",
-                "mapping_incomplete",
-                format!("缺少必填列：{}。请在预览中为它们指定对应的列", names.join("、")),
-            ));
-        }
+        let missing: Vec<String> = header
+            .missing(options.kind)
+            .iter()
+            .map(|any| any.iter().map(|f| f.label_zh()).collect::<Vec<_>>().join("或"))
+            .collect();
         let mut conn = self.0.conn().await?;
         // a team's admin imports into their own team unless they name one below it
         let team_id = options.team_id.or(match caller.scope {
@@ -258,7 +267,13 @@ impl Imports<'_> {
         let mut seen = FirstSeen::default();
         let mut planned = Vec::new();
         let mut skipped = 0;
-        for (i, cells) in sheet.rows.iter().enumerate().skip(header.data_row) {
+        // with a required column unmapped no row can be read: the mapping is shown to be fixed
+        let data = if missing.is_empty() {
+            header.data_row
+        } else {
+            sheet.rows.len()
+        };
+        for (i, cells) in sheet.rows.iter().enumerate().skip(data) {
             if header::is_skipped(cells) {
                 skipped += 1;
                 continue;
@@ -315,6 +330,7 @@ impl Imports<'_> {
             sheet: sheet.name,
             header,
             team: team.map(|t| (t.id, t.name)),
+            missing,
             rows: planned,
             skipped,
         })
@@ -358,6 +374,9 @@ impl Imports<'_> {
         mut progress: impl FnMut(usize, usize),
     ) -> AppResult<Done> {
         caller.require_admin()?;
+        if let Some(e) = plan.incomplete() {
+            return Err(e);
+        }
         let team = match plan.team {
             Some((id, _)) => {
                 let mut conn = self.0.conn().await?;

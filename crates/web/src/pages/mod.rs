@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
     let r = crate::orders::pages::routes(r);
     let r = crate::stats::pages::routes(r);
     let r = crate::events::pages::routes(r);
+    let r = crate::imports::pages::routes(r);
     crate::notices::pages::routes(r)
 }
 

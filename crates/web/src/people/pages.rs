@@ -136,7 +136,7 @@ async fn region_groups(app: &App, within: Option<&str>, selected: &str) -> AppRe
 }
 
 /// The teams an administrator may register volunteers into.
-async fn team_choices(app: &App, caller: &Caller, selected: &str) -> AppResult<Vec<Choice>> {
+pub(crate) async fn team_choices(app: &App, caller: &Caller, selected: &str) -> AppResult<Vec<Choice>> {
     let filter = match &caller.scope {
         Scope::Team { path, .. } => OrgFilter {
             path_prefix: Some(path.clone()),
