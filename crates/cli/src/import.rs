@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use zhiyuan_app::imports::{ImportOptions, Outcome, Upload};
+use zhiyuan_domain::imports::header::{column_index, column_letter};
 use zhiyuan_domain::imports::{Field, ImportKind};
 
 #[derive(clap::Args, Debug)]
@@ -49,17 +50,12 @@ fn parse_kind(s: &str) -> Result<ImportKind, String> {
 /// `C=resident_id` or `3=none`: (0-based column, field).
 fn parse_map(s: &str) -> Result<(usize, Option<Field>), String> {
     let (col, field) = s.split_once('=').ok_or("expected COLUMN=FIELD")?;
-    let col = col.trim();
-    let index = if let Ok(n) = col.parse::<usize>() {
-        n.checked_sub(1).ok_or("columns count from 1")?
-    } else if !col.is_empty() && col.chars().all(|c| c.is_ascii_alphabetic()) {
-        col.to_ascii_uppercase()
-            .bytes()
-            .fold(0usize, |n, b| n * 26 + usize::from(b - b'A' + 1))
-            - 1
-    } else {
-        return Err(format!("unknown column {col:?}"));
-    };
+    let index = column_index(col).ok_or_else(|| {
+        format!(
+            "unknown column {:?} (a letter such as C, or a number from 1)",
+            col.trim()
+        )
+    })?;
     let field = match field.trim() {
         "none" | "" => None,
         f => Some(Field::parse(f).ok_or_else(|| format!("unknown field {f:?}"))?),
@@ -128,8 +124,12 @@ pub async fn run(args: &ImportArgs) -> anyhow::Result<bool> {
     };
     let c = plan.counts();
     let verb = if args.dry_run { "将新增" } else { "新增" };
+    let (unit, there) = match plan.kind {
+        ImportKind::Records => ("条服务记录", "已登记过"),
+        _ => ("人", "已注册"),
+    };
     println!(
-        "{verb} {} 人；已注册（不重复导入）{} 人；有问题未导入 {} 行；跳过空行和合计行 {} 行",
+        "{verb} {} {unit}；{there}（不重复导入）{} {unit}；有问题未导入 {} 行；跳过空行和合计行 {} 行",
         c.created, c.existing, c.refused, c.skipped
     );
     for r in &plan.rows {
@@ -174,19 +174,6 @@ fn say(e: zhiyuan_app::error::AppError) -> anyhow::Error {
     }
 }
 
-fn column_letter(mut i: usize) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (i % 26) as u8);
-        if i < 26 {
-            break;
-        }
-        i = i / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,8 +185,5 @@ mod tests {
         assert_eq!(parse_map("3=phone").unwrap(), (2, Some(Field::Phone)));
         assert!(parse_map("0=phone").is_err());
         assert!(parse_map("C=shoe_size").is_err());
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(27), "AB");
     }
 }

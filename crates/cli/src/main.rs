@@ -4,6 +4,7 @@
 mod bench;
 mod bench_dashboard;
 mod bench_export;
+mod bench_import;
 mod bench_match;
 mod generate;
 mod import;
@@ -116,6 +117,9 @@ enum BenchCommand {
     /// The largest export: a region's service records over the last 12 months of data as
     /// .xlsx (time, rows, size, peak memory).
     Export(bench_export::ExportArgs),
+    /// A district office imports a synthetic roster (plan, then run) into the database, and the
+    /// same file again.
+    Import(bench_import::ImportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -247,6 +251,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             bench: BenchCommand::Export(args),
         } => {
             bench_export::run(&args).await?.print();
+        }
+        Command::Bench {
+            bench: BenchCommand::Import(args),
+        } => {
+            bench_import::run(&args).await?.print();
         }
         Command::Bench {
             bench: BenchCommand::Match(args),

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod events;
 pub mod idempotency;
+pub mod imports;
 pub mod network;
 pub mod notices;
 pub mod orders;

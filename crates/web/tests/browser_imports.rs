@@ -1,6 +1,7 @@
 //! Importing a roster as a team's admin meets it, in headless Chromium: upload a messy roster
 //! whose ID column the platform cannot name, map it in the preview, import, take the workbook
-//! of refused rows, fix a row in it, upload it again, and see only the fixed row added.
+//! of refused rows, fix a row in it, upload it again (the mapping is remembered), and see only
+//! the fixed row added.
 //!
 //! Skips itself when Chromium is not installed, unless `ZHIYUAN_REQUIRE_BROWSER` is set.
 
@@ -159,8 +160,12 @@ async fn run(c: &Client) -> Result<()> {
     again[at][1] = fixed.clone();
     let fixed_file = data.path().join("名册-错误行.xlsx");
     save(&again, &fixed_file)?;
+    // the team mapped 证件 once: its next files are read the same way
     upload(c, &base, &fixed_file).await?;
-    map_ids(c).await?;
+    ensure!(
+        c.find(browser::css("#form-errors")).await.is_err(),
+        "the mapping is remembered"
+    );
     ensure!(text(c, "#count-created").await? == "1", "only the fixed row");
     click(c, "#confirm-import").await?;
     wait_for_text(c, "h1", "导入完成").await?;
@@ -171,7 +176,6 @@ async fn run(c: &Client) -> Result<()> {
 
     // the first file once more: everybody is registered already
     upload(c, &base, &file).await?;
-    map_ids(c).await?;
     ensure!(text(c, "#count-created").await? == "0");
     ensure!(text(c, "#count-existing").await? == "2");
     let mut conn = app.store.read().await?;

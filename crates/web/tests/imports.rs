@@ -9,7 +9,7 @@ use rust_xlsxwriter::Workbook;
 use support::app::{new_resident_id, spawn_app, Db, TestApp};
 use support::world::{self, World};
 use zhiyuan_app::access::Caller;
-use zhiyuan_app::imports::{read, ImportOptions, Outcome, Plan, Upload};
+use zhiyuan_app::imports::{read, ImportOptions, NewRow, Outcome, Plan, Upload};
 use zhiyuan_domain::imports::cells::Raw;
 use zhiyuan_domain::imports::{Field, ImportKind};
 use zhiyuan_domain::people::resident_id::ResidentId;
@@ -245,8 +245,12 @@ async fn a_messy_roster_imports_its_good_rows_and_refuses_the_rest_with_reasons(
     // the preview shows rows as they will be stored: IDs and phones masked
     let first = plan.rows.iter().find(|r| r.row_no == 4).unwrap();
     match &first.outcome {
-        Outcome::Create(v) => {
+        Outcome::Create(new) => {
+            let NewRow::Volunteer(v) = new.as_ref() else {
+                panic!("{new:?}")
+            };
             assert_eq!(v.name, "张三");
+            assert!(new.summary().contains(&v.resident_id_masked));
             assert!(v.resident_id_masked.contains('*') && !v.resident_id_masked.contains(&r.good[0][6..14]));
             assert_eq!(v.region_code, "110105001001");
             assert_eq!(v.skills, vec!["急救", "摄影"]);
@@ -378,6 +382,24 @@ async fn csv_in_gbk_with_a_mapping_fixed_by_the_user(t: TestApp) {
     assert_eq!(plan.counts().created, 1);
     t.app.imports().run(&office, plan, |_, _| {}).await.unwrap();
     assert_eq!(volunteers_named(&t, "周九").await, 1);
+    // the office's next file with a 证件 column needs no mapping; another office's does
+    let next = format!(
+        "姓名,证件,手机,居住地\n吴十,{},13800138010,建外测试社区\n",
+        new_resident_id("110105")
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&next);
+    let file = upload("名单2.csv", gbk.into_owned());
+    let plan = t
+        .app
+        .imports()
+        .plan(&office, &file, &options(None))
+        .await
+        .unwrap();
+    assert!(plan.missing.is_empty(), "{:?}", plan.missing);
+    assert_eq!(plan.counts().created, 1);
+    let other = caller(&t, &w.haidian).await;
+    let plan = t.app.imports().plan(&other, &file, &options(None)).await.unwrap();
+    assert_eq!(plan.missing, vec!["身份证号"]);
 }
 
 async fn rows_outside_the_callers_scope_are_refused_not_written(t: TestApp) {
@@ -476,7 +498,281 @@ async fn files_that_cannot_be_read_are_refused_with_a_reason(t: TestApp) {
     }
 }
 
+async fn volunteer_no_of(t: &TestApp, id: i64) -> String {
+    let mut conn = t.app.store.read().await.unwrap();
+    let (no,): (String,) = sqlx::query_as("SELECT volunteer_no FROM volunteers WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    no
+}
+
+async fn an_hours_sheet_enters_records_once_through_the_records_path(t: TestApp) {
+    let w: World = world::build(&t).await;
+    let team_admin = caller(&t, &w.team_a_admin).await;
+    let no = volunteer_no_of(&t, w.v_a).await;
+    let today = chrono::Local::now().date_naive();
+    let day = |n: i64| today - chrono::Duration::days(n);
+    let typed = |d: chrono::NaiveDate| d.format("%Y年%-m月%-d日").to_string();
+    let unknown = zhiyuan_domain::people::volunteer_no::VolunteerNo::new("110105", 987_654)
+        .as_str()
+        .to_owned();
+    let future = (today + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
+    let (d30, d20) = (typed(day(30)), day(20).format("%Y.%-m.%-d").to_string());
+    let rows = vec![
+        vec![C::S("2026年建外街道志愿服务时长统计表")],
+        vec![
+            C::S("序号"),
+            C::S("志愿者编号"),
+            C::S("姓名"),
+            C::S("活动名称"),
+            C::S("服务日期"),
+            C::S("服务时长（小时）"),
+            C::S("服务地点"),
+            C::S("服务内容"),
+        ],
+        vec![
+            C::N(1.0),
+            C::S(&no),
+            C::S("王建国"),
+            C::S("周末助老"),
+            C::S(&d30),
+            C::S("2小时30分"),
+            C::S("建外测试社区"),
+            C::S("陪伴老人"),
+        ],
+        vec![
+            C::N(2.0),
+            C::S(&no),
+            C::S("王建国"),
+            C::S("周末助老"),
+            C::S(&d20),
+            C::N(1.5),
+            C::S(""),
+            C::S(""),
+        ],
+        vec![
+            C::N(3.0),
+            C::S(&no),
+            C::S("王建国"),
+            C::S("周末助老"),
+            C::S(&d30),
+            C::S("2.5"),
+            C::S(""),
+            C::S(""),
+        ],
+        vec![
+            C::N(4.0),
+            C::S(&unknown),
+            C::S("某人"),
+            C::S("周末助老"),
+            C::S(&d30),
+            C::S("2"),
+            C::S(""),
+            C::S(""),
+        ],
+        vec![
+            C::N(5.0),
+            C::S(&no),
+            C::S("李四"),
+            C::S("周末助老"),
+            C::S(&d30),
+            C::S("2"),
+            C::S(""),
+            C::S(""),
+        ],
+        vec![
+            C::N(6.0),
+            C::S(&no),
+            C::S("王建国"),
+            C::S("周末助老"),
+            C::S(&future),
+            C::S("2"),
+            C::S(""),
+            C::S(""),
+        ],
+        vec![
+            C::N(7.0),
+            C::S(&no),
+            C::S("王建国"),
+            C::S("周末助老"),
+            C::S(&d30),
+            C::S("25"),
+            C::S(""),
+            C::S(""),
+        ],
+        vec![C::S("合计"), C::S(""), C::S(""), C::S(""), C::S(""), C::N(19.0)],
+    ];
+    let mut o = options(None);
+    o.kind = ImportKind::Records;
+    let file = upload("时长.xlsx", xlsx(&rows));
+    let plan = t.app.imports().plan(&team_admin, &file, &o).await.unwrap();
+    assert_eq!(
+        refused(&plan),
+        vec![
+            (5, vec!["duplicate_in_file"]),
+            (6, vec!["volunteer_unknown"]),
+            (7, vec!["name_mismatch"]),
+            (8, vec!["date_in_future"]),
+            (9, vec!["minutes_invalid"]),
+        ]
+    );
+    let c = plan.counts();
+    assert_eq!((c.created, c.skipped), (2, 1));
+    let done = t.app.imports().run(&team_admin, plan, |_, _| {}).await.unwrap();
+    assert_eq!(done.counts.created, 2);
+    let mut conn = t.app.store.read().await.unwrap();
+    let got: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT service_date, served_minutes, status, source, organization_id FROM service_records \
+         WHERE volunteer_id = $1 AND activity = '周末助老' ORDER BY service_date",
+    )
+    .bind(w.v_a)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(
+        got,
+        vec![
+            (
+                day(30).to_string(),
+                150,
+                "confirmed".into(),
+                "team".into(),
+                w.team_a
+            ),
+            (
+                day(20).to_string(),
+                90,
+                "confirmed".into(),
+                "team".into(),
+                w.team_a
+            ),
+        ]
+    );
+    // the chain holds, and the same sheet again adds nothing
+    let again = t.app.imports().plan(&team_admin, &file, &o).await.unwrap();
+    assert_eq!((again.counts().created, again.counts().existing), (0, 2));
+    // an office names the team in the sheet; a team out of its scope is refused
+    let office = caller(&t, &w.chaoyang).await;
+    let sheet = vec![
+        vec![
+            C::S("志愿者编号"),
+            C::S("活动名称"),
+            C::S("日期"),
+            C::S("时长（分钟）"),
+            C::S("组织单位"),
+        ],
+        vec![
+            C::S(&no),
+            C::S("垃圾分类宣传"),
+            C::S(&d30),
+            C::S("90"),
+            C::S("建外邻里守望志愿服务队"),
+        ],
+        vec![
+            C::S(&no),
+            C::S("垃圾分类宣传"),
+            C::S(&d20),
+            C::S("90"),
+            C::S("海淀科普志愿服务队"),
+        ],
+        vec![C::S(&no), C::S("垃圾分类宣传"), C::S(&d20), C::S("90"), C::S("")],
+    ];
+    let plan = t
+        .app
+        .imports()
+        .plan(&office, &upload("b.xlsx", xlsx(&sheet)), &o)
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(&plan),
+        vec![(3, vec!["team_out_of_scope"]), (4, vec!["required"])]
+    );
+    let done = t.app.imports().run(&office, plan, |_, _| {}).await.unwrap();
+    assert_eq!(done.counts.created, 1);
+    let mut conn = t.app.store.read().await.unwrap();
+    let (minutes,): (i64,) = sqlx::query_as(
+        "SELECT served_minutes FROM service_records WHERE volunteer_id = $1 AND activity = '垃圾分类宣传'",
+    )
+    .bind(w.v_a)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(minutes, 90, "a column in minutes");
+}
+
+/// A roster of `n` people as CSV, each with a fresh ID.
+fn big_roster(n: usize) -> String {
+    let mut out = String::from("姓名,身份证号,手机,居住社区\n");
+    for i in 0..n {
+        out.push_str(&format!(
+            "志愿者{},{},139{:08},建外测试社区\n",
+            ["甲", "乙", "丙", "丁"][i % 4],
+            new_resident_id("110105"),
+            i
+        ));
+    }
+    out
+}
+
+async fn the_page_takes_files_past_the_json_limit_and_refuses_ones_past_its_own(t: TestApp) {
+    let _w: World = world::build(&t).await;
+    let c = support::app::page_session(&t, "chaoyang").await;
+    let send = |bytes: Vec<u8>| {
+        let c = c.clone();
+        let url = t.url("/imports");
+        async move {
+            let form = reqwest::multipart::Form::new().text("kind", "volunteers").part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("名册.csv"),
+            );
+            let r = c.post(url).multipart(form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // about 300 KB: more than an API body, well within a file
+    let csv = big_roster(5_000);
+    assert!(csv.len() > 256 * 1024, "{}", csv.len());
+    let (status, html) = send(csv.into_bytes()).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("id=\"count-created\">5000<"), "{html}");
+    // past the page's 5 MB: refused beside the file field, nothing read
+    let (status, html) = send(vec![b'a'; 6 * 1024 * 1024]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("文件过大"), "{html}");
+    // no file at all
+    let form = reqwest::multipart::Form::new().text("kind", "volunteers");
+    let r = c.post(t.url("/imports")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("请选择要导入的文件"));
+}
+
+async fn typed_formulas_come_back_as_text_in_the_error_workbook(t: TestApp) {
+    let w: World = world::build(&t).await;
+    let team_admin = caller(&t, &w.team_a_admin).await;
+    let rows = vec![
+        vec![C::S("姓名"), C::S("身份证号"), C::S("手机")],
+        vec![C::S("=HYPERLINK(\"http://x\")"), C::S("@SUM(A1)"), C::S("+1-2")],
+    ];
+    let plan = t
+        .app
+        .imports()
+        .plan(&team_admin, &upload("f.xlsx", xlsx(&rows)), &options(None))
+        .await
+        .unwrap();
+    let book = plan.error_workbook().unwrap().unwrap();
+    let sheet = read::read(&book, None).unwrap();
+    assert_eq!(sheet.rows[1][0], Raw::Text("=HYPERLINK(\"http://x\")".into()));
+    assert_eq!(sheet.rows[1][1], Raw::Text("@SUM(A1)".into()));
+    assert_eq!(sheet.rows[1][2], Raw::Text("+1-2".into()));
+}
+
 both_backends!(
+    typed_formulas_come_back_as_text_in_the_error_workbook,
+    the_page_takes_files_past_the_json_limit_and_refuses_ones_past_its_own,
+    an_hours_sheet_enters_records_once_through_the_records_path,
     a_messy_roster_imports_its_good_rows_and_refuses_the_rest_with_reasons,
     csv_in_gbk_with_a_mapping_fixed_by_the_user,
     rows_outside_the_callers_scope_are_refused_not_written,

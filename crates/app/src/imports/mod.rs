@@ -6,6 +6,11 @@
 //! the registration form makes (resident ID encrypted and hashed, volunteer number, team
 //! membership, statistics); a volunteer already registered (by the keyed hash of the ID) is
 //! never registered twice, whether the file is imported again or the error workbook is.
+//!
+//! Service records (服务时长统计表) import as team entries (团体录入) through the records append
+//! path, so each is confirmed, hash-chained, counted in the star totals and statistics and
+//! audited as if entered on the page; a record is known again by its volunteer, team, day,
+//! activity and minutes, so a second import adds none twice.
 
 pub mod errors;
 pub mod read;
@@ -16,16 +21,20 @@ use sha2::{Digest, Sha256};
 use zhiyuan_domain::audit::AuditAction;
 use zhiyuan_domain::imports::cells::Raw;
 use zhiyuan_domain::imports::header::{self, Header};
-use zhiyuan_domain::imports::rows::{self, FirstSeen, RowError, VolunteerRow};
+use zhiyuan_domain::imports::rows::{self, FirstSeen, RecordRow, RowError, VolunteerRow, Who};
 use zhiyuan_domain::imports::{CellError, Field, ImportKind};
 use zhiyuan_domain::network::{RegionCode, RegionLevel};
 use zhiyuan_store::audit::NewAudit;
+use zhiyuan_store::network::orgs::OrgRow;
 use zhiyuan_store::network::{orgs, regions};
 use zhiyuan_store::people::volunteers;
+use zhiyuan_store::service::records as stored_records;
+use zhiyuan_store::service::signups::lock_volunteer;
 
 use crate::access::{Caller, Scope};
 use crate::error::{AppError, AppResult};
 use crate::people::Checked;
+use crate::service::records::{check_texts, enter_imported, Texts};
 use crate::{today, App};
 
 pub use read::{Format, ReadError, Sheet};
@@ -69,12 +78,64 @@ pub struct NewVolunteer {
     checked: Checked,
 }
 
+/// A new service record as the preview shows it.
+#[derive(Clone, Debug)]
+pub struct NewServiceRecord {
+    pub volunteer_name: String,
+    pub volunteer_no: String,
+    pub date: String,
+    pub activity: String,
+    /// Minutes served, as the sheet says (the rounding rule applies when it is stored).
+    pub minutes: i64,
+    pub team: String,
+    volunteer_id: i64,
+    org: Box<OrgRow>,
+    texts: Texts,
+    category: String,
+}
+
+/// What a new row becomes.
+#[derive(Clone, Debug)]
+pub enum NewRow {
+    Volunteer(NewVolunteer),
+    Record(NewServiceRecord),
+}
+
+impl NewRow {
+    /// One line for the preview (IDs and phones masked).
+    pub fn summary(&self) -> String {
+        match self {
+            NewRow::Volunteer(v) => format!(
+                "{}　{}　{}　手机 {}{}",
+                v.name,
+                v.gender,
+                v.resident_id_masked,
+                v.phone_masked,
+                if v.skills.is_empty() {
+                    String::new()
+                } else {
+                    format!("　技能 {}", v.skills.join("、"))
+                }
+            ),
+            NewRow::Record(r) => format!(
+                "{}（{}）　{}　{}　{} 小时　{}",
+                r.volunteer_name,
+                r.volunteer_no,
+                r.date,
+                r.activity,
+                zhiyuan_domain::service::format_hours(r.minutes),
+                r.team
+            ),
+        }
+    }
+}
+
 /// What would happen to one row.
 #[derive(Clone, Debug)]
 pub enum Outcome {
-    /// A new volunteer.
-    Create(Box<NewVolunteer>),
-    /// Registered already (this volunteer number).
+    /// A new volunteer or record.
+    Create(Box<NewRow>),
+    /// There already (a volunteer: their number).
     Exists(String),
     Refused(Vec<RowError>),
 }
@@ -101,6 +162,11 @@ pub struct Plan {
     pub sheet: String,
     pub header: Header,
     pub team: Option<(i64, String)>,
+    /// The unit whose mapping is remembered (the caller's team, site or office).
+    pub unit: String,
+    /// Columns mapped otherwise than their labels say (label key, field): kept for the unit's
+    /// next file when the import runs.
+    pub corrections: Vec<(String, Option<Field>)>,
     /// Required fields no column is mapped to (e.g. "身份证号"): no row is read until they are.
     pub missing: Vec<String>,
     pub rows: Vec<PlannedRow>,
@@ -203,28 +269,82 @@ impl Regions {
     }
 }
 
+/// What reading rows of one kind needs across rows.
+enum ByKind {
+    Volunteers {
+        places: Regions,
+        seen: FirstSeen,
+    },
+    Records {
+        teams: HashMap<String, Result<OrgRow, CellError>>,
+        seen: FirstSeen,
+    },
+}
+
+/// Whose column mappings an import remembers: the caller's team, site or office.
+fn unit_of(caller: &Caller) -> String {
+    match &caller.scope {
+        Scope::Team { org_id, .. } => format!("org:{org_id}"),
+        Scope::Site { site_id, .. } => format!("site:{site_id}"),
+        Scope::Region { prefix } => format!("region:{prefix}"),
+        Scope::Own => format!("account:{}", caller.account_id),
+    }
+}
+
+/// A row refused for one reason, in the column of `field`.
+fn refused(header: &Header, field: Field, e: CellError) -> Outcome {
+    Outcome::Refused(vec![RowError {
+        column: header.column_of(field).map(|c| c.index),
+        code: e.code,
+        message: e.message,
+    }])
+}
+
 impl Imports<'_> {
     /// Reads and checks `upload` as `caller` would import it: nothing is written.
     pub async fn plan(&self, caller: &Caller, upload: &Upload, options: &ImportOptions) -> AppResult<Plan> {
         caller.require_admin()?;
-        if options.kind != ImportKind::Volunteers {
+        if !matches!(options.kind, ImportKind::Volunteers | ImportKind::Records) {
             return Err(AppError::invalid(
                 "kind",
                 "import_kind_unsupported",
-                format!("暂不支持导入{}，目前可导入志愿者花名册", options.kind.label_zh()),
+                format!(
+                    "暂不支持导入{}，目前可导入志愿者花名册和服务时长表",
+                    options.kind.label_zh()
+                ),
             ));
         }
         let sheet = read::read(&upload.bytes, options.sheet.as_deref())
             .map_err(|e| AppError::invalid("file", e.code(), e.message_zh()))?;
-        let header = header::find(options.kind, &sheet.rows)
-            .map_err(|e| AppError::invalid("file", "header_not_found", e.message_zh(options.kind)))?
-            .remapped(&options.mapping);
+        let found = header::find(options.kind, &sheet.rows)
+            .map_err(|e| AppError::invalid("file", "header_not_found", e.message_zh(options.kind)))?;
+        let mut conn = self.0.conn().await?;
+        // the unit's corrections to earlier files, then the user's to this one
+        let unit = unit_of(caller);
+        let kept = zhiyuan_store::imports::remembered(&mut conn, &unit, options.kind.as_str()).await?;
+        let memory: Vec<(usize, Option<Field>)> = found
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let key = header::label_key(&c.label);
+                kept.iter()
+                    .find(|(label, _)| *label == key)
+                    .map(|(_, f)| (c.index, Field::parse(f)))
+            })
+            .collect();
+        let header = found.remapped(&memory).remapped(&options.mapping);
+        let corrections: Vec<(String, Option<Field>)> = header
+            .columns
+            .iter()
+            .zip(&found.columns)
+            .filter(|(now, auto)| now.field != auto.field && !now.label.is_empty())
+            .map(|(now, _)| (header::label_key(&now.label), now.field))
+            .collect();
         let missing: Vec<String> = header
             .missing(options.kind)
             .iter()
             .map(|any| any.iter().map(|f| f.label_zh()).collect::<Vec<_>>().join("或"))
             .collect();
-        let mut conn = self.0.conn().await?;
         // a team's admin imports into their own team unless they name one below it
         let team_id = options.team_id.or(match caller.scope {
             Scope::Team { org_id, .. } => Some(org_id),
@@ -247,24 +367,28 @@ impl Imports<'_> {
             }
             None => None,
         };
-        let levels: Vec<&str> = RegionLevel::ALL.iter().map(|l| l.as_str()).collect();
-        let all = regions::by_levels(&mut conn, &levels).await?;
-        let mut names: HashMap<String, Vec<String>> = HashMap::new();
-        for r in &all {
-            names.entry(r.name.clone()).or_default().push(r.code.clone());
-        }
-        let places = Regions {
-            names,
-            known: all.iter().map(|r| r.code.clone()).collect(),
+        let mut by_kind = match options.kind {
+            ImportKind::Records => ByKind::Records {
+                teams: HashMap::new(),
+                seen: FirstSeen::default(),
+            },
+            _ => {
+                let levels: Vec<&str> = RegionLevel::ALL.iter().map(|l| l.as_str()).collect();
+                let all = regions::by_levels(&mut conn, &levels).await?;
+                let mut names: HashMap<String, Vec<String>> = HashMap::new();
+                for r in &all {
+                    names.entry(r.name.clone()).or_default().push(r.code.clone());
+                }
+                ByKind::Volunteers {
+                    places: Regions {
+                        names,
+                        known: all.iter().map(|r| r.code.clone()).collect(),
+                    },
+                    seen: FirstSeen::default(),
+                }
+            }
         };
-        let home = team
-            .as_ref()
-            .map(|t| t.region_code.clone())
-            .or_else(|| caller.region_prefix().map(str::to_owned))
-            .unwrap_or_default();
-        let region_column = header.column_of(Field::Region).map(|c| c.index);
         let today = today();
-        let mut seen = FirstSeen::default();
         let mut planned = Vec::new();
         let mut skipped = 0;
         // with a required column unmapped no row can be read: the mapping is shown to be fixed
@@ -279,40 +403,30 @@ impl Imports<'_> {
                 continue;
             }
             let row_no = i + 1;
-            let outcome = match rows::volunteer(&header, cells, today) {
-                Err(errors) => Outcome::Refused(errors),
-                Ok(v) => {
-                    let fail = |column: Option<usize>, e: CellError| {
-                        Outcome::Refused(vec![RowError {
-                            column,
-                            code: e.code,
-                            message: e.message,
-                        }])
-                    };
-                    match self.place(&v, &places, &home, team.is_some(), caller) {
-                        Err(e) => fail(region_column, e),
-                        Ok(region) => match seen.check(v.resident_id.as_str().to_owned(), row_no) {
-                            Err(e) => fail(header.column_of(Field::ResidentId).map(|c| c.index), e),
-                            Ok(()) => {
-                                let hash = self.0.vault.lookup_hash(v.resident_id.as_str());
-                                match volunteers::by_id_hash(&mut conn, &hash).await? {
-                                    Some(found) => Outcome::Exists(found.volunteer_no.unwrap_or_default()),
-                                    None => Outcome::Create(Box::new(NewVolunteer {
-                                        name: v.name.as_str().to_owned(),
-                                        gender: v.resident_id.gender().label_zh(),
-                                        birth_year: v.resident_id.birth_year(),
-                                        resident_id_masked: v.resident_id.masked(),
-                                        phone_masked: v.phone.masked(),
-                                        region_code: region.as_str().to_owned(),
-                                        skills: v.skills.clone(),
-                                        categories: v.categories.clone(),
-                                        checked: Checked::imported(&v, region),
-                                    })),
-                                }
-                            }
-                        },
+            let outcome = match &mut by_kind {
+                ByKind::Volunteers { places, seen } => match rows::volunteer(&header, cells, today) {
+                    Err(errors) => Outcome::Refused(errors),
+                    Ok(v) => {
+                        self.volunteer_outcome(
+                            &mut conn,
+                            caller,
+                            &header,
+                            team.as_ref(),
+                            places,
+                            seen,
+                            v,
+                            row_no,
+                        )
+                        .await?
                     }
-                }
+                },
+                ByKind::Records { teams, seen } => match rows::record(&header, cells, today) {
+                    Err(errors) => Outcome::Refused(errors),
+                    Ok(r) => {
+                        self.record_outcome(&mut conn, caller, &header, team.as_ref(), teams, seen, r, row_no)
+                            .await?
+                    }
+                },
             };
             planned.push(PlannedRow {
                 row_no,
@@ -330,6 +444,8 @@ impl Imports<'_> {
             sheet: sheet.name,
             header,
             team: team.map(|t| (t.id, t.name)),
+            unit,
+            corrections,
             missing,
             rows: planned,
             skipped,
@@ -364,9 +480,224 @@ impl Imports<'_> {
         RegionCode::parse(&code).map_err(CellError::from)
     }
 
-    /// Writes the plan's new volunteers, [`CHUNK`] to a transaction, and records the import in
-    /// the audit log. A row registered by someone else since the plan was made is counted as
-    /// existing, never registered twice.
+    #[allow(clippy::too_many_arguments)]
+    async fn volunteer_outcome(
+        &self,
+        conn: &mut zhiyuan_store::Conn,
+        caller: &Caller,
+        header: &Header,
+        team: Option<&OrgRow>,
+        places: &Regions,
+        seen: &mut FirstSeen,
+        v: VolunteerRow,
+        row_no: usize,
+    ) -> AppResult<Outcome> {
+        let home = team
+            .map(|t| t.region_code.clone())
+            .or_else(|| caller.region_prefix().map(str::to_owned))
+            .unwrap_or_default();
+        let region = match self.place(&v, places, &home, team.is_some(), caller) {
+            Ok(r) => r,
+            Err(e) => return Ok(refused(header, Field::Region, e)),
+        };
+        if let Err(e) = seen.check(v.resident_id.as_str().to_owned(), row_no) {
+            return Ok(refused(header, Field::ResidentId, e));
+        }
+        let hash = self.0.vault.lookup_hash(v.resident_id.as_str());
+        Ok(match volunteers::by_id_hash(conn, &hash).await? {
+            Some(found) => Outcome::Exists(found.volunteer_no.unwrap_or_default()),
+            None => Outcome::Create(Box::new(NewRow::Volunteer(NewVolunteer {
+                name: v.name.as_str().to_owned(),
+                gender: v.resident_id.gender().label_zh(),
+                birth_year: v.resident_id.birth_year(),
+                resident_id_masked: v.resident_id.masked(),
+                phone_masked: v.phone.masked(),
+                region_code: region.as_str().to_owned(),
+                skills: v.skills.clone(),
+                categories: v.categories.clone(),
+                checked: Checked::imported(&v, region),
+            }))),
+        })
+    }
+
+    /// The team an hours-sheet row names, in the caller's scope (each name looked up once).
+    async fn team_named(
+        &self,
+        conn: &mut zhiyuan_store::Conn,
+        caller: &Caller,
+        teams: &mut HashMap<String, Result<OrgRow, CellError>>,
+        name: &str,
+    ) -> AppResult<Result<OrgRow, CellError>> {
+        if let Some(found) = teams.get(name) {
+            return Ok(found.clone());
+        }
+        let all = orgs::by_name(conn, name).await?;
+        let mine: Vec<&OrgRow> = all.iter().filter(|o| caller.administers(o)).collect();
+        let found = match (all.len(), mine.as_slice()) {
+            (_, [one]) => Ok((*one).clone()),
+            (0, _) => Err(CellError::new(
+                "team_unknown",
+                format!("找不到队伍“{name}”：请填写队伍的全称"),
+            )),
+            (_, []) => Err(CellError::new(
+                "team_out_of_scope",
+                format!("队伍“{name}”不在您的管理范围内"),
+            )),
+            _ => Err(CellError::new(
+                "team_ambiguous",
+                format!("有多支队伍名为“{name}”，请改为导入到所选队伍"),
+            )),
+        };
+        teams.insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_outcome(
+        &self,
+        conn: &mut zhiyuan_store::Conn,
+        caller: &Caller,
+        header: &Header,
+        team: Option<&OrgRow>,
+        teams: &mut HashMap<String, Result<OrgRow, CellError>>,
+        seen: &mut FirstSeen,
+        r: RecordRow,
+        row_no: usize,
+    ) -> AppResult<Outcome> {
+        let org = if r.team.is_empty() {
+            match team {
+                Some(t) => t.clone(),
+                None => {
+                    return Ok(refused(
+                        header,
+                        Field::Team,
+                        CellError::new(
+                            "required",
+                            "组织队伍为空：请在文件中填写组织队伍，或选择导入到的队伍",
+                        ),
+                    ))
+                }
+            }
+        } else {
+            match self.team_named(conn, caller, teams, &r.team).await? {
+                Ok(o) => o,
+                Err(e) => return Ok(refused(header, Field::Team, e)),
+            }
+        };
+        let (who_field, found) = match &r.who {
+            Who::ResidentId(id) => {
+                let hash = self.0.vault.lookup_hash(id.as_str());
+                (Field::ResidentId, volunteers::by_id_hash(conn, &hash).await?)
+            }
+            Who::VolunteerNo(no) => (
+                Field::VolunteerNo,
+                match volunteers::id_by_number(conn, no.as_str()).await? {
+                    Some(id) => volunteers::get(conn, id).await?,
+                    None => None,
+                },
+            ),
+        };
+        let Some(v) = found else {
+            return Ok(refused(
+                header,
+                who_field,
+                CellError::new(
+                    "volunteer_unknown",
+                    "未找到该志愿者：请先登记或导入志愿者，再导入服务时长",
+                ),
+            ));
+        };
+        if v.closed_at.is_some() {
+            return Ok(refused(
+                header,
+                who_field,
+                CellError::new("volunteer_closed", "该志愿者已注销"),
+            ));
+        }
+        if !volunteers::visible(conn, v.id, &caller.volunteer_visibility()).await? {
+            return Ok(refused(
+                header,
+                who_field,
+                CellError::new("volunteer_out_of_scope", "该志愿者不在您的管理范围内"),
+            ));
+        }
+        if let Some(n) = r.name.as_ref().filter(|n| n.as_str() != v.name) {
+            return Ok(refused(
+                header,
+                Field::Name,
+                CellError::new(
+                    "name_mismatch",
+                    format!(
+                        "姓名“{}”与证件对应的志愿者（{}）不符",
+                        n.as_str(),
+                        zhiyuan_domain::people::masked_name(&v.name)
+                    ),
+                ),
+            ));
+        }
+        let person = if r.person_in_charge.is_empty() {
+            caller.display_name.clone()
+        } else {
+            r.person_in_charge.clone()
+        };
+        let date = r.date.format("%Y-%m-%d").to_string();
+        // hours sheets seldom say where and what: the team's place, and the activity itself
+        let place = if r.place.is_empty() {
+            org.region_name.clone()
+        } else {
+            r.place.clone()
+        };
+        let content = if r.content.is_empty() {
+            r.activity.clone()
+        } else {
+            r.content.clone()
+        };
+        let texts = match check_texts(&r.activity, &date, &place, &content, &person) {
+            Ok(t) => t,
+            Err(errs) => {
+                return Ok(Outcome::Refused(
+                    errs.into_iter()
+                        .map(|e| RowError {
+                            column: header
+                                .column_of(match e.field {
+                                    "activity" => Field::Activity,
+                                    "service_date" => Field::ServiceDate,
+                                    "place" => Field::Place,
+                                    "content" => Field::Content,
+                                    _ => Field::PersonInCharge,
+                                })
+                                .map(|c| c.index),
+                            code: e.code,
+                            message: e.message,
+                        })
+                        .collect(),
+                ))
+            }
+        };
+        if let Err(e) = seen.check(format!("{}|{}", org.id, rows::record_key(&r)), row_no) {
+            return Ok(refused(header, who_field, e));
+        }
+        let minutes = i64::from(r.minutes);
+        if stored_records::has_entry(conn, v.id, org.id, &texts.date, &texts.activity, minutes).await? {
+            return Ok(Outcome::Exists(String::new()));
+        }
+        Ok(Outcome::Create(Box::new(NewRow::Record(NewServiceRecord {
+            volunteer_name: v.name.clone(),
+            volunteer_no: v.volunteer_no.clone().unwrap_or_default(),
+            date: texts.date.clone(),
+            activity: texts.activity.clone(),
+            minutes,
+            team: org.name.clone(),
+            volunteer_id: v.id,
+            org: Box::new(org),
+            texts,
+            category: r.category.unwrap_or_default().to_owned(),
+        }))))
+    }
+
+    /// Writes the plan's new rows, [`CHUNK`] to a transaction, and records the import in the
+    /// audit log. A volunteer registered, or a record entered, by someone else since the plan
+    /// was made is counted as existing, never written twice.
     pub async fn run(
         &self,
         caller: &Caller,
@@ -392,36 +723,82 @@ impl Imports<'_> {
         let actor = (Some(caller.account_id), caller.display_name.as_str());
         let mut done = 0;
         for chunk in plan.rows.chunks_mut(CHUNK) {
-            let mut tx = self.0.begin().await?;
-            let mut wrote = false;
-            for row in chunk.iter_mut() {
-                if let Outcome::Create(new) = &row.outcome {
-                    match self
-                        .0
-                        .people()
-                        .insert_volunteer(&mut tx, &new.checked, actor, None, team.as_ref())
-                        .await
-                    {
-                        Ok(_) => wrote = true,
+            // a row someone else wrote meanwhile fails its insert, which ends a PostgreSQL
+            // transaction: the chunk is written again without it
+            'chunk: loop {
+                let mut tx = self.0.begin().await?;
+                let mut wrote = false;
+                for row in chunk.iter_mut() {
+                    let Outcome::Create(new) = &row.outcome else {
+                        continue;
+                    };
+                    let written = match new.as_ref() {
+                        NewRow::Volunteer(v) => self
+                            .0
+                            .people()
+                            .insert_volunteer(&mut tx, &v.checked, actor, None, team.as_ref())
+                            .await
+                            .map(|_| true),
+                        NewRow::Record(r) => {
+                            lock_volunteer(&mut tx, r.volunteer_id).await?;
+                            if stored_records::has_entry(
+                                &mut tx,
+                                r.volunteer_id,
+                                r.org.id,
+                                &r.texts.date,
+                                &r.texts.activity,
+                                r.minutes,
+                            )
+                            .await?
+                            {
+                                Ok(false)
+                            } else {
+                                enter_imported(
+                                    self.0,
+                                    &mut tx,
+                                    caller,
+                                    &r.org,
+                                    r.volunteer_id,
+                                    &r.texts,
+                                    r.minutes,
+                                    &r.category,
+                                )
+                                .await
+                                .map(|_| true)
+                            }
+                        }
+                    };
+                    match written {
+                        Ok(true) => wrote = true,
+                        Ok(false) => row.outcome = Outcome::Exists(String::new()),
                         Err(AppError::Conflict {
                             code: "resident_id_duplicate",
                             ..
                         }) => {
                             row.outcome = Outcome::Exists(String::new());
+                            drop(tx);
+                            continue 'chunk;
                         }
                         Err(e) => return Err(e),
                     }
                 }
+                if wrote {
+                    tx.commit(self.0).await?;
+                }
+                // (else dropped: nothing to write, nothing to record)
+                break;
             }
-            if wrote {
-                tx.commit(self.0).await?;
-            }
-            // (else dropped: nothing to write, nothing to record)
             done += chunk.len();
             progress(done, total);
         }
         let counts = plan.counts();
         let mut tx = self.0.begin().await?;
+        let now = zhiyuan_store::now_millis();
+        for (label, field) in &plan.corrections {
+            let code = field.map_or("none", Field::as_str);
+            zhiyuan_store::imports::remember(&mut tx, &plan.unit, plan.kind.as_str(), label, code, now)
+                .await?;
+        }
         tx.audit(NewAudit {
             actor_id: actor.0,
             actor_name: actor.1.to_owned(),
@@ -435,6 +812,7 @@ impl Imports<'_> {
                 "sheet": plan.sheet, "team_id": team.as_ref().map(|t| t.id),
                 "created": counts.created, "existing": counts.existing,
                 "refused": counts.refused, "skipped": counts.skipped,
+                "mapping": plan.corrections.iter().map(|(l, f)| serde_json::json!({"label": l, "field": f.map(Field::as_str)})).collect::<Vec<_>>(),
             })),
         })
         .await?;

@@ -164,6 +164,46 @@ impl Draft {
             category: r.category.clone(),
         }
     }
+
+    /// A first version entered for `org` (a team entry, a declaration or an imported row), its
+    /// minutes rounded by the configured rule.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn first(
+        app: &App,
+        org: &zhiyuan_store::network::orgs::OrgRow,
+        volunteer_id: i64,
+        t: &Texts,
+        served_minutes: i64,
+        project_id: Option<i64>,
+        (source, status): (RecordSource, RecordStatus),
+        created_by: i64,
+        category: String,
+    ) -> Draft {
+        Draft {
+            volunteer_id,
+            version: 1,
+            supersedes: None,
+            organization_id: org.id,
+            project_id,
+            shift_id: None,
+            sign_up_id: None,
+            region_code: org.region_code.clone(),
+            activity: t.activity.clone(),
+            service_date: t.date.clone(),
+            place: t.place.clone(),
+            content: t.content.clone(),
+            served_minutes,
+            minutes: app.rules().rounding.apply(served_minutes as u32) as i64,
+            organizer: org.name.clone(),
+            person_in_charge: t.person.clone(),
+            source,
+            status,
+            late: late(&t.date),
+            reason: String::new(),
+            created_by: Some(created_by),
+            category,
+        }
+    }
 }
 
 pub(crate) fn facts(r: &RecordRow) -> RecordFacts<'_> {
@@ -307,6 +347,37 @@ pub(crate) async fn record_category(
     }
 }
 
+/// A row of an imported hours sheet as a team entry (团体录入) of `org`: confirmed at once,
+/// appended to the volunteer's chain and audited like one entered on the page. The caller holds
+/// the volunteer's lock.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn enter_imported(
+    app: &App,
+    tx: &mut crate::work::Work,
+    caller: &Caller,
+    org: &zhiyuan_store::network::orgs::OrgRow,
+    volunteer_id: i64,
+    t: &Texts,
+    served_minutes: i64,
+    category: &str,
+) -> AppResult<i64> {
+    let d = Draft::first(
+        app,
+        org,
+        volunteer_id,
+        t,
+        served_minutes,
+        None,
+        (RecordSource::Team, RecordStatus::Confirmed),
+        caller.account_id,
+        category.to_owned(),
+    );
+    let id = append(app, tx, &d).await?;
+    tx.audit(record_audit(caller, org, AuditAction::RecordEnter, id, None, &d))
+        .await?;
+    Ok(id)
+}
+
 fn late(service_date: &str) -> bool {
     chrono::NaiveDate::parse_from_str(service_date, "%Y-%m-%d")
         .map(|d| is_late_entry(d, today(), &[], &[]))
@@ -389,15 +460,16 @@ pub struct Correction {
     pub reason: String,
 }
 
-struct Texts {
-    activity: String,
-    date: String,
-    place: String,
-    content: String,
-    person: String,
+#[derive(Clone, Debug)]
+pub(crate) struct Texts {
+    pub activity: String,
+    pub date: String,
+    pub place: String,
+    pub content: String,
+    pub person: String,
 }
 
-fn check_texts(
+pub(crate) fn check_texts(
     activity: &str,
     date: &str,
     place: &str,
@@ -481,30 +553,17 @@ impl Service<'_> {
                 return Err(AppError::Forbidden);
             }
             lock_volunteer(&mut tx, line.volunteer_id).await?;
-            let d = Draft {
-                volunteer_id: line.volunteer_id,
-                version: 1,
-                supersedes: None,
-                organization_id: org.id,
-                project_id: e.project_id,
-                shift_id: None,
-                sign_up_id: None,
-                region_code: org.region_code.clone(),
-                activity: t.activity.clone(),
-                service_date: t.date.clone(),
-                place: t.place.clone(),
-                content: t.content.clone(),
-                served_minutes: line.minutes,
-                minutes: self.rules().rounding.apply(line.minutes as u32) as i64,
-                organizer: org.name.clone(),
-                person_in_charge: t.person.clone(),
-                source: RecordSource::Team,
-                status: RecordStatus::Confirmed,
-                late: late(&t.date),
-                reason: String::new(),
-                created_by: Some(caller.account_id),
-                category: category.clone(),
-            };
+            let d = Draft::first(
+                self,
+                &org,
+                line.volunteer_id,
+                &t,
+                line.minutes,
+                e.project_id,
+                (RecordSource::Team, RecordStatus::Confirmed),
+                caller.account_id,
+                category.clone(),
+            );
             let id = append(self, &mut tx, &d).await?;
             tx.audit(record_audit(caller, &org, AuditAction::RecordEnter, id, None, &d))
                 .await?;
@@ -571,30 +630,18 @@ impl Service<'_> {
             }
         }
         lock_volunteer(&mut tx, vid).await?;
-        let draft = Draft {
-            volunteer_id: vid,
-            version: 1,
-            supersedes: None,
-            organization_id: org.id,
-            project_id: None,
-            shift_id: None,
-            sign_up_id: None,
-            region_code: org.region_code.clone(),
-            activity: t.activity,
-            service_date: t.date.clone(),
-            place: t.place,
-            content: t.content,
-            served_minutes: d.minutes,
-            minutes: self.rules().rounding.apply(d.minutes as u32) as i64,
-            organizer: org.name.clone(),
-            person_in_charge: t.person,
-            source: RecordSource::Declared,
-            status: RecordStatus::Pending,
-            late: late(&t.date),
-            reason: String::new(),
-            created_by: Some(caller.account_id),
-            category: record_category(&mut tx, None, d.category.as_deref()).await?,
-        };
+        let category = record_category(&mut tx, None, d.category.as_deref()).await?;
+        let draft = Draft::first(
+            self,
+            &org,
+            vid,
+            &t,
+            d.minutes,
+            None,
+            (RecordSource::Declared, RecordStatus::Pending),
+            caller.account_id,
+            category,
+        );
         let id = append(self, &mut tx, &draft).await?;
         tx.audit(record_audit(
             caller,

@@ -86,6 +86,37 @@ impl Header {
     }
 }
 
+/// A column's letters as Excel shows them: 0 → A, 25 → Z, 26 → AA.
+pub fn column_letter(index: usize) -> String {
+    let mut out = Vec::new();
+    let mut i = index;
+    loop {
+        out.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A column by its letters (`C`, `aa`) or 1-based number (`3`): its 0-based index.
+pub fn column_index(s: &str) -> Option<usize> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<usize>() {
+        return n.checked_sub(1);
+    }
+    if s.is_empty() || s.len() > 3 || !s.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let n = s
+        .to_ascii_uppercase()
+        .bytes()
+        .fold(0usize, |n, b| n * 26 + usize::from(b - b'A' + 1));
+    Some(n - 1)
+}
+
 /// A header label reduced to what identifies it: no spaces, no notes in brackets
 /// (`手机号（非必填）` → `手机号`), no marks of a required column (`*姓名`) or trailing colon.
 pub fn label_key(label: &str) -> String {

@@ -8,8 +8,38 @@ pub mod cells;
 pub mod header;
 pub mod rows;
 
+/// A row of text cells as a reader gives them (`""` an empty cell), for tests.
+#[cfg(test)]
+pub(crate) fn text_row(cells: &[&str]) -> Vec<cells::Raw> {
+    cells
+        .iter()
+        .map(|c| {
+            if c.is_empty() {
+                cells::Raw::Empty
+            } else {
+                cells::Raw::Text((*c).to_owned())
+            }
+        })
+        .collect()
+}
+
 use crate::error::ResidentIdError;
 use crate::DomainError;
+
+/// How offices head a name column.
+const NAME: &[&str] = &["姓名", "名字", "真实姓名", "志愿者姓名", "志愿者"];
+/// How offices head a resident ID column.
+const RESIDENT_ID: &[&str] = &[
+    "身份证号",
+    "身份证号码",
+    "身份证",
+    "证件号码",
+    "证件号",
+    "公民身份号码",
+    "身份证件号码",
+];
+/// How offices head a service category column.
+const CATEGORIES: &[&str] = &["服务类别", "志愿服务类别", "服务意向", "服务领域", "类别"];
 
 /// What a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -48,19 +78,8 @@ impl ImportKind {
         use Field::*;
         match self {
             Self::Volunteers => &[
-                (Name, &["姓名", "名字", "真实姓名", "志愿者姓名", "志愿者"]),
-                (
-                    ResidentId,
-                    &[
-                        "身份证号",
-                        "身份证号码",
-                        "身份证",
-                        "证件号码",
-                        "证件号",
-                        "公民身份号码",
-                        "身份证件号码",
-                    ],
-                ),
+                (Name, NAME),
+                (ResidentId, RESIDENT_ID),
                 (
                     Phone,
                     &[
@@ -89,7 +108,7 @@ impl ImportKind {
                     ],
                 ),
                 (Skills, &["技能", "特长", "专业特长", "个人特长", "技能特长"]),
-                (Categories, &["服务类别", "志愿服务类别", "服务意向", "服务领域"]),
+                (Categories, CATEGORIES),
             ],
             Self::Teams => &[
                 (
@@ -143,7 +162,7 @@ impl ImportKind {
                     ],
                 ),
                 (VolunteerNo, &["志愿者编号", "志愿者编码", "编号", "志愿者号"]),
-                (Name, &["姓名", "名字", "真实姓名", "志愿者姓名", "志愿者"]),
+                (Name, NAME),
                 (
                     Activity,
                     &["活动名称", "项目名称", "服务项目", "活动", "活动主题", "服务活动"],
@@ -181,6 +200,7 @@ impl ImportKind {
                 ),
                 (PersonInCharge, &["负责人", "活动负责人", "证明人"]),
                 (RowKey, &["记录编号", "流水号", "记录号"]),
+                (Categories, CATEGORIES),
             ],
             Self::Tallies => &[
                 (

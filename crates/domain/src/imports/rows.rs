@@ -201,6 +201,8 @@ pub struct RecordRow {
     pub person_in_charge: String,
     /// The row's own key when the file has one (记录编号).
     pub key: Option<String>,
+    /// The service category (code), when the file names one.
+    pub category: Option<&'static str>,
 }
 
 /// Reads an hours-sheet row: the volunteer (resident ID or volunteer number), activity, a day
@@ -250,6 +252,12 @@ pub fn record(header: &Header, row: &[Raw], today: NaiveDate) -> Result<RecordRo
     let in_minutes = header.column_of(Field::Hours).is_some_and(|c| c.in_minutes);
     let minutes = r.read(Field::Hours, true, |c| cells::minutes(c, in_minutes));
     let key = Some(r.text(Field::RowKey)).filter(|k| !k.is_empty());
+    let category = r.read(Field::Categories, false, |c| {
+        let t = c.text();
+        crate::tags::category_by_code_or_label(&t)
+            .map(|c| c.code)
+            .ok_or_else(|| CellError::from(crate::DomainError::ServiceCategory(t)))
+    });
     let (place, content, team, person_in_charge) = (
         r.text(Field::Place),
         r.text(Field::Content),
@@ -268,6 +276,7 @@ pub fn record(header: &Header, row: &[Raw], today: NaiveDate) -> Result<RecordRo
             team,
             person_in_charge,
             key,
+            category,
         }),
         _ => Err(r.errors),
     }

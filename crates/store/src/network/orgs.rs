@@ -57,6 +57,17 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<OrgRow>> {
         .await?)
 }
 
+/// The live organizations with exactly this name (an imported file names its team).
+pub async fn by_name(conn: &mut Conn, name: &str) -> Result<Vec<OrgRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{} WHERE o.name = $1 AND o.dissolved_at IS NULL ORDER BY o.id",
+        *SELECT
+    ))
+    .bind(name)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Only the path of an organization (cheap: no member count).
 pub async fn path_of(conn: &mut Conn, id: i64) -> Result<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT path FROM organizations WHERE id = $1")

@@ -95,6 +95,30 @@ pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<RecordRow>> {
     )
 }
 
+/// Whether the volunteer has a record of this team, day, activity and minutes served (in any
+/// version): an imported hours sheet's row that is there already.
+pub async fn has_entry(
+    conn: &mut Conn,
+    volunteer_id: i64,
+    organization_id: i64,
+    service_date: &str,
+    activity: &str,
+    served_minutes: i64,
+) -> Result<bool> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM service_records WHERE volunteer_id = $1 AND service_date = $2 \
+         AND organization_id = $3 AND activity = $4 AND served_minutes = $5",
+    )
+    .bind(volunteer_id)
+    .bind(service_date)
+    .bind(organization_id)
+    .bind(activity)
+    .bind(served_minutes)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
 /// Whether a record has been superseded.
 pub async fn is_superseded(conn: &mut Conn, id: i64) -> Result<bool> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM service_records WHERE supersedes = $1")

@@ -13,6 +13,7 @@ use base64::Engine;
 use zhiyuan_app::idempotency::new_form_key;
 use zhiyuan_app::imports::{errors, Counts, ImportOptions, Outcome, Plan, Upload};
 use zhiyuan_app::AppError;
+use zhiyuan_domain::imports::header::column_letter;
 use zhiyuan_domain::imports::{Field, ImportKind};
 
 use zhiyuan_app::Caller;
@@ -31,6 +32,7 @@ struct UploadPage {
     errors: FormErrors,
     team_admin: bool,
     teams: Vec<Choice>,
+    kind: String,
 }
 
 pub(crate) async fn upload_form(ctx: Ctx) -> PageResult {
@@ -47,6 +49,7 @@ pub(crate) async fn upload_form(ctx: Ctx) -> PageResult {
         errors: FormErrors::default(),
         team_admin: caller.scope_org_id().is_some(),
         teams,
+        kind: String::new(),
     })
 }
 
@@ -70,6 +73,8 @@ struct RowLine {
 #[template(path = "import_preview.html")]
 struct PreviewPage {
     nav: Nav,
+    kind: &'static str,
+    kind_label: &'static str,
     file_name: String,
     content: String,
     format: &'static str,
@@ -93,23 +98,11 @@ struct PreviewPage {
     errors: FormErrors,
 }
 
-fn letter(mut i: usize) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (i % 26) as u8);
-        if i < 26 {
-            break;
-        }
-        i = i / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
 /// The form the preview posts back: the file, and the mapping as the user set it.
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct PreviewForm {
+    kind: String,
     file_name: String,
     content: String,
     sheet: String,
@@ -137,9 +130,9 @@ impl PreviewForm {
     }
 }
 
-fn options(team_id: &str, sheet: &str, mapping: Vec<(usize, Option<Field>)>) -> ImportOptions {
+fn options(kind: &str, team_id: &str, sheet: &str, mapping: Vec<(usize, Option<Field>)>) -> ImportOptions {
     ImportOptions {
-        kind: ImportKind::Volunteers,
+        kind: ImportKind::parse(kind).unwrap_or(ImportKind::Volunteers),
         sheet: Some(sheet.to_owned()).filter(|s| !s.is_empty()),
         team_id: team_id.trim().parse().ok(),
         mapping,
@@ -158,7 +151,7 @@ fn preview_page(
     let mut more = 0;
     for r in &plan.rows {
         let line = match &r.outcome {
-            Outcome::Create(v) => {
+            Outcome::Create(new) => {
                 shown_ok += 1;
                 if shown_ok > zhiyuan_app::imports::PREVIEW_ROWS {
                     more += 1;
@@ -168,20 +161,15 @@ fn preview_page(
                     row_no: r.row_no,
                     what: if done { "已导入" } else { "将新增" },
                     class: "ok",
-                    detail: format!(
-                        "{}　{}　{}　手机 {}{}",
-                        v.name,
-                        v.gender,
-                        v.resident_id_masked,
-                        v.phone_masked,
-                        if v.skills.is_empty() {
-                            String::new()
-                        } else {
-                            format!("　技能 {}", v.skills.join("、"))
-                        }
-                    ),
+                    detail: new.summary(),
                 }
             }
+            Outcome::Exists(_) if plan.kind == ImportKind::Records => RowLine {
+                row_no: r.row_no,
+                what: "已有",
+                class: "muted",
+                detail: "这条服务记录已经登记过，不重复导入".into(),
+            },
             Outcome::Exists(no) => RowLine {
                 row_no: r.row_no,
                 what: "已注册",
@@ -217,6 +205,8 @@ fn preview_page(
         .map_or(plan.file_name.as_str(), |(s, _)| s);
     Ok(PreviewPage {
         nav: ctx.nav().at("/imports"),
+        kind: plan.kind.as_str(),
+        kind_label: plan.kind.label_zh(),
         file_name: plan.file_name.clone(),
         content,
         format: plan.format.label(),
@@ -232,7 +222,7 @@ fn preview_page(
             .iter()
             .map(|c| ColumnRow {
                 index: c.index,
-                letter: letter(c.index),
+                letter: column_letter(c.index),
                 label: c.shown(),
                 field: c.field.map(|f| f.as_str().to_owned()).unwrap_or_default(),
             })
@@ -254,7 +244,7 @@ fn preview_page(
     })
 }
 
-async fn upload_error(ctx: &Ctx, caller: &Caller, e: &AppError, team: &str) -> PageResult {
+async fn upload_error(ctx: &Ctx, caller: &Caller, e: &AppError, team: &str, kind: &str) -> PageResult {
     let teams = team_choices(&ctx.app, caller, team)
         .await
         .map_err(|e| ctx.fail(e))?;
@@ -265,6 +255,7 @@ async fn upload_error(ctx: &Ctx, caller: &Caller, e: &AppError, team: &str) -> P
             errors: FormErrors::from_app(e),
             team_admin: caller.scope_org_id().is_some(),
             teams,
+            kind: kind.to_owned(),
         },
     ))
 }
@@ -276,6 +267,7 @@ pub(crate) async fn upload(ctx: Ctx, mut form: Multipart) -> PageResult {
     let mut file: Option<Upload> = None;
     let mut sheet = String::new();
     let mut team = String::new();
+    let mut kind = String::new();
     while let Some(field) = form.next_field().await.map_err(|_| {
         ctx.fail(AppError::invalid(
             "file",
@@ -300,6 +292,7 @@ pub(crate) async fn upload(ctx: Ctx, mut form: Multipart) -> PageResult {
             }
             Some("sheet") => sheet = field.text().await.unwrap_or_default(),
             Some("team_id") => team = field.text().await.unwrap_or_default(),
+            Some("kind") => kind = field.text().await.unwrap_or_default(),
             _ => {}
         }
     }
@@ -311,6 +304,7 @@ pub(crate) async fn upload(ctx: Ctx, mut form: Multipart) -> PageResult {
                 caller,
                 &AppError::invalid("file", "file_missing", "请选择要导入的文件"),
                 &team,
+                &kind,
             )
             .await
         }
@@ -321,13 +315,14 @@ pub(crate) async fn upload(ctx: Ctx, mut form: Multipart) -> PageResult {
             caller,
             &AppError::invalid("file", "file_too_large", format!("文件过大：网页上一次最多导入 {} MB，更大的文件请分成几份，或用命令行 zhiyuan import 导入", MAX_FILE / 1024 / 1024)),
             &team,
+            &kind,
         )
         .await;
     }
     match ctx
         .app
         .imports()
-        .plan(caller, &file, &options(&team, &sheet, Vec::new()))
+        .plan(caller, &file, &options(&kind, &team, &sheet, Vec::new()))
         .await
     {
         Ok(plan) => {
@@ -339,7 +334,7 @@ pub(crate) async fn upload(ctx: Ctx, mut form: Multipart) -> PageResult {
             let page = preview_page(&ctx, &plan, content, false, errors).map_err(|e| ctx.fail(e))?;
             ok(&page)
         }
-        Err(e) if is_input_error(&e) => upload_error(&ctx, caller, &e, &team).await,
+        Err(e) if is_input_error(&e) => upload_error(&ctx, caller, &e, &team, &kind).await,
         Err(e) => Err(ctx.fail(e)),
     }
 }
@@ -365,7 +360,7 @@ pub(crate) async fn preview(ctx: Ctx, Form(form): Form<PreviewForm>) -> PageResu
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let file = upload_of(&ctx, &form).map_err(|r| *r)?;
-    let opts = options(&form.team_id, &form.sheet, form.mapping());
+    let opts = options(&form.kind, &form.team_id, &form.sheet, form.mapping());
     match ctx.app.imports().plan(caller, &file, &opts).await {
         Ok(plan) => {
             let errors = plan
@@ -374,7 +369,7 @@ pub(crate) async fn preview(ctx: Ctx, Form(form): Form<PreviewForm>) -> PageResu
                 .unwrap_or_default();
             ok(&preview_page(&ctx, &plan, form.content, false, errors).map_err(|e| ctx.fail(e))?)
         }
-        Err(e) if is_input_error(&e) => upload_error(&ctx, caller, &e, &form.team_id).await,
+        Err(e) if is_input_error(&e) => upload_error(&ctx, caller, &e, &form.team_id, &form.kind).await,
         Err(e) => Err(ctx.fail(e)),
     }
 }
@@ -384,7 +379,7 @@ pub(crate) async fn run(ctx: Ctx, Form(form): Form<PreviewForm>) -> PageResult {
     let caller = ctx.require_login()?;
     ctx.guard_post()?;
     let file = upload_of(&ctx, &form).map_err(|r| *r)?;
-    let opts = options(&form.team_id, &form.sheet, form.mapping());
+    let opts = options(&form.kind, &form.team_id, &form.sheet, form.mapping());
     let key = form.form_key.clone();
     once(&ctx, caller, "imports.run", &key, async {
         let plan = match ctx.app.imports().plan(caller, &file, &opts).await {
@@ -398,7 +393,9 @@ pub(crate) async fn run(ctx: Ctx, Form(form): Form<PreviewForm>) -> PageResult {
                 return Ok(render(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page));
             }
             Ok(p) => p,
-            Err(e) if is_input_error(&e) => return upload_error(&ctx, caller, &e, &form.team_id).await,
+            Err(e) if is_input_error(&e) => {
+                return upload_error(&ctx, caller, &e, &form.team_id, &form.kind).await
+            }
             Err(e) => return Err(ctx.fail(e)),
         };
         let done = ctx
@@ -433,6 +430,5 @@ mod tests {
         f.rest.insert("map_0".into(), "none".into());
         f.rest.insert("other".into(), "x".into());
         assert_eq!(f.mapping(), vec![(0, None), (2, Some(Field::ResidentId))]);
-        assert_eq!(letter(27), "AB");
     }
 }

@@ -1,17 +1,5 @@
 use super::*;
-
-fn row(cells: &[&str]) -> Vec<Raw> {
-    cells
-        .iter()
-        .map(|c| {
-            if c.is_empty() {
-                Raw::Empty
-            } else {
-                Raw::Text((*c).to_owned())
-            }
-        })
-        .collect()
-}
+use crate::imports::text_row as row;
 
 fn fields(h: &Header) -> Vec<Option<Field>> {
     h.columns.iter().map(|c| c.field).collect()
@@ -137,4 +125,23 @@ fn blank_and_total_rows_are_skipped() {
     assert!(is_skipped(&row(&["合计", "", "", "120"])));
     assert!(is_skipped(&row(&["", "小 计：", "35.5"])));
     assert!(!is_skipped(&row(&["1", "张三"])));
+}
+
+#[test]
+fn columns_by_letter_and_back() {
+    for (i, l) in [
+        (0, "A"),
+        (25, "Z"),
+        (26, "AA"),
+        (27, "AB"),
+        (701, "ZZ"),
+        (702, "AAA"),
+    ] {
+        assert_eq!(column_letter(i), l);
+        assert_eq!(column_index(l), Some(i));
+        assert_eq!(column_index(&l.to_lowercase()), Some(i));
+    }
+    assert_eq!(column_index("3"), Some(2));
+    assert_eq!(column_index("0"), None);
+    assert_eq!(column_index("C3"), None);
 }

@@ -2,20 +2,8 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::imports::header::find;
+use crate::imports::text_row as row;
 use crate::imports::ImportKind;
-
-fn row(cells: &[&str]) -> Vec<Raw> {
-    cells
-        .iter()
-        .map(|c| {
-            if c.is_empty() {
-                Raw::Empty
-            } else {
-                Raw::Text((*c).to_owned())
-            }
-        })
-        .collect()
-}
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 8).unwrap()
