@@ -177,6 +177,69 @@ fn say(e: zhiyuan_app::error::AppError) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zhiyuan_app::{App, Settings};
+    use zhiyuan_domain::auth::Role;
+    use zhiyuan_domain::people::resident_id::ResidentId;
+
+    async fn count(app: &App) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM volunteers")
+            .fetch_one(&mut *app.store.read().await.unwrap())
+            .await
+            .unwrap();
+        n
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_writes_nothing_and_a_run_leaves_the_refused_rows_beside_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(&Settings::sqlite_in(dir.path())).await.unwrap();
+        app.auth()
+            .create_account_unchecked("office", "office-pass-1", "区文明办", Role::DistrictAdmin, Some("110105"), None, None, None)
+            .await
+            .unwrap();
+        let id = |d: u32| {
+            ResidentId::compose("110105", chrono::NaiveDate::from_ymd_opt(1990, 1, d).unwrap(), 11)
+                .unwrap()
+                .as_str()
+                .to_owned()
+        };
+        let csv = format!(
+            "姓名,证件,手机,居住地\n张三,{},13800000001,110105001000\n李四,{},13800000002,110105001000\n王五,{},138,110105001000\n",
+            id(1),
+            id(2),
+            id(3)
+        );
+        let file = dir.path().join("名册.csv");
+        std::fs::write(&file, csv).unwrap();
+        let mut args = ImportArgs {
+            db: crate::DbArgs {
+                data_dir: dir.path().to_owned(),
+                database: None,
+                sqlite_sync_full: false,
+            },
+            file: file.clone(),
+            kind: ImportKind::Volunteers,
+            account: "office".into(),
+            team: None,
+            sheet: None,
+            mapping: vec![parse_map("B=resident_id").unwrap()],
+            dry_run: true,
+            errors: None,
+            quiet: true,
+        };
+        assert!(!run(&args).await.unwrap(), "a refused row says so");
+        assert_eq!(count(&app).await, 0, "a dry run writes nothing");
+        let book = dir.path().join("名册-错误行.xlsx");
+        args.dry_run = false;
+        assert!(!run(&args).await.unwrap());
+        assert_eq!(count(&app).await, 2);
+        let sheet = zhiyuan_app::imports::read::read(&std::fs::read(&book).unwrap(), None).unwrap();
+        assert_eq!(sheet.rows.len(), 2, "the header and 王五");
+        // the office mapped 证件 once: the file reads without --map now, and adds nobody twice
+        args.mapping.clear();
+        assert!(!run(&args).await.unwrap());
+        assert_eq!(count(&app).await, 2, "nobody twice");
+    }
 
     #[test]
     fn columns_by_letter_or_number() {
