@@ -194,7 +194,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let app = App::open(&Settings::sqlite_in(dir.path())).await.unwrap();
         app.auth()
-            .create_account_unchecked("office", "office-pass-1", "区文明办", Role::DistrictAdmin, Some("110105"), None, None, None)
+            .create_account_unchecked(
+                "office",
+                "office-pass-1",
+                "区文明办",
+                Role::DistrictAdmin,
+                Some("110105"),
+                None,
+                None,
+                None,
+            )
             .await
             .unwrap();
         let id = |d: u32| {
