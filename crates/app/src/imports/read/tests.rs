@@ -139,3 +139,26 @@ fn files_that_are_not_spreadsheets_are_refused() {
         assert!(!e.message_zh().is_empty());
     }
 }
+
+/// An encrypted .xlsx as Excel saves one: an OLE container whose package is encrypted.
+fn encrypted_xlsx() -> Vec<u8> {
+    use std::io::Write;
+    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    file.create_stream("EncryptionInfo")
+        .unwrap()
+        .write_all(&[4, 0, 4, 0, 0x40, 0, 0, 0])
+        .unwrap();
+    file.create_stream("EncryptedPackage")
+        .unwrap()
+        .write_all(&[0u8; 64])
+        .unwrap();
+    file.flush().unwrap();
+    file.into_inner().into_inner()
+}
+
+#[test]
+fn an_encrypted_workbook_is_refused_with_how_to_open_it() {
+    let e = read(&encrypted_xlsx(), None).unwrap_err();
+    assert_eq!(e, ReadError::Encrypted);
+    assert!(e.message_zh().contains("密码"));
+}
